@@ -1,0 +1,89 @@
+/** The `fluxion` command line: compile and explain. */
+import { compile, explain, formatDot, formatFlx, formatJson } from './compiler';
+import { loadProjectConfig } from './config';
+import { FluxionError } from './errors';
+import { readSourceFile } from './files';
+import type { FluxionalProgram } from './types';
+
+const USAGE = `usage: fluxion <command> [options]
+
+commands:
+  compile <file> [--format flx|json|dot]   print the app as a fluxional program (default: flx)
+  explain <file>                           per fluxion: tags, each variable's class and why, placement
+  help                                     this text
+
+Asynchronous callees can be added in fluxion.config.json or package.json#fluxion:
+  { "rupturePoints": [ { "kind": "post", "module": "my-db", "export": "fetch" },
+                       { "kind": "start", "method": "subscribe", "minArgs": 2 } ] }
+`;
+
+export interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+}
+
+const processIo: Io = { out: (t) => process.stdout.write(t), err: (t) => process.stderr.write(t) };
+
+/** Runs the command line; returns the exit code. */
+export function main(argv: string[], io: Io = processIo): number {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.out(USAGE);
+        return command === undefined ? 1 : 0;
+      case '--version':
+      case '-v':
+        io.out(`${(require('../package.json') as { version: string }).version}\n`);
+        return 0;
+      case 'compile': {
+        const { file, format } = parseArgs(rest, true);
+        const program = compileFile(file);
+        io.out(format === 'json' ? formatJson(program) : format === 'dot' ? formatDot(program) : formatFlx(program));
+        return 0;
+      }
+      case 'explain': {
+        const { file } = parseArgs(rest, false);
+        io.out(explain(compileFile(file)));
+        return 0;
+      }
+      default:
+        throw new FluxionError('E_USAGE', `unknown command "${command}" (try: fluxion help)`);
+    }
+  } catch (error) {
+    if (error instanceof FluxionError) {
+      io.err(`fluxion: ${error.headline}\n${error.frame ? error.frame + '\n' : ''}`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+function parseArgs(args: string[], withFormat: boolean): { file: string; format: string } {
+  let file: string | undefined;
+  let format = 'flx';
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (withFormat && (a === '--format' || a === '-f')) {
+      format = args[++i] ?? '';
+      if (!['flx', 'json', 'dot'].includes(format)) throw new FluxionError('E_USAGE', `--format must be flx, json or dot (got "${format}")`);
+    } else if (withFormat && a.startsWith('--format=')) {
+      format = a.slice('--format='.length);
+      if (!['flx', 'json', 'dot'].includes(format)) throw new FluxionError('E_USAGE', `--format must be flx, json or dot (got "${format}")`);
+    } else if (a.startsWith('-')) {
+      throw new FluxionError('E_USAGE', `unknown option ${a} (try: fluxion help)`);
+    } else if (file === undefined) file = a;
+    else throw new FluxionError('E_USAGE', `one file at a time (got "${file}" and "${a}")`);
+  }
+  if (file === undefined) throw new FluxionError('E_USAGE', 'missing <file> (try: fluxion help)');
+  return { file, format };
+}
+
+export function compileFile(file: string): FluxionalProgram {
+  const { source, sourceType } = readSourceFile(file);
+  const config = loadProjectConfig(file);
+  return compile(source, { filename: file, sourceType, rupturePoints: config.rupturePoints });
+}

@@ -1,0 +1,102 @@
+/**
+ * The fluxional compiler (paper Fig. 3): parse → scopes → rupture points → pipeliner → fluxional program.
+ * Pure: no file system, no runtime. `fluxion compile` and the require hook share it.
+ */
+import { span, type AstNode } from './ast';
+import { Callees } from './callees';
+import { Catalogue } from './catalogue';
+import { fluxionCode } from './fluxional';
+import { parse } from './parse';
+import { pipeline } from './pipeliner';
+import { findRupturePoints } from './rupture-points';
+import { analyzeScopes } from './scopes';
+import type { CompileOptions, DynamicSite, Fluxion, FluxionalProgram, RupturePoint } from '../types';
+
+const IGNORE = /\bfluxion\s+ignore\b/;
+
+export function compile(source: string, options: CompileOptions = {}): FluxionalProgram {
+  const file = options.filename ?? '<input>';
+  const parsed = parse(source, file, options.sourceType);
+  const text = source.charCodeAt(0) === 0xfeff ? source.slice(1) : source;
+  const ast = parsed.ast;
+  const notes: string[] = [];
+  const firstStatement = ast.body[0] as AstNode | undefined;
+  if (!firstStatement) notes.push('the module is empty: one `main` fluxion and nothing to split');
+  const fileIgnored = parsed.comments.some((c) => IGNORE.test(c.value) && (!firstStatement || c.end <= firstStatement.start));
+  if (fileIgnored) notes.push('`/* fluxion ignore */` at the top of the file: it is left as one `main` fluxion');
+
+  const scopes = analyzeScopes(ast, parsed.sourceType);
+  const callees = new Callees(scopes);
+  const catalogue = new Catalogue(options.rupturePoints);
+  const rps = fileIgnored ? [] : findRupturePoints(ast, text, callees, catalogue);
+
+  // `/* fluxion ignore */` right before a callback keeps it inside its caller's fluxion.
+  const ignored = new Set<AstNode>();
+  const markers = parsed.comments.filter((c) => IGNORE.test(c.value));
+  for (const rp of rps) {
+    for (const cb of rp.callbacks) {
+      if (markers.some((c) => c.end <= cb.fn.start && /^[\s(]*(async\s*)?$/.test(text.slice(c.end, cb.fn.start)))) ignored.add(cb.fn);
+    }
+  }
+  const result = pipeline(ast, scopes, callees, rps, ignored);
+  const mainHazards = result.ownership.hazards.get(ast) ?? [];
+  for (const h of mainHazards) {
+    if (h.what !== 'this') notes.push(`\`${h.what}\` at line ${h.node.loc.start.line}: the variables it can reach are not analysed precisely`);
+  }
+
+  const idOf = new Map(result.fluxions.map((f) => [f.node, f.id]));
+  const rupturePoints: RupturePoint[] = rps.map((rp) => ({
+    id: rp.id,
+    kind: rp.kind,
+    callee: rp.callee,
+    matched: rp.matched,
+    loc: span(rp.call),
+    in: idOf.get(result.ownership.ownerOf.get(rp.call)?.flx ?? ast) ?? 'main',
+    to: rp.callbacks.map((cb) => idOf.get(cb.fn)).filter((id): id is string => id !== undefined),
+    dynamic: rp.dynamic.map((d) => d.index),
+  }));
+  const dynamicSites: DynamicSite[] = rps.flatMap((rp) =>
+    rp.dynamic.map((d) => ({
+      rupturePoint: rp.id,
+      callee: rp.callee,
+      argument: d.index,
+      expression: text.slice(d.arg.start, d.arg.end),
+      loc: span(d.arg),
+      reason: d.reason,
+    })),
+  );
+  const fluxions: Fluxion[] = result.fluxions.map((f) => {
+    const tags = [...f.tags].sort((a, b) => tagRank(a) - tagRank(b));
+    return {
+      id: f.id,
+      kind: f.kind,
+      tags,
+      context: [...f.context].sort((a, b) => a[1] - b[1]).map(([v]) => v.name),
+      streams: f.streams,
+      parent: f.parent ? f.parent.id : null,
+      params: f.kind === 'main' ? [] : (f.node.params as AstNode[]).map((p) => text.slice(p.start, p.end)),
+      loc: span(f.node),
+      isolatable: f.kind !== 'main' && f.reasons.length === 0,
+      reasons: f.kind === 'main' ? ['main is the program itself: it runs once, at start-up, on the main loop'] : f.reasons,
+      code: fluxionCode(f, text, result),
+    };
+  });
+  // Order: main first, then downstream of it in source order (the paper's listings).
+  return {
+    file,
+    sourceType: parsed.sourceType,
+    fluxions,
+    rupturePoints,
+    dynamicSites,
+    variables: result.variables.sort((a, b) => (a.declaredAt?.line ?? 0) - (b.declaredAt?.line ?? 0) || (a.declaredAt?.column ?? 0) - (b.declaredAt?.column ?? 0)),
+    notes,
+  };
+}
+
+function tagRank(tag: string): number {
+  return tag === 'network' ? 0 : tag === 'isolated' ? 1 : 2;
+}
+
+export { formatFlx, formatJson, formatDot } from './fluxional';
+export { explain } from './explain';
+export { BUILTIN_CATALOGUE, validateCalleeSpecs } from './catalogue';

@@ -1,0 +1,5 @@
+/** fluxion's public API. */
+export { compile, explain, formatDot, formatFlx, formatJson, BUILTIN_CATALOGUE } from './compiler';
+export { compileFile } from './cli';
+export { FluxionError } from './errors';
+export type * from './types';

@@ -1,0 +1,140 @@
+/**
+ * Public types of fluxion's compiler model. The names follow the paper
+ * ("Transforming Javascript event-loop into a scalable pipeline"): a program is cut
+ * at rupture points into fluxions that exchange messages over streams.
+ */
+
+/** A position in a source file: 1-based line, 0-based column (like ESTree and V8 stack traces). */
+export interface Position {
+  line: number;
+  column: number;
+}
+
+export interface SourceSpan {
+  start: Position;
+  end: Position;
+}
+
+/** `start`: a listener (app.get, emitter.on); `post`: a continuation (fs.readFile's callback). */
+export type RuptureKind = 'start' | 'post';
+
+/** One entry of the catalogue of asynchronous callees. */
+export interface CalleeSpec {
+  kind: RuptureKind;
+  /**
+   * Module-bound callee: the function `export` of the module `module` (`fs` + `readFile`), or the
+   * module itself when `export` is `default` (`raw-body`). Node's `node:` prefix is accepted.
+   */
+  module?: string;
+  export?: string;
+  /** A global function (`setTimeout`) or a member of a global (`process.nextTick`). */
+  global?: string;
+  /** A method matched by name on any receiver the compiler cannot type (`on`, `query`, `render`). */
+  method?: string;
+  /** For `method` entries: the callback must be the last argument and there must be at least this many. */
+  minArgs?: number;
+  /** Which arguments can be callbacks: `last` (default for post) or `all` (express handlers, listeners). */
+  callbacks?: 'last' | 'all';
+}
+
+export type Tag = string; // 'network' | 'isolated' | `grp_${string}`
+
+/** What the pipeliner decided for a variable that crosses a fluxion boundary (paper §3.2). */
+export type VariableClass = 'scope' | 'stream' | 'share' | 'read-only';
+
+export interface VariableInfo {
+  name: string;
+  /** Where it is declared. */
+  declaredAt: Position | null;
+  /** The fluxion whose code declares it (or `main` for module bindings and the CommonJS wrapper). */
+  origin: string;
+  class: VariableClass;
+  /** For read-only: what it holds. */
+  holds?: 'module' | 'function' | 'constant' | 'value' | 'network';
+  /** Fluxions that read it, fluxions that write it (initialisation at load time excluded). */
+  readers: string[];
+  writers: string[];
+  /** scope: the owning fluxion; share: the group members; stream: the fluxions it travels to. */
+  fluxions: string[];
+  /** True when the value is bound to the network (req, res, next, an express app, a socket). */
+  network: boolean;
+  /** One sentence: why this class. */
+  reason: string;
+}
+
+/** An output edge of a fluxion: the messages it sends to a downstream fluxion. */
+export interface Stream {
+  type: RuptureKind;
+  from: string;
+  to: string;
+  /** Variables carried by the message, besides the callback's own arguments. */
+  vars: string[];
+  /** Id of the rupture point that yields this stream. */
+  rupturePoint: number;
+}
+
+export interface RupturePoint {
+  id: number;
+  kind: RuptureKind;
+  /** The callee as written, e.g. `fs.readFile`, `app.get`. */
+  callee: string;
+  /** The catalogue entry it matched, e.g. `fs.readFile`, `express app.get`, `method .on`. */
+  matched: string;
+  loc: SourceSpan;
+  /** The fluxion whose code makes the call. */
+  in: string;
+  /** Fluxions fed by this rupture point (callbacks proven statically). */
+  to: string[];
+  /** Arguments that may be callbacks but are only known at run time. */
+  dynamic: number[];
+}
+
+/** A callback argument the compiler cannot prove; the JIT settles it at run time. */
+export interface DynamicSite {
+  rupturePoint: number;
+  callee: string;
+  argument: number;
+  /** Source text of the argument, e.g. `bodyParser(1 * 1024 * 1024)`. */
+  expression: string;
+  loc: SourceSpan;
+  reason: string;
+}
+
+export interface Fluxion {
+  /** `main`, the callback's function name, or `anonymous_<n>` (from 1000). */
+  id: string;
+  kind: 'main' | 'start' | 'post';
+  tags: Tag[];
+  /** Context: variables the fluxion holds (scope, share, and read-only bindings it needs). */
+  context: string[];
+  streams: Stream[];
+  /** The fluxion upstream of this one (`null` for main). */
+  parent: string | null;
+  params: string[];
+  loc: SourceSpan;
+  /** Can it run on another event loop, and if not, why. */
+  isolatable: boolean;
+  reasons: string[];
+  /** Its code in the fluxional language (split callbacks replaced by `>> dest` / `-> dest`). */
+  code: string;
+}
+
+export interface FluxionalProgram {
+  file: string;
+  sourceType: 'commonjs' | 'module';
+  fluxions: Fluxion[];
+  rupturePoints: RupturePoint[];
+  dynamicSites: DynamicSite[];
+  variables: VariableInfo[];
+  /** Why some parts cannot be analysed precisely (eval, with…). Never fatal. */
+  notes: string[];
+}
+
+export interface CompileOptions {
+  /** File name used in messages and locations. */
+  filename?: string;
+  /** Force a source type; by default `.mjs` is a module, `.cjs` CommonJS, `.js` is detected. */
+  sourceType?: 'commonjs' | 'module';
+  /** Extra asynchronous callees, on top of the built-in catalogue. */
+  rupturePoints?: CalleeSpec[];
+}
