@@ -33,8 +33,8 @@ export interface CalleeSpec {
   method?: string;
   /** For `method` entries: the callback must be the last argument and there must be at least this many. */
   minArgs?: number;
-  /** Which arguments can be callbacks: `last` (default for post) or `all` (express handlers, listeners). */
-  callbacks?: 'last' | 'all';
+  /** Which arguments can be callbacks: `last` (the default), `first` (timers) or `all` (express handlers). */
+  callbacks?: 'last' | 'first' | 'all';
 }
 
 export type Tag = string; // 'network' | 'isolated' | `grp_${string}`

@@ -155,6 +155,23 @@ export class Callees {
       return { kind: 'export', module: object.module, name };
     }
     if (object.kind === 'global') return { kind: 'global', name: `${object.name}.${name}` };
+    if (object.kind === 'literal') return this.literalProperty(node.object, name);
+    return UNKNOWN;
+  }
+
+  /** `handlers.index` where `var handlers = { index: function … }` is never reassigned. */
+  private literalProperty(objectNode: AstNode, name: string): Value {
+    if (objectNode.type !== 'Identifier') return UNKNOWN;
+    const variable = this.variableOf(objectNode);
+    const def = variable?.defs[0];
+    if (!variable || variable.defs.length !== 1 || def?.type !== 'Variable' || reassignments(variable).length) return UNKNOWN;
+    const init = (def.node as unknown as AstNode).init as AstNode | null;
+    if (init?.type !== 'ObjectExpression') return UNKNOWN;
+    for (const prop of init.properties as AstNode[]) {
+      if (prop.type !== 'Property' || prop.computed || prop.kind !== 'init') continue;
+      const key = prop.key.type === 'Identifier' ? prop.key.name : String(prop.key.value);
+      if (key === name) return this.valueOf(prop.value);
+    }
     return UNKNOWN;
   }
 

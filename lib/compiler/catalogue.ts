@@ -42,8 +42,9 @@ export const BUILTIN_CATALOGUE: readonly CalleeSpec[] = [
   ...post('http2', 'connect'),
   ...post('net', 'connect createConnection'),
   ...post('tls', 'connect'),
-  ...post('timers', 'setTimeout setImmediate'),
-  { kind: 'start', module: 'timers', export: 'setInterval' },
+  { kind: 'post', module: 'timers', export: 'setTimeout', callbacks: 'first' },
+  { kind: 'post', module: 'timers', export: 'setImmediate', callbacks: 'first' },
+  { kind: 'start', module: 'timers', export: 'setInterval', callbacks: 'first' },
   { kind: 'start', module: 'http', export: 'createServer' },
   { kind: 'start', module: 'https', export: 'createServer' },
   { kind: 'start', module: 'http2', export: 'createServer' },
@@ -51,11 +52,11 @@ export const BUILTIN_CATALOGUE: readonly CalleeSpec[] = [
   { kind: 'start', module: 'net', export: 'createServer' },
   { kind: 'start', module: 'tls', export: 'createServer' },
   // Globals.
-  { kind: 'post', global: 'setTimeout' },
-  { kind: 'post', global: 'setImmediate' },
-  { kind: 'post', global: 'queueMicrotask' },
-  { kind: 'post', global: 'process.nextTick', callbacks: 'all' },
-  { kind: 'start', global: 'setInterval' },
+  { kind: 'post', global: 'setTimeout', callbacks: 'first' },
+  { kind: 'post', global: 'setImmediate', callbacks: 'first' },
+  { kind: 'post', global: 'queueMicrotask', callbacks: 'first' },
+  { kind: 'post', global: 'process.nextTick', callbacks: 'first' },
+  { kind: 'start', global: 'setInterval', callbacks: 'first' },
   // The paper's applications and their usual companions.
   { kind: 'post', module: 'raw-body', export: 'default' },
   { kind: 'post', module: 'request', export: 'default' },
@@ -132,8 +133,8 @@ export function validateCalleeSpecs(value: unknown, option: string): CalleeSpec[
     if (e.minArgs !== undefined && !(Number.isInteger(e.minArgs) && (e.minArgs as number) >= 1)) {
       throw new TypeError(`${where}.minArgs must be a positive integer`);
     }
-    if (e.callbacks !== undefined && e.callbacks !== 'last' && e.callbacks !== 'all') {
-      throw new TypeError(`${where}.callbacks must be "last" or "all"`);
+    if (e.callbacks !== undefined && e.callbacks !== 'last' && e.callbacks !== 'first' && e.callbacks !== 'all') {
+      throw new TypeError(`${where}.callbacks must be "first", "last" or "all"`);
     }
     return e as unknown as CalleeSpec;
   });

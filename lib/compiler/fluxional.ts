@@ -51,7 +51,10 @@ function reindent(text: string): string {
   while (lines.length && lines[lines.length - 1] === '') lines.pop();
   const indents = lines.filter((l) => l !== '').map((l) => l.length - l.trimStart().length);
   const cut = indents.length ? Math.min(...indents) : 0;
-  return lines.map((l) => (l === '' ? '' : '  ' + l.slice(cut))).join('\n');
+  return lines
+    .map((l) => (l === '' ? '' : '  ' + l.slice(cut)))
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n');
 }
 
 /** Streams as printed: one line per (arrow, destination), message variables merged. */

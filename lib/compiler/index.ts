@@ -28,7 +28,8 @@ export function compile(source: string, options: CompileOptions = {}): Fluxional
   const scopes = analyzeScopes(ast, parsed.sourceType);
   const callees = new Callees(scopes);
   const catalogue = new Catalogue(options.rupturePoints);
-  const rps = fileIgnored ? [] : findRupturePoints(ast, text, callees, catalogue);
+  const found = fileIgnored ? { rupturePoints: [], networkCalls: [] } : findRupturePoints(ast, text, callees, catalogue);
+  const rps = found.rupturePoints;
 
   // `/* fluxion ignore */` right before a callback keeps it inside its caller's fluxion.
   const ignored = new Set<AstNode>();
@@ -38,7 +39,7 @@ export function compile(source: string, options: CompileOptions = {}): Fluxional
       if (markers.some((c) => c.end <= cb.fn.start && /^[\s(]*(async\s*)?$/.test(text.slice(c.end, cb.fn.start)))) ignored.add(cb.fn);
     }
   }
-  const result = pipeline(ast, scopes, callees, rps, ignored);
+  const result = pipeline(ast, scopes, callees, found, ignored);
   const mainHazards = result.ownership.hazards.get(ast) ?? [];
   for (const h of mainHazards) {
     if (h.what !== 'this') notes.push(`\`${h.what}\` at line ${h.node.loc.start.line}: the variables it can reach are not analysed precisely`);

@@ -12,6 +12,10 @@ export interface Owner {
   topFn: FunctionNode | null;
   /** The innermost non-arrow function around the node (what `this` and `arguments` mean there). */
   thisFn: FunctionNode | null;
+  /** The innermost function around the node inside its fluxion (null at the fluxion's own level). */
+  fn: FunctionNode | null;
+  /** The owner of the code around `fn`. */
+  up: Owner | null;
 }
 
 export interface Ownership {
@@ -40,12 +44,14 @@ export function computeOwnership(program: AstNode, fluxionNodes: Set<AstNode>): 
 
     let inner = owner;
     if (isFunction(node)) {
-      if (fluxionNodes.has(node)) inner = { flx: node, topFn: null, thisFn: node };
+      if (fluxionNodes.has(node)) inner = { flx: node, topFn: null, thisFn: node, fn: null, up: null };
       else {
         inner = {
           flx,
           topFn: flx === program ? owner.topFn ?? node : owner.topFn,
           thisFn: node.type === 'ArrowFunctionExpression' ? owner.thisFn : node,
+          fn: node,
+          up: owner,
         };
       }
     }
@@ -54,6 +60,6 @@ export function computeOwnership(program: AstNode, fluxionNodes: Set<AstNode>): 
       visit(child, node, node.type === 'FunctionDeclaration' && child === node.id ? owner : inner);
     }
   };
-  visit(program, null, { flx: program, topFn: null, thisFn: null });
+  visit(program, null, { flx: program, topFn: null, thisFn: null, fn: null, up: null });
   return { ownerOf, parentOf, hazards };
 }

@@ -19,7 +19,7 @@
 import { isFunction, type AstNode, type FunctionNode } from './ast';
 import type { Callees } from './callees';
 import { computeOwnership, type Owner, type Ownership } from './ownership';
-import type { FoundRupturePoint } from './rupture-points';
+import type { Found, FoundRupturePoint } from './rupture-points';
 import type { Scopes, Variable } from './scopes';
 import type { RuptureKind, Stream, VariableInfo } from '../types';
 
@@ -62,7 +62,8 @@ interface Use {
   write: boolean;
 }
 
-export function pipeline(ast: AstNode, scopes: Scopes, callees: Callees, rps: FoundRupturePoint[], ignored: Set<AstNode>): Pipeline {
+export function pipeline(ast: AstNode, scopes: Scopes, callees: Callees, found: Found, ignored: Set<AstNode>): Pipeline {
+  const rps = found.rupturePoints;
   const callbackNodes = new Set<AstNode>();
   for (const rp of rps) for (const cb of rp.callbacks) if (!ignored.has(cb.fn)) callbackNodes.add(cb.fn);
   const ownership = computeOwnership(ast, callbackNodes);
@@ -85,13 +86,14 @@ export function pipeline(ast: AstNode, scopes: Scopes, callees: Callees, rps: Fo
 
   // 2. Streams: one per (rupture point, callback); the first one decides the fluxion's parent and kind.
   const splits = new Map<AstNode, { target: FluxionDraft; type: RuptureKind }>();
-  for (const rp of rps) {
+  const pairs = rps.flatMap((rp) => rp.callbacks.map((cb) => ({ rp, cb }))).sort((a, b) => a.cb.arg.start - b.cb.arg.start);
+  for (const { rp, cb } of pairs) {
     const owner = ownerOf.get(rp.call);
     const from = flxOf(owner);
     // A continuation reached from a function of main runs once per outside event, not once per main:
     // for main it opens a flow, like a listener (paper Listing 4: `>> anonymous_1000`).
     const type: RuptureKind = rp.kind === 'post' && from === main && owner?.topFn ? 'start' : rp.kind;
-    for (const cb of rp.callbacks) {
+    {
       const target = byNode.get(cb.fn);
       if (!target || ignored.has(cb.fn)) continue;
       if (!splits.has(cb.fn)) {
@@ -106,6 +108,7 @@ export function pipeline(ast: AstNode, scopes: Scopes, callees: Callees, rps: Fo
     }
   }
   const fluxions = [...byNode.values()];
+  const byNodeHas = (key: FluxionDraft | Variable) => fluxions.includes(key as FluxionDraft);
   const isAncestor = (up: FluxionDraft, down: FluxionDraft): boolean => {
     const seen = new Set<FluxionDraft>();
     for (let f: FluxionDraft | null = down; f && !seen.has(f); f = f.parent) {
@@ -115,7 +118,8 @@ export function pipeline(ast: AstNode, scopes: Scopes, callees: Callees, rps: Fo
     return false;
   };
 
-  // 3. Module functions that are not fluxions are summarised: whoever calls them uses what they use.
+  // 3. Functions bound to a name (never reassigned) that are not fluxions are summarised: whoever
+  //    calls them uses what they use (a `done()` helper called by two continuations makes them share).
   const loadTime = (node: AstNode) => {
     const o = ownerOf.get(node);
     return !!o && o.flx === ast && o.topFn === null;
@@ -123,24 +127,28 @@ export function pipeline(ast: AstNode, scopes: Scopes, callees: Callees, rps: Fo
   const summaryOf = new Map<AstNode, Variable>();
   const allVariables = scopes.manager.scopes.flatMap((s) => s.variables);
   for (const v of allVariables) {
-    const id = v.identifiers[0] as unknown as AstNode | undefined;
-    if (!id || !loadTime(id)) continue;
+    if (v.identifiers.length === 0 || v.defs.length !== 1) continue;
     const value = callees.variable(v, Infinity);
-    if (value.kind === 'function' && !callbackNodes.has(value.node)) summaryOf.set(value.node, v);
+    if (value.kind === 'function' && !callbackNodes.has(value.node) && (value.node as AstNode) !== ast) summaryOf.set(value.node, v);
   }
-  const summaryVarOf = (owner: Owner | undefined): Variable | null =>
-    owner && owner.flx === ast && owner.topFn ? summaryOf.get(owner.topFn) ?? null : null;
-  // who reaches each summarised function, directly or through other summarised functions
-  const reachers = new Map<Variable, Set<FluxionDraft>>();
-  const calls = new Map<FluxionDraft | Variable, Set<Variable>>();
+  const summaryVars = new Set(summaryOf.values());
+  type Key = FluxionDraft | Variable;
+  /** The innermost summarised function around a node, or its fluxion. */
+  const keyOf = (node: AstNode): Key => {
+    for (let o: Owner | null | undefined = ownerOf.get(node); o; o = o.up) {
+      if (o.fn && summaryOf.has(o.fn)) return summaryOf.get(o.fn)!;
+    }
+    return flxOf(ownerOf.get(node));
+  };
+  const calls = new Map<Key, Set<Variable>>();
   for (const fnVar of summaryOf.values()) {
     for (const ref of fnVar.references) {
-      const owner = ownerOf.get(ref.identifier as unknown as AstNode);
-      const key: FluxionDraft | Variable = summaryVarOf(owner) ?? flxOf(owner);
+      const key = keyOf(ref.identifier as unknown as AstNode);
       if (!calls.has(key)) calls.set(key, new Set());
       calls.get(key)!.add(fnVar);
     }
   }
+  const reachers = new Map<Variable, Set<FluxionDraft>>();
   for (const f of fluxions) {
     const stack = [...(calls.get(f) ?? [])];
     const seen = new Set<Variable>();
@@ -153,6 +161,13 @@ export function pipeline(ast: AstNode, scopes: Scopes, callees: Callees, rps: Fo
       stack.push(...(calls.get(g) ?? []));
     }
   }
+  const fluxionsOf = (key: Key): FluxionDraft[] => {
+    if (!(key instanceof Object) || !('references' in key)) return [key as FluxionDraft];
+    const found = reachers.get(key as Variable);
+    if (found && found.size) return [...found];
+    // never called here: it stands for the fluxion that declares it
+    return [flxOf(ownerOf.get((key as Variable).identifiers[0] as unknown as AstNode))];
+  };
 
   // 4. Every variable: who uses it, and how.
   const variables: VariableInfo[] = [];
@@ -163,25 +178,25 @@ export function pipeline(ast: AstNode, scopes: Scopes, callees: Callees, rps: Fo
     const moduleLevel = loadTime(declId);
     const holds = moduleLevel ? holdsOf(v, callees) : undefined;
     const network = holds === 'network' || isNetworkParam(v, rps);
+    const declKey = keyOf(declId);
+    const refKeys = v.references.map((ref) => keyOf(ref.identifier as unknown as AstNode));
+    // Declared and used inside one summarised function only: its own local, whoever calls it.
+    if (declKey !== main && !byNodeHas(declKey) && refKeys.every((k) => k === declKey)) continue;
     const users = new Map<FluxionDraft, Use>();
     const networkUsers = new Set<FluxionDraft>();
-    const use = (f: FluxionDraft, write: boolean) => {
-      const u = users.get(f) ?? { read: false, write: false };
-      if (write) u.write = true;
-      else u.read = true;
-      users.set(f, u);
-    };
-    for (const ref of v.references) {
+    v.references.forEach((ref, i) => {
       const idNode = ref.identifier as unknown as AstNode;
-      const owner = ownerOf.get(idNode);
       const write = (ref.isWrite() && !(moduleLevel && ref.init)) || isMutation(idNode, parentOf, holds);
-      // module functions stand for whoever calls them; a chain's memory is only ever its own function's
-      const summary = moduleLevel ? summaryVarOf(owner) : null;
-      const whom = summary ? [...(reachers.get(summary) ?? [main])] : [flxOf(owner)];
+      const whom = fluxionsOf(refKeys[i]);
       for (const f of whom) networkUsers.add(f);
-      if (moduleLevel && !summary && loadTime(idNode)) continue; // initialisation
-      for (const f of whom) use(f, write);
-    }
+      if (moduleLevel && refKeys[i] === main && loadTime(idNode)) return; // initialisation
+      for (const f of whom) {
+        const u = users.get(f) ?? { read: false, write: false };
+        if (write) u.write = true;
+        else u.read = true;
+        users.set(f, u);
+      }
+    });
     if (network) {
       for (const f of networkUsers) {
         f.tags.add('network');
@@ -216,6 +231,11 @@ export function pipeline(ast: AstNode, scopes: Scopes, callees: Callees, rps: Fo
       }
       return { ...base, class: 'share', fluxions: members.map((f) => f.id), reason };
     };
+    if (summaryVars.has(v) && writers.length === 0) {
+      // a helper function of the chain: what it touches is counted for its callers (step 3)
+      for (const f of others) f.context.set(v, declaredAt(v));
+      return { ...base, class: 'read-only', holds: 'function', fluxions: others.map((f) => f.id), reason: 'a function never reassigned: what it uses counts for its callers' };
+    }
     if (moduleLevel) {
       if (writers.length === 0) {
         for (const f of others) if (holds !== 'module' && holds !== 'network') f.context.set(v, declaredAt(v));
@@ -258,6 +278,8 @@ export function pipeline(ast: AstNode, scopes: Scopes, callees: Callees, rps: Fo
     return { ...base, class: 'stream', fluxions: [...carriers], reason };
   }
 
+  for (const call of found.networkCalls) flxOf(ownerOf.get(call)).tags.add('network');
+
   // 5. Hazards and writes to globals keep a fluxion on the main loop.
   for (const [node, list] of ownership.hazards) {
     const f = byNode.get(node);
@@ -271,7 +293,7 @@ export function pipeline(ast: AstNode, scopes: Scopes, callees: Callees, rps: Fo
     const idNode = ref.identifier as unknown as AstNode;
     const f = flxOf(ownerOf.get(idNode));
     if (f === main) continue;
-    if ((ref.isWrite() || isMutation(idNode, parentOf, 'value')) && !['module', 'exports', 'console'].includes(ref.identifier.name)) {
+    if ((ref.isWrite() || isMutation(idNode, parentOf, 'module')) && !['module', 'exports', 'console'].includes(ref.identifier.name)) {
       const why = `writes the global \`${ref.identifier.name}\``;
       if (!f.reasons.includes(why)) f.reasons.push(why);
     }
@@ -363,7 +385,7 @@ function isMutation(id: AstNode, parentOf: Map<AstNode, AstNode>, holds: Variabl
   if (parent.type === 'UpdateExpression') return true;
   if (parent.type === 'UnaryExpression' && parent.operator === 'delete') return true;
   if ((parent.type === 'ForInStatement' || parent.type === 'ForOfStatement') && parent.left === node) return true;
-  if (parent.type === 'CallExpression' && parent.callee === node && holds !== 'module' && holds !== 'function') {
+  if (parent.type === 'CallExpression' && parent.callee === node && holds !== 'module' && holds !== 'function' && holds !== 'network') {
     const member = node.type === 'ChainExpression' ? node.expression : node;
     const name = !member.computed && member.property?.type === 'Identifier' ? member.property.name : null;
     return name === null || !PURE_METHODS.has(name);

@@ -43,17 +43,25 @@ interface Match {
 /** The few express verbs recognised on receivers the compiler cannot type (`module.exports = app => app.get(…)`). */
 const EXPRESS_LIKE = new Set(['get', 'post', 'put', 'delete', 'patch', 'all', 'use', 'head', 'options']);
 
-export function findRupturePoints(ast: AstNode, source: string, callees: Callees, catalogue: Catalogue): FoundRupturePoint[] {
-  const found: FoundRupturePoint[] = [];
+export interface Found {
+  rupturePoints: FoundRupturePoint[];
+  /** Calls that open the network without a callback (`server.listen(port)`): their fluxion is `network`. */
+  networkCalls: AstNode[];
+}
+
+export function findRupturePoints(ast: AstNode, source: string, callees: Callees, catalogue: Catalogue): Found {
+  const rupturePoints: FoundRupturePoint[] = [];
+  const networkCalls: AstNode[] = [];
   walk(ast, (node) => {
     if (node.type !== 'CallExpression') return;
     const match = matchCallee(node, callees, catalogue);
     if (!match) return;
+    if (match.server || match.matched.endsWith('.listen')) networkCalls.push(node);
     const rp = collectCallbacks(node, match, source, callees);
     if (rp.callbacks.length === 0 && rp.dynamic.length === 0) return;
-    found.push({ ...rp, id: found.length + 1 });
+    rupturePoints.push({ ...rp, id: rupturePoints.length + 1 });
   });
-  return found;
+  return { rupturePoints, networkCalls };
 }
 
 function matchCallee(call: AstNode, callees: Callees, catalogue: Catalogue): Match | null {
@@ -94,6 +102,9 @@ function matchCallee(call: AstNode, callees: Callees, catalogue: Catalogue): Mat
     default:
       break;
   }
+  if (object.kind === 'server' && name === 'listen') {
+    return { spec: { kind: 'post' }, matched: 'server.listen', server: false, proofNeeded: false };
+  }
   if (isNetworkValue(object) && (name === 'on' || name === 'once' || name === 'addListener')) {
     return { spec: { kind: 'start', callbacks: 'last' }, matched: `server.${name}`, server: true, proofNeeded: false };
   }
@@ -125,7 +136,9 @@ function isData(node: AstNode): boolean {
 
 function collectCallbacks(call: AstNode, match: Match, source: string, callees: Callees): Omit<FoundRupturePoint, 'id'> {
   const args: AstNode[] = call.arguments;
-  const candidates = match.spec.callbacks === 'all' ? args.map((arg, index) => ({ arg, index })) : args.length > 0 ? [{ arg: args[args.length - 1], index: args.length - 1 }] : [];
+  const all = args.map((arg, index) => ({ arg, index }));
+  const mode = match.spec.callbacks ?? 'last';
+  const candidates = mode === 'all' ? all : mode === 'first' ? all.slice(0, 1) : all.slice(-1);
   const callbacks: Callback[] = [];
   const dynamic: DynamicArgument[] = [];
   for (const { arg, index } of candidates) {

@@ -1,7 +1,6 @@
 /** Scopes step: eslint-scope over meriyah's ESTree, with the lookups the later steps need. */
 import { analyze } from 'eslint-scope';
 import type { Reference, Scope, ScopeManager, Variable } from 'eslint-scope';
-import { KEYS as VisitorKeys } from 'eslint-visitor-keys';
 import type { AstNode } from './ast';
 
 export type { Reference, Scope, Variable };
@@ -23,7 +22,6 @@ export function analyzeScopes(ast: AstNode, sourceType: 'commonjs' | 'module'): 
     ecmaVersion: 2025,
     sourceType: sourceType === 'module' ? 'module' : 'commonjs',
     nodejsScope: sourceType === 'commonjs',
-    childVisitorKeys: VisitorKeys as never,
     fallback: 'iteration',
   });
   const referenceOf = new Map<AstNode, Reference>();

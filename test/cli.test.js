@@ -1,0 +1,121 @@
+'use strict';
+// The command line, as a user runs it: real processes, exit codes, stdout/stderr.
+const t = require('tap');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { fluxion } = require('./helpers/processes');
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxion-cli-'));
+t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
+const write = (name, content) => {
+  const file = path.join(tmp, name);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, content);
+  return file;
+};
+const noStackOfOurs = (t, stderr) => t.notMatch(stderr, /\n\s+at .*(dist|lib)\//, 'prints no stack of ours');
+
+t.test('compile prints the fluxional program of a sample', async (t) => {
+  const r = fluxion(['compile', 'samples/counter/app.js']);
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /^flx main & network\n>> handler \[res\]\n/);
+  t.match(r.stdout, /\nflx handler & isolated\n-> reply \[res\]\n/);
+  t.match(r.stdout, /\nflx reply & network \{count, template\}\n-> null\n/);
+});
+
+t.test('--format json gives the model, --format dot a graph', async (t) => {
+  const json = fluxion(['compile', 'samples/counter/app.js', '--format', 'json']);
+  t.equal(json.status, 0, json.stderr);
+  const model = JSON.parse(json.stdout);
+  t.same(model.fluxions.map((f) => f.id).slice(0, 3), ['main', 'handler', 'reply']);
+  t.ok(model.variables.find((v) => v.name === 'count' && v.class === 'scope'));
+  const dot = fluxion(['compile', 'samples/counter/app.js', '--format=dot']);
+  t.equal(dot.status, 0, dot.stderr);
+  t.match(dot.stdout, /^digraph "samples\/counter\/app\.js" \{/);
+  t.match(dot.stdout, /"main" -> "handler" \[label=">> \[res\]", style=bold\];/);
+  t.match(dot.stdout, /"handler" -> "reply" \[label="-> \[res\]", style=dashed\];/);
+});
+
+t.test('explain gives each variable its class and reason, and the placement verdict', async (t) => {
+  const r = fluxion(['explain', 'samples/counter/app.js']);
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /count: scope — written only by reply/);
+  t.match(r.stdout, /template: read-only function/);
+  t.match(r.stdout, /flx handler & isolated[^\n]*\n(.*\n)*? {2}placement: can run on another event loop: isolated/);
+  t.match(r.stdout, /flx reply[^\n]*\n(.*\n)*? {2}placement: stays on the main loop: touches `res` \(network\)/);
+});
+
+t.test('explain on the gifsockets sample lists the dynamic sites', async (t) => {
+  const r = fluxion(['explain', 'samples/gifsockets/app.js']);
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /dynamic sites \(settled at run time by the JIT\):/);
+  t.match(r.stdout, /app\.post argument 2: `bodyParser\(1 \* 1024 \* 1024\)` — a call result/);
+  t.match(r.stdout, /app\.post argument 3: `routes\.writeTextToImages` — a property/);
+});
+
+t.test('bad input: one clear line, exit 1, no stack of ours', async (t) => {
+  const cases = [
+    ['a missing file', ['compile', path.join(tmp, 'nope.js')], /^fluxion: .*nope\.js: no such file\n$/],
+    ['a directory', ['compile', tmp], /^fluxion: .*: is a directory: give the file of the app/],
+    ['a binary file', ['compile', write('bin.js', Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 0, 1]))], /^fluxion: .*bin\.js: is a binary file, not JavaScript\n$/],
+    ['an unknown command', ['frobnicate'], /^fluxion: unknown command "frobnicate"/],
+    ['a bad format', ['compile', 'samples/counter/app.js', '--format', 'xml'], /^fluxion: --format must be flx, json or dot \(got "xml"\)/],
+    ['no file', ['explain'], /^fluxion: missing <file>/],
+  ];
+  for (const [what, args, expected] of cases) {
+    const r = fluxion(args);
+    t.equal(r.status, 1, `${what}: exit 1`);
+    t.match(r.stderr, expected, `${what}: message`);
+    t.equal(r.stdout, '', `${what}: nothing on stdout`);
+    noStackOfOurs(t, r.stderr);
+  }
+});
+
+t.test('a syntax error: file:line:col, the parser message and a code frame', async (t) => {
+  const file = write('syntax.js', "var express = require('express');\nvar app = express(;\n");
+  const r = fluxion(['compile', file]);
+  t.equal(r.status, 1);
+  t.match(r.stderr, new RegExp(`^fluxion: ${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2:19: SyntaxError: `));
+  t.match(r.stderr, /> 2 \| var app = express\(;\n\s+\|\s+\^/);
+  noStackOfOurs(t, r.stderr);
+});
+
+t.test('an empty file is a valid program with the reason', async (t) => {
+  const r = fluxion(['explain', write('empty.js', '')]);
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /1 fluxion, 0 rupture points/);
+  t.match(r.stdout, /the module is empty/);
+});
+
+t.test('eval and with: a valid program, and explain says why the fluxion stays', async (t) => {
+  const r = fluxion(['explain', 'test/fixtures/compiler/eval-and-with/input.js']);
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /flx evil[^\n]*\n(.*\n)*? {2}placement: stays on the main loop: uses `eval` \(line 6\)/);
+  t.match(r.stdout, /flx work[^\n]*\n(.*\n)*? {2}placement: stays on the main loop: uses `with` \(line 12\)/);
+});
+
+t.test('an invalid rupturePoints option names the option and the file', async (t) => {
+  write('badcfg/fluxion.config.json', JSON.stringify({ rupturePoints: [{ kind: 'later', module: 'x' }] }));
+  const file = write('badcfg/app.js', "require('fs').readFile('x', function r() {});\n");
+  const r = fluxion(['compile', file]);
+  t.equal(r.status, 1);
+  t.match(r.stderr, /fluxion\.config\.json: fluxion\.config\.json\.rupturePoints\[0\]\.kind must be "start" or "post"/);
+  noStackOfOurs(t, r.stderr);
+});
+
+t.test('package.json#fluxion extends the catalogue', async (t) => {
+  write('pkgcfg/package.json', JSON.stringify({ name: 'x', fluxion: { rupturePoints: [{ kind: 'post', module: 'mydb', export: 'get' }] } }));
+  const file = write('pkgcfg/app.js', "const { get } = require('mydb');\nget('k', function got(err, v) { console.log(v); });\n");
+  const r = fluxion(['compile', file]);
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /^flx main\n-> got\n/);
+});
+
+t.test('help and version', async (t) => {
+  const help = fluxion(['help']);
+  t.equal(help.status, 0);
+  t.match(help.stdout, /compile <file> \[--format flx\|json\|dot\]/);
+  const version = fluxion(['--version']);
+  t.equal(version.stdout.trim(), require('../package.json').version);
+});

@@ -1,0 +1,149 @@
+'use strict';
+// Compiler fixtures: test/fixtures/compiler/<name>/input.js → expected.flx (the fluxional program).
+// Regenerate with `node test/fixtures/update.js`, then review the diff.
+const t = require('tap');
+const fs = require('node:fs');
+const path = require('node:path');
+const { compile, compileFile, formatFlx } = require('../dist/index.js');
+
+const root = path.join(__dirname, 'fixtures', 'compiler');
+const fixtures = fs.readdirSync(root).filter((n) => fs.statSync(path.join(root, n)).isDirectory()).sort();
+
+t.ok(fixtures.length >= 15, 'the fixture folders are there');
+for (const name of fixtures) {
+  t.test(`fixture ${name}`, async (t) => {
+    const dir = path.join(root, name);
+    const input = ['input.js', 'input.mjs', 'input.cjs'].map((f) => path.join(dir, f)).find((f) => fs.existsSync(f));
+    t.ok(input, 'has an input file');
+    const program = compileFile(path.relative(process.cwd(), input));
+    t.equal(formatFlx(program), fs.readFileSync(path.join(dir, 'expected.flx'), 'utf8'));
+  });
+}
+
+function byId(program, id) {
+  const f = program.fluxions.find((x) => x.id === id);
+  if (!f) throw new Error(`no fluxion ${id} in ${program.fluxions.map((x) => x.id)}`);
+  return f;
+}
+function variable(program, name) {
+  return program.variables.find((v) => v.name === name);
+}
+function fixture(name) {
+  return fs.readFileSync(path.join(root, name, 'input.js'), 'utf8');
+}
+
+t.test('paper Listing 1 → Listing 2', async (t) => {
+  const p = compile(fixture('paper-listing-1'), { filename: 'app.js' });
+  t.same(p.fluxions.map((f) => f.id), ['main', 'handler', 'reply']);
+  t.same(byId(p, 'main').tags, ['network']);
+  t.same(byId(p, 'handler').tags, ['isolated']);
+  t.same(byId(p, 'reply').tags, ['network']);
+  t.same(byId(p, 'reply').context, ['count', 'template']);
+  t.same(byId(p, 'main').streams.map((s) => [s.type, s.to, s.vars]), [['start', 'handler', ['res']]]);
+  t.same(byId(p, 'handler').streams.map((s) => [s.type, s.to, s.vars]), [['post', 'reply', ['res']]]);
+  t.same(byId(p, 'reply').streams, []);
+  t.equal(variable(p, 'count').class, 'scope');
+  t.same(variable(p, 'count').fluxions, ['reply']);
+  t.equal(variable(p, 'template').class, 'read-only');
+  t.equal(variable(p, 'template').holds, 'function');
+  t.equal(variable(p, 'fs').holds, 'module');
+  t.equal(byId(p, 'handler').isolatable, true);
+  t.equal(byId(p, 'reply').isolatable, false);
+});
+
+t.test('paper Listing 3 → Listing 4, with the dynamic sites', async (t) => {
+  const p = compile(fixture('paper-listing-3'), { filename: 'app.js' });
+  t.same(p.fluxions.map((f) => f.id), ['main', 'anonymous_1000']);
+  t.same(byId(p, 'main').streams.map((s) => [s.type, s.to, s.vars]), [['start', 'anonymous_1000', ['req', 'next']]]);
+  t.same(byId(p, 'anonymous_1000').streams, []);
+  t.same(
+    p.dynamicSites.map((d) => [d.callee, d.argument, d.expression]),
+    [
+      ['app.post', 1, 'bodyParser(1 * 1024 * 1024)'],
+      ['app.post', 2, 'routes.writeTextToImages'],
+    ],
+  );
+  const getRawBody = p.rupturePoints.find((r) => r.callee === 'getRawBody');
+  t.equal(getRawBody.kind, 'post');
+  t.equal(getRawBody.matched, 'raw-body()');
+  t.same(getRawBody.to, ['anonymous_1000']);
+  t.match(formatFlx(p), /^flx main & network\n>> anonymous_1000 \[req, next\]\n/);
+  t.match(formatFlx(p), /\nflx anonymous_1000 & network\n-> null\n/);
+});
+
+t.test('paper Figure 5: a is scope, b is stream, c is share', async (t) => {
+  const p = compile(fixture('paper-figure-5'), { filename: 'app.js' });
+  t.equal(variable(p, 'a').class, 'scope');
+  t.same(variable(p, 'a').fluxions, ['add']);
+  t.equal(variable(p, 'b').class, 'stream');
+  t.same(byId(p, 'onReq').streams.find((s) => s.to === 'add').vars.includes('b'), true);
+  t.equal(variable(p, 'c').class, 'share');
+  t.same(variable(p, 'c').fluxions.sort(), ['add', 'end']);
+  t.ok(byId(p, 'add').tags.includes('grp_c'));
+  t.ok(byId(p, 'end').tags.includes('grp_c'));
+  t.notOk(byId(p, 'onReq').tags.includes('grp_c'));
+  t.same(byId(p, 'add').context, ['a', 'c']);
+});
+
+t.test('a chain-local counter joined by two continuations is shared, not streamed', async (t) => {
+  const p = compile(fixture('chain-local-counter'), { filename: 'app.js' });
+  t.equal(variable(p, 'pending').class, 'share');
+  t.ok(byId(p, 'a').tags.includes('grp_pending'));
+  t.ok(byId(p, 'b').tags.includes('grp_pending'));
+});
+
+t.test('synchronous calls are never rupture points', async (t) => {
+  const p = compile(fixture('sync-calls'), { filename: 'app.js' });
+  t.same(p.rupturePoints, []);
+  t.same(p.fluxions.map((f) => f.id), ['main']);
+});
+
+t.test('a module without rupture points is one main fluxion holding the code unchanged', async (t) => {
+  const source = fixture('no-rupture-point');
+  const p = compile(source, { filename: 'lib.js' });
+  t.equal(p.fluxions.length, 1);
+  t.equal(p.fluxions[0].code, source.trimEnd().split('\n').map((l) => (l ? '  ' + l : l)).join('\n'));
+});
+
+t.test('extending the catalogue through options', async (t) => {
+  const src = "var q = require('queue-lib');\nq.take('jobs', function onJob(job) { console.log(job); });\n";
+  t.same(compile(src).rupturePoints, []);
+  const p = compile(src, { rupturePoints: [{ kind: 'start', module: 'queue-lib', export: 'take' }] });
+  t.same(p.fluxions.map((f) => f.id), ['main', 'onJob']);
+  t.equal(p.rupturePoints[0].kind, 'start');
+});
+
+t.test('aliases resolve by what they hold, not by their name', async (t) => {
+  const src = [
+    "const files = require('node:fs');",
+    'const rd = files.readFile;',
+    "const notFs = { readFile(f, cb) { cb(null, 'x'); } };",
+    "rd('a', function viaAlias() {});",
+    "notFs.readFile('b', function notARupturePoint() {});",
+  ].join('\n');
+  const p = compile(src);
+  t.same(p.fluxions.map((f) => f.id), ['main', 'viaAlias']);
+});
+
+t.test('an empty module compiles to one main fluxion with a note', async (t) => {
+  const p = compile('', { filename: 'empty.js' });
+  t.same(p.fluxions.map((f) => f.id), ['main']);
+  t.match(p.notes[0], /empty/);
+});
+
+t.test('a syntax error names the file, line and column with a code frame', async (t) => {
+  try {
+    compile('var a = 1;\nvar b = ;\n', { filename: 'bad.js' });
+    t.fail('should throw');
+  } catch (e) {
+    t.equal(e.code, 'E_SYNTAX');
+    t.equal(e.headline, 'bad.js:2:9: SyntaxError: Unexpected token: \';\'');
+    t.match(e.frame, /> 2 \| var b = ;\n\s+\|\s+\^/);
+  }
+});
+
+t.test('ES module syntax in a .js file is detected, as Node does', async (t) => {
+  const p = compile("import fs from 'fs';\nfs.readFile('x', function done() {});\n", { filename: 'x.js' });
+  t.equal(p.sourceType, 'module');
+  t.same(p.fluxions.map((f) => f.id), ['main', 'done']);
+});

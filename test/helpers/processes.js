@@ -1,0 +1,70 @@
+'use strict';
+// Real processes for runtime tests: spawn an app on a loopback port, send real HTTP requests.
+const { spawn, spawnSync } = require('node:child_process');
+const http = require('node:http');
+const path = require('node:path');
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const CLI = path.join(ROOT, 'bin', 'fluxion.js');
+
+/** Runs `fluxion <args>` and returns { status, stdout, stderr }. */
+function fluxion(args, options = {}) {
+  const result = spawnSync(process.execPath, [CLI, ...args], { cwd: options.cwd || ROOT, encoding: 'utf8', timeout: 60000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * Starts `node [nodeArgs] file` with PORT=0 and waits for its "listening on http://127.0.0.1:<port>" line.
+ * Resolves { port, child, output(), stop() }. Fails after `timeoutMs`.
+ */
+function startApp(file, { nodeArgs = [], env = {}, timeoutMs = 15000 } = {}) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...nodeArgs, file], {
+      cwd: ROOT,
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${file} did not listen within ${timeoutMs} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, timeoutMs);
+    const stop = () =>
+      new Promise((done) => {
+        if (child.exitCode !== null || child.signalCode !== null) return done();
+        child.once('exit', () => done());
+        child.kill('SIGTERM');
+      });
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+      const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(stdout);
+      if (m) {
+        clearTimeout(timer);
+        resolve({ port: Number(m[1]), child, stop, output: () => ({ stdout, stderr }) });
+      }
+    });
+    child.stderr.on('data', (chunk) => (stderr += chunk));
+    child.on('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${file} exited (${code ?? signal}) before listening\nstdout: ${stdout}\nstderr: ${stderr}`));
+    });
+  });
+}
+
+/** One HTTP request to 127.0.0.1:port. Resolves { status, headers, body (Buffer) }. */
+function request(port, { method = 'GET', path: urlPath = '/', headers = {}, body } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: '127.0.0.1', port, method, path: urlPath, headers, agent: false, timeout: 10000 }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('timeout', () => req.destroy(new Error(`${method} ${urlPath} timed out`)));
+    req.on('error', reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
+module.exports = { ROOT, CLI, fluxion, startApp, request };
