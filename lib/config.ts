@@ -1,29 +1,135 @@
 /**
- * Project configuration for the compiler: `fluxion.config.json` or `package.json#fluxion`, found from the
- * app's folder upwards. Only the compile-time part lives here for now (`rupturePoints`).
+ * Configuration, validated once. Sources, in precedence order: `register(options)` > `FLUXION_*` env vars >
+ * `fluxion.config.json` or `package.json#fluxion` (found from the app's folder, or the working directory,
+ * upwards). An invalid value stops with a message naming the option where it was given.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { validateCalleeSpecs } from './compiler/catalogue';
+import type { LogLevel } from './debug';
 import { FluxionError } from './errors';
 import type { CalleeSpec } from './types';
 
-export interface ProjectConfig {
+export interface Options {
+  enabled: boolean;
+  placement: 'auto' | 'inline' | 'isolate';
+  threads: number | null;
+  include: string[];
+  exclude: string[];
+  cacheDir: string | null;
+  disableCache: boolean;
+  logLevel: LogLevel;
+  report: string | null;
   rupturePoints: CalleeSpec[];
-  /** The file it came from, if any. */
-  from: string | null;
 }
 
-export function loadProjectConfig(startFile: string): ProjectConfig {
-  for (let dir = path.dirname(path.resolve(startFile)); ; dir = path.dirname(dir)) {
-    const own = path.join(dir, 'fluxion.config.json');
-    if (fs.existsSync(own)) return fromObject(readJson(own), own, 'fluxion.config.json');
-    const pkg = path.join(dir, 'package.json');
+export type RegisterOptions = Partial<Options>;
+
+export const DEFAULTS: Options = {
+  enabled: true,
+  placement: 'auto',
+  threads: null,
+  include: [],
+  exclude: [],
+  cacheDir: null,
+  disableCache: false,
+  logLevel: 'warn',
+  report: null,
+  rupturePoints: [],
+};
+
+const ENV: Record<keyof Options, string> = {
+  enabled: 'FLUXION_ENABLED',
+  placement: 'FLUXION_PLACEMENT',
+  threads: 'FLUXION_THREADS',
+  include: 'FLUXION_INCLUDE',
+  exclude: 'FLUXION_EXCLUDE',
+  cacheDir: 'FLUXION_CACHE_DIR',
+  disableCache: 'FLUXION_DISABLE_CACHE',
+  logLevel: 'FLUXION_LOG_LEVEL',
+  report: 'FLUXION_REPORT',
+  rupturePoints: 'FLUXION_RUPTURE_POINTS',
+};
+
+const LEVELS = ['silent', 'error', 'warn', 'info', 'debug'];
+
+type Named = (key: keyof Options) => string;
+
+/** Validates one raw value; `name(key)` says how the user spelled the option. */
+function validate(key: keyof Options, value: unknown, name: Named, fromText: boolean): unknown {
+  const fail = (what: string): never => {
+    throw new FluxionError('E_OPTION', `${name(key)} must be ${what} (got ${JSON.stringify(value)})`);
+  };
+  switch (key) {
+    case 'enabled':
+    case 'disableCache':
+      if (typeof value === 'boolean') return value;
+      if (fromText && typeof value === 'string' && /^(1|true|yes|on)$/i.test(value)) return true;
+      if (fromText && typeof value === 'string' && /^(0|false|no|off|)$/i.test(value)) return false;
+      return fail(fromText ? 'true or false' : 'a boolean');
+    case 'placement':
+      return value === 'auto' || value === 'inline' || value === 'isolate' ? value : fail('"auto", "inline" or "isolate"');
+    case 'threads': {
+      const n = typeof value === 'string' && fromText && /^\d+$/.test(value.trim()) ? Number(value) : value;
+      return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 1024 ? n : fail('an integer from 1 to 1024');
+    }
+    case 'include':
+    case 'exclude': {
+      const list = fromText && typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
+      return Array.isArray(list) && list.every((g) => typeof g === 'string' && g !== '') ? list : fail('a list of glob patterns');
+    }
+    case 'cacheDir':
+    case 'report':
+      return typeof value === 'string' && value !== '' ? value : fail('a path');
+    case 'logLevel':
+      return typeof value === 'string' && LEVELS.includes(value) ? value : fail(LEVELS.map((l) => `"${l}"`).join(', '));
+    case 'rupturePoints': {
+      let parsed = value;
+      if (fromText && typeof value === 'string') {
+        try {
+          parsed = JSON.parse(value);
+        } catch {
+          return fail('a JSON array');
+        }
+      }
+      try {
+        return validateCalleeSpecs(parsed, name(key));
+      } catch (error) {
+        throw new FluxionError('E_OPTION', (error as Error).message);
+      }
+    }
+  }
+}
+
+function apply(target: Options, source: Record<string, unknown>, name: Named, fromText: boolean, known: boolean): void {
+  for (const [key, value] of Object.entries(source)) {
+    if (!(key in DEFAULTS)) {
+      if (known) throw new FluxionError('E_OPTION', `${name(key as keyof Options)} is not an option of fluxion (options: ${Object.keys(DEFAULTS).join(', ')})`);
+      continue;
+    }
+    if (value === undefined) continue;
+    (target as unknown as Record<string, unknown>)[key] = validate(key as keyof Options, value, name, fromText);
+  }
+}
+
+export interface ProjectConfig {
+  values: Record<string, unknown>;
+  /** The file it came from, and how to name an option of it. */
+  from: string | null;
+  label: string;
+}
+
+/** `fluxion.config.json`, else `package.json#fluxion`, from `dir` upwards (stops at the first package.json). */
+export function findProjectConfig(dir: string): ProjectConfig {
+  for (let d = path.resolve(dir); ; d = path.dirname(d)) {
+    const own = path.join(d, 'fluxion.config.json');
+    if (fs.existsSync(own)) return asConfig(readJson(own), own, 'fluxion.config.json');
+    const pkg = path.join(d, 'package.json');
     if (fs.existsSync(pkg)) {
       const json = readJson(pkg) as { fluxion?: unknown };
-      return json.fluxion === undefined ? { rupturePoints: [], from: null } : fromObject(json.fluxion, pkg, 'package.json#fluxion');
+      return json.fluxion === undefined ? { values: {}, from: null, label: '' } : asConfig(json.fluxion, pkg, 'package.json#fluxion');
     }
-    if (path.dirname(dir) === dir) return { rupturePoints: [], from: null };
+    if (path.dirname(d) === d) return { values: {}, from: null, label: '' };
   }
 }
 
@@ -35,12 +141,35 @@ function readJson(file: string): unknown {
   }
 }
 
-function fromObject(value: unknown, file: string, label: string): ProjectConfig {
-  if (!value || typeof value !== 'object') throw new FluxionError('E_OPTION', `${label} must be an object`, { file });
-  const raw = (value as { rupturePoints?: unknown }).rupturePoints;
+function asConfig(value: unknown, file: string, label: string): ProjectConfig {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw new FluxionError('E_OPTION', `${label} must be an object`, { file });
+  return { values: value as Record<string, unknown>, from: file, label };
+}
+
+/** The options of this process: file < env < programmatic. */
+export function resolveOptions(programmatic: RegisterOptions = {}, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Options {
+  const options: Options = { ...DEFAULTS };
+  const project = findProjectConfig(cwd);
   try {
-    return { rupturePoints: raw === undefined ? [] : validateCalleeSpecs(raw, `${label}.rupturePoints`), from: file };
+    apply(options, project.values, (k) => `${project.label}.${k}`, false, false);
   } catch (error) {
-    throw new FluxionError('E_OPTION', (error as Error).message, { file });
+    if (error instanceof FluxionError && project.from) throw new FluxionError('E_OPTION', error.message, { file: project.from });
+    throw error;
+  }
+  const fromEnv: Record<string, unknown> = {};
+  for (const [key, variable] of Object.entries(ENV)) if (env[variable] !== undefined) fromEnv[key] = env[variable];
+  apply(options, fromEnv, (k) => ENV[k], true, true);
+  apply(options, programmatic as Record<string, unknown>, (k) => `options.${k}`, false, true);
+  return options;
+}
+
+/** Compile-time part for `fluxion compile`: the extra callees of the app's project. */
+export function loadProjectConfig(startFile: string): { rupturePoints: CalleeSpec[]; from: string | null } {
+  const project = findProjectConfig(path.dirname(path.resolve(startFile)));
+  const raw = project.values.rupturePoints;
+  try {
+    return { rupturePoints: raw === undefined ? [] : validateCalleeSpecs(raw, `${project.label}.rupturePoints`), from: project.from };
+  } catch (error) {
+    throw new FluxionError('E_OPTION', (error as Error).message, { file: project.from ?? undefined });
   }
 }

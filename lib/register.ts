@@ -1,14 +1,72 @@
 /**
- * What `node -r fluxion/register` runs. For now it only makes sure fluxion is initialised once per process
- * (`-r` plus NODE_OPTIONS) and leaves the app untouched: the require hook and runtime come next (issue 3).
+ * What `node -r fluxion/register` and `register(options)` run: resolve the options once, install the
+ * require hook, and arrange the report. Initialises once per process (`-r` plus NODE_OPTIONS, or a
+ * second copy of fluxion): later calls get the first one's `unregister`.
  */
-const INITIALISED = Symbol.for('fluxion.register');
+import { installHook, type Hook } from './hook';
+import { resolveOptions, type Options, type RegisterOptions } from './config';
+import { info, setLogLevel, warnOnce } from './debug';
+import { registry } from './runtime';
+import { writeReport } from './runtime/report';
 
-type Marked = typeof globalThis & { [INITIALISED]?: boolean };
+const STATE = Symbol.for('fluxion.register');
+type Holder = typeof globalThis & { [STATE]?: { unregister: () => void; options: Options } };
 
-export function register(): void {
-  const g = globalThis as Marked;
-  if (g[INITIALISED]) return;
-  g[INITIALISED] = true;
-  if (process.env.FLUXION_ENABLED === 'false' || process.env.FLUXION_ENABLED === '0') return;
+export function register(programmatic: RegisterOptions = {}): () => void {
+  const holder = globalThis as Holder;
+  if (holder[STATE]) return holder[STATE].unregister;
+  const options = resolveOptions(programmatic);
+  setLogLevel(options.logLevel);
+  if (!options.enabled) {
+    holder[STATE] = { unregister: () => undefined, options };
+    return holder[STATE].unregister;
+  }
+  const version = (require('../package.json') as { version: string }).version;
+  const hook: Hook = installHook(options, version);
+  const cleanups: Array<() => void> = [hook.revert];
+  if (options.report) cleanups.push(reportOnExit(options.report));
+  const summary = setImmediate(() => {
+    const s = hook.stats;
+    info(
+      `fluxion ${version}: ${s.rewritten} module${s.rewritten === 1 ? '' : 's'} rewritten (${s.cached} from the cache, ${s.unchanged} unchanged, ${s.failed} failed), ` +
+        `${s.fluxions} fluxions, ${s.dynamicSites} dynamic sites; placement ${options.placement}, all fluxions on the main loop`,
+    );
+  });
+  summary.unref();
+  const unregister = () => {
+    for (const c of cleanups.splice(0)) c();
+    delete holder[STATE];
+  };
+  holder[STATE] = { unregister, options };
+  return unregister;
+}
+
+/** Writes the report at exit, also when SIGINT/SIGTERM would end the process without an 'exit' event. */
+function reportOnExit(file: string): () => void {
+  let written = false;
+  const write = () => {
+    if (written) return;
+    written = true;
+    try {
+      writeReport(registry(), file);
+    } catch (error) {
+      warnOnce('report', `cannot write the report ${file}: ${(error as Error).message}`);
+    }
+  };
+  const onSignal = (signal: NodeJS.Signals) => {
+    write();
+    // Only we listened: do what Node would have done without us.
+    if (process.listenerCount(signal) === 1) {
+      process.removeListener(signal, onSignal);
+      process.kill(process.pid, signal);
+    }
+  };
+  process.on('exit', write);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return () => {
+    process.removeListener('exit', write);
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  };
 }

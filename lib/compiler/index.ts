@@ -7,14 +7,31 @@ import { Callees } from './callees';
 import { Catalogue } from './catalogue';
 import { fluxionCode } from './fluxional';
 import { parse } from './parse';
-import { pipeline } from './pipeliner';
-import { findRupturePoints } from './rupture-points';
-import { analyzeScopes } from './scopes';
+import { pipeline, type Pipeline } from './pipeliner';
+import { findRupturePoints, type Found } from './rupture-points';
+import { analyzeScopes, type Scopes } from './scopes';
 import type { CompileOptions, DynamicSite, Fluxion, FluxionalProgram, RupturePoint } from '../types';
 
 const IGNORE = /\bfluxion\s+ignore\b/;
 
+/** The compiler's result with the internals the instrumenter needs. */
+export interface Analysis {
+  program: FluxionalProgram;
+  ast: AstNode;
+  /** The source as parsed (without a byte-order mark). */
+  text: string;
+  found: Found;
+  pipeline: Pipeline;
+  scopes: Scopes;
+  /** `/* fluxion ignore *\/` at the top: the file is left alone. */
+  ignored: boolean;
+}
+
 export function compile(source: string, options: CompileOptions = {}): FluxionalProgram {
+  return analyze(source, options).program;
+}
+
+export function analyze(source: string, options: CompileOptions = {}): Analysis {
   const file = options.filename ?? '<input>';
   const parsed = parse(source, file, options.sourceType);
   const text = source.charCodeAt(0) === 0xfeff ? source.slice(1) : source;
@@ -82,8 +99,7 @@ export function compile(source: string, options: CompileOptions = {}): Fluxional
       code: fluxionCode(f, text, result),
     };
   });
-  // Order: main first, then downstream of it in source order (the paper's listings).
-  return {
+  const program: FluxionalProgram = {
     file,
     sourceType: parsed.sourceType,
     fluxions,
@@ -92,6 +108,7 @@ export function compile(source: string, options: CompileOptions = {}): Fluxional
     variables: result.variables.sort((a, b) => (a.declaredAt?.line ?? 0) - (b.declaredAt?.line ?? 0) || (a.declaredAt?.column ?? 0) - (b.declaredAt?.column ?? 0)),
     notes,
   };
+  return { program, ast, text, found, pipeline: result, scopes, ignored: fileIgnored };
 }
 
 function tagRank(tag: string): number {

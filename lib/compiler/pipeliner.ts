@@ -321,7 +321,7 @@ function draft(id: string, kind: FluxionDraft['kind'], node: AstNode): FluxionDr
 }
 
 /** The function's own name, or the name JavaScript infers for it (`const onReq = (req, res) => …`). */
-function functionName(fn: FunctionNode, parentOf: Map<AstNode, AstNode>): string | null {
+export function functionName(fn: FunctionNode, parentOf: Map<AstNode, AstNode>): string | null {
   if (fn.id?.type === 'Identifier') return fn.id.name;
   const parent = parentOf.get(fn);
   if (!parent) return null;

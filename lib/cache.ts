@@ -1,0 +1,71 @@
+/**
+ * The transform cache on disk: `node_modules/.cache/fluxion` under the working directory (created when
+ * missing), or `FLUXION_CACHE_DIR` (which must exist). Keyed by a hash of the source, the file name,
+ * fluxion's version, the options that change the output and Node's version. Writes are atomic (temporary
+ * file + rename). A directory that cannot be used disables the cache with one warning and nothing else.
+ */
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { debug, warnOnce } from './debug';
+
+export class TransformCache {
+  private disabled = false;
+
+  constructor(
+    readonly dir: string,
+    private readonly salt: string,
+    explicit: boolean,
+  ) {
+    try {
+      if (explicit) {
+        if (!fs.statSync(dir).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
+      } else fs.mkdirSync(dir, { recursive: true });
+      fs.accessSync(dir, fs.constants.W_OK | fs.constants.R_OK);
+    } catch (error) {
+      this.disable(error);
+    }
+  }
+
+  private disable(error: unknown): void {
+    this.disabled = true;
+    const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    warnOnce('cache', `transform cache disabled: cannot use ${this.dir} (${code}); set FLUXION_CACHE_DIR or FLUXION_DISABLE_CACHE=1`);
+  }
+
+  key(filename: string, source: string): string {
+    return createHash('sha256').update(this.salt).update('\0').update(filename).update('\0').update(source).digest('hex');
+  }
+
+  private file(key: string): string {
+    return path.join(this.dir, key.slice(0, 2), `${key}.js`);
+  }
+
+  get(key: string): string | null {
+    if (this.disabled) return null;
+    try {
+      return fs.readFileSync(this.file(key), 'utf8');
+    } catch {
+      return null;
+    }
+  }
+
+  set(key: string, code: string): void {
+    if (this.disabled) return;
+    const file = this.file(key);
+    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    try {
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(tmp, code);
+      fs.renameSync(tmp, file);
+      debug('cache', `wrote ${path.relative(process.cwd(), file)}`);
+    } catch (error) {
+      try {
+        fs.rmSync(tmp, { force: true });
+      } catch {
+        // nothing to clean
+      }
+      this.disable(error);
+    }
+  }
+}

@@ -1,0 +1,254 @@
+/**
+ * Instrument step: the edits that let the runtime see the program as fluxions, spliced into the original
+ * text (see splice.ts: lines never move).
+ *
+ * - Fluxion bodies: `var $flx$t = $flx$().enter(i); try { …body… } finally { $flx$().exit(i, $flx$t); }`.
+ *   The function object, its `length`, `name`, `this` and `arguments` are untouched, so listeners can still be
+ *   removed by identity and express still sees 4-argument error handlers. Async functions only count
+ *   messages (their CPU time is not measured yet); generators are left alone.
+ * - Functions that escape (returned, stored in a property, passed along, exported) are registered with their
+ *   static index, `$flx$().fn(i, fn)` (the same function object comes back), so the probes can recognise them
+ *   at run time; their bodies are instrumented too, and count once a probe promotes them to fluxions.
+ * - Dynamic sites: `$flx$().probe(site, arg)` returns `arg` unchanged after looking at it (paper §4.3: the JIT
+ *   settles `bodyParser(limit)` and `routes.writeTextToImages`).
+ * - A trailer, after the last line, declares the hoisted `$flx$()` that loads the runtime with the module's
+ *   description.
+ */
+import { isFunction, walk, type AstNode, type FunctionNode } from './ast';
+import type { Analysis } from './index';
+import { functionName } from './pipeliner';
+import { splice, type Insertion, type Spliced } from './splice';
+import type { FunctionEntry, ModuleDescription, SiteEntry, StaticFluxion } from '../internal-types';
+
+export interface Instrumented {
+  code: string;
+  map: Spliced['map'];
+  description: ModuleDescription;
+}
+
+/** Array methods that call their callback synchronously, before returning: their callbacks do not escape. */
+const SYNC_CALLERS = new Set([
+  'map', 'forEach', 'filter', 'reduce', 'reduceRight', 'some', 'every', 'find', 'findIndex', 'findLast',
+  'findLastIndex', 'sort', 'flatMap', 'replace', 'replaceAll', 'call', 'apply', 'from',
+]);
+const STATEMENT_LISTS = new Set(['Program', 'BlockStatement', 'StaticBlock', 'SwitchCase']);
+
+type Registration = { mode: 'wrap' } | { mode: 'after'; statement: AstNode; expression: string } | { mode: 'init' };
+
+export function instrument(analysis: Analysis, runtimePath: string, sourceName: string): Instrumented {
+  const { ast, text, pipeline, found, scopes } = analysis;
+  const { parentOf, ownerOf } = pipeline.ownership;
+  const fluxionByNode = new Map(pipeline.fluxions.filter((f) => f.kind !== 'main').map((f) => [f.node, f]));
+
+  // 1. The functions to instrument: static fluxions, and functions that escape.
+  const registrations = new Map<AstNode, Registration>();
+  walk(ast, (node) => {
+    if ((node.type !== 'FunctionExpression' && node.type !== 'ArrowFunctionExpression') || node.generator) return;
+    if (fluxionByNode.has(node)) return;
+    const how = escapes(node, parentOf, text);
+    if (how) registrations.set(node, how);
+  });
+  for (const statement of ast.body as AstNode[]) {
+    const decl = statement.type === 'ExportNamedDeclaration' || statement.type === 'ExportDefaultDeclaration' ? statement.declaration : statement;
+    if (decl?.type !== 'FunctionDeclaration' || decl.generator || !decl.id) continue;
+    const variable = scopes.declarationOf.get(decl.id);
+    const escaping = variable?.references.some((r) => {
+      const id = r.identifier as unknown as AstNode;
+      const parent = parentOf.get(id);
+      return !(parent?.type === 'CallExpression' && parent.callee === id);
+    });
+    if (escaping || fluxionByNode.has(decl)) registrations.set(decl, { mode: 'init' });
+  }
+  const instrumented = [...new Set([...fluxionByNode.keys(), ...registrations.keys()])]
+    .filter((n) => !n.generator)
+    .sort((a, b) => a.start - b.start) as FunctionNode[];
+  const ixOf = new Map<AstNode, number>(instrumented.map((n, i) => [n, i]));
+
+  /** Innermost instrumented function around `node`, stopping at `boundary` (exclusive). */
+  const around = (node: AstNode, boundary: AstNode | null): number => {
+    for (let p = parentOf.get(node); p && p !== boundary; p = parentOf.get(p)) {
+      if (isFunction(p) && ixOf.has(p)) return ixOf.get(p)!;
+    }
+    return -1;
+  };
+
+  // 2. The description the runtime gets.
+  const fluxionIndex = new Map(pipeline.fluxions.map((f, i) => [f, i]));
+  const fns: FunctionEntry[] = instrumented.map((n) => ({
+    name: functionName(n, parentOf) ?? '',
+    line: n.loc.start.line,
+    column: n.loc.start.column,
+    fluxion: fluxionByNode.has(n) ? fluxionIndex.get(fluxionByNode.get(n)!)! : -1,
+    enclosing: around(n, null),
+    async: !!n.async,
+  }));
+  const pairs = found.rupturePoints.flatMap((rp) => rp.callbacks.map((cb) => ({ rp, cb }))).sort((a, b) => a.cb.arg.start - b.cb.arg.start);
+  const fluxions: StaticFluxion[] = pipeline.fluxions.map((f) => {
+    const first = f.kind === 'main' ? undefined : pairs.find((p) => p.cb.fn === f.node);
+    return {
+      id: f.id,
+      kind: f.kind,
+      tags: [...f.tags],
+      context: [...f.context.keys()].map((v) => v.name),
+      line: f.node.loc.start.line,
+      parent: f.parent?.id ?? null,
+      fn: f.kind === 'main' ? -1 : ixOf.get(f.node) ?? -1,
+      via: first && f.parent ? around(first.rp.call, f.parent.node) : -1,
+      rpKind: first?.rp.kind ?? 'start',
+      streams: f.streams.map((s) => ({ to: s.to, type: s.type, vars: s.vars })),
+    };
+  });
+  const idOfNode = new Map(pipeline.fluxions.map((f) => [f.node, f.id]));
+  const sites: SiteEntry[] = [];
+  const insertions: Insertion[] = [];
+  for (const rp of found.rupturePoints) {
+    const owner = ownerOf.get(rp.call);
+    for (const d of rp.dynamic) {
+      if (d.arg.type === 'SpreadElement') continue;
+      const site = sites.length;
+      sites.push({
+        kind: rp.kind,
+        callee: rp.callee,
+        line: d.arg.loc.start.line,
+        column: d.arg.loc.start.column,
+        argument: d.index,
+        in: idOfNode.get(owner?.flx ?? ast) ?? 'main',
+        enclosing: around(rp.call, owner?.flx ?? null),
+      });
+      insertions.push({ at: d.arg.start, text: `$flx$().probe(${site}, `, order: opening(d.arg, 0) }, { at: d.arg.end, text: ')', order: closing(d.arg, 0) });
+    }
+  }
+
+  // 3. The edits.
+  const initList: string[] = [];
+  for (const fn of instrumented) {
+    const ix = ixOf.get(fn)!;
+    insertions.push(...bodyEdits(fn, ix, text));
+    const how = registrations.get(fn);
+    if (!how) continue;
+    if (how.mode === 'wrap') insertions.push({ at: fn.start, text: `$flx$().fn(${ix}, `, order: opening(fn, 0) }, { at: fn.end, text: ')', order: closing(fn, 5) });
+    else if (how.mode === 'after') insertions.push({ at: how.statement.end, text: `;$flx$().fn(${ix}, ${how.expression});`, order: closing(how.statement, 9) });
+    else initList.push(`${ix}, ${fn.id.name}`);
+  }
+  const description: ModuleDescription = { fns, fluxions, sites };
+  const spliced = splice(text, insertions, sourceName);
+  const trailer =
+    '\n;var $flx$h; function $flx$() { return $flx$h || ($flx$h = require(' +
+    JSON.stringify(runtimePath) +
+    ').load(__filename, ' +
+    JSON.stringify(description) +
+    ', function () { return [' +
+    initList.join(', ') +
+    ']; })); }\n';
+  return { code: spliced.code + trailer, map: spliced.map, description };
+}
+
+/** How an escaping function expression is registered, or null when it does not escape. */
+function escapes(fn: AstNode, parentOf: Map<AstNode, AstNode>, text: string): Registration | null {
+  const parent = parentOf.get(fn);
+  if (!parent) return null;
+  switch (parent.type) {
+    case 'CallExpression':
+    case 'NewExpression': {
+      if (parent.callee === fn) return null; // an IIFE
+      const callee = parent.callee.type === 'ChainExpression' ? parent.callee.expression : parent.callee;
+      if (callee.type === 'MemberExpression' && !callee.computed && SYNC_CALLERS.has(callee.property.name)) return null;
+      return { mode: 'wrap' };
+    }
+    case 'ReturnStatement':
+    case 'ArrayExpression':
+      return { mode: 'wrap' };
+    case 'ArrowFunctionExpression':
+      return parent.body === fn ? { mode: 'wrap' } : null;
+    case 'AssignmentExpression': {
+      if (parent.right !== fn) return null;
+      if (parent.left.type === 'MemberExpression') return { mode: 'wrap' }; // no name inference to keep
+      const statement = parentOf.get(parent);
+      if (parent.left.type === 'Identifier' && statement?.type === 'ExpressionStatement' && inList(statement, parentOf)) {
+        return { mode: 'after', statement, expression: parent.left.name };
+      }
+      return null;
+    }
+    case 'VariableDeclarator': {
+      // `var h = function () {}`: wrapping would lose the inferred name `h`; register after the statement.
+      if (parent.init !== fn || parent.id.type !== 'Identifier') return null;
+      const statement = declarationStatement(parent, parentOf);
+      return statement ? { mode: 'after', statement, expression: parent.id.name } : null;
+    }
+    case 'Property': {
+      if (parent.value !== fn || parent.computed || parent.kind !== 'init') return null;
+      const key = parent.key.type === 'Identifier' ? parent.key.name : String(parent.key.value);
+      const object = parentOf.get(parent);
+      const holder = object && parentOf.get(object);
+      if (!object || !holder) return null;
+      if (holder.type === 'VariableDeclarator' && holder.init === object && holder.id.type === 'Identifier') {
+        const statement = declarationStatement(holder, parentOf);
+        return statement ? { mode: 'after', statement, expression: `${holder.id.name}[${JSON.stringify(key)}]` } : null;
+      }
+      if (holder.type === 'AssignmentExpression' && holder.right === object && isPlainTarget(holder.left)) {
+        const statement = parentOf.get(holder);
+        if (statement?.type === 'ExpressionStatement' && inList(statement, parentOf)) {
+          return { mode: 'after', statement, expression: `${text.slice(holder.left.start, holder.left.end)}[${JSON.stringify(key)}]` };
+        }
+      }
+      return null;
+    }
+    default:
+      return null;
+  }
+}
+
+function inList(statement: AstNode, parentOf: Map<AstNode, AstNode>): boolean {
+  const parent = parentOf.get(statement);
+  return !!parent && STATEMENT_LISTS.has(parent.type);
+}
+
+function declarationStatement(declarator: AstNode, parentOf: Map<AstNode, AstNode>): AstNode | null {
+  const declaration = parentOf.get(declarator);
+  if (declaration?.type !== 'VariableDeclaration') return null;
+  const holder = parentOf.get(declaration);
+  if (holder?.type === 'ExportNamedDeclaration') return inList(holder, parentOf) ? holder : null;
+  return inList(declaration, parentOf) ? declaration : null;
+}
+
+/** `a`, `a.b`, `module.exports`: re-reading it has no side effect. */
+function isPlainTarget(node: AstNode): boolean {
+  if (node.type === 'Identifier') return true;
+  return node.type === 'MemberExpression' && !node.computed && isPlainTarget(node.object);
+}
+
+/**
+ * Insertions at one offset: closings first, innermost construct first (it started last); then openings,
+ * outermost first. `step` orders the edits of one node.
+ */
+function closing(node: AstNode, step: number): number {
+  return -1e12 + (1e9 - node.start) * 10 + step;
+}
+function opening(node: AstNode, step: number): number {
+  return 1e12 + node.start * 10 + step;
+}
+
+function bodyEdits(fn: FunctionNode, ix: number, text: string): Insertion[] {
+  const body = fn.body;
+  if (body.type === 'BlockStatement') {
+    const statements = body.body as AstNode[];
+    let at = body.start + 1;
+    for (const s of statements) {
+      if (s.type === 'ExpressionStatement' && typeof s.directive === 'string') at = s.end;
+      else break;
+    }
+    if (fn.async) return [{ at, text: `$flx$().count(${ix});`, order: opening(fn, 5) }];
+    return [
+      { at, text: `var $flx$t = $flx$().enter(${ix}); try {`, order: opening(fn, 5) },
+      { at: body.end - 1, text: `} finally { $flx$().exit(${ix}, $flx$t); }`, order: closing(body, 0) },
+    ];
+  }
+  // `(a) => expr`: open a block right after the arrow, return the expression in parentheses (no ASI trap).
+  const from = fn.params.length ? fn.params[fn.params.length - 1].end : fn.start;
+  const arrow = text.indexOf('=>', from) + 2;
+  if (fn.async) return [{ at: arrow, text: ` { $flx$().count(${ix}); return (`, order: opening(fn, 5) }, { at: fn.end, text: '); }', order: closing(fn, 0) }];
+  return [
+    { at: arrow, text: ` { var $flx$t = $flx$().enter(${ix}); try { return (`, order: opening(fn, 5) },
+    { at: fn.end, text: `); } finally { $flx$().exit(${ix}, $flx$t); } }`, order: closing(fn, 0) },
+  ];
+}

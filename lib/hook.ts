@@ -1,0 +1,124 @@
+/**
+ * The require hook (pirates): rewrites the app's CommonJS modules as they are loaded.
+ * - App files only: `node_modules` is left alone unless `include` names it; `exclude` wins; fluxion's own
+ *   files never; a file whose first comment says `fluxion ignore` is left as it is.
+ * - A user's syntax error is left to Node, which throws exactly its own error.
+ * - Any failure of ours loads the original source, with one warning naming the file (fail open).
+ */
+import * as path from 'node:path';
+import { addHook } from 'pirates';
+import { analyze } from './compiler';
+import { instrument } from './compiler/instrument';
+import { TransformCache } from './cache';
+import type { Options } from './config';
+import { debug, warnOnce } from './debug';
+import { FluxionError } from './errors';
+import { globToRegExp, matchesAny } from './glob';
+
+const RUNTIME = path.join(__dirname, 'runtime', 'index.js');
+const OWN_ROOT = path.resolve(__dirname, '..');
+/** The trailer every rewritten module ends with: the marker that it is never rewritten twice. */
+export const MARKER = '\n;var $flx$h; function $flx$()';
+
+export interface HookStats {
+  rewritten: number;
+  unchanged: number;
+  cached: number;
+  failed: number;
+  fluxions: number;
+  dynamicSites: number;
+}
+
+export interface Hook {
+  stats: HookStats;
+  revert(): void;
+  /** The transform itself (exposed for tests and the ESM loader). */
+  transform(code: string, filename: string): string;
+}
+
+export function installHook(options: Options, version: string): Hook {
+  const cwd = process.cwd().split('\\').join('/');
+  const include = options.include.map(globToRegExp);
+  const exclude = options.exclude.map(globToRegExp);
+  const stats: HookStats = { rewritten: 0, unchanged: 0, cached: 0, failed: 0, fluxions: 0, dynamicSites: 0 };
+  const explicitDir = options.cacheDir !== null;
+  const cache = options.disableCache
+    ? null
+    : new TransformCache(
+        path.resolve(options.cacheDir ?? path.join(process.cwd(), 'node_modules', '.cache', 'fluxion')),
+        JSON.stringify([version, process.version, options.rupturePoints, sourceMapsWanted()]),
+        explicitDir,
+      );
+
+  const matcher = (filename: string): boolean => {
+    if (filename.startsWith(OWN_ROOT + path.sep) && !filename.startsWith(path.join(OWN_ROOT, 'samples') + path.sep) && !filename.startsWith(path.join(OWN_ROOT, 'test') + path.sep)) {
+      return false;
+    }
+    if (matchesAny(exclude, filename, cwd)) return false;
+    if (matchesAny(include, filename, cwd)) return true;
+    return !filename.split(path.sep).includes('node_modules');
+  };
+
+  const transform = (code: string, filename: string): string => {
+    if (code.includes(MARKER)) return code;
+    const key = cache ? cache.key(filename, code) : '';
+    const hit = cache?.get(key);
+    if (hit != null) {
+      stats.cached++;
+      debug('hook', `${rel(filename)}: from the cache`);
+      return hit;
+    }
+    const started = performance.now();
+    let out: string;
+    try {
+      out = rewrite(code, filename, stats);
+    } catch (error) {
+      if (error instanceof FluxionError && error.code === 'E_SYNTAX') {
+        debug('hook', `${rel(filename)}: syntax error, left to Node (${error.message})`);
+        return code;
+      }
+      stats.failed++;
+      warnOnce(`hook:${filename}`, `${rel(filename)} is loaded unmodified: ${(error as Error).message}`);
+      debug('hook', `${rel(filename)}: ${(error as Error).stack}`);
+      return code;
+    }
+    debug('hook', `${rel(filename)}: ${out === code ? 'nothing to rewrite' : 'rewritten'} in ${(performance.now() - started).toFixed(1)} ms`);
+    cache?.set(key, out);
+    return out;
+  };
+
+  const revert = addHook(transform, { exts: ['.js', '.cjs'], matcher, ignoreNodeModules: false });
+  return { stats, revert, transform };
+}
+
+function rewrite(code: string, filename: string, stats: HookStats): string {
+  const analysis = analyze(code, { filename, sourceType: 'commonjs' });
+  if (analysis.ignored) {
+    stats.unchanged++;
+    return code;
+  }
+  const result = instrument(analysis, RUNTIME, filename);
+  if (result.description.fns.length === 0 && result.description.sites.length === 0) {
+    stats.unchanged++;
+    return code; // nothing to observe: the module runs byte for byte as written
+  }
+  stats.rewritten++;
+  stats.fluxions += analysis.program.fluxions.length - 1;
+  stats.dynamicSites += result.description.sites.length;
+  let out = result.code;
+  // With source maps on (--enable-source-maps), give Node ours so that even columns are exact;
+  // a file with a map of its own keeps it (its lines are still right: splicing never moves a line).
+  if (sourceMapsWanted() && !/\/\/[#@] sourceMappingURL=/.test(code)) {
+    out += `//# sourceMappingURL=data:application/json;charset=utf-8;base64,${Buffer.from(JSON.stringify({ ...result.map, sourcesContent: [code] })).toString('base64')}\n`;
+  }
+  return out;
+}
+
+function sourceMapsWanted(): boolean {
+  const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  return flags.includes('--enable-source-maps') || (process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled === true;
+}
+
+function rel(file: string): string {
+  return path.relative(process.cwd(), file) || file;
+}

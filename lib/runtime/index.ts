@@ -1,0 +1,18 @@
+/**
+ * The runtime, on the main loop. Rewritten modules call `load()` once (through their `$flx$()`) and then
+ * talk to their ModuleRuntime. There is one registry per process, shared by every copy of fluxion.
+ */
+import type { ModuleDescription } from '../internal-types';
+import { Registry, type ModuleRuntime } from './registry';
+
+const KEY = Symbol.for('fluxion.registry');
+type Holder = typeof globalThis & { [KEY]?: Registry };
+
+export function registry(): Registry {
+  const holder = globalThis as Holder;
+  return (holder[KEY] ??= new Registry());
+}
+
+export function load(file: string, description: ModuleDescription, declarations: () => unknown[]): ModuleRuntime {
+  return registry().load(file, description, declarations);
+}
