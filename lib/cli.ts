@@ -3,6 +3,8 @@ import { compile, explain, formatDot, formatFlx, formatJson } from './compiler';
 import { loadProjectConfig } from './config';
 import { FluxionError } from './errors';
 import { readSourceFile } from './files';
+import { formatReport, type Report } from './runtime/report';
+import * as fs from 'node:fs';
 import type { FluxionalProgram } from './types';
 
 const USAGE = `usage: fluxion <command> [options]
@@ -10,6 +12,7 @@ const USAGE = `usage: fluxion <command> [options]
 commands:
   compile <file> [--format flx|json|dot]   print the app as a fluxional program (default: flx)
   explain <file>                           per fluxion: tags, each variable's class and why, placement
+  report <report.json>                     print a FLUXION_REPORT as a fluxional program with counts
   help                                     this text
 
 Asynchronous callees can be added in fluxion.config.json or package.json#fluxion:
@@ -50,6 +53,11 @@ export function main(argv: string[], io: Io = processIo): number {
         io.out(explain(compileFile(file)));
         return 0;
       }
+      case 'report': {
+        const { file } = parseArgs(rest, false);
+        io.out(formatReport(readReport(file)));
+        return 0;
+      }
       default:
         throw new FluxionError('E_USAGE', `unknown command "${command}" (try: fluxion help)`);
     }
@@ -86,4 +94,24 @@ export function compileFile(file: string): FluxionalProgram {
   const { source, sourceType } = readSourceFile(file);
   const config = loadProjectConfig(file);
   return compile(source, { filename: file, sourceType, rupturePoints: config.rupturePoints });
+}
+
+function readReport(file: string): Report {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new FluxionError(code === 'ENOENT' ? 'E_NOT_FOUND' : 'E_READ', code === 'ENOENT' ? 'no such file' : `cannot read it (${code})`, { file });
+  }
+  let report: Report;
+  try {
+    report = JSON.parse(text) as Report;
+  } catch (error) {
+    throw new FluxionError('E_READ', `not a fluxion report: ${(error as Error).message}`, { file });
+  }
+  if (!report || !Array.isArray(report.fluxions) || !Array.isArray(report.streams)) {
+    throw new FluxionError('E_READ', 'not a fluxion report (no "fluxions" and "streams")', { file });
+  }
+  return report;
 }

@@ -3,6 +3,7 @@
  * require hook, and arrange the report. Initialises once per process (`-r` plus NODE_OPTIONS, or a
  * second copy of fluxion): later calls get the first one's `unregister`.
  */
+import { isMainThread } from 'node:worker_threads';
 import { installHook, type Hook } from './hook';
 import { resolveOptions, type Options, type RegisterOptions } from './config';
 import { info, setLogLevel, warnOnce } from './debug';
@@ -15,6 +16,9 @@ type Holder = typeof globalThis & { [STATE]?: { unregister: () => void; options:
 export function register(programmatic: RegisterOptions = {}): () => void {
   const holder = globalThis as Holder;
   if (holder[STATE]) return holder[STATE].unregister;
+  // Preloads also run in worker threads: Node's module-hooks thread (with --import loaders such as tsx)
+  // and the app's own workers. fluxion rewrites the main thread's modules only.
+  if (!isMainThread) return () => undefined;
   const options = resolveOptions(programmatic);
   setLogLevel(options.logLevel);
   if (!options.enabled) {
@@ -53,17 +57,17 @@ function reportOnExit(file: string): () => void {
       warnOnce('report', `cannot write the report ${file}: ${(error as Error).message}`);
     }
   };
+  // First in line, and gone once the signal came: the app's own handlers (or signal-exit's) then see the
+  // listeners they would see without us; with none left, do what Node would have done without us.
   const onSignal = (signal: NodeJS.Signals) => {
     write();
-    // Only we listened: do what Node would have done without us.
-    if (process.listenerCount(signal) === 1) {
-      process.removeListener(signal, onSignal);
-      process.kill(process.pid, signal);
-    }
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+    if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
   };
   process.on('exit', write);
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  process.prependListener('SIGINT', onSignal);
+  process.prependListener('SIGTERM', onSignal);
   return () => {
     process.removeListener('exit', write);
     process.removeListener('SIGINT', onSignal);

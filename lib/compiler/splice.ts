@@ -34,37 +34,62 @@ export function splice(source: string, insertions: Insertion[], sourceName: stri
     .sort((a, b) => a.at - b.at || (a.order ?? 0) - (b.order ?? 0) || a.i - b.i);
   let code = '';
   let last = 0;
-  // mappings: per generated line, segments [genCol, 0, origLine, origCol] relative-encoded
-  const lineStarts = lineStartsOf(source);
-  const shifts: Array<Array<{ genCol: number; origCol: number }>> = lineStarts.map(() => []);
-  const colShift = new Map<number, number>(); // line -> accumulated shift
   for (const ins of sorted) {
     code += source.slice(last, ins.at) + ins.text;
     last = ins.at;
-    const line = lineOf(lineStarts, ins.at);
-    const origCol = ins.at - lineStarts[line];
-    const shift = (colShift.get(line) ?? 0) + ins.text.length;
-    colShift.set(line, shift);
-    shifts[line].push({ genCol: origCol + shift, origCol });
   }
   code += source.slice(last);
+  return { code, map: { version: 3, sources: [sourceName], names: [], mappings: mappings(source, sorted) } };
+}
 
-  const lines: string[] = [];
+/**
+ * A "hires" map: V8 reports the position of a call or a throw, and Node's source-map lookup returns the
+ * original position of the closest segment at or before it without adding the offset, so every token
+ * start needs its own segment for columns to be exact.
+ */
+function mappings(source: string, sorted: Insertion[]): string {
+  const starts = lineStartsOf(source);
+  const out: string[] = [];
+  let k = 0;
   let prevOrigLine = 0;
   let prevOrigCol = 0;
-  for (let line = 0; line < lineStarts.length; line++) {
-    const segments: Array<[number, number]> = [[0, 0], ...shifts[line].map((s) => [s.genCol, s.origCol] as [number, number])];
-    let prevGenCol = 0;
-    const encoded: string[] = [];
-    for (const [genCol, origCol] of segments) {
-      encoded.push(vlq(genCol - prevGenCol) + vlq(0) + vlq(line - prevOrigLine) + vlq(origCol - prevOrigCol));
-      prevGenCol = genCol;
+  for (let line = 0; line < starts.length; line++) {
+    const from = starts[line];
+    const to = line + 1 < starts.length ? starts[line + 1] : source.length;
+    let shift = 0;
+    let prevGen = 0;
+    const segments: string[] = [];
+    for (let p = from; p < to; p++) {
+      let inserted = false;
+      while (k < sorted.length && sorted[k].at === p) {
+        shift += sorted[k].text.length;
+        k++;
+        inserted = true;
+      }
+      const c = source.charCodeAt(p);
+      if (c === 10 || c === 13) break;
+      const prev = p > from ? source.charCodeAt(p - 1) : 32;
+      const boundary = p === from || inserted || (isWord(c) ? !isWord(prev) : !isSpace(c));
+      if (!boundary) continue;
+      const gen = p - from + shift;
+      const col = p - from;
+      segments.push(vlq(gen - prevGen) + vlq(0) + vlq(line - prevOrigLine) + vlq(col - prevOrigCol));
+      prevGen = gen;
       prevOrigLine = line;
-      prevOrigCol = origCol;
+      prevOrigCol = col;
     }
-    lines.push(encoded.join(','));
+    while (k < sorted.length && sorted[k].at < to) k++;
+    out.push(segments.join(','));
   }
-  return { code, map: { version: 3, sources: [sourceName], names: [], mappings: lines.join(';') } };
+  return out.join(';');
+}
+
+function isWord(c: number): boolean {
+  return (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 36 || c === 95 || c > 127;
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13;
 }
 
 function lineStartsOf(source: string): number[] {
@@ -73,17 +98,6 @@ function lineStartsOf(source: string): number[] {
   let m: RegExpExecArray | null;
   while ((m = re.exec(source)) !== null) starts.push(m.index + m[0].length);
   return starts;
-}
-
-function lineOf(starts: number[], offset: number): number {
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (starts[mid] <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
 }
 
 const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';

@@ -1,0 +1,160 @@
+'use strict';
+// The require hook on real processes: stack traces, the cache, bad input, fail-open, the report.
+const t = require('tap');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+const { ROOT, startApp, request, fluxion } = require('./helpers/processes');
+
+const HOOK = ['-r', 'fluxion/register'];
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxion-hook-'));
+t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function run(args, env = {}) {
+  const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', timeout: 30000, env: { ...process.env, ...env } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+async function serve(file, nodeArgs, env, requests) {
+  const app = await startApp(file, { nodeArgs, env });
+  try {
+    const out = [];
+    for (const r of requests) out.push(await request(app.port, r));
+    return out;
+  } finally {
+    await app.stop();
+  }
+}
+
+t.test('a thrown error has the same stack with and without fluxion, cold and warm cache', async (t) => {
+  const cacheDir = path.join(tmp, 'stack-cache');
+  fs.mkdirSync(cacheDir);
+  const requests = [{ path: '/sync' }, { path: '/async' }];
+  const plain = await serve('test/apps/stack/app.js', [], {}, requests);
+  const env = { FLUXION_CACHE_DIR: cacheDir, DEBUG: 'fluxion:hook' };
+  const cold = await serve('test/apps/stack/app.js', HOOK, env, requests);
+  t.ok(fs.readdirSync(cacheDir).length > 0, 'the cold run filled the cache');
+  const warm = await serve('test/apps/stack/app.js', HOOK, env, requests);
+  for (const [i, r] of plain.entries()) {
+    const stack = r.body.toString();
+    t.equal(r.status, 500);
+    t.match(stack, /^Error: cannot parse \d+ bytes\n    at parse \(.*test\/apps\/stack\/app\.js:7:15\)\n/, 'plain stack names the throw');
+    t.match(stack, i === 0 ? /at syncRoute \(.*app\.js:13:3\)/ : /at onRead \(.*app\.js:19:7\)/);
+    t.equal(cold[i].body.toString(), stack, `${requests[i].path}: cold cache, same stack`);
+    t.equal(warm[i].body.toString(), stack, `${requests[i].path}: warm cache, same stack`);
+  }
+});
+
+t.test('the warm run reads the cache', async (t) => {
+  const cacheDir = path.join(tmp, 'warm');
+  fs.mkdirSync(cacheDir);
+  const env = { FLUXION_CACHE_DIR: cacheDir, DEBUG: 'fluxion:hook' };
+  const first = run([...HOOK, 'test/apps/ignored/app.js'], env);
+  t.equal(first.status, 0, first.stderr);
+  const script = path.join(tmp, 'cached.js');
+  fs.writeFileSync(script, "require('fs').readFile(__filename, function done(e, d) { console.log(d.length > 0); });\n");
+  const cold = run([...HOOK, script], env);
+  const warm = run([...HOOK, script], env);
+  t.match(cold.stderr, /cached\.js: rewritten/);
+  t.match(warm.stderr, /cached\.js: from the cache/);
+  t.equal(cold.stdout, 'true\n');
+  t.equal(warm.stdout, 'true\n');
+});
+
+t.test("a user's syntax error is Node's own error", async (t) => {
+  const plain = run(['test/apps/bad-syntax/app.js']);
+  const hooked = run([...HOOK, 'test/apps/bad-syntax/app.js']);
+  t.equal(plain.status, 1);
+  t.equal(hooked.status, plain.status);
+  const head = (s) => s.split('\n').filter((l) => !/^\s+at /.test(l) && !/^Node\.js v/.test(l)).join('\n');
+  t.match(plain.stderr, /app\.js:5\n  res\.send\('never';\n.*\^+\n\nSyntaxError: missing \) after argument list/);
+  t.equal(head(hooked.stderr), head(plain.stderr));
+});
+
+t.test('an unusable cache directory: one warning, the app runs', async (t) => {
+  const notADir = path.join(tmp, 'a-file');
+  fs.writeFileSync(notADir, 'x');
+  for (const dir of [notADir, path.join(tmp, 'missing', 'dir')]) {
+    const r = run([...HOOK, 'test/apps/eval/app.js'], { FLUXION_CACHE_DIR: dir, PORT: '-1' });
+    // PORT=-1 makes listen throw: we only want the start-up, the warning and a clean failure of the app's own
+    const warnings = r.stderr.split('\n').filter((l) => l.startsWith('fluxion: warning:'));
+    t.equal(warnings.length, 1, `one warning for ${dir}`);
+    t.match(warnings[0], /transform cache disabled: cannot use .* \((ENOTDIR|ENOENT)\)/);
+  }
+  const served = await serve('test/apps/eval/app.js', HOOK, { FLUXION_CACHE_DIR: notADir }, [{ path: '/world' }]);
+  t.equal(served[0].body.toString(), 'hello world!');
+});
+
+t.test('an invalid option stops at start, naming the option', async (t) => {
+  const cases = [
+    [{ FLUXION_THREADS: 'many' }, /^fluxion: FLUXION_THREADS must be an integer from 1 to 1024 \(got "many"\)\n$/],
+    [{ FLUXION_PLACEMENT: 'everywhere' }, /^fluxion: FLUXION_PLACEMENT must be "auto", "inline" or "isolate" \(got "everywhere"\)\n$/],
+    [{ FLUXION_LOG_LEVEL: 'loud' }, /^fluxion: FLUXION_LOG_LEVEL must be /],
+    [{ FLUXION_ENABLED: 'perhaps' }, /^fluxion: FLUXION_ENABLED must be true or false/],
+  ];
+  for (const [env, expected] of cases) {
+    const r = run([...HOOK, '-e', 'console.log("ran")'], env);
+    t.equal(r.status, 1, JSON.stringify(env));
+    t.match(r.stderr, expected);
+    t.equal(r.stdout, '', 'the app did not run');
+  }
+  const dir = path.join(tmp, 'badconfig');
+  fs.mkdirSync(dir);
+  fs.writeFileSync(path.join(dir, 'fluxion.config.json'), JSON.stringify({ placement: 'sideways' }));
+  const r = spawnSync(process.execPath, ['-r', path.join(ROOT, 'register.js'), '-e', '1'], { cwd: dir, encoding: 'utf8' });
+  t.equal(r.status, 1);
+  t.match(r.stderr, /fluxion\.config\.json: fluxion\.config\.json\.placement must be "auto", "inline" or "isolate" \(got "sideways"\)/);
+});
+
+t.test('eval and with: the app answers the same', async (t) => {
+  const requests = [{ path: '/world' }, { path: '/fluxion' }];
+  const plain = await serve('test/apps/eval/app.js', [], {}, requests);
+  const hooked = await serve('test/apps/eval/app.js', HOOK, { FLUXION_DISABLE_CACHE: '1' }, requests);
+  t.same(hooked.map((r) => r.body.toString()), plain.map((r) => r.body.toString()));
+  t.equal(plain[0].body.toString(), 'hello world!');
+});
+
+t.test('a file marked `fluxion ignore` and FLUXION_ENABLED=false are not rewritten', async (t) => {
+  const ignored = run([...HOOK, 'test/apps/ignored/app.js'], { DEBUG: 'fluxion:hook', FLUXION_DISABLE_CACHE: '1' });
+  t.equal(ignored.stdout, '/* fluxion ignore */\n');
+  t.match(ignored.stderr, /ignored\/app\.js: nothing to rewrite/);
+  const off = run([...HOOK, 'samples/counter/app.js'], { DEBUG: 'fluxion:*', FLUXION_ENABLED: 'false', PORT: '-1' });
+  t.notMatch(off.stderr, /fluxion:/);
+});
+
+t.test('the gifsockets sample: the report shows saveBody, its getRawBody callback and writeTextToImages', async (t) => {
+  const report = path.join(tmp, 'gif-report.json');
+  const served = await serve('samples/gifsockets/app.js', HOOK, { FLUXION_REPORT: report, FLUXION_DISABLE_CACHE: '1' }, [
+    { method: 'POST', path: '/image/text', body: 'one' },
+    { method: 'POST', path: '/image/text', body: 'two' },
+  ]);
+  t.same(served.map((r) => r.status), [200, 200]);
+  const json = JSON.parse(fs.readFileSync(report, 'utf8'));
+  const byId = (id) => json.fluxions.find((f) => f.id === id);
+  t.match(byId('saveBody'), { kind: 'start', file: 'samples/gifsockets/app.js', line: 10, placement: 'main', messages: 2 });
+  t.match(byId('writeTextToImages'), { kind: 'start', file: 'samples/gifsockets/routes.js', line: 4, messages: 2 });
+  t.match(byId('anonymous_1000'), { kind: 'post', line: 14, messages: 2, tags: ['network'] });
+  t.ok(byId('saveBody').cpuMsPerMessage > 0, 'CPU time per message is measured');
+  t.same(json.streams.find((s) => s.to === 'anonymous_1000'), { from: 'saveBody', to: 'anonymous_1000', type: 'post', vars: ['req', 'next'], messages: 2 });
+  t.match(json.streams.find((s) => s.to === 'saveBody'), { from: 'main', type: 'start', messages: 2 });
+  const printed = fluxion(['report', report]);
+  t.equal(printed.status, 0, printed.stderr);
+  t.match(printed.stdout, /\nflx saveBody {4}# start samples\/gifsockets\/app\.js:10, main, 2 messages, [\d.]+ ms\/message\n-> anonymous_1000 \[req, next\] {4}# 2 messages\n/);
+});
+
+t.test('programmatic register(options) and unregister()', async (t) => {
+  const script = `
+    const { register } = require(${JSON.stringify(path.join(ROOT, 'dist/index.js'))});
+    const stop = register({ disableCache: true, logLevel: 'debug' });
+    require(${JSON.stringify(path.join(ROOT, 'test/apps/ignored/app.js'))});
+    stop();
+    require(${JSON.stringify(path.join(ROOT, 'samples/figure5/db.js'))});
+  `;
+  const r = run(['-e', script], { DEBUG: '' });
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stderr, /fluxion:hook test\/apps\/ignored\/app\.js: nothing to rewrite/);
+  t.notMatch(r.stderr, /figure5\/db\.js/, 'nothing is rewritten after unregister()');
+  const bad = run(['-e', `require(${JSON.stringify(path.join(ROOT, 'dist/index.js'))}).register({ threads: 0 })`]);
+  t.match(bad.stderr, /options\.threads must be an integer from 1 to 1024 \(got 0\)/);
+});
