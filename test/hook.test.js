@@ -39,7 +39,7 @@ t.test('a thrown error has the same stack with and without fluxion, cold and war
   for (const [i, r] of plain.entries()) {
     const stack = r.body.toString();
     t.equal(r.status, 500);
-    t.match(stack, /^Error: cannot parse \d+ bytes\n    at parse \(.*test\/apps\/stack\/app\.js:7:15\)\n/, 'plain stack names the throw');
+    t.match(stack, /^Error: cannot parse \d+ bytes\n {4}at parse \(.*test\/apps\/stack\/app\.js:7:15\)\n/, 'plain stack names the throw');
     t.match(stack, i === 0 ? /at syncRoute \(.*app\.js:13:3\)/ : /at onRead \(.*app\.js:19:7\)/);
     t.equal(cold[i].body.toString(), stack, `${requests[i].path}: cold cache, same stack`);
     t.equal(warm[i].body.toString(), stack, `${requests[i].path}: warm cache, same stack`);
@@ -68,7 +68,7 @@ t.test("a user's syntax error is Node's own error", async (t) => {
   t.equal(plain.status, 1);
   t.equal(hooked.status, plain.status);
   const head = (s) => s.split('\n').filter((l) => !/^\s+at /.test(l) && !/^Node\.js v/.test(l)).join('\n');
-  t.match(plain.stderr, /app\.js:5\n  res\.send\('never';\n.*\^+\n\nSyntaxError: missing \) after argument list/);
+  t.match(plain.stderr, /app\.js:5\n {2}res\.send\('never';\n.*\^+\n\nSyntaxError: missing \) after argument list/);
   t.equal(head(hooked.stderr), head(plain.stderr));
 });
 
