@@ -12,6 +12,10 @@ import { debug, warnOnce } from './debug';
 export class TransformCache {
   private disabled = false;
 
+  get usable(): boolean {
+    return !this.disabled;
+  }
+
   constructor(
     readonly dir: string,
     private readonly salt: string,

@@ -6,9 +6,11 @@
  * - Any failure of ours loads the original source, with one warning naming the file (fail open).
  */
 import * as path from 'node:path';
+import { createRequire } from 'node:module';
 import { addHook } from 'pirates';
-import { analyze } from './compiler';
-import { instrument } from './compiler/instrument';
+import type * as CodeCache from './compile-cache';
+import type * as Compiler from './compiler';
+import type * as Instrument from './compiler/instrument';
 import { TransformCache } from './cache';
 import type { Options } from './config';
 import { debug, warnOnce } from './debug';
@@ -71,7 +73,7 @@ export function installHook(options: Options, version: string): Hook {
     const started = performance.now();
     let out: string;
     try {
-      out = rewrite(code, filename, stats);
+      out = rewrite(code, filename, stats, options.rupturePoints, cache && cache.usable ? path.join(cache.dir, 'v8') : null);
     } catch (error) {
       if (error instanceof FluxionError && error.code === 'E_SYNTAX') {
         debug('hook', `${rel(filename)}: syntax error, left to Node (${error.message})`);
@@ -91,8 +93,37 @@ export function installHook(options: Options, version: string): Hook {
   return { stats, revert, transform };
 }
 
-function rewrite(code: string, filename: string, stats: HookStats): string {
-  const analysis = analyze(code, { filename, sourceType: 'commonjs' });
+/** The compiler is loaded on the first cache miss only: a warm start never pays for meriyah and eslint-scope. */
+let compiler: { analyze: typeof Compiler.analyze; instrument: typeof Instrument.instrument } | null = null;
+function loadCompiler(codeCacheDir: string | null) {
+  if (!compiler) {
+    const { withCodeCache } = require('./compile-cache') as typeof CodeCache;
+    compiler = withCodeCache(codeCacheDir, compilerRoots(), () => ({
+      analyze: (require('./compiler') as typeof Compiler).analyze,
+      instrument: (require('./compiler/instrument') as typeof Instrument).instrument,
+    }));
+  }
+  return compiler;
+}
+
+/** The folders of the compiler and of the packages it loads. */
+function compilerRoots(): string[] {
+  const roots = [path.join(__dirname, 'compiler') + path.sep, path.join(__dirname, 'errors.js')];
+  try {
+    const scope = require.resolve('eslint-scope');
+    const fromScope = createRequire(scope);
+    for (const file of [require.resolve('meriyah'), scope, require.resolve('eslint-visitor-keys'), fromScope.resolve('esrecurse'), fromScope.resolve('estraverse')]) {
+      roots.push(path.dirname(file) + path.sep);
+    }
+  } catch {
+    // a package laid out differently: it simply loads without the code cache
+  }
+  return roots;
+}
+
+function rewrite(code: string, filename: string, stats: HookStats, rupturePoints: Options['rupturePoints'], codeCacheDir: string | null): string {
+  const { analyze, instrument } = loadCompiler(codeCacheDir);
+  const analysis = analyze(code, { filename, sourceType: 'commonjs', rupturePoints, withCode: false });
   if (analysis.ignored) {
     stats.unchanged++;
     return code;

@@ -8,7 +8,7 @@ import { installHook, type Hook } from './hook';
 import { resolveOptions, type Options, type RegisterOptions } from './config';
 import { info, setLogLevel, warnOnce } from './debug';
 import { registry } from './runtime';
-import { writeReport } from './runtime/report';
+import type * as ReportModule from './runtime/report';
 
 const STATE = Symbol.for('fluxion.register');
 type Holder = typeof globalThis & { [STATE]?: { unregister: () => void; options: Options } };
@@ -52,7 +52,7 @@ function reportOnExit(file: string): () => void {
     if (written) return;
     written = true;
     try {
-      writeReport(registry(), file);
+      (require('./runtime/report') as typeof ReportModule).writeReport(registry(), file);
     } catch (error) {
       warnOnce('report', `cannot write the report ${file}: ${(error as Error).message}`);
     }

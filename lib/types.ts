@@ -137,4 +137,6 @@ export interface CompileOptions {
   sourceType?: 'commonjs' | 'module';
   /** Extra asynchronous callees, on top of the built-in catalogue. */
   rupturePoints?: CalleeSpec[];
+  /** Print each fluxion's code (default true); the require hook does not need it. */
+  withCode?: boolean;
 }

@@ -96,7 +96,7 @@ export function analyze(source: string, options: CompileOptions = {}): Analysis 
       loc: span(f.node),
       isolatable: f.kind !== 'main' && f.reasons.length === 0,
       reasons: f.kind === 'main' ? ['main is the program itself: it runs once, at start-up, on the main loop'] : f.reasons,
-      code: fluxionCode(f, text, result),
+      code: options.withCode === false ? '' : fluxionCode(f, text, result),
     };
   });
   const program: FluxionalProgram = {

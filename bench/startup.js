@@ -1,0 +1,56 @@
+'use strict';
+// Start-up of an Express app (bench/apps/startup.js): plain node; fluxion with nothing cached, after an app
+// change (transforms cold, fluxion's own code cache warm) and with a warm cache; @babel/register (cold and
+// warm cache) as a reference. Runs alternate; medians and ratios.
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+const { ROOT, median, machine, table } = require('./lib');
+
+const RUNS = Number(process.env.BENCH_STARTUP_RUNS || 10);
+const APP = 'bench/apps/startup.js';
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxion-bench-'));
+const warmFluxion = path.join(tmp, 'fluxion-warm');
+const warmBabel = path.join(tmp, 'babel-warm.json');
+fs.mkdirSync(warmFluxion);
+
+const babelHook = path.join(tmp, 'babel-hook.js');
+fs.writeFileSync(babelHook, `require(${JSON.stringify(require.resolve('@babel/register'))})({ cwd: ${JSON.stringify(ROOT)}, babelrc: false, configFile: false, presets: [], only: [/test\\/apps|samples|bench\\/apps/] });\n`);
+
+// "after an app change": the app's transforms are not cached, fluxion's own code cache (compile-cache.ts,
+// keyed by fluxion's and Node's versions only) is, as it is on a machine that ran the app before.
+const afterChange = () => {
+  const dir = fs.mkdtempSync(path.join(tmp, 'changed-'));
+  fs.cpSync(path.join(warmFluxion, 'v8'), path.join(dir, 'v8'), { recursive: true });
+  return { FLUXION_CACHE_DIR: dir };
+};
+const variants = [
+  ['plain node', [], {}],
+  ['fluxion, nothing cached', ['-r', 'fluxion/register'], () => ({ FLUXION_CACHE_DIR: fs.mkdtempSync(path.join(tmp, 'cold-')) })],
+  ['fluxion, after an app change', ['-r', 'fluxion/register'], afterChange],
+  ['fluxion, warm cache', ['-r', 'fluxion/register'], { FLUXION_CACHE_DIR: warmFluxion }],
+  ['@babel/register, cold', ['-r', babelHook], { BABEL_DISABLE_CACHE: '1' }],
+  ['@babel/register, warm', ['-r', babelHook], { BABEL_CACHE_PATH: warmBabel }],
+];
+
+function once(args, env) {
+  const started = process.hrtime.bigint();
+  const r = spawnSync(process.execPath, [...args, APP], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' });
+  const ms = Number(process.hrtime.bigint() - started) / 1e6;
+  if (r.status !== 0) throw new Error(`${args.join(' ')} ${APP} failed: ${r.stderr}`);
+  return ms;
+}
+
+// fill the warm caches
+once(['-r', 'fluxion/register'], { FLUXION_CACHE_DIR: warmFluxion });
+once(['-r', babelHook], { BABEL_CACHE_PATH: warmBabel });
+
+const times = new Map(variants.map(([name]) => [name, []]));
+for (let i = 0; i < RUNS; i++) {
+  for (const [name, args, env] of variants) times.get(name).push(once(args, typeof env === 'function' ? env() : env));
+}
+fs.rmSync(tmp, { recursive: true, force: true });
+const base = median(times.get('plain node'));
+console.log(`\nStart-up of an Express app (${APP}): ${RUNS} runs each, alternating, wall time (${machine()})`);
+console.log(table(['variant', 'ms (median)', 'vs plain'], [...times].map(([name, ms]) => [name, median(ms).toFixed(1), `${(median(ms) / base).toFixed(2)}×`])));
