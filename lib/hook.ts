@@ -52,13 +52,15 @@ export function installHook(options: Options, version: string): Hook {
         explicitDir,
       );
 
+  const ownRoot = OWN_ROOT + path.sep;
+  const ownApps = [path.join(OWN_ROOT, 'samples') + path.sep, path.join(OWN_ROOT, 'test') + path.sep, path.join(OWN_ROOT, 'bench') + path.sep];
+  const nodeModules = `${path.sep}node_modules${path.sep}`;
   const matcher = (filename: string): boolean => {
-    if (filename.startsWith(OWN_ROOT + path.sep) && !filename.startsWith(path.join(OWN_ROOT, 'samples') + path.sep) && !filename.startsWith(path.join(OWN_ROOT, 'test') + path.sep)) {
-      return false;
-    }
-    if (matchesAny(exclude, filename, cwd)) return false;
-    if (matchesAny(include, filename, cwd)) return true;
-    return !filename.split(path.sep).includes('node_modules');
+    // fluxion's own code never; its samples, tests and benchmarks are apps like any other
+    if (filename.startsWith(ownRoot) && !ownApps.some((dir) => filename.startsWith(dir))) return false;
+    if (exclude.length && matchesAny(exclude, filename, cwd)) return false;
+    if (include.length && matchesAny(include, filename, cwd)) return true;
+    return !filename.includes(nodeModules);
   };
 
   const transform = (code: string, filename: string): string => {
@@ -140,7 +142,7 @@ function rewrite(code: string, filename: string, stats: HookStats, rupturePoints
   // With source maps on (--enable-source-maps), give Node ours so that even columns are exact;
   // a file with a map of its own keeps it (its lines are still right: splicing never moves a line).
   if (sourceMapsWanted() && !/\/\/[#@] sourceMappingURL=/.test(code)) {
-    out += `//# sourceMappingURL=data:application/json;charset=utf-8;base64,${Buffer.from(JSON.stringify({ ...result.map, sourcesContent: [code] })).toString('base64')}\n`;
+    out += `//# sourceMappingURL=data:application/json;charset=utf-8;base64,${Buffer.from(JSON.stringify({ ...result.map(), sourcesContent: [code] })).toString('base64')}\n`;
   }
   return out;
 }

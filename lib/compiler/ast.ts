@@ -29,20 +29,33 @@ export function span(node: AstNode): SourceSpan {
   };
 }
 
+const KEYS = VisitorKeys as Record<string, readonly string[]>;
+const fallbackKeys = new Map<string, readonly string[]>();
+
 function childKeys(node: AstNode): readonly string[] {
-  return (VisitorKeys as Record<string, readonly string[]>)[node.type] ?? Object.keys(node).filter((k) => k !== 'loc' && k !== 'range');
+  const keys = KEYS[node.type];
+  if (keys) return keys;
+  let found = fallbackKeys.get(node.type);
+  if (!found) {
+    found = Object.keys(node).filter((k) => k !== 'loc' && k !== 'range' && k !== 'type' && k !== 'start' && k !== 'end');
+    fallbackKeys.set(node.type, found);
+  }
+  return found;
 }
 
 /** The child nodes of `node`, in source order. */
 export function children(node: AstNode): AstNode[] {
   const out: AstNode[] = [];
-  for (const key of childKeys(node)) {
-    const value = node[key];
+  const keys = childKeys(node);
+  for (let k = 0; k < keys.length; k++) {
+    const value = node[keys[k]];
+    if (value === null || typeof value !== 'object') continue;
     if (Array.isArray(value)) {
-      for (const child of value) if (child && typeof child.type === 'string') out.push(child);
-    } else if (value && typeof value === 'object' && typeof value.type === 'string') {
-      out.push(value);
-    }
+      for (let i = 0; i < value.length; i++) {
+        const child = value[i];
+        if (child !== null && typeof child.type === 'string') out.push(child);
+      }
+    } else if (typeof value.type === 'string') out.push(value);
   }
   return out;
 }

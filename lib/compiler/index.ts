@@ -44,7 +44,7 @@ export function analyze(source: string, options: CompileOptions = {}): Analysis 
 
   const scopes = analyzeScopes(ast, parsed.sourceType);
   const callees = new Callees(scopes);
-  const catalogue = new Catalogue(options.rupturePoints);
+  const catalogue = catalogueFor(options.rupturePoints);
   const found = fileIgnored ? { rupturePoints: [], networkCalls: [] } : findRupturePoints(ast, text, callees, catalogue);
   const rps = found.rupturePoints;
 
@@ -109,6 +109,13 @@ export function analyze(source: string, options: CompileOptions = {}): Analysis 
     notes,
   };
   return { program, ast, text, found, pipeline: result, scopes, ignored: fileIgnored };
+}
+
+let lastCatalogue: { extra: CompileOptions['rupturePoints']; catalogue: Catalogue } | null = null;
+/** The catalogue is rebuilt only when the extra callees change (the hook compiles every file with the same). */
+function catalogueFor(extra: CompileOptions['rupturePoints']): Catalogue {
+  if (!lastCatalogue || lastCatalogue.extra !== extra) lastCatalogue = { extra, catalogue: new Catalogue(extra) };
+  return lastCatalogue.catalogue;
 }
 
 function tagRank(tag: string): number {

@@ -19,10 +19,18 @@ export interface Insertion {
   order?: number;
 }
 
+export interface SourceMap {
+  version: 3;
+  sources: string[];
+  names: string[];
+  mappings: string;
+  sourcesContent?: string[];
+}
+
 export interface Spliced {
   code: string;
-  /** Source map v3 (only columns move: one segment per insertion boundary). */
-  map: { version: 3; sources: string[]; names: string[]; mappings: string; file?: string; sourcesContent?: string[] };
+  /** Source map v3, built on demand (only columns move). */
+  map(): SourceMap;
 }
 
 export function splice(source: string, insertions: Insertion[], sourceName: string): Spliced {
@@ -39,7 +47,7 @@ export function splice(source: string, insertions: Insertion[], sourceName: stri
     last = ins.at;
   }
   code += source.slice(last);
-  return { code, map: { version: 3, sources: [sourceName], names: [], mappings: mappings(source, sorted) } };
+  return { code, map: () => ({ version: 3, sources: [sourceName], names: [], mappings: mappings(source, sorted) }) };
 }
 
 /**
