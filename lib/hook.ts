@@ -52,12 +52,11 @@ export function installHook(options: Options, version: string): Hook {
         explicitDir,
       );
 
-  const ownRoot = OWN_ROOT + path.sep;
-  const ownApps = [path.join(OWN_ROOT, 'samples') + path.sep, path.join(OWN_ROOT, 'test') + path.sep, path.join(OWN_ROOT, 'bench') + path.sep];
+  // fluxion's own code and the packages its compiler runs on are never rewritten, whatever `include` says
+  const own = [path.join(OWN_ROOT, 'dist') + path.sep, path.join(OWN_ROOT, 'register.js'), path.join(OWN_ROOT, 'bin') + path.sep, ...compilerRoots()];
   const nodeModules = `${path.sep}node_modules${path.sep}`;
   const matcher = (filename: string): boolean => {
-    // fluxion's own code never; its samples, tests and benchmarks are apps like any other
-    if (filename.startsWith(ownRoot) && !ownApps.some((dir) => filename.startsWith(dir))) return false;
+    if (loadingCompiler || own.some((prefix) => filename.startsWith(prefix))) return false;
     if (exclude.length && matchesAny(exclude, filename, cwd)) return false;
     if (include.length && matchesAny(include, filename, cwd)) return true;
     return !filename.includes(nodeModules);
@@ -97,13 +96,19 @@ export function installHook(options: Options, version: string): Hook {
 
 /** The compiler is loaded on the first cache miss only: a warm start never pays for meriyah and eslint-scope. */
 let compiler: { analyze: typeof Compiler.analyze; instrument: typeof Instrument.instrument } | null = null;
+let loadingCompiler = false;
 function loadCompiler(codeCacheDir: string | null) {
   if (!compiler) {
-    const { withCodeCache } = require('./compile-cache') as typeof CodeCache;
-    compiler = withCodeCache(codeCacheDir, compilerRoots(), () => ({
-      analyze: (require('./compiler') as typeof Compiler).analyze,
-      instrument: (require('./compiler/instrument') as typeof Instrument).instrument,
-    }));
+    loadingCompiler = true;
+    try {
+      const { withCodeCache } = require('./compile-cache') as typeof CodeCache;
+      compiler = withCodeCache(codeCacheDir, compilerRoots(), () => ({
+        analyze: (require('./compiler') as typeof Compiler).analyze,
+        instrument: (require('./compiler/instrument') as typeof Instrument).instrument,
+      }));
+    } finally {
+      loadingCompiler = false;
+    }
   }
   return compiler;
 }

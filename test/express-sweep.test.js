@@ -67,3 +67,44 @@ t.test('every file of express and its dependencies compiles or fails with a clea
   }
   t.ok(programs >= 100, `${programs} files compiled into ${fluxions} fluxions; ${reasons.length} with a reason`);
 });
+
+t.test('the instrumented form of every file parses and keeps every line where it was', async (t) => {
+  const { analyze } = require('../dist/compiler/index.js');
+  const { instrument } = require('../dist/compiler/instrument.js');
+  const { parse } = require('meriyah');
+  let checked = 0;
+  for (const dir of packages.keys()) {
+    for (const file of jsFiles(dir)) {
+      const source = fs.readFileSync(file, 'utf8');
+      let analysis;
+      try {
+        analysis = analyze(source, { filename: file, withCode: false });
+      } catch {
+        continue; // reported by the test above
+      }
+      const out = instrument(analysis, '/fluxion/runtime.js', file).code;
+      try {
+        parse(out, { sourceType: analysis.program.sourceType, next: true, webcompat: true });
+      } catch (error) {
+        t.fail(`${path.relative(process.cwd(), file)}: the rewrite does not parse: ${error.message}`);
+        continue;
+      }
+      const before = source.split('\n');
+      const after = out.split('\n');
+      const moved = before.findIndex((line, i) => {
+        const rewritten = after[i];
+        // every original character is still on its line, in order (insertions only)
+        let k = 0;
+        for (const c of line) {
+          k = rewritten.indexOf(c, k);
+          if (k < 0) return true;
+          k++;
+        }
+        return false;
+      });
+      if (moved >= 0) t.fail(`${file}:${moved + 1} moved`);
+      checked++;
+    }
+  }
+  t.ok(checked >= 150, `${checked} files rewritten, parsed again, lines in place`);
+});

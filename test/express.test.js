@@ -101,3 +101,14 @@ for (const [version, file] of [
     t.equal(messages('second'), 1, "next('route') reached the second route once");
   });
 }
+
+t.test('express 5 itself and every dependency rewritten too (FLUXION_INCLUDE): same responses', async (t) => {
+  const plain = await play('test/apps/suite/app.js', []);
+  const report = path.join(os.tmpdir(), `fluxion-suite-all-${process.pid}.json`);
+  t.teardown(() => fs.rmSync(report, { force: true }));
+  const all = await play('test/apps/suite/app.js', ['-r', 'fluxion/register'], { FLUXION_INCLUDE: '**/node_modules/**', FLUXION_REPORT: report });
+  for (const [i, expected] of plain.entries()) t.same(all[i], expected, expected.step);
+  const files = new Set(JSON.parse(fs.readFileSync(report, 'utf8')).fluxions.map((f) => f.file));
+  t.ok([...files].some((f) => f.startsWith('node_modules/express/')), 'express itself was rewritten');
+  t.ok([...files].filter((f) => f.startsWith('node_modules/')).length >= 20, `${files.size} files with fluxions`);
+});

@@ -158,3 +158,18 @@ t.test('programmatic register(options) and unregister()', async (t) => {
   const bad = run(['-e', `require(${JSON.stringify(path.join(ROOT, 'dist/index.js'))}).register({ threads: 0 })`]);
   t.match(bad.stderr, /options\.threads must be an integer from 1 to 1024 \(got 0\)/);
 });
+
+t.test('a closure made at run time carries its identity and its captured values (closure capture)', async (t) => {
+  const script = `
+    require(${JSON.stringify(path.join(ROOT, 'register.js'))});
+    const parsers = require(${JSON.stringify(path.join(ROOT, 'test/apps/closures/app.js'))});
+    const registry = globalThis[Symbol.for('fluxion.registry')];
+    console.log(JSON.stringify(parsers.map((fn) => registry.closure(fn))));
+  `;
+  const r = run(['-e', script], { FLUXION_DISABLE_CACHE: '1' });
+  t.equal(r.status, 0, r.stderr);
+  const [a, b] = JSON.parse(r.stdout);
+  t.match(a, { name: 'saveBody', line: 4, captured: { limit: 1024, encoding: 'utf8', calls: 0 } });
+  t.match(b, { name: 'saveBody', line: 4, captured: { limit: 2048, encoding: 'latin1', calls: 1 } });
+  t.match(a.file, /test\/apps\/closures\/app\.js$/);
+});

@@ -126,8 +126,9 @@ export function instrument(analysis: Analysis, runtimePath: string, sourceName: 
     insertions.push(...bodyEdits(fn, ix, text));
     const how = registrations.get(fn);
     if (!how) continue;
-    if (how.mode === 'wrap') insertions.push({ at: fn.start, text: `$flx$().fn(${ix}, `, order: opening(fn, 0) }, { at: fn.end, text: ')', order: closing(fn, 5) });
-    else if (how.mode === 'after') insertions.push({ at: how.statement.end, text: `;$flx$().fn(${ix}, ${how.expression});`, order: closing(how.statement, 9) });
+    const env = environment(fn, scopes);
+    if (how.mode === 'wrap') insertions.push({ at: fn.start, text: `$flx$().fn(${ix}, `, order: opening(fn, 0) }, { at: fn.end, text: `${env})`, order: closing(fn, 5) });
+    else if (how.mode === 'after') insertions.push({ at: how.statement.end, text: `;$flx$().fn(${ix}, ${how.expression}${env});`, order: closing(how.statement, 9) });
     else initList.push(`${ix}, ${fn.id.name}`);
   }
   const description: ModuleDescription = { fns, fluxions, sites };
@@ -141,6 +142,27 @@ export function instrument(analysis: Analysis, runtimePath: string, sourceName: 
     initList.join(', ') +
     ']; })); }\n';
   return { code: spliced.code + trailer, map: spliced.map, description };
+}
+
+/**
+ * The closure's captured variables (paper §4.3 "closure serialization"): `, function () { return { limit:
+ * limit }; }` for the variables it reads from enclosing functions (module bindings are the module's, not the
+ * closure's). Empty when it captures nothing. The getter is created with the closure and called only when
+ * the runtime needs the values.
+ */
+function environment(fn: AstNode, scopes: Analysis['scopes']): string {
+  const scope = scopes.manager.acquire(fn as never);
+  if (!scope) return '';
+  const names = new Set<string>();
+  for (const ref of scope.through) {
+    const variable = ref.resolved;
+    if (!variable) continue;
+    const home = variable.scope;
+    if (home === scopes.moduleScope || home.type === 'global' || home.type === 'module') continue;
+    names.add(variable.name);
+  }
+  if (names.size === 0) return '';
+  return `, function () { return { ${[...names].map((n) => `${JSON.stringify(n)}: ${n}`).join(', ')} }; }`;
 }
 
 /** How an escaping function expression is registered, or null when it does not escape. */
@@ -238,9 +260,13 @@ function bodyEdits(fn: FunctionNode, ix: number, text: string): Insertion[] {
       else break;
     }
     if (fn.async) return [{ at, text: `$flx$().count(${ix});`, order: opening(fn, 5) }];
+    const open = `var $flx$t = $flx$().enter(${ix}); try {`;
+    const close = `} finally { $flx$().exit(${ix}, $flx$t); }`;
+    // an empty body (or only directives): both at one offset, in this order
+    if (at === body.end - 1) return [{ at, text: open + close, order: opening(fn, 5) }];
     return [
-      { at, text: `var $flx$t = $flx$().enter(${ix}); try {`, order: opening(fn, 5) },
-      { at: body.end - 1, text: `} finally { $flx$().exit(${ix}, $flx$t); }`, order: closing(body, 0) },
+      { at, text: open, order: opening(fn, 5) },
+      { at: body.end - 1, text: close, order: closing(body, 0) },
     ];
   }
   // `(a) => expr`: open a block right after the arrow, return the expression in parentheses (no ASI trap).

@@ -89,9 +89,12 @@ export class ModuleRuntime {
     if (record !== null) record.messages++;
   }
 
-  /** Registers an escaping function with its static index; returns it unchanged. */
-  fn<F>(ix: number, fn: F): F {
-    if (typeof fn === 'function') this.registry.functions.set(fn, { module: this, ix });
+  /**
+   * Registers an escaping function with its static index and the getter of its captured variables;
+   * returns it unchanged.
+   */
+  fn<F>(ix: number, fn: F, env?: () => Record<string, unknown>): F {
+    if (typeof fn === 'function') this.registry.functions.set(fn, { module: this, ix, env: env ?? null });
     return fn;
   }
 
@@ -117,7 +120,15 @@ export class Registry {
   readonly modules: ModuleRuntime[] = [];
   readonly dynamicStreams: StreamRecord[] = [];
   /** Escaping functions of rewritten code → where they are defined. */
-  readonly functions = new WeakMap<object, { module: ModuleRuntime; ix: number }>();
+  readonly functions = new WeakMap<object, { module: ModuleRuntime; ix: number; env: (() => Record<string, unknown>) | null }>();
+
+  /** What the runtime knows of a function of rewritten code: where it is defined and what it captured. */
+  closure(fn: object): { file: string; line: number; name: string; captured: Record<string, unknown> } | null {
+    const where = this.functions.get(fn);
+    if (!where) return null;
+    const entry = where.module.description.fns[where.ix];
+    return { file: where.module.file, line: entry.line, name: entry.name, captured: where.env ? where.env() : {} };
+  }
   /** Functions seen at dynamic sites that fluxion did not rewrite (node_modules): observed, never moved. */
   external = 0;
   private readonly ids = new Set<string>();
