@@ -4,8 +4,8 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  // test/apps/bad-syntax and test/apps/eval are wrong on purpose (a syntax error, `with`).
-  { ignores: ['dist/**', 'node_modules/**', 'test/fixtures/**', '.tap/**', 'test/apps/bad-syntax/**', 'test/apps/eval/**'] },
+  // test/apps/bad-syntax, test/apps/esm/bad.mjs and test/apps/eval are wrong on purpose (syntax errors, `with`).
+  { ignores: ['dist/**', 'node_modules/**', 'test/fixtures/**', '.tap/**', 'test/apps/bad-syntax/**', 'test/apps/eval/**', 'test/apps/esm/bad.mjs'] },
   js.configs.recommended,
   {
     files: ['lib/**/*.ts'],

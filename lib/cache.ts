@@ -20,6 +20,8 @@ export class TransformCache {
     readonly dir: string,
     private readonly salt: string,
     explicit: boolean,
+    /** False in Node's hooks thread: the main thread has said it already. */
+    private readonly warnings = true,
   ) {
     try {
       if (explicit) {
@@ -34,7 +36,7 @@ export class TransformCache {
   private disable(error: unknown): void {
     this.disabled = true;
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    warnOnce('cache', `transform cache disabled: cannot use ${this.dir} (${code}); set FLUXION_CACHE_DIR or FLUXION_DISABLE_CACHE=1`);
+    if (this.warnings) warnOnce('cache', `transform cache disabled: cannot use ${this.dir} (${code}); set FLUXION_CACHE_DIR or FLUXION_DISABLE_CACHE=1`);
   }
 
   key(filename: string, source: string): string {

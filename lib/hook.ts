@@ -1,5 +1,6 @@
 /**
- * The require hook (pirates): rewrites the app's CommonJS modules as they are loaded.
+ * The require hook (pirates) and the transform it shares with the ES module hooks (esm-hooks.ts):
+ * rewrites the app's modules as they are loaded.
  * - App files only: `node_modules` is left alone unless `include` names it; `exclude` wins; fluxion's own
  *   files never; a file whose first comment says `fluxion ignore` is left as it is.
  * - A user's syntax error is left to Node, which throws exactly its own error.
@@ -19,8 +20,8 @@ import { globToRegExp, matchesAny } from './glob';
 
 const RUNTIME = path.join(__dirname, 'runtime', 'index.js');
 const OWN_ROOT = path.resolve(__dirname, '..');
-/** The trailer every rewritten module ends with: the marker that it is never rewritten twice. */
-export const MARKER = '\n;var $flx$h; function $flx$()';
+/** In the trailer every rewritten module ends with: the marker that it is never rewritten twice. */
+export const MARKER = ';var $flx$h; function $flx$()';
 
 export interface HookStats {
   rewritten: number;
@@ -34,11 +35,27 @@ export interface HookStats {
 export interface Hook {
   stats: HookStats;
   revert(): void;
-  /** The transform itself (exposed for tests and the ESM loader). */
-  transform(code: string, filename: string): string;
+}
+
+export interface Transformer {
+  stats: HookStats;
+  /** Whether a file is the app's to rewrite. */
+  matcher(filename: string): boolean;
+  /** The rewrite, cached, failing open. */
+  transform(code: string, filename: string, sourceType: 'commonjs' | 'module'): string;
 }
 
 export function installHook(options: Options, version: string): Hook {
+  const transformer = createTransformer(options, version);
+  const revert = addHook((code, filename) => transformer.transform(code, filename, 'commonjs'), {
+    exts: ['.js', '.cjs'],
+    matcher: transformer.matcher,
+    ignoreNodeModules: false,
+  });
+  return { stats: transformer.stats, revert };
+}
+
+export function createTransformer(options: Options, version: string, { warnings = true } = {}): Transformer {
   const cwd = process.cwd().split('\\').join('/');
   const include = options.include.map(globToRegExp);
   const exclude = options.exclude.map(globToRegExp);
@@ -50,6 +67,7 @@ export function installHook(options: Options, version: string): Hook {
         path.resolve(options.cacheDir ?? path.join(process.cwd(), 'node_modules', '.cache', 'fluxion')),
         JSON.stringify([version, process.version, options.rupturePoints, sourceMapsWanted()]),
         explicitDir,
+        warnings,
       );
 
   // fluxion's own code and the packages its compiler runs on are never rewritten, whatever `include` says
@@ -62,9 +80,9 @@ export function installHook(options: Options, version: string): Hook {
     return !filename.includes(nodeModules);
   };
 
-  const transform = (code: string, filename: string): string => {
+  const transform = (code: string, filename: string, sourceType: 'commonjs' | 'module'): string => {
     if (code.includes(MARKER)) return code;
-    const key = cache ? cache.key(filename, code) : '';
+    const key = cache ? cache.key(`${sourceType}:${filename}`, code) : '';
     const hit = cache?.get(key);
     if (hit != null) {
       stats.cached++;
@@ -74,7 +92,7 @@ export function installHook(options: Options, version: string): Hook {
     const started = performance.now();
     let out: string;
     try {
-      out = rewrite(code, filename, stats, options.rupturePoints, cache && cache.usable ? path.join(cache.dir, 'v8') : null);
+      out = rewrite(code, filename, sourceType, stats, options.rupturePoints, cache && cache.usable ? path.join(cache.dir, 'v8') : null);
     } catch (error) {
       if (error instanceof FluxionError && error.code === 'E_SYNTAX') {
         debug('hook', `${rel(filename)}: syntax error, left to Node (${error.message})`);
@@ -90,8 +108,7 @@ export function installHook(options: Options, version: string): Hook {
     return out;
   };
 
-  const revert = addHook(transform, { exts: ['.js', '.cjs'], matcher, ignoreNodeModules: false });
-  return { stats, revert, transform };
+  return { stats, matcher, transform };
 }
 
 /** The compiler is loaded on the first cache miss only: a warm start never pays for meriyah and eslint-scope. */
@@ -128,9 +145,16 @@ function compilerRoots(): string[] {
   return roots;
 }
 
-function rewrite(code: string, filename: string, stats: HookStats, rupturePoints: Options['rupturePoints'], codeCacheDir: string | null): string {
+function rewrite(
+  code: string,
+  filename: string,
+  sourceType: 'commonjs' | 'module',
+  stats: HookStats,
+  rupturePoints: Options['rupturePoints'],
+  codeCacheDir: string | null,
+): string {
   const { analyze, instrument } = loadCompiler(codeCacheDir);
-  const analysis = analyze(code, { filename, sourceType: 'commonjs', rupturePoints, withCode: false });
+  const analysis = analyze(code, { filename, sourceType, rupturePoints, withCode: false });
   if (analysis.ignored) {
     stats.unchanged++;
     return code;
@@ -146,7 +170,9 @@ function rewrite(code: string, filename: string, stats: HookStats, rupturePoints
   let out = result.code;
   // With source maps on (--enable-source-maps), give Node ours so that even columns are exact;
   // a file with a map of its own keeps it (its lines are still right: splicing never moves a line).
-  if (sourceMapsWanted() && !/\/\/[#@] sourceMappingURL=/.test(code)) {
+  // Not for ES modules: Node prints a mapped frame's file as a path where the unmapped one is a file: URL,
+  // so a map would change their stack traces more than the few columns it puts back.
+  if (sourceType === 'commonjs' && sourceMapsWanted() && !/\/\/[#@] sourceMappingURL=/.test(code)) {
     out += `//# sourceMappingURL=data:application/json;charset=utf-8;base64,${Buffer.from(JSON.stringify({ ...result.map(), sourcesContent: [code] })).toString('base64')}\n`;
   }
   return out;

@@ -3,7 +3,11 @@
  * require hook, and arrange the report. Initialises once per process (`-r` plus NODE_OPTIONS, or a
  * second copy of fluxion): later calls get the first one's `unregister`.
  */
+import Module from 'node:module';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
+import { sourceTypeOf } from './files';
 import { installHook, type Hook } from './hook';
 import { resolveOptions, type Options, type RegisterOptions } from './config';
 import { info, setLogLevel, warnOnce } from './debug';
@@ -28,6 +32,7 @@ export function register(programmatic: RegisterOptions = {}): () => void {
   const version = (require('../package.json') as { version: string }).version;
   const hook: Hook = installHook(options, version);
   const cleanups: Array<() => void> = [hook.revert];
+  if (wantsEsmHooks()) registerEsmHooks(options, version);
   if (options.report) cleanups.push(reportOnExit(options.report));
   const summary = setImmediate(() => {
     const s = hook.stats;
@@ -43,6 +48,35 @@ export function register(programmatic: RegisterOptions = {}): () => void {
   };
   holder[STATE] = { unregister, options };
   return unregister;
+}
+
+/**
+ * ES modules need Node's module hooks, which start a thread: they are registered when fluxion was loaded
+ * with `--import`, or when the entry point is an ES module (`node -r fluxion/register app.mjs` works too).
+ * A CommonJS app started with `-r` does not pay for them.
+ */
+function wantsEsmHooks(): boolean {
+  const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  const imported = flags.some((flag, i) => {
+    const value = flag.startsWith('--import=') ? flag.slice(9) : flag === '--import' ? flags[i + 1] ?? '' : '';
+    return /fluxion[\\/]register|register\.js$/.test(value.replace(/^["']|["']$/g, ''));
+  });
+  if (imported) return true;
+  const entry = process.argv[1];
+  return !!entry && (entry.endsWith('.mjs') || ((entry.endsWith('.js') || !path.extname(entry)) && sourceTypeOf(path.resolve(entry)) === 'module'));
+}
+
+function registerEsmHooks(options: Options, version: string): void {
+  const register = (Module as unknown as { register?: (specifier: string, options: { data: unknown }) => void }).register;
+  if (typeof register !== 'function') {
+    warnOnce('esm', `ES modules run unmodified: this Node (${process.version}) has no module.register (Node >= 20.6 needed)`);
+    return;
+  }
+  try {
+    register(pathToFileURL(path.join(__dirname, 'esm-hooks.js')).href, { data: { options, version } });
+  } catch (error) {
+    warnOnce('esm', `ES modules run unmodified: module.register failed (${(error as Error).message})`);
+  }
 }
 
 /** Writes the report at exit, also when SIGINT/SIGTERM would end the process without an 'exit' event. */

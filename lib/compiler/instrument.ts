@@ -14,6 +14,7 @@
  * - A trailer, after the last line, declares the hoisted `$flx$()` that loads the runtime with the module's
  *   description.
  */
+import { pathToFileURL } from 'node:url';
 import { isFunction, walk, type AstNode, type FunctionNode } from './ast';
 import type { Analysis } from './index';
 import { functionName } from './pipeliner';
@@ -57,7 +58,8 @@ export function instrument(analysis: Analysis, runtimePath: string, sourceName: 
       const parent = parentOf.get(id);
       return !(parent?.type === 'CallExpression' && parent.callee === id);
     });
-    if (escaping || fluxionByNode.has(decl)) registrations.set(decl, { mode: 'init' });
+    const exported = statement !== decl; // `export function f`, `export default function f`
+    if (escaping || exported || fluxionByNode.has(decl)) registrations.set(decl, { mode: 'init' });
   }
   const instrumented = [...new Set([...fluxionByNode.keys(), ...registrations.keys()])]
     .filter((n) => !n.generator)
@@ -133,14 +135,18 @@ export function instrument(analysis: Analysis, runtimePath: string, sourceName: 
   }
   const description: ModuleDescription = { fns, fluxions, sites };
   const spliced = splice(text, insertions, sourceName);
+  // CommonJS: `require` the runtime; an ES module imports it (import declarations are hoisted, so the
+  // runtime is there before the module's first line runs, circular imports included).
+  const esm = analysis.program.sourceType === 'module';
   const trailer =
-    '\n;var $flx$h; function $flx$() { return $flx$h || ($flx$h = require(' +
-    JSON.stringify(runtimePath) +
-    ').load(__filename, ' +
+    (esm ? `\n;import $flx$rt from ${JSON.stringify(pathToFileURL(runtimePath).href)}` : '\n') +
+    ';var $flx$h; function $flx$() { return $flx$h || ($flx$h = ' +
+    (esm ? '$flx$rt' : `require(${JSON.stringify(runtimePath)})`) +
+    `.load(${esm ? 'import.meta.filename' : '__filename'}, ` +
     JSON.stringify(description) +
     ', function () { return [' +
     initList.join(', ') +
-    ']; })); }\n';
+    ']; })); } $flx$();\n'; // eager: the module's declarations are registered before anyone imports them
   return { code: spliced.code + trailer, map: spliced.map, description };
 }
 

@@ -49,7 +49,7 @@ export class ModuleRuntime {
     readonly description: ModuleDescription,
   ) {
     this.records = description.fns.map(() => null);
-    const entry = require.main?.filename === file;
+    const entry = require.main?.filename === file || (!!process.argv[1] && path.resolve(process.argv[1]) === file);
     this.statics = description.fluxions.map((f) => {
       const record = registry.add({
         // the entry module's main is `main`; every other module's main is named after its file

@@ -1,0 +1,5 @@
+import fs from 'node:fs';
+
+export const broken = {
+  a: 1,,
+};

@@ -1,0 +1,114 @@
+'use strict';
+// ES module apps: `node --import fluxion/register app.mjs` works like the CommonJS path.
+const t = require('tap');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+const { ROOT, startApp, request } = require('./helpers/processes');
+
+const IMPORT = ['--import', 'fluxion/register'];
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxion-esm-'));
+t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+function run(args, env = {}) {
+  const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', timeout: 30000, env: { ...process.env, FLUXION_DISABLE_CACHE: '1', ...env } });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+async function serve(file, nodeArgs, env, requests) {
+  const app = await startApp(file, { nodeArgs, env: { FLUXION_DISABLE_CACHE: '1', ...env } });
+  try {
+    const out = [];
+    for (const r of requests) {
+      const res = await request(app.port, r);
+      out.push({ status: res.status, type: res.headers['content-type'], body: res.body.toString('base64') });
+    }
+    return out;
+  } finally {
+    await app.stop();
+  }
+}
+
+const reportOf = (file) => JSON.parse(fs.readFileSync(file, 'utf8'));
+const fluxionsOf = (report) =>
+  report.fluxions
+    .filter((f) => !f.id.startsWith('main') && !f.id.startsWith('anonymous_100') && f.kind !== 'main')
+    .map((f) => `${f.id} ${f.kind} ${f.messages}`)
+    .sort();
+
+const SAMPLES = [
+  ['counter', [{ path: '/' }, { path: '/' }, { path: '/' }]],
+  ['gifsockets', [{ method: 'POST', path: '/image/text', body: 'esm' }, { method: 'POST', path: '/image/text', body: 'twin' }]],
+  ['figure5', [{ path: '/abc' }, { path: '/last' }]],
+];
+
+for (const [name, requests] of SAMPLES) {
+  t.test(`${name}: the ES module sample answers like plain node, and its report lists its CommonJS twin's fluxions`, async (t) => {
+    const mjs = `samples/${name}/app.mjs`;
+    const plain = await serve(mjs, [], {}, requests);
+    const esmReport = path.join(tmp, `${name}-esm.json`);
+    const hooked = await serve(mjs, IMPORT, { FLUXION_REPORT: esmReport }, requests);
+    t.same(hooked, plain, 'same responses');
+    t.ok(plain.every((r) => r.status === 200), 'the sample works');
+    const cjsReport = path.join(tmp, `${name}-cjs.json`);
+    await serve(`samples/${name}/app.js`, ['-r', 'fluxion/register'], { FLUXION_REPORT: cjsReport }, requests);
+    const esm = fluxionsOf(reportOf(esmReport));
+    t.ok(esm.length >= 2, `fluxions: ${esm.join('; ')}`);
+    t.same(esm, fluxionsOf(reportOf(cjsReport)), 'the same fluxions, kinds and message counts as the CommonJS twin');
+  });
+}
+
+t.test('top-level await, import.meta, dynamic import, circular imports: the same output', async (t) => {
+  const plain = run(['test/apps/esm/main.mjs']);
+  t.equal(plain.status, 0, plain.stderr);
+  t.match(JSON.parse(plain.stdout), { top: 'top-level await', lazy: 'dynamically imported', live: 12, def: 'default export sees value = 12', url: true, dir: true });
+  const report = path.join(tmp, 'features.json');
+  for (const args of [IMPORT, ['-r', 'fluxion/register']]) {
+    const hooked = run([...args, 'test/apps/esm/main.mjs'], { FLUXION_REPORT: report });
+    t.equal(hooked.stdout, plain.stdout, `${args.join(' ')}: same output`);
+    t.equal(hooked.stderr, plain.stderr);
+    const ids = reportOf(report).fluxions.map((f) => f.id);
+    t.ok(ids.includes('onRead') && ids.includes('onStat') && ids.includes('later'), `${args.join(' ')}: rewritten (${ids.join(', ')})`);
+  }
+});
+
+t.test('a stack trace from an ES module names the original lines', async (t) => {
+  const plain = run(['test/apps/esm/main.mjs'], { THROW: '1' });
+  const hooked = run([...IMPORT, 'test/apps/esm/main.mjs'], { THROW: '1' });
+  t.equal(plain.status, 1);
+  t.equal(hooked.status, 1);
+  t.match(plain.stderr, /main\.mjs:16\n.*throw new Error\('thrown in onStat'\)/);
+  t.match(plain.stderr, /at onStat \(file:\/\/.*test\/apps\/esm\/main\.mjs:16:34\)/);
+  t.equal(hooked.stderr, plain.stderr, 'the same uncaught error, frames and lines');
+});
+
+t.test('a syntax error in an ES module is the same error as plain node', async (t) => {
+  const plain = run(['test/apps/esm/bad.mjs']);
+  const hooked = run([...IMPORT, 'test/apps/esm/bad.mjs']);
+  t.equal(plain.status, 1);
+  t.equal(hooked.status, 1);
+  const head = (s) => s.split('\n').filter((l) => !/^\s+at /.test(l) && !/^Node\.js v/.test(l)).join('\n');
+  t.match(plain.stderr, /bad\.mjs:4\n {2}a: 1,,\n.*\^\n\nSyntaxError: Unexpected token ','/);
+  t.equal(head(hooked.stderr), head(plain.stderr));
+});
+
+t.test("a user's loader registered before fluxion keeps working, and fluxion rewrites its output", async (t) => {
+  const report = path.join(tmp, 'loader.json');
+  const r = run(['--import', './test/apps/esm/register-loader.mjs', ...IMPORT, 'test/apps/esm/main.mjs'], { FLUXION_REPORT: report });
+  t.equal(r.status, 0, r.stderr);
+  t.equal(JSON.parse(r.stdout).token, 'from the user loader');
+  t.ok(reportOf(report).fluxions.some((f) => f.id === 'onStat' && f.messages === 1), 'and fluxion rewrote it');
+});
+
+t.test('the transform cache serves ES modules too', async (t) => {
+  const cacheDir = path.join(tmp, 'cache');
+  fs.mkdirSync(cacheDir);
+  const env = { FLUXION_DISABLE_CACHE: '', FLUXION_CACHE_DIR: cacheDir };
+  const first = run([...IMPORT, 'test/apps/esm/main.mjs'], env);
+  const cached = fs.readdirSync(cacheDir).filter((d) => d !== 'v8').flatMap((d) => fs.readdirSync(path.join(cacheDir, d)).map((f) => fs.readFileSync(path.join(cacheDir, d, f), 'utf8')));
+  t.ok(cached.some((code) => code.includes(';import $flx$rt from "file://') && code.includes('function onStat')), 'main.mjs is in the cache');
+  const second = run([...IMPORT, 'test/apps/esm/main.mjs'], env);
+  t.equal(second.stdout, first.stdout);
+  t.equal(second.status, 0, second.stderr);
+});
