@@ -21,6 +21,8 @@ export interface Options {
   logLevel: LogLevel;
   report: string | null;
   rupturePoints: CalleeSpec[];
+  /** The JIT moves a fluxion whose mean synchronous CPU time per message reaches this (ms). */
+  hotMs: number;
 }
 
 export type RegisterOptions = Partial<Options>;
@@ -36,6 +38,7 @@ export const DEFAULTS: Options = {
   logLevel: 'warn',
   report: null,
   rupturePoints: [],
+  hotMs: 1,
 };
 
 const ENV: Record<keyof Options, string> = {
@@ -49,6 +52,7 @@ const ENV: Record<keyof Options, string> = {
   logLevel: 'FLUXION_LOG_LEVEL',
   report: 'FLUXION_REPORT',
   rupturePoints: 'FLUXION_RUPTURE_POINTS',
+  hotMs: 'FLUXION_HOT_MS',
 };
 
 const LEVELS = ['silent', 'error', 'warn', 'info', 'debug'];
@@ -77,6 +81,10 @@ function validate(key: keyof Options, value: unknown, name: Named, fromText: boo
     case 'exclude': {
       const list = fromText && typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
       return Array.isArray(list) && list.every((g) => typeof g === 'string' && g !== '') ? list : fail('a list of glob patterns');
+    }
+    case 'hotMs': {
+      const n = typeof value === 'string' && fromText && value.trim() !== '' ? Number(value) : value;
+      return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : fail('a number of milliseconds (0 or more)');
     }
     case 'cacheDir':
     case 'report':

@@ -15,6 +15,25 @@ export interface FunctionEntry {
   /** Innermost instrumented function around this one (-1: module code). */
   enclosing: number;
   async: boolean;
+  /** What another event loop needs to run it (null: generators and the like, never moved). */
+  unit: CodeUnit | null;
+}
+
+/**
+ * A code unit (DESIGN §5): the function's own source plus what it reads. `requires` are required again from
+ * the original file; `helpers` are the module's functions it calls (source); `captured` are read through the
+ * closure's environment getter at send time (enclosing functions' variables, module constants and values).
+ * Non-empty `blockers` keep the function on the main loop, each a reason for `explain` and the debug log.
+ */
+export interface CodeUnit {
+  /** [start, end) of the function's text in the original source (read again from the file, hash-checked). */
+  range: [number, number];
+  /** Text to put before it (`function ` for a method's text). */
+  prefix: string;
+  captured: string[];
+  requires: Array<{ name: string; specifier: string; path: string[] }>;
+  helpers: Array<{ name: string; range: [number, number]; prefix: string }>;
+  blockers: string[];
 }
 
 export interface StaticFluxion {
@@ -49,6 +68,8 @@ export interface SiteEntry {
 }
 
 export interface ModuleDescription {
+  /** sha1 of the original source: code units are read from the file again only if it still matches. */
+  hash: string;
   fns: FunctionEntry[];
   fluxions: StaticFluxion[];
   sites: SiteEntry[];

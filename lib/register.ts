@@ -30,6 +30,7 @@ export function register(programmatic: RegisterOptions = {}): () => void {
     return holder[STATE].unregister;
   }
   const version = (require('../package.json') as { version: string }).version;
+  registry().configure(options);
   const hook: Hook = installHook(options, version);
   const cleanups: Array<() => void> = [hook.revert];
   if (wantsEsmHooks()) registerEsmHooks(options, version);
@@ -38,7 +39,7 @@ export function register(programmatic: RegisterOptions = {}): () => void {
     const s = hook.stats;
     info(
       `fluxion ${version}: ${s.rewritten} module${s.rewritten === 1 ? '' : 's'} rewritten (${s.cached} from the cache, ${s.unchanged} unchanged, ${s.failed} failed), ` +
-        `${s.fluxions} fluxions, ${s.dynamicSites} dynamic sites; placement ${options.placement}, all fluxions on the main loop`,
+        `${s.fluxions} fluxions, ${s.dynamicSites} dynamic sites; placement ${options.placement}, up to ${options.threads ?? 'one worker per core'}`,
     );
   });
   summary.unref();

@@ -14,12 +14,14 @@
  * - A trailer, after the last line, declares the hoisted `$flx$()` that loads the runtime with the module's
  *   description.
  */
+import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { isFunction, walk, type AstNode, type FunctionNode } from './ast';
 import type { Analysis } from './index';
 import { functionName } from './pipeliner';
 import { splice, type Insertion, type Spliced } from './splice';
-import type { FunctionEntry, ModuleDescription, SiteEntry, StaticFluxion } from '../internal-types';
+import { codeUnit } from './units';
+import type { CodeUnit, FunctionEntry, ModuleDescription, SiteEntry, StaticFluxion } from '../internal-types';
 
 export interface Instrumented {
   code: string;
@@ -83,6 +85,7 @@ export function instrument(analysis: Analysis, runtimePath: string, sourceName: 
     fluxion: fluxionByNode.has(n) ? fluxionIndex.get(fluxionByNode.get(n)!)! : -1,
     enclosing: around(n, null),
     async: !!n.async,
+    unit: codeUnit(n, analysis),
   }));
   const pairs = found.rupturePoints.flatMap((rp) => rp.callbacks.map((cb) => ({ rp, cb }))).sort((a, b) => a.cb.arg.start - b.cb.arg.start);
   const fluxions: StaticFluxion[] = pipeline.fluxions.map((f) => {
@@ -125,7 +128,7 @@ export function instrument(analysis: Analysis, runtimePath: string, sourceName: 
   const initList: string[] = [];
   for (const fn of instrumented) {
     const ix = ixOf.get(fn)!;
-    insertions.push(...bodyEdits(fn, ix, text));
+    insertions.push(...bodyEdits(fn, ix, text, fns[ix].unit));
     const how = registrations.get(fn);
     if (!how) continue;
     const env = environment(fn, scopes);
@@ -133,7 +136,7 @@ export function instrument(analysis: Analysis, runtimePath: string, sourceName: 
     else if (how.mode === 'after') insertions.push({ at: how.statement.end, text: `;$flx$().fn(${ix}, ${how.expression}${env});`, order: closing(how.statement, 9) });
     else initList.push(`${ix}, ${fn.id.name}`);
   }
-  const description: ModuleDescription = { fns, fluxions, sites };
+  const description: ModuleDescription = { hash: createHash('sha1').update(text).digest('hex'), fns, fluxions, sites };
   const spliced = splice(text, insertions, sourceName);
   // CommonJS: `require` the runtime; an ES module imports it (import declarations are hoisted, so the
   // runtime is there before the module's first line runs, circular imports included).
@@ -256,8 +259,19 @@ function opening(node: AstNode, step: number): number {
   return 1e12 + node.start * 10 + step;
 }
 
-function bodyEdits(fn: FunctionNode, ix: number, text: string): Insertion[] {
+function bodyEdits(fn: FunctionNode, ix: number, text: string, unit: CodeUnit | null): Insertion[] {
   const body = fn.body;
+  // When the runtime placed the fluxion on another event loop, `enter` says so (-2) and the message goes
+  // there: the arguments, `this`, and a getter of the captured variables, created only on that path.
+  const args = fn.type === 'ArrowFunctionExpression' ? arrowArguments(fn) : 'arguments';
+  if (unit && !fn.async && args === null) unit.blockers.push('an arrow function with destructured or default parameters');
+  const movable = unit !== null && !fn.async && args !== null && unit.blockers.length === 0;
+  const env = movable && unit.captured.length ? `, function () { return { ${unit.captured.map((n) => `${JSON.stringify(n)}: ${n}`).join(', ')} }; }` : '';
+  // offload() answers -2 when the message left (the function returns at once), or a start time when it must
+  // run here after all (a value that cannot travel): then the body runs as usual.
+  const offload = movable
+    ? ` if ($flx$t === -2 && ($flx$t = $flx$().offload(${ix}, ${fn.type === 'ArrowFunctionExpression' ? 'undefined' : 'this'}, ${args}${env})) === -2) return;`
+    : '';
   if (body.type === 'BlockStatement') {
     const statements = body.body as AstNode[];
     let at = body.start + 1;
@@ -266,7 +280,7 @@ function bodyEdits(fn: FunctionNode, ix: number, text: string): Insertion[] {
       else break;
     }
     if (fn.async) return [{ at, text: `$flx$().count(${ix});`, order: opening(fn, 5) }];
-    const open = `var $flx$t = $flx$().enter(${ix}); try {`;
+    const open = `var $flx$t = $flx$().enter(${ix});${offload} try {`;
     const close = `} finally { $flx$().exit(${ix}, $flx$t); }`;
     // an empty body (or only directives): both at one offset, in this order
     if (at === body.end - 1) return [{ at, text: open + close, order: opening(fn, 5) }];
@@ -280,7 +294,18 @@ function bodyEdits(fn: FunctionNode, ix: number, text: string): Insertion[] {
   const arrow = text.indexOf('=>', from) + 2;
   if (fn.async) return [{ at: arrow, text: ` { $flx$().count(${ix}); return (`, order: opening(fn, 5) }, { at: fn.end, text: '); }', order: closing(fn, 0) }];
   return [
-    { at: arrow, text: ` { var $flx$t = $flx$().enter(${ix}); try { return (`, order: opening(fn, 5) },
+    { at: arrow, text: ` { var $flx$t = $flx$().enter(${ix});${offload} try { return (`, order: opening(fn, 5) },
     { at: fn.end, text: `); } finally { $flx$().exit(${ix}, $flx$t); } }`, order: closing(fn, 0) },
   ];
+}
+
+/** An arrow has no `arguments`: its parameters, when they are plain names (`[a, b, ...rest]`), else null. */
+function arrowArguments(fn: FunctionNode): string | null {
+  const names: string[] = [];
+  for (const p of fn.params) {
+    if (p.type === 'Identifier') names.push(p.name);
+    else if (p.type === 'RestElement' && p.argument.type === 'Identifier') names.push(`...${p.argument.name}`);
+    else return null;
+  }
+  return `[${names.join(', ')}]`;
 }

@@ -334,7 +334,7 @@ export function functionName(fn: FunctionNode, parentOf: Map<AstNode, AstNode>):
 }
 
 /** What a module binding holds. */
-function holdsOf(v: Variable, callees: Callees): VariableInfo['holds'] {
+export function holdsOf(v: Variable, callees: Callees): VariableInfo['holds'] {
   const value = callees.variable(v, Infinity);
   switch (value.kind) {
     case 'module':
@@ -367,7 +367,7 @@ function isNetworkParam(v: Variable, rps: FoundRupturePoint[]): boolean {
 }
 
 /** `x.a = …`, `x.a++`, `delete x.a`, `x.push(…)`: the object held by `x` is written. */
-function isMutation(id: AstNode, parentOf: Map<AstNode, AstNode>, holds: VariableInfo['holds'] | undefined): boolean {
+export function isMutation(id: AstNode, parentOf: Map<AstNode, AstNode>, holds: VariableInfo['holds'] | undefined): boolean {
   let node = id;
   let parent = parentOf.get(node);
   if (!parent || parent.type !== 'MemberExpression' || parent.object !== node) return false;

@@ -5,7 +5,12 @@
 import * as path from 'node:path';
 import type { ModuleDescription, SiteEntry } from '../internal-types';
 import type { RuptureKind } from '../types';
+import { AsyncResource } from 'node:async_hooks';
 import { debug } from '../debug';
+import { prepare } from './dispatcher';
+import { Pool } from './pool';
+import { NotTransferable } from './serialize';
+import { buildFactory, type Factory } from './units';
 
 export type Placement = 'main' | 'replicated' | `worker:${number}`;
 
@@ -19,6 +24,10 @@ export interface FluxionRecord {
   context: string[];
   placement: Placement;
   messages: number;
+  /** Messages it processed on a worker. */
+  workerMessages: number;
+  /** Messages that could not travel and ran on the main loop while it was placed on workers. */
+  deopts: number;
   /** Messages whose synchronous CPU time was measured, and the sum of it. */
   timed: number;
   cpuMs: number;
@@ -68,11 +77,17 @@ export class ModuleRuntime {
     });
     this.main = this.statics[0];
     this.main.messages = 1;
+    for (const record of this.statics) registry.placeNew(record);
   }
 
-  /** A message arrives: returns the start time, or -1 when the function is not (yet) a fluxion. */
+  /**
+   * A message arrives: the start time; -1 when the function is not (yet) a fluxion; -2 when its fluxion is
+   * placed on another event loop (the rewritten body then calls `offload`).
+   */
   enter(ix: number): number {
-    return this.records[ix] === null ? -1 : performance.now();
+    const record = this.records[ix];
+    if (record === null) return -1;
+    return record.placement === 'main' ? performance.now() : -2;
   }
 
   exit(ix: number, start: number): void {
@@ -81,6 +96,51 @@ export class ModuleRuntime {
     record.messages++;
     record.timed++;
     record.cpuMs += performance.now() - start;
+    if (this.registry.auto && (record.timed & 15) === 0) this.registry.consider(record);
+  }
+
+  /** Whether this function's code can run on another event loop (its code unit has no blocker). */
+  movable(ix: number): boolean {
+    const entry = this.description.fns[ix];
+    return !!entry && !entry.async && entry.unit !== null && entry.unit.blockers.length === 0;
+  }
+
+  /** The message goes to a worker (-2), or, when it cannot travel, runs here: returns the start time. */
+  offload(ix: number, thisArg: unknown, args: ArrayLike<unknown>, env?: () => Record<string, unknown>): number {
+    const record = this.records[ix]!;
+    const values = env ? env() : null;
+    let prepared: ReturnType<typeof prepare>;
+    try {
+      prepared = prepare(args, values);
+    } catch (error) {
+      if (!(error instanceof NotTransferable)) throw error;
+      record.deopts++;
+      debug('placement', `${record.id}: ${error.message}; this message runs on the main loop`);
+      return performance.now();
+    }
+    const entry = this.description.fns[ix];
+    const realArgs = Array.from(args);
+    const sent = this.registry.pool().send({
+      message: { type: 'run', file: this.file, hash: this.description.hash, ix, unit: entry.unit!, args: prepared.args, env: prepared.env },
+      held: prepared.held,
+      resource: new AsyncResource('fluxion.message'),
+      runHere: () => this.registry.factory(this, ix)(values).apply(thisArg, realArgs),
+      onDone: (cpuMs) => {
+        record.messages++;
+        record.workerMessages++;
+        record.timed++;
+        record.cpuMs += cpuMs;
+      },
+      onUnavailable: (reason) => {
+        record.placement = 'main';
+        debug('placement', `${record.id}: back on the main loop (${reason})`);
+      },
+    });
+    if (!sent) {
+      record.deopts++;
+      return performance.now();
+    }
+    return -2;
   }
 
   /** Async functions: the message is counted, its CPU time is not measured yet. */
@@ -132,6 +192,69 @@ export class Registry {
   /** Functions seen at dynamic sites that fluxion did not rewrite (node_modules): observed, never moved. */
   external = 0;
   private readonly ids = new Set<string>();
+  /** Placement policy (register() sets it from the options). */
+  mode: 'auto' | 'inline' | 'isolate' = 'inline';
+  auto = false;
+  hotMs = 1;
+  threads: number | null = null;
+  private workers: Pool | null = null;
+  private readonly factories = new Map<string, Factory>();
+  /** CPU time of each fluxion at its last JIT check. */
+  private readonly windows = new WeakMap<FluxionRecord, number>();
+
+  configure(options: { placement: 'auto' | 'inline' | 'isolate'; threads: number | null; hotMs?: number }): void {
+    this.mode = options.placement;
+    this.auto = options.placement === 'auto';
+    this.threads = options.threads;
+    if (options.hotMs !== undefined) this.hotMs = options.hotMs;
+  }
+
+  pool(): Pool {
+    return (this.workers ??= new Pool(this.threads));
+  }
+
+  /** For tests and shutdown. */
+  async close(): Promise<void> {
+    await this.workers?.close();
+    this.workers = null;
+  }
+
+  /** The code unit built on the main loop, to run a message here that could not run there. */
+  factory(module: ModuleRuntime, ix: number): Factory {
+    const key = `${module.file}#${ix}`;
+    let f = this.factories.get(key);
+    if (!f) {
+      f = buildFactory(module.file, module.description.hash, module.description.fns[ix].unit!);
+      this.factories.set(key, f);
+    }
+    return f;
+  }
+
+  /** A new fluxion: with `isolate`, every movable one goes to the workers at once. */
+  placeNew(record: FluxionRecord): void {
+    if (this.mode === 'isolate' && this.eligible(record)) this.place(record);
+  }
+
+  /** Code of node_modules (rewritten only when `include` names it) is observed, never moved. */
+  private eligible(record: FluxionRecord): boolean {
+    return record.fn >= 0 && !record.file.includes(`${path.sep}node_modules${path.sep}`) && record.module.movable(record.fn);
+  }
+
+  /**
+   * The JIT, every 16 messages: a movable fluxion whose mean CPU time over the last 16 messages reaches the
+   * threshold moves to the workers (the first 16, V8's warm-up, do not count).
+   */
+  consider(record: FluxionRecord): void {
+    const windowMs = record.cpuMs - (this.windows.get(record) ?? record.cpuMs);
+    this.windows.set(record, record.cpuMs);
+    if (record.placement !== 'main' || record.timed < 32 || windowMs / 16 < this.hotMs) return;
+    if (this.eligible(record)) this.place(record);
+  }
+
+  private place(record: FluxionRecord): void {
+    record.placement = 'replicated';
+    debug('placement', `${record.id} (${path.relative(process.cwd(), record.file)}:${record.line}) runs on the workers now${record.timed ? ` (${(record.cpuMs / record.timed).toFixed(2)} ms per message)` : ''}`);
+  }
 
   load(file: string, description: ModuleDescription, declarations: () => unknown[]): ModuleRuntime {
     const module = new ModuleRuntime(this, file, description);
@@ -141,12 +264,12 @@ export class Registry {
     return module;
   }
 
-  add(fields: Omit<FluxionRecord, 'placement' | 'messages' | 'timed' | 'cpuMs'>): FluxionRecord {
+  add(fields: Omit<FluxionRecord, 'placement' | 'messages' | 'workerMessages' | 'deopts' | 'timed' | 'cpuMs'>): FluxionRecord {
     let id = fields.id;
     if (this.ids.has(id)) id = `${fields.id}@${path.relative(process.cwd(), fields.file) || fields.file}`;
     for (let n = 2; this.ids.has(id); n++) id = `${fields.id}@${path.relative(process.cwd(), fields.file)}#${n}`;
     this.ids.add(id);
-    const record: FluxionRecord = { ...fields, id, placement: 'main', messages: 0, timed: 0, cpuMs: 0 };
+    const record: FluxionRecord = { ...fields, id, placement: 'main', messages: 0, workerMessages: 0, deopts: 0, timed: 0, cpuMs: 0 };
     this.fluxions.push(record);
     return record;
   }
@@ -179,6 +302,7 @@ export class Registry {
         fn: where.ix,
       });
       where.module.records[where.ix] = to;
+      this.placeNew(to);
       debug('probe', `${path.relative(process.cwd(), module.file)}:${site.line} ${site.callee}: ${to.id} (${path.relative(process.cwd(), to.file)}:${to.line}) is a ${site.kind} fluxion`);
     }
     if (!this.dynamicStreams.some((s) => s.from === from && s.to === to)) {

@@ -15,6 +15,8 @@ export interface Report {
     tags: string[];
     placement: string;
     messages: number;
+    /** Messages it processed on a worker. */
+    workerMessages: number;
     /** Mean synchronous CPU time per message, null when not measured (main, async functions). */
     cpuMsPerMessage: number | null;
   }>;
@@ -34,6 +36,7 @@ export function buildReport(registry: Registry): Report {
       tags: f.tags,
       placement: f.placement,
       messages: f.messages,
+      workerMessages: f.workerMessages,
       cpuMsPerMessage: f.timed > 0 ? Number((f.cpuMs / f.timed).toFixed(6)) : null,
     })),
     // A stream's messages are its destination's when it is the only stream into it; a fluxion fed by
@@ -60,7 +63,8 @@ export function formatReport(report: Report): string {
   const out: string[] = [];
   for (const f of report.fluxions) {
     const cpu = f.cpuMsPerMessage === null ? '' : `, ${f.cpuMsPerMessage.toFixed(3)} ms/message`;
-    out.push(`flx ${f.id}${f.tags.length ? ` & ${f.tags.join(', ')}` : ''}    # ${f.kind} ${f.file}:${f.line}, ${f.placement}, ${f.messages} message${f.messages === 1 ? '' : 's'}${cpu}`);
+    const workers = f.workerMessages ? ` (${f.workerMessages} on workers)` : '';
+    out.push(`flx ${f.id}${f.tags.length ? ` & ${f.tags.join(', ')}` : ''}    # ${f.kind} ${f.file}:${f.line}, ${f.placement}, ${f.messages} message${f.messages === 1 ? '' : 's'}${workers}${cpu}`);
     const streams = report.streams.filter((s) => s.from === f.id);
     if (!streams.length) out.push('-> null');
     for (const s of streams) {

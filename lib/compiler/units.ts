@@ -1,0 +1,197 @@
+/**
+ * Code units: for each instrumented function, what another event loop needs to run it, or why it can't.
+ * Free variables come from eslint-scope's `through` references of the function's scope:
+ * - a module binding from `require()` (also destructured, or a member of it) is required again there;
+ * - a module function declared with `function f` or `var f = function` is shipped as source (transitively);
+ * - a variable of an enclosing function, or a module constant/value, is read through the environment getter
+ *   and travels in the message (written by the function: blocker, the write would be lost);
+ * - module memory written after start-up (scope/share), ES module imports, `module`/`exports`, `this`,
+ *   `eval`, `with`, writes to globals, sockets (`req.socket`): blockers.
+ */
+import { isFunction, requireSpecifier, propertyName, type AstNode, type FunctionNode } from './ast';
+import type { Analysis } from './index';
+import { isMutation } from './pipeliner';
+import type { Variable } from './scopes';
+import type { CodeUnit } from '../internal-types';
+
+const SOCKETS = new Set(['socket', 'connection']);
+
+export function codeUnit(fn: FunctionNode, analysis: Analysis): CodeUnit | null {
+  if (fn.generator) return null;
+  const unit: CodeUnit = { range: [fn.start, fn.end], prefix: methodPrefix(fn, analysis), captured: [], requires: [], helpers: [], blockers: [] };
+  collect(fn, analysis, unit, new Set([fn]));
+  unit.blockers = [...new Set(unit.blockers)];
+  return unit;
+}
+
+function methodPrefix(fn: FunctionNode, analysis: Analysis): string {
+  const parent = analysis.pipeline.ownership.parentOf.get(fn);
+  // `{ index(req, res) { … } }`: a method's text is not an expression on its own
+  if (parent && (parent.type === 'Property' || parent.type === 'MethodDefinition') && (parent.method || parent.kind === 'get' || parent.kind === 'set')) {
+    return fn.async ? 'async function ' : 'function ';
+  }
+  return '';
+}
+
+function collect(fn: FunctionNode, analysis: Analysis, unit: CodeUnit, seen: Set<AstNode>): void {
+  const { scopes, pipeline } = analysis;
+  const { parentOf, hazards } = pipeline.ownership;
+  const scope = scopes.manager.acquire(fn as never);
+  if (!scope) {
+    unit.blockers.push('its scope could not be analysed');
+    return;
+  }
+  for (const h of hazards.get(pipeline.ownership.ownerOf.get(fn.body)?.flx ?? fn) ?? []) {
+    if (h.node.start >= fn.start && h.node.end <= fn.end) unit.blockers.push(h.what === 'this' ? 'uses `this`' : `uses \`${h.what}\``);
+  }
+  walkThis(fn, unit);
+  passesSockets(fn, scope, unit, parentOf);
+  for (const ref of scope.through) {
+    const id = ref.identifier as unknown as AstNode;
+    const name = ref.identifier.name;
+    const variable = ref.resolved;
+    socketUse(id, parentOf, unit);
+    if (!variable) {
+      if (ref.isWrite() || isMutation(id, parentOf, 'module')) unit.blockers.push(`writes the global \`${name}\``);
+      else if (name === 'module' || name === 'exports') unit.blockers.push(`uses \`${name}\``);
+      continue;
+    }
+    const moduleLevel = variable.scope === scopes.moduleScope || variable.scope.type === 'global' || variable.scope.type === 'module';
+    if (!moduleLevel) {
+      if (ref.isWrite()) unit.blockers.push(`writes \`${name}\`, a variable of the function around it`);
+      else add(unit.captured, name);
+      continue;
+    }
+    moduleBinding(variable, name, analysis, unit, seen);
+  }
+}
+
+function moduleBinding(variable: Variable, name: string, analysis: Analysis, unit: CodeUnit, seen: Set<AstNode>): void {
+  const { parentOf, ownerOf } = analysis.pipeline.ownership;
+  const def = variable.defs[0];
+  if (!def) return;
+  const required = def.type === 'Variable' ? requiredFrom(def.node as unknown as AstNode, def.name as unknown as AstNode) : null;
+  // calling a method of a module (`gif.textToGif()`) does not write it; calling one of an object may
+  const holds = required ? 'module' : undefined;
+  const written = variable.references.some((r) => {
+    const id = r.identifier as unknown as AstNode;
+    const o = ownerOf.get(id);
+    const loadTime = !!o && o.flx === analysis.ast && o.topFn === null;
+    return !loadTime && ((r.isWrite() && !r.init) || isMutation(id, parentOf, holds));
+  });
+  if (def.type === 'ImportBinding') {
+    unit.blockers.push(`uses \`${name}\`, an ES module import`);
+    return;
+  }
+  if (def.type === 'FunctionName') {
+    if (variable.references.some((r) => r.isWrite())) unit.blockers.push(`uses \`${name}\`, reassigned`);
+    else helper(def.node as unknown as FunctionNode, name, '', analysis, unit, seen);
+    return;
+  }
+  if (def.type !== 'Variable') {
+    unit.blockers.push(`uses \`${name}\` (${def.type})`);
+    return;
+  }
+  const declarator = def.node as unknown as AstNode;
+  const init: AstNode | null = declarator.init;
+  if (required && !written) {
+    if (!unit.requires.some((r) => r.name === name)) unit.requires.push({ name, ...required });
+    return;
+  }
+  if (written) {
+    unit.blockers.push(`uses \`${name}\`, module memory written after start-up`);
+    return;
+  }
+  if (declarator.id.type === 'Identifier' && isFunction(init) && !init.generator) {
+    helper(init as FunctionNode, name, `var ${name} = `, analysis, unit, seen);
+    return;
+  }
+  add(unit.captured, name);
+}
+
+function helper(fn: FunctionNode, name: string, prefix: string, analysis: Analysis, unit: CodeUnit, seen: Set<AstNode>): void {
+  if (seen.has(fn)) return;
+  seen.add(fn);
+  unit.helpers.push({ name, range: [fn.start, fn.end], prefix });
+  collect(fn, analysis, unit, seen);
+}
+
+/** `var fs = require('fs')`, `var readFile = require('fs').readFile`, `const { a: b } = require('x')`. */
+function requiredFrom(declarator: AstNode, id: AstNode): { specifier: string; path: string[] } | null {
+  let init: AstNode | null = declarator.init;
+  const path: string[] = [];
+  while (init && init.type === 'MemberExpression') {
+    const prop = propertyName(init);
+    if (prop === null) return null;
+    path.unshift(prop);
+    init = init.object;
+  }
+  const specifier = requireSpecifier(init);
+  if (specifier === null) return null;
+  if (declarator.id.type === 'Identifier') return { specifier, path };
+  if (declarator.id.type === 'ObjectPattern') {
+    for (const prop of declarator.id.properties as AstNode[]) {
+      if (prop.type !== 'Property' || prop.computed) continue;
+      const target = prop.value.type === 'AssignmentPattern' ? prop.value.left : prop.value;
+      if (target === id) return { specifier, path: [...path, prop.key.type === 'Identifier' ? prop.key.name : String(prop.key.value)] };
+    }
+  }
+  return null;
+}
+
+/** `req.socket`, `res.connection`: the socket itself cannot travel. */
+function socketUse(id: AstNode, parentOf: Map<AstNode, AstNode>, unit: CodeUnit): void {
+  const parent = parentOf.get(id);
+  if (parent?.type === 'MemberExpression' && parent.object === id && SOCKETS.has(propertyName(parent) ?? '')) {
+    unit.blockers.push(`touches \`${id.name}.${propertyName(parent)}\` (a socket)`);
+  }
+}
+
+/** `this` of the function itself (arrows inherit it from outside). */
+function walkThis(fn: FunctionNode, unit: CodeUnit): void {
+  const visit = (node: AstNode, own: boolean): void => {
+    if (!node || typeof node.type !== 'string') return;
+    if (node.type === 'ThisExpression' && own) {
+      unit.blockers.push('uses `this`');
+      return;
+    }
+    for (const key of Object.keys(node)) {
+      if (key === 'loc' || key === 'range') continue;
+      const value = node[key];
+      const nextOwn = isFunction(node) && node !== fn ? node.type === 'ArrowFunctionExpression' && own : own;
+      if (Array.isArray(value)) for (const v of value) visit(v, nextOwn);
+      else if (value && typeof value === 'object' && typeof value.type === 'string') visit(value, nextOwn);
+    }
+  };
+  visit(fn.body, true);
+}
+
+const NETWORK_NAMES = new Set(['req', 'res', 'request', 'response']);
+
+/**
+ * `getRawBody(req, …)`, `stream.pipe(res)`: a function that hands the request or the response to other code
+ * needs the real objects (streams, sockets), not the snapshot and recorder express_dispatcher gives it.
+ */
+function passesSockets(fn: FunctionNode, scope: { references: unknown[]; through: unknown[] }, unit: CodeUnit, parentOf: Map<AstNode, AstNode>): void {
+  const visit = (node: AstNode): void => {
+    if (!node || typeof node.type !== 'string') return;
+    if (node.type === 'Identifier' && NETWORK_NAMES.has(node.name)) {
+      const parent = parentOf.get(node);
+      if (parent && (parent.type === 'CallExpression' || parent.type === 'NewExpression') && parent.arguments.includes(node)) {
+        unit.blockers.push(`hands \`${node.name}\` to other code, which needs the real one`);
+      }
+    }
+    for (const key of Object.keys(node)) {
+      if (key === 'loc' || key === 'range') continue;
+      const value = node[key];
+      if (Array.isArray(value)) for (const v of value) visit(v);
+      else if (value && typeof value === 'object' && typeof value.type === 'string') visit(value);
+    }
+  };
+  void scope;
+  visit(fn.body);
+}
+
+function add(list: string[], name: string): void {
+  if (!list.includes(name)) list.push(name);
+}

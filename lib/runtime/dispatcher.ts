@@ -1,0 +1,135 @@
+/**
+ * express_dispatcher (paper §4.2), main-loop side. An offloaded handler or callback cannot take the socket
+ * with it, so the message carries instead:
+ * - `req` as a snapshot (method, url, path, params, query, headers, body, cookies, session data, and the app's
+ *   own fields); the changes the fluxion makes to it are merged back into the real `req`;
+ * - `res` as a recorder; its calls (status, set, cookie, json, send, end, redirect, …) are replayed on the real
+ *   `res`, in order;
+ * - `next` as a placeholder; its call (`next()`, `next('route')`, `next(err)`) resumes the real `next`.
+ * All of it runs in the request's original async context (AsyncLocalStorage, cls-hooked).
+ * The paper patched Express's Router by hand for this; fluxion needs no patch at all, because the fluxion's
+ * own rewritten body is where the message leaves: the same works for `router`, Express 3, 4 and 5.
+ */
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { decode, encode, NotTransferable } from './serialize';
+
+/** Request fields that live on express's prototype as getters: read them into the snapshot. */
+const REQUEST_GETTERS = ['path', 'hostname', 'ip', 'ips', 'protocol', 'secure', 'xhr', 'subdomains', 'fresh', 'stale'];
+const REQUEST_SKIP = new Set(['socket', 'client', 'connection', 'res', 'req', 'next', 'app', 'route', 'rawHeaders', 'rawTrailers', 'trailers', 'upgrade', 'complete', 'aborted']);
+
+export interface Held {
+  req: IncomingMessage | null;
+  res: ServerResponse | null;
+  next: ((...args: unknown[]) => unknown) | null;
+  /** The snapshot as sent. */
+  snapshot: Record<string, unknown> | null;
+}
+
+/** Replaces `req`, `res`, `next` (at the top of the arguments and the captured variables) by markers. */
+export function prepare(args: ArrayLike<unknown>, env: Record<string, unknown> | null): { args: unknown[]; env: Record<string, unknown> | null; held: Held } {
+  const held: Held = { req: null, res: null, next: null, snapshot: null };
+  const mark = (value: unknown, path: string): unknown => {
+    if (value instanceof IncomingMessage) {
+      if (held.req && held.req !== value) throw new NotTransferable(path, 'a second request');
+      held.req = value;
+      held.snapshot ??= snapshotRequest(value);
+      return { $flx: 'req', data: held.snapshot };
+    }
+    if (value instanceof ServerResponse) {
+      if (held.res && held.res !== value) throw new NotTransferable(path, 'a second response');
+      held.res = value;
+      const res = value as ServerResponse & { locals?: unknown };
+      return { $flx: 'res', data: { statusCode: res.statusCode, headers: { ...res.getHeaders() }, locals: encode(res.locals ?? {}, `${path}.locals`) } };
+    }
+    if (typeof value === 'function' && value.name === 'next') {
+      held.next = value as Held['next'];
+      return { $flx: 'next' };
+    }
+    return encode(value, path);
+  };
+  const outArgs = Array.from(args, (a, i) => mark(a, `argument ${i + 1}`));
+  let outEnv: Record<string, unknown> | null = null;
+  if (env) {
+    outEnv = {};
+    for (const key of Object.keys(env)) outEnv[key] = mark(env[key], key);
+  }
+  return { args: outArgs, env: outEnv, held };
+}
+
+function snapshotRequest(req: IncomingMessage): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const r = req as unknown as Record<string, unknown>;
+  for (const key of Object.keys(req)) {
+    if (key.startsWith('_') || REQUEST_SKIP.has(key)) continue;
+    const value = r[key];
+    if (typeof value === 'function') continue;
+    try {
+      out[key] = encode(value, `req.${key}`);
+    } catch {
+      // an object of a class (a session, a user model): its data travels, its changes are merged back
+      if (value && typeof value === 'object') out[key] = encode(dataOf(value as Record<string, unknown>), `req.${key}`);
+    }
+  }
+  for (const key of [...REQUEST_GETTERS, 'query']) {
+    if (key in out) continue;
+    try {
+      const value = r[key];
+      if (value !== undefined && typeof value !== 'function') out[key] = encode(value, `req.${key}`);
+    } catch {
+      // a getter that needs the app (not an express request): leave it out
+    }
+  }
+  return out;
+}
+
+function dataOf(object: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(object)) {
+    const value = object[key];
+    if (typeof value === 'function') continue;
+    try {
+      out[key] = encode(value, key);
+    } catch {
+      // not data
+    }
+  }
+  return out;
+}
+
+/** Merge the fields the fluxion changed (the worker sends only those) back into the real request. */
+export function mergeRequest(held: Held, changed: Record<string, unknown> | null): void {
+  if (!held.req || !changed) return;
+  const real = held.req as unknown as Record<string, unknown>;
+  for (const key of Object.keys(changed)) {
+    const value = decode(changed[key]);
+    const current = real[key];
+    try {
+      if (value === undefined) delete real[key];
+      else if (current && typeof current === 'object' && value && typeof value === 'object' && !isPlain(current)) {
+        Object.assign(current, value); // a session or another class instance: update its data in place
+      } else real[key] = value;
+    } catch {
+      // a getter-only field (express 5's req.query): sloppy code's assignment would be ignored too
+    }
+  }
+}
+
+function isPlain(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null || Array.isArray(value);
+}
+
+export type Op = [string, unknown[]];
+
+/** Replays the recorded response calls on the real response, in order. */
+export function replay(held: Held, ops: Op[]): void {
+  const res = held.res as unknown as Record<string, unknown> | null;
+  if (!res) return;
+  for (const [name, rawArgs] of ops) {
+    const args = decode(rawArgs) as unknown[];
+    if (name === '=statusCode') res.statusCode = args[0];
+    else if (name === '=statusMessage') res.statusMessage = args[0];
+    else if (name === '=locals') Object.assign(res.locals as object, args[0]);
+    else (res[name] as (...a: unknown[]) => unknown).apply(res, args);
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * The pool of isolated event loops (worker threads), and the messages in flight between them and the main
+ * loop. Started lazily on the first message, sized by `threads` (default: the machine's parallelism), named,
+ * `unref`'d so they never keep the process alive. A worker that dies is replaced; the messages it held are
+ * re-run on the main loop (a plain callback) or fail through Express's error path (a request): none hangs.
+ * Queues are bounded: past `maxInFlight` per worker, a message runs on the main loop.
+ */
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { AsyncResource } from 'node:async_hooks';
+import { Worker } from 'node:worker_threads';
+import { debug } from '../debug';
+import { mergeRequest, replay, type Held } from './dispatcher';
+import { decode } from './serialize';
+import type { DoneMessage, RunMessage } from './worker';
+
+export interface Pending {
+  message: RunMessage;
+  held: Held;
+  resource: AsyncResource;
+  /** Runs the message on the main loop instead (the unit built here, with the real objects). */
+  runHere: () => void;
+  onDone: (cpuMs: number) => void;
+  onUnavailable: (reason: string) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  index: number;
+  inFlight: Map<number, Pending>;
+}
+
+const WORKER_FILE = path.join(__dirname, 'worker.js');
+
+export class Pool {
+  private readonly slots: Slot[] = [];
+  private nextId = 1;
+  readonly size: number;
+
+  constructor(
+    threads: number | null,
+    private readonly maxInFlight = 1024,
+  ) {
+    this.size = threads ?? Math.max(1, os.availableParallelism());
+  }
+
+  /** Sends a message; false when every worker's queue is full (the caller runs it on the main loop). */
+  send(pending: Omit<Pending, 'message'> & { message: Omit<RunMessage, 'id'> }): boolean {
+    const slot = this.pick();
+    if (!slot) return false;
+    const id = this.nextId++;
+    const message = { ...pending.message, id } as RunMessage;
+    slot.inFlight.set(id, { ...pending, message });
+    if (slot.inFlight.size === 1) slot.worker.ref();
+    slot.worker.postMessage(message);
+    return true;
+  }
+
+  private pick(): Slot | null {
+    while (this.slots.length < this.size) this.slots.push(this.start(this.slots.length));
+    let best: Slot | null = null;
+    for (const slot of this.slots) if (!best || slot.inFlight.size < best.inFlight.size) best = slot;
+    return best && best.inFlight.size < this.maxInFlight ? best : null;
+  }
+
+  private start(index: number): Slot {
+    const worker = new Worker(WORKER_FILE, { name: `fluxion-${index + 1}`, workerData: { fluxion: true } });
+    worker.unref();
+    const slot: Slot = { worker, index, inFlight: new Map() };
+    worker.on('message', (done: DoneMessage) => this.done(slot, done));
+    worker.on('error', (error) => debug('pool', `worker ${index + 1} failed: ${error.message}`));
+    worker.on('exit', (code) => this.lost(slot, code));
+    debug('pool', `started worker ${index + 1} (thread ${worker.threadId})`);
+    return slot;
+  }
+
+  private done(slot: Slot, done: DoneMessage): void {
+    const pending = slot.inFlight.get(done.id);
+    if (!pending) return;
+    slot.inFlight.delete(done.id);
+    if (slot.inFlight.size === 0) slot.worker.unref();
+    if (done.unavailable !== undefined) {
+      pending.onUnavailable(done.unavailable);
+      pending.resource.runInAsyncScope(pending.runHere);
+      return;
+    }
+    pending.onDone(done.cpuMs);
+    pending.resource.runInAsyncScope(() => {
+      const { held } = pending;
+      mergeRequest(held, done.req);
+      replay(held, done.ops);
+      if (done.error != null) {
+        const error = decode(done.error);
+        if (held.next) held.next(error);
+        else process.nextTick(() => {
+          throw error; // what the function's throw would have done on the main loop
+        });
+        return;
+      }
+      if (done.next) held.next?.(...(decode(done.next) as unknown[]));
+    });
+  }
+
+  private lost(slot: Slot, code: number): void {
+    const i = this.slots.indexOf(slot);
+    if (i >= 0) this.slots.splice(i, 1);
+    debug('pool', `worker ${slot.index + 1} exited (${code}); ${slot.inFlight.size} message(s) in flight`);
+    for (const pending of slot.inFlight.values()) {
+      pending.resource.runInAsyncScope(() => {
+        const { held } = pending;
+        if (held.next) held.next(Object.assign(new Error('fluxion: the worker running this request stopped'), { status: 500 }));
+        else if (held.res) {
+          held.res.statusCode = 500;
+          held.res.end();
+        } else pending.runHere(); // a plain callback: run it here, as if it had never left
+      });
+    }
+    slot.inFlight.clear();
+  }
+
+  /** Stops every worker (tests, graceful shutdown once nothing is in flight). */
+  async close(): Promise<void> {
+    await Promise.all(this.slots.splice(0).map((s) => s.worker.terminate()));
+  }
+
+  /** For tests: the thread ids of the workers. */
+  threadIds(): number[] {
+    return this.slots.map((s) => s.worker.threadId);
+  }
+}

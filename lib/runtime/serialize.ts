@@ -1,0 +1,101 @@
+/**
+ * Values that cross event loops. Structured clone (postMessage) already carries typed arrays, Maps, Sets,
+ * Dates, RegExps; this layer adds what it loses: Buffers stay Buffers, Errors keep name, message, stack,
+ * `code` and their own properties. A value that cannot travel (a function, a socket, a class instance whose
+ * prototype would be lost) raises NotTransferable with its path, and the message runs on the main loop.
+ */
+
+export class NotTransferable extends Error {
+  constructor(
+    readonly path: string,
+    readonly what: string,
+  ) {
+    super(`${path} cannot travel to another event loop (${what})`);
+  }
+}
+
+type Tagged = { $flx: string; [key: string]: unknown };
+
+const PLAIN = new Set<unknown>([Object.prototype, null]);
+
+export function encode(value: unknown, path: string, seen = new Map<object, unknown>()): unknown {
+  if (value === null || typeof value !== 'object') {
+    if (typeof value === 'function') throw new NotTransferable(path, `a function${value.name ? ` (${value.name})` : ''}`);
+    if (typeof value === 'symbol') throw new NotTransferable(path, 'a symbol');
+    return value;
+  }
+  if (seen.has(value)) return seen.get(value);
+  if (Buffer.isBuffer(value)) return { $flx: 'buffer', bytes: new Uint8Array(value) } satisfies Tagged;
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date || value instanceof RegExp) return value;
+  if (value instanceof Error) {
+    const props: Record<string, unknown> = {};
+    for (const key of Object.keys(value)) props[key] = encode((value as unknown as Record<string, unknown>)[key], `${path}.${key}`, seen);
+    return { $flx: 'error', name: value.name, message: value.message, stack: value.stack, props } satisfies Tagged;
+  }
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    seen.set(value, out);
+    for (let i = 0; i < value.length; i++) out.push(encode(value[i], `${path}[${i}]`, seen));
+    return out;
+  }
+  if (value instanceof Map) {
+    const out = new Map();
+    seen.set(value, out);
+    for (const [k, v] of value) out.set(encode(k, `${path}.<key>`, seen), encode(v, `${path}.get(${String(k)})`, seen));
+    return out;
+  }
+  if (value instanceof Set) {
+    const out = new Set();
+    seen.set(value, out);
+    for (const v of value) out.add(encode(v, `${path}.<item>`, seen));
+    return out;
+  }
+  if (!PLAIN.has(Object.getPrototypeOf(value))) {
+    throw new NotTransferable(path, `an instance of ${(value as object).constructor?.name ?? 'a class'}`);
+  }
+  const out: Record<string, unknown> = Object.getPrototypeOf(value) === null ? Object.create(null) : {};
+  seen.set(value, out);
+  for (const key of Object.keys(value)) out[key] = encode((value as Record<string, unknown>)[key], `${path}.${key}`, seen);
+  if ('$flx' in out) throw new NotTransferable(path, 'an object with a `$flx` key');
+  return out;
+}
+
+export function decode(value: unknown, seen = new Map<object, unknown>()): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (seen.has(value)) return seen.get(value);
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date || value instanceof RegExp) return value;
+  if (Array.isArray(value)) {
+    const out: unknown[] = [];
+    seen.set(value, out);
+    for (const v of value) out.push(decode(v, seen));
+    return out;
+  }
+  if (value instanceof Map) {
+    const out = new Map();
+    seen.set(value, out);
+    for (const [k, v] of value) out.set(decode(k, seen), decode(v, seen));
+    return out;
+  }
+  if (value instanceof Set) {
+    const out = new Set();
+    seen.set(value, out);
+    for (const v of value) out.add(decode(v, seen));
+    return out;
+  }
+  const tagged = value as Tagged;
+  if (tagged.$flx === 'buffer') {
+    const bytes = tagged.bytes as Uint8Array;
+    return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  if (tagged.$flx === 'error') {
+    const error = new Error(String(tagged.message));
+    Object.defineProperty(error, 'name', { value: tagged.name, writable: true, configurable: true, enumerable: false });
+    if (typeof tagged.stack === 'string') error.stack = tagged.stack;
+    Object.assign(error, decode(tagged.props, seen));
+    return error;
+  }
+  const out: Record<string, unknown> = Object.getPrototypeOf(value) === null ? Object.create(null) : {};
+  seen.set(value, out);
+  for (const key of Object.keys(value)) out[key] = decode((value as Record<string, unknown>)[key], seen);
+  return out;
+}

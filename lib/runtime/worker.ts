@@ -1,0 +1,187 @@
+/**
+ * An isolated event loop (a worker thread). It runs the messages of the fluxions placed on it: builds each
+ * code unit once, rebuilds `req` / `res` / `next` from the markers (express_dispatcher's worker side), runs
+ * the function, and answers when the message is done: the response finished, `next` called, the function
+ * returned (a plain callback), or it threw.
+ */
+import { isDeepStrictEqual } from 'node:util';
+import { parentPort } from 'node:worker_threads';
+import type { CodeUnit } from '../internal-types';
+import { decode, encode } from './serialize';
+import { buildFactory, type Factory } from './units';
+import type { Op } from './dispatcher';
+
+export interface RunMessage {
+  type: 'run';
+  id: number;
+  file: string;
+  hash: string;
+  ix: number;
+  unit: CodeUnit;
+  args: unknown[];
+  env: Record<string, unknown> | null;
+}
+
+export interface DoneMessage {
+  type: 'done';
+  id: number;
+  cpuMs: number;
+  ops: Op[];
+  req: Record<string, unknown> | null;
+  next: unknown[] | null;
+  error: unknown;
+  /** The unit could not be built here: run the message on the main loop. */
+  unavailable?: string;
+}
+
+const FINISHERS = new Set(['send', 'json', 'jsonp', 'end', 'redirect', 'sendStatus', 'render', 'sendFile', 'download']);
+const factories = new Map<string, Factory>();
+
+/** The worker-side `res`: records every call, answers what it can from the snapshot. */
+function recorder(data: { statusCode: number; headers: Record<string, unknown>; locals: unknown }, ops: Op[], finished: () => void) {
+  const headers: Record<string, unknown> = { ...data.headers };
+  let statusCode = data.statusCode;
+  let done = false;
+  const target: Record<string, unknown> = {
+    locals: decode(data.locals),
+    headersSent: false,
+    get statusCode() {
+      return statusCode;
+    },
+    set statusCode(value: number) {
+      statusCode = value;
+      ops.push(['=statusCode', [value]]);
+    },
+    getHeader: (name: string) => headers[name.toLowerCase()],
+    get: (name: string) => headers[name.toLowerCase()],
+    getHeaders: () => ({ ...headers }),
+    hasHeader: (name: string) => name.toLowerCase() in headers,
+  };
+  return new Proxy(target, {
+    get(t, prop, receiver) {
+      if (typeof prop !== 'string' || prop in t) return Reflect.get(t, prop, receiver);
+      if (prop === 'then') return undefined;
+      return (...args: unknown[]) => {
+        if (args.some((a) => typeof a === 'function')) throw new Error(`res.${prop}() with a callback cannot run on a worker`);
+        if (prop === 'status' || prop === 'sendStatus') statusCode = Number(args[0]);
+        if ((prop === 'set' || prop === 'header' || prop === 'setHeader') && typeof args[0] === 'string') headers[args[0].toLowerCase()] = args[1];
+        if ((prop === 'set' || prop === 'header') && args[0] && typeof args[0] === 'object') {
+          for (const [k, v] of Object.entries(args[0] as object)) headers[k.toLowerCase()] = v;
+        }
+        ops.push([prop, encode(args, `res.${prop}()`) as unknown[]]);
+        if (FINISHERS.has(prop) && !done) {
+          done = true;
+          t.headersSent = true;
+          finished();
+        }
+        return prop.startsWith('get') ? undefined : receiver;
+      };
+    },
+    set(t, prop, value) {
+      if (prop === 'statusCode' || prop === 'locals' || prop === 'headersSent') return Reflect.set(t, prop, value);
+      if (prop === 'statusMessage') ops.push(['=statusMessage', [value]]);
+      return Reflect.set(t, prop, value);
+    },
+  });
+}
+
+/** The worker-side `req`: the snapshot, with express's header helpers. */
+function request(data: Record<string, unknown>): Record<string, unknown> {
+  const req = decode(data) as Record<string, unknown>;
+  const headers = (req.headers ?? {}) as Record<string, unknown>;
+  Object.defineProperties(req, {
+    get: { value: (name: string) => headers[name.toLowerCase() === 'referrer' ? 'referer' : name.toLowerCase()], enumerable: false },
+    header: { value: (name: string) => headers[name.toLowerCase()], enumerable: false },
+  });
+  return req;
+}
+
+/** The request fields the fluxion set, changed or deleted (`undefined`), encoded. */
+function changes(before: Record<string, unknown> | null, after: Record<string, unknown> | null): Record<string, unknown> | null {
+  if (!before || !after) return null;
+  const out: Record<string, unknown> = {};
+  let any = false;
+  for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
+    if (isDeepStrictEqual(before[key], after[key])) continue;
+    out[key] = encode(after[key], `req.${key}`);
+    any = true;
+  }
+  return any ? out : null;
+}
+
+function run(message: RunMessage): void {
+  const started = performance.now();
+  const ops: Op[] = [];
+  let req: Record<string, unknown> | null = null;
+  let reqBefore: Record<string, unknown> | null = null;
+  let answered = false;
+  let nextArgs: unknown[] | null = null;
+  let hasRes = false;
+  let hasNext = false;
+  const answer = (error: unknown) => {
+    if (answered) return;
+    answered = true;
+    const done: DoneMessage = { type: 'done', id: message.id, cpuMs: performance.now() - started, ops, req: changes(reqBefore, req), next: nextArgs, error };
+    try {
+      parentPort!.postMessage(done);
+    } catch (e) {
+      parentPort!.postMessage({ ...done, ops: [], req: null, next: null, error: encode(e, 'error') });
+    }
+  };
+  const unmark = (value: unknown): unknown => {
+    const tag = value && typeof value === 'object' ? (value as { $flx?: string }).$flx : undefined;
+    if (tag === 'req') {
+      if (!req) {
+        reqBefore = decode((value as { data: Record<string, unknown> }).data) as Record<string, unknown>;
+        req = request((value as { data: Record<string, unknown> }).data);
+      }
+      return req;
+    }
+    if (tag === 'res') {
+      hasRes = true;
+      return recorder((value as { data: never }).data, ops, () => answer(null));
+    }
+    if (tag === 'next') {
+      hasNext = true;
+      return function next(...args: unknown[]) {
+        nextArgs = encode(args, 'next()') as unknown[];
+        answer(null);
+      };
+    }
+    return decode(value);
+  };
+  let fn: (...args: unknown[]) => unknown;
+  try {
+    const key = `${message.file}#${message.ix}`;
+    let factory = factories.get(key);
+    if (!factory) {
+      factory = buildFactory(message.file, message.hash, message.unit);
+      factories.set(key, factory);
+    }
+    const env = message.env ? Object.fromEntries(Object.entries(message.env).map(([k, v]) => [k, unmark(v)])) : null;
+    fn = factory(env);
+  } catch (error) {
+    parentPort!.postMessage({ type: 'done', id: message.id, cpuMs: 0, ops: [], req: null, next: null, error: null, unavailable: String((error as Error).message) });
+    return;
+  }
+  const args = message.args.map(unmark);
+  let result: unknown;
+  try {
+    result = fn(...args);
+  } catch (error) {
+    answer(encode(error, 'error'));
+    return;
+  }
+  if (result && typeof (result as Promise<unknown>).then === 'function') {
+    (result as Promise<unknown>).then(
+      () => !hasRes && !hasNext && answer(null),
+      (error) => answer(encode(error, 'error')),
+    );
+  } else if (!hasRes && !hasNext) answer(null);
+}
+
+if (parentPort) {
+  parentPort.on('message', (message: RunMessage) => {
+    if (message && message.type === 'run') run(message);
+  });
+}
