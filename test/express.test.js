@@ -112,3 +112,21 @@ t.test('express 5 itself and every dependency rewritten too (FLUXION_INCLUDE): s
   t.ok([...files].some((f) => f.startsWith('node_modules/express/')), 'express itself was rewritten');
   t.ok([...files].filter((f) => f.startsWith('node_modules/')).length >= 20, `${files.size} files with fluxions`);
 });
+
+for (const [version, file] of [
+  ['express 5', 'test/apps/suite/app.js'],
+  ['express 4', null],
+]) {
+  t.test(`${version}, FLUXION_PLACEMENT=isolate: every movable fluxion on the workers, same responses`, async (t) => {
+    const app = file || express4Copy();
+    const plain = await play(app, []);
+    const report = path.join(os.tmpdir(), `fluxion-suite-iso-${process.pid}-${version.replace(' ', '')}.json`);
+    t.teardown(() => fs.rmSync(report, { force: true }));
+    const isolated = await play(app, ['-r', 'fluxion/register'], { FLUXION_PLACEMENT: 'isolate', FLUXION_REPORT: report });
+    for (const [i, expected] of plain.entries()) t.same(isolated[i], expected, expected.step);
+    const observed = JSON.parse(fs.readFileSync(report, 'utf8')).fluxions;
+    const onWorkers = observed.filter((f) => f.workerMessages > 0).map((f) => f.id);
+    t.comment(`on workers: ${onWorkers.join(', ')}`);
+    t.ok(onWorkers.length >= 5, 'several fluxions ran on workers');
+  });
+}

@@ -180,6 +180,11 @@ function passesSockets(fn: FunctionNode, scope: { references: unknown[]; through
       if (parent && (parent.type === 'CallExpression' || parent.type === 'NewExpression') && parent.arguments.includes(node)) {
         unit.blockers.push(`hands \`${node.name}\` to other code, which needs the real one`);
       }
+      // `res.render(view, locals, function (err, html) {…})`: the callback would have to come back
+      const call = parent && parent.type === 'MemberExpression' && parent.object === node ? parentOf.get(parent) : null;
+      if (call && call.type === 'CallExpression' && call.callee === parent && call.arguments.some((a: AstNode) => isFunction(a))) {
+        unit.blockers.push(`passes a callback to \`${node.name}.${propertyName(parent!) ?? '…'}()\``);
+      }
     }
     for (const key of Object.keys(node)) {
       if (key === 'loc' || key === 'range') continue;

@@ -13,8 +13,8 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { decode, encode, NotTransferable } from './serialize';
 
-/** Request fields that live on express's prototype as getters: read them into the snapshot. */
-const REQUEST_GETTERS = ['path', 'hostname', 'ip', 'ips', 'protocol', 'secure', 'xhr', 'subdomains', 'fresh', 'stale'];
+/** Request fields that live on a prototype as getters (Node's `headers`, express's `path`…): read them in. */
+const REQUEST_GETTERS = ['method', 'url', 'headers', 'httpVersion', 'path', 'hostname', 'ip', 'ips', 'protocol', 'secure', 'xhr', 'subdomains', 'fresh', 'stale'];
 const REQUEST_SKIP = new Set(['socket', 'client', 'connection', 'res', 'req', 'next', 'app', 'route', 'rawHeaders', 'rawTrailers', 'trailers', 'upgrade', 'complete', 'aborted']);
 
 export interface Held {
