@@ -115,6 +115,11 @@ export interface Fluxion {
   /** Can it run on another event loop, and if not, why. */
   isolatable: boolean;
   reasons: string[];
+  /**
+   * Whether the runtime can run it on a worker (express_dispatcher carries req, res and next), and if not,
+   * why: what its code unit cannot take along.
+   */
+  offload: { movable: boolean; blockers: string[] };
   /** Its code in the fluxional language (split callbacks replaced by `>> dest` / `-> dest`). */
   code: string;
 }

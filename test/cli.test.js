@@ -42,8 +42,9 @@ t.test('explain gives each variable its class and reason, and the placement verd
   t.equal(r.status, 0, r.stderr);
   t.match(r.stdout, /count: scope — written only by reply/);
   t.match(r.stdout, /template: read-only function/);
-  t.match(r.stdout, /flx handler & isolated[^\n]*\n(.*\n)*? {2}placement: can run on another event loop: isolated/);
-  t.match(r.stdout, /flx reply[^\n]*\n(.*\n)*? {2}placement: stays on the main loop: touches `res` \(network\)/);
+  t.match(r.stdout, /flx handler & isolated[^\n]*\n(.*\n)*? {2}isolation \(paper\): isolated\n/);
+  t.match(r.stdout, /flx reply[^\n]*\n(.*\n)*? {2}isolation \(paper\): touches `res` \(network\)\n/);
+  t.match(r.stdout, /flx reply[^\n]*\n(.*\n)*? {2}placement: stays on the main loop: uses `count`, module memory written after start-up/);
 });
 
 t.test('explain on the gifsockets sample lists the dynamic sites', async (t) => {
@@ -91,8 +92,10 @@ t.test('an empty file is a valid program with the reason', async (t) => {
 t.test('eval and with: a valid program, and explain says why the fluxion stays', async (t) => {
   const r = fluxion(['explain', 'test/fixtures/compiler/eval-and-with/input.js']);
   t.equal(r.status, 0, r.stderr);
-  t.match(r.stdout, /flx evil[^\n]*\n(.*\n)*? {2}placement: stays on the main loop: uses `eval` \(line 6\)/);
-  t.match(r.stdout, /flx work[^\n]*\n(.*\n)*? {2}placement: stays on the main loop: uses `with` \(line 12\)/);
+  t.match(r.stdout, /flx evil[^\n]*\n(.*\n)*? {2}isolation \(paper\): uses `eval` \(line 6\)/);
+  t.match(r.stdout, /flx evil[^\n]*\n(.*\n)*? {2}placement: stays on the main loop: uses `eval`/);
+  t.match(r.stdout, /flx work[^\n]*\n(.*\n)*? {2}placement: stays on the main loop: uses `with`\n/);
+  t.match(r.stdout, /flx timer[^\n]*\n(.*\n)*? {2}placement: stays on the main loop: uses `with`\n/, 'its nested callback would run there too');
 });
 
 t.test('an invalid rupturePoints option names the option and the file', async (t) => {

@@ -4,17 +4,7 @@ const t = require('tap');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { ROOT, startApp, request } = require('./helpers/processes');
-
-/** test/apps/.express4: the suite app beside a node_modules/express that is express 4 (express4 alias). */
-function express4Copy() {
-  const dir = path.join(ROOT, 'test', 'apps', '.express4');
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.cpSync(path.join(ROOT, 'test', 'apps', 'suite'), dir, { recursive: true });
-  fs.mkdirSync(path.join(dir, 'node_modules'));
-  fs.symlinkSync(path.join(ROOT, 'node_modules', 'express4'), path.join(dir, 'node_modules', 'express'), 'dir');
-  return path.relative(ROOT, path.join(dir, 'app.js'));
-}
+const { startApp, request, withExpress } = require('./helpers/processes');
 
 const SCRIPT = [
   { path: '/' },
@@ -76,7 +66,7 @@ for (const [version, file] of [
   ['express 4', null],
 ]) {
   t.test(`${version}: same responses with and without fluxion`, async (t) => {
-    const app = file || express4Copy();
+    const app = file || withExpress('suite', 'express4');
     const plain = await play(app, []);
     const report = path.join(os.tmpdir(), `fluxion-suite-${process.pid}-${version.replace(' ', '')}.json`);
     t.teardown(() => fs.rmSync(report, { force: true }));
@@ -118,7 +108,7 @@ for (const [version, file] of [
   ['express 4', null],
 ]) {
   t.test(`${version}, FLUXION_PLACEMENT=isolate: every movable fluxion on the workers, same responses`, async (t) => {
-    const app = file || express4Copy();
+    const app = file || withExpress('suite', 'express4');
     const plain = await play(app, []);
     const report = path.join(os.tmpdir(), `fluxion-suite-iso-${process.pid}-${version.replace(' ', '')}.json`);
     t.teardown(() => fs.rmSync(report, { force: true }));

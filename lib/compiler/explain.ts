@@ -45,9 +45,10 @@ export function explain(program: FluxionalProgram): string {
     }
     let verdict: string;
     if (f.kind === 'main') verdict = `stays on the main loop: ${f.reasons[0]}`;
-    else if (!f.isolatable) verdict = `stays on the main loop: ${f.reasons.join('; ')}`;
-    else if (f.tags.includes('isolated')) verdict = 'can run on another event loop: isolated (no state, no network), can be replicated';
-    else verdict = `can run on another event loop: stateful, moves to one worker with its context {${f.context.join(', ')}}`;
+    else if (!f.offload.movable) verdict = `stays on the main loop: ${f.offload.blockers.join('; ')}`;
+    else if (f.tags.includes('network')) verdict = 'can run on another event loop when hot: express_dispatcher carries its req, res and next';
+    else verdict = 'can run on another event loop when hot: nothing holds it here (replicated on every worker)';
+    out.push(`  isolation (paper): ${f.kind === 'main' || f.isolatable ? (f.tags.includes('isolated') ? 'isolated' : f.kind === 'main' ? 'main' : 'stateful') : f.reasons.join('; ')}`);
     out.push(`  placement: ${verdict}`);
   }
   if (program.dynamicSites.length) {

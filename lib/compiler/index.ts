@@ -2,7 +2,8 @@
  * The fluxional compiler (paper Fig. 3): parse → scopes → rupture points → pipeliner → fluxional program.
  * Pure: no file system, no runtime. `fluxion compile` and the require hook share it.
  */
-import { span, type AstNode } from './ast';
+import { span, type AstNode, type FunctionNode } from './ast';
+import { codeUnit } from './units';
 import { Callees } from './callees';
 import { Catalogue } from './catalogue';
 import { fluxionCode } from './fluxional';
@@ -96,6 +97,7 @@ export function analyze(source: string, options: CompileOptions = {}): Analysis 
       loc: span(f.node),
       isolatable: f.kind !== 'main' && f.reasons.length === 0,
       reasons: f.kind === 'main' ? ['main is the program itself: it runs once, at start-up, on the main loop'] : f.reasons,
+      offload: offloadOf(f.node, f.kind, { ast, text, scopes, pipeline: result }),
       code: options.withCode === false ? '' : fluxionCode(f, text, result),
     };
   });
@@ -116,6 +118,14 @@ let lastCatalogue: { extra: CompileOptions['rupturePoints']; catalogue: Catalogu
 function catalogueFor(extra: CompileOptions['rupturePoints']): Catalogue {
   if (!lastCatalogue || lastCatalogue.extra !== extra) lastCatalogue = { extra, catalogue: new Catalogue(extra) };
   return lastCatalogue.catalogue;
+}
+
+function offloadOf(node: AstNode, kind: Fluxion['kind'], analysis: Pick<Analysis, 'ast' | 'text' | 'scopes' | 'pipeline'>): Fluxion['offload'] {
+  if (kind === 'main') return { movable: false, blockers: ['main is the program itself'] };
+  if (node.async) return { movable: false, blockers: ['an async function (its CPU time is not measured yet)'] };
+  const unit = codeUnit(node as FunctionNode, analysis as Analysis);
+  if (!unit) return { movable: false, blockers: ['a generator'] };
+  return { movable: unit.blockers.length === 0, blockers: unit.blockers };
 }
 
 function tagRank(tag: string): number {

@@ -41,8 +41,11 @@ function collect(fn: FunctionNode, analysis: Analysis, unit: CodeUnit, seen: Set
     unit.blockers.push('its scope could not be analysed');
     return;
   }
-  for (const h of hazards.get(pipeline.ownership.ownerOf.get(fn.body)?.flx ?? fn) ?? []) {
-    if (h.node.start >= fn.start && h.node.end <= fn.end) unit.blockers.push(h.what === 'this' ? 'uses `this`' : `uses \`${h.what}\``);
+  // eval and with anywhere in its text, nested fluxions included (they would run there too)
+  for (const list of hazards.values()) {
+    for (const h of list) {
+      if (h.what !== 'this' && h.node.start >= fn.start && h.node.end <= fn.end) unit.blockers.push(`uses \`${h.what}\``);
+    }
   }
   walkThis(fn, unit);
   passesSockets(fn, scope, unit, parentOf);
@@ -50,7 +53,6 @@ function collect(fn: FunctionNode, analysis: Analysis, unit: CodeUnit, seen: Set
     const id = ref.identifier as unknown as AstNode;
     const name = ref.identifier.name;
     const variable = ref.resolved;
-    socketUse(id, parentOf, unit);
     if (!variable) {
       if (ref.isWrite() || isMutation(id, parentOf, 'module')) unit.blockers.push(`writes the global \`${name}\``);
       else if (name === 'module' || name === 'exports') unit.blockers.push(`uses \`${name}\``);
@@ -139,14 +141,6 @@ function requiredFrom(declarator: AstNode, id: AstNode): { specifier: string; pa
   return null;
 }
 
-/** `req.socket`, `res.connection`: the socket itself cannot travel. */
-function socketUse(id: AstNode, parentOf: Map<AstNode, AstNode>, unit: CodeUnit): void {
-  const parent = parentOf.get(id);
-  if (parent?.type === 'MemberExpression' && parent.object === id && SOCKETS.has(propertyName(parent) ?? '')) {
-    unit.blockers.push(`touches \`${id.name}.${propertyName(parent)}\` (a socket)`);
-  }
-}
-
 /** `this` of the function itself (arrows inherit it from outside). */
 function walkThis(fn: FunctionNode, unit: CodeUnit): void {
   const visit = (node: AstNode, own: boolean): void => {
@@ -179,6 +173,10 @@ function passesSockets(fn: FunctionNode, scope: { references: unknown[]; through
       const parent = parentOf.get(node);
       if (parent && (parent.type === 'CallExpression' || parent.type === 'NewExpression') && parent.arguments.includes(node)) {
         unit.blockers.push(`hands \`${node.name}\` to other code, which needs the real one`);
+      }
+      // `req.socket`, `res.connection`: the socket itself cannot travel
+      if (parent && parent.type === 'MemberExpression' && parent.object === node && SOCKETS.has(propertyName(parent) ?? '')) {
+        unit.blockers.push(`touches \`${node.name}.${propertyName(parent)}\` (a socket)`);
       }
       // `res.render(view, locals, function (err, html) {…})`: the callback would have to come back
       const call = parent && parent.type === 'MemberExpression' && parent.object === node ? parentOf.get(parent) : null;

@@ -39,9 +39,12 @@ export function prepare(args: ArrayLike<unknown>, env: Record<string, unknown> |
       if (held.res && held.res !== value) throw new NotTransferable(path, 'a second response');
       held.res = value;
       const res = value as ServerResponse & { locals?: unknown };
-      return { $flx: 'res', data: { statusCode: res.statusCode, headers: { ...res.getHeaders() }, locals: encode(res.locals ?? {}, `${path}.locals`) } };
+      // res.locals is an object (a function with properties in express 3): its data travels
+      return { $flx: 'res', data: { statusCode: res.statusCode, headers: { ...res.getHeaders() }, locals: dataOf((res.locals ?? {}) as Record<string, unknown>) } };
     }
-    if (typeof value === 'function' && value.name === 'next') {
+    // express's `next`: a function named so, or the function that follows a request and a response in
+    // the arguments (express 3 calls it `callbacks`, express 4's app.param `paramCallback`)
+    if (typeof value === 'function' && (value.name === 'next' || (held.req !== null && held.res !== null && path.startsWith('argument ')))) {
       held.next = value as Held['next'];
       return { $flx: 'next' };
     }

@@ -35,6 +35,7 @@ const WORKER_FILE = path.join(__dirname, 'worker.js');
 export class Pool {
   private readonly slots: Slot[] = [];
   private nextId = 1;
+  private started = 0;
   readonly size: number;
 
   constructor(
@@ -57,20 +58,20 @@ export class Pool {
   }
 
   private pick(): Slot | null {
-    while (this.slots.length < this.size) this.slots.push(this.start(this.slots.length));
+    while (this.slots.length < this.size) this.slots.push(this.start(++this.started));
     let best: Slot | null = null;
     for (const slot of this.slots) if (!best || slot.inFlight.size < best.inFlight.size) best = slot;
     return best && best.inFlight.size < this.maxInFlight ? best : null;
   }
 
   private start(index: number): Slot {
-    const worker = new Worker(WORKER_FILE, { name: `fluxion-${index + 1}`, workerData: { fluxion: true } });
+    const worker = new Worker(WORKER_FILE, { name: `fluxion-${index}`, workerData: { fluxion: true } });
     worker.unref();
     const slot: Slot = { worker, index, inFlight: new Map() };
     worker.on('message', (done: DoneMessage) => this.done(slot, done));
-    worker.on('error', (error) => debug('pool', `worker ${index + 1} failed: ${error.message}`));
+    worker.on('error', (error) => debug('pool', `worker ${index} failed: ${error.message}`));
     worker.on('exit', (code) => this.lost(slot, code));
-    debug('pool', `started worker ${index + 1} (thread ${worker.threadId})`);
+    debug('pool', `started worker ${index} (thread ${worker.threadId})`);
     return slot;
   }
 
@@ -104,7 +105,7 @@ export class Pool {
   private lost(slot: Slot, code: number): void {
     const i = this.slots.indexOf(slot);
     if (i >= 0) this.slots.splice(i, 1);
-    debug('pool', `worker ${slot.index + 1} exited (${code}); ${slot.inFlight.size} message(s) in flight`);
+    debug('pool', `worker ${slot.index} exited (${code}); ${slot.inFlight.size} message(s) in flight`);
     for (const pending of slot.inFlight.values()) {
       pending.resource.runInAsyncScope(() => {
         const { held } = pending;

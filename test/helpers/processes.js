@@ -67,4 +67,18 @@ function request(port, { method = 'GET', path: urlPath = '/', headers = {}, body
   });
 }
 
-module.exports = { ROOT, CLI, fluxion, startApp, request };
+/**
+ * A copy of test/apps/<name> in test/apps/.<name>-<alias>, beside a node_modules/express that is the given
+ * alias (express3, express4), so the same app runs on another major version. Returns the app.js path.
+ */
+function withExpress(name, alias) {
+  const fs = require('node:fs');
+  const dir = path.join(ROOT, 'test', 'apps', `.${name}-${alias}`);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.cpSync(path.join(ROOT, 'test', 'apps', name), dir, { recursive: true });
+  fs.mkdirSync(path.join(dir, 'node_modules'));
+  fs.symlinkSync(path.join(ROOT, 'node_modules', alias), path.join(dir, 'node_modules', 'express'), 'dir');
+  return path.relative(ROOT, path.join(dir, 'app.js'));
+}
+
+module.exports = { ROOT, CLI, fluxion, startApp, request, withExpress };

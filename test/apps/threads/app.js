@@ -1,0 +1,81 @@
+// Fluxions on worker threads, for express 3, 4 and 5: each response says which thread did the work.
+var express = require('express');
+var getRawBody = require('raw-body');
+var threadId = require('worker_threads').threadId;
+
+var app = express();
+// a handler made by a factory: its closure captures `options`, which holds a function (it cannot travel)
+function describedBy(options) {
+  return function describe(req, res) {
+    res.send(options.describe() + ' on ' + threadId);
+  };
+}
+
+function work(n) {
+  var h = 0;
+  for (var i = 0; i < n * 1000; i++) h = (h * 31 + i) | 0;
+  return h;
+}
+
+app.use(function parseBody(req, res, next) {
+  getRawBody(req, { limit: '1mb', encoding: 'utf8' }, function (err, text) {
+    if (err) return next(err);
+    req.text = text;
+    req.parsedOn = threadId;
+    next();
+  });
+});
+
+app.param('n', function (req, res, next, n) {
+  req.n = Number(n) || 0;
+  next();
+});
+
+app.get('/work/:n', function workRoute(req, res) {
+  res.set('x-thread', String(threadId));
+  res.json({ result: work(req.n), parsedOn: req.parsedOn, thread: threadId });
+});
+
+app.get('/skip/:n', function small(req, res, next) {
+  if (req.n > 5) return next('route');
+  res.send('small');
+});
+app.get('/skip/:n', function big(req, res) {
+  res.send('big on ' + threadId);
+});
+
+app.post('/echo', function echo(req, res) {
+  res.status(201).type('text').send(req.text.toUpperCase());
+});
+
+app.get('/async', async function asyncRoute(req, res) {
+  await new Promise(function (resolve) { setTimeout(resolve, 2); });
+  res.send('async ' + req.n);
+});
+
+app.get('/fail', function fail(req, res, next) {
+  next(Object.assign(new Error('failed on purpose'), { status: 418, code: 'E_TEAPOT' }));
+});
+
+app.get('/throw', function thrower() {
+  throw Object.assign(new TypeError('thrown on purpose'), { code: 'E_PURPOSE' });
+});
+
+app.get('/socket', function socketRoute(req, res) {
+  res.send('socket ' + (res.socket ? 'open' : 'closed') + ' on ' + threadId);
+});
+
+app.get('/helper', describedBy({ describe: function () { return 'a helper function'; } }));
+
+app.get('/crash', function crash(req, res) {
+  if (threadId !== 0) process.exit(3);
+  res.send('no crash on the main thread');
+});
+
+app.use(function onError(err, req, res, next) {
+  res.status(err.status || 500).json({ error: err.message, name: err.name, code: err.code || null, thread: threadId });
+});
+
+var server = app.listen(Number(process.env.PORT || 3000), '127.0.0.1', function () {
+  console.log('threads listening on http://127.0.0.1:' + server.address().port);
+});

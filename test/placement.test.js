@@ -1,0 +1,125 @@
+'use strict';
+// Fluxions on worker threads (FLUXION_PLACEMENT=isolate and the JIT in auto), express_dispatcher, faults.
+// Offload is proven by the thread id the work reports (0 is the main thread), never by a log line.
+const t = require('tap');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { startApp, request, withExpress, fluxion } = require('./helpers/processes');
+
+const HOOK = ['-r', 'fluxion/register'];
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxion-placement-'));
+t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+async function session(file, nodeArgs, env, steps) {
+  const app = await startApp(file, { nodeArgs, env: { FLUXION_DISABLE_CACHE: '1', ...env } });
+  try {
+    const out = [];
+    for (const step of steps) {
+      const r = await request(app.port, step);
+      out.push({ status: r.status, type: r.headers['content-type'], thread: r.headers['x-thread'], body: r.body.toString() });
+    }
+    return out;
+  } finally {
+    await app.stop();
+  }
+}
+
+const STEPS = [
+  { path: '/work/3' },
+  { path: '/skip/2' },
+  { path: '/skip/9' },
+  { method: 'POST', path: '/echo', body: 'shout' },
+  { path: '/fail' },
+  { path: '/throw' },
+  { path: '/socket' },
+  { path: '/helper' },
+  { path: '/async' },
+];
+/** The part of a response that must not depend on where it ran. */
+const portable = (r) => ({ status: r.status, type: r.type, body: r.body.replace(/("thread":\s*|"parsedOn":\s*|on )\d+/g, '$1N') });
+
+for (const [version, alias] of [
+  ['express 5', null],
+  ['express 4', 'express4'],
+  ['express 3', 'express3'],
+]) {
+  t.test(`${version}: isolate runs handlers, middleware callbacks and error handlers on workers, with the same responses`, async (t) => {
+    const app = alias ? withExpress('threads', alias) : 'test/apps/threads/app.js';
+    const plain = await session(app, [], {}, STEPS);
+    const report = path.join(tmp, `threads-${alias || 'express5'}.json`);
+    const isolated = await session(app, HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_REPORT: report }, STEPS);
+    t.same(isolated.map(portable), plain.map(portable), 'same status, type and body');
+    const json = (i, r) => JSON.parse(r[i].body);
+    t.equal(json(0, plain).thread, 0, 'plain: the main thread');
+    t.not(json(0, isolated).thread, 0, 'the handler ran on a worker');
+    t.not(json(0, isolated).parsedOn, 0, "getRawBody's callback ran on a worker: req.text and next() came back");
+    t.equal(isolated[0].thread, String(json(0, isolated).thread), 'res.set() made on the worker reached the client');
+    t.match(isolated[2].body, /^big on [1-9]\d*$/, "next('route') from a worker reached the next route");
+    t.same(JSON.parse(isolated[4].body), { error: 'failed on purpose', name: 'Error', code: 'E_TEAPOT', thread: json(4, isolated).thread });
+    t.equal(isolated[4].status, 418, 'next(err) with its status and code reached the error handler');
+    t.equal(isolated[5].status, 500);
+    t.match(JSON.parse(isolated[5].body), { error: 'thrown on purpose', name: 'TypeError', code: 'E_PURPOSE' }, 'a throw on a worker reached the error handler');
+    t.equal(isolated[6].body, 'socket open on 0', 'the handler that touches res.socket stayed on the main loop');
+    t.equal(isolated[7].body, 'a helper function on 0', 'a message that cannot travel ran on the main loop');
+    const observed = JSON.parse(fs.readFileSync(report, 'utf8')).fluxions;
+    const byId = (id) => observed.find((f) => f.id === id);
+    t.match(byId('workRoute'), { placement: 'replicated', messages: 1, workerMessages: 1 });
+    t.match(byId('socketRoute'), { placement: 'main', workerMessages: 0 });
+    t.match(byId('describe'), { placement: 'replicated', workerMessages: 0 }, 'placed, but its message deoptimised');
+  });
+}
+
+t.test('explain says why the res.socket handler stays', async (t) => {
+  const r = fluxion(['explain', 'test/apps/threads/app.js']);
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /flx socketRoute[^\n]*\n(.*\n)*? {2}placement: stays on the main loop: touches `res\.socket` \(a socket\)/);
+  t.match(r.stdout, /flx workRoute[^\n]*\n(.*\n)*? {2}placement: can run on another event loop when hot: express_dispatcher carries its req, res and next/);
+});
+
+t.test('a worker killed mid-request: the request fails through the error path, the next ones are served', async (t) => {
+  const out = await session('test/apps/threads/app.js', HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '1' }, [
+    { path: '/crash' },
+    { path: '/work/1' },
+    { path: '/crash' },
+    { path: '/work/2' },
+  ]);
+  t.equal(out[0].status, 500);
+  t.match(JSON.parse(out[0].body), { error: 'fluxion: the worker running this request stopped' });
+  t.equal(out[1].status, 200, 'a new worker took over');
+  t.not(JSON.parse(out[1].body).thread, 0);
+  t.equal(out[2].status, 500);
+  t.equal(out[3].status, 200);
+});
+
+t.test('gifsockets (paper Listing 3) under isolate: the getRawBody callback runs on a worker, no change to the app', async (t) => {
+  const steps = [1, 2, 3].map((i) => ({ method: 'POST', path: '/image/text', body: `frame ${i}` }));
+  const plain = await session('samples/gifsockets/app.js', [], {}, steps);
+  const report = path.join(tmp, 'gif.json');
+  const isolated = await session('samples/gifsockets/app.js', HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_REPORT: report }, steps);
+  t.same(isolated.map((r) => r.body), plain.map((r) => r.body));
+  t.same(isolated.map((r) => r.status), [200, 200, 200]);
+  const observed = JSON.parse(fs.readFileSync(report, 'utf8')).fluxions;
+  t.match(observed.find((f) => f.id === 'anonymous_1000'), { placement: 'replicated', workerMessages: 3 }, 'req.body and next() merged back');
+  t.match(observed.find((f) => f.id === 'writeTextToImages'), { placement: 'replicated', workerMessages: 3 });
+  t.match(observed.find((f) => f.id === 'saveBody'), { placement: 'main', messages: 3 }, 'saveBody hands req to getRawBody: it stays');
+});
+
+t.test('the counter (paper Listing 1) stays one counter under isolate: 1..100', async (t) => {
+  const steps = Array.from({ length: 100 }, () => ({ path: '/' }));
+  const out = await session('samples/counter/app.js', HOOK, { FLUXION_PLACEMENT: 'isolate' }, steps);
+  t.same(out.map((r) => Number(/<h1>(\d+)<\/h1>/.exec(r.body)[1])), Array.from({ length: 100 }, (_, i) => i + 1));
+});
+
+t.test('the CPU-heavy sample in auto: the JIT moves the hot route, leaves the cheap one', async (t) => {
+  const steps = [...Array.from({ length: 60 }, (_, i) => ({ path: `/banner/hot%20${i % 3}?scale=16` })), ...Array.from({ length: 40 }, () => ({ path: '/health' }))];
+  const plain = await session('samples/cpu/app.js', [], {}, steps);
+  const report = path.join(tmp, 'cpu.json');
+  const auto = await session('samples/cpu/app.js', HOOK, { FLUXION_PLACEMENT: 'auto', FLUXION_REPORT: report }, steps);
+  t.same(auto.map((r) => [r.status, r.type, r.body]), plain.map((r) => [r.status, r.type, r.body]), 'same GIFs, same JSON');
+  const observed = JSON.parse(fs.readFileSync(report, 'utf8')).fluxions;
+  const banner = observed.find((f) => f.id === 'banner');
+  t.equal(banner.placement, 'replicated', 'banner moved to the workers');
+  t.ok(banner.workerMessages > 0 && banner.workerMessages <= 60 - 32, `${banner.workerMessages} banners rendered on workers, after the JIT's 32 messages`);
+  t.match(observed.find((f) => f.id === 'health'), { placement: 'main', workerMessages: 0 });
+});
