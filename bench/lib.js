@@ -32,7 +32,7 @@ function startServer(file, args = [], env = {}) {
       const m = /listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out);
       if (m) {
         clearTimeout(timer);
-        resolve({ port: Number(m[1]), stop: () => new Promise((done) => (child.once('exit', done), child.kill('SIGTERM'))) });
+        resolve({ port: Number(m[1]), pid: child.pid, stop: () => new Promise((done) => (child.once('exit', done), child.kill('SIGTERM'))) });
       }
     });
     child.once('exit', (code) => reject(new Error(`${file} exited with ${code}`)));

@@ -1,9 +1,9 @@
 'use strict';
-// `npm run bench [compiler|hello|startup …]`: every scenario, or the ones named, one after the other.
+// `npm run bench [compiler|hello|startup|cpu …]`: every scenario, or the ones named, one after the other.
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
 
-const all = ['compiler', 'hello', 'startup'];
+const all = ['compiler', 'hello', 'startup', 'cpu'];
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : all;
 let failed = 0;
 for (const name of chosen) {

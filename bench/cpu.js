@@ -1,0 +1,117 @@
+'use strict';
+// The CPU-heavy route (samples/cpu, a GIF banner rendered in JavaScript), side by side in one run: plain
+// node, fluxion (auto: the JIT moves it), the same offload written by hand with piscina and with raw
+// worker_threads, and node:cluster with one process per core. Requests/s, latency, peak RSS of the whole
+// server (its processes), server CPU used (in cores), ratios to plain node. Rounds alternate; medians.
+const fs = require('node:fs');
+const { execFileSync } = require('node:child_process');
+const autocannon = require('autocannon');
+const { median, machine, table, startServer } = require('./lib');
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
+const SECONDS = Number(process.env.BENCH_SECONDS || 5);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 16);
+const URL_PATH = '/banner/fluxion%20scales%20up?scale=16';
+
+const variants = [
+  ['plain node', 'samples/cpu/app.js', [], {}],
+  ['fluxion (auto)', 'samples/cpu/app.js', ['-r', 'fluxion/register'], { FLUXION_DISABLE_CACHE: '1' }],
+  ['piscina, by hand', 'bench/apps/cpu-piscina.js', [], {}],
+  ['worker_threads, by hand', 'bench/apps/cpu-workers.js', [], {}],
+  ['node:cluster', 'bench/apps/cpu-cluster.js', [], {}],
+];
+
+/** The server's processes: the one started and its children (cluster). */
+function tree(pid) {
+  const out = [pid];
+  try {
+    for (const child of execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean)) out.push(...tree(Number(child)));
+  } catch {
+    // no children
+  }
+  return out;
+}
+function rssKb(pids) {
+  let kb = 0;
+  for (const pid of pids) {
+    try {
+      kb += Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]);
+    } catch {
+      // gone
+    }
+  }
+  return kb;
+}
+function cpuTicks(pids) {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    } catch {
+      // gone
+    }
+  }
+  return ticks;
+}
+
+function load(port, seconds) {
+  return new Promise((resolve, reject) => {
+    autocannon({ url: `http://127.0.0.1:${port}${URL_PATH}`, connections: CONNECTIONS, duration: seconds }, (err, r) => (err ? reject(err) : resolve(r)));
+  });
+}
+
+async function measure(file, args, env) {
+  const server = await startServer(file, args, env);
+  try {
+    await load(server.port, 2); // warm-up: V8, and fluxion's JIT (it moves the route after 32 messages)
+    const pids = tree(server.pid);
+    let peak = rssKb(pids);
+    const sampler = setInterval(() => (peak = Math.max(peak, rssKb(tree(server.pid)))), 100);
+    const ticks0 = cpuTicks(pids);
+    const started = Date.now();
+    const result = await load(server.port, SECONDS);
+    clearInterval(sampler);
+    const cores = (cpuTicks(tree(server.pid)) - ticks0) / 100 / ((Date.now() - started) / 1000);
+    return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, rssMb: peak / 1024, cores, errors: result.errors + result.non2xx };
+  } finally {
+    await server.stop();
+  }
+}
+
+async function main() {
+  const gif = require('../samples/gifsockets/gif');
+  for (let i = 0; i < 30; i++) gif.textToGif('fluxion scales up', { scale: 16, padding: 4 });
+  const t0 = process.hrtime.bigint();
+  for (let i = 0; i < 50; i++) gif.textToGif('fluxion scales up', { scale: 16, padding: 4 });
+  const kernelMs = Number(process.hrtime.bigint() - t0) / 1e6 / 50;
+
+  const results = new Map(variants.map(([name]) => [name, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, file, args, env] of variants) results.get(name).push(await measure(file, args, env));
+  }
+  const med = (runs, key) => median(runs.map((r) => r[key]));
+  const base = results.get('plain node');
+  console.log(`\nCPU-heavy route ${URL_PATH} (${kernelMs.toFixed(2)} ms per call of the kernel alone): ${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connections, autocannon on the same machine (${machine()})`);
+  console.log(
+    table(
+      ['variant', 'req/s', 'vs plain', 'p50 ms', 'p99 ms', 'peak RSS MB', 'vs plain', 'server cores', 'errors'],
+      [...results].map(([name, runs]) => [
+        name,
+        med(runs, 'rps').toFixed(0),
+        `${(med(runs, 'rps') / med(base, 'rps')).toFixed(2)}×`,
+        med(runs, 'p50').toFixed(1),
+        med(runs, 'p99').toFixed(1),
+        med(runs, 'rssMb').toFixed(0),
+        `${(med(runs, 'rssMb') / med(base, 'rssMb')).toFixed(2)}×`,
+        med(runs, 'cores').toFixed(2),
+        runs.reduce((n, r) => n + r.errors, 0),
+      ]),
+    ),
+  );
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});

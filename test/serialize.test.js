@@ -1,0 +1,56 @@
+'use strict';
+// What crosses event loops: values go through encode → structured clone (a real MessageChannel) → decode.
+const t = require('tap');
+const { MessageChannel, receiveMessageOnPort } = require('node:worker_threads');
+const { encode, decode, NotTransferable } = require('../dist/runtime/serialize.js');
+
+function travel(value) {
+  const { port1, port2 } = new MessageChannel();
+  port1.postMessage(encode(value, 'value'));
+  const { message } = receiveMessageOnPort(port2);
+  port1.close();
+  return decode(message);
+}
+
+t.test('Buffers, typed arrays, Maps, Sets, Dates, RegExps and nested data come back intact', async (t) => {
+  const shared = { n: 1 };
+  const value = {
+    buf: Buffer.from('héllo'),
+    f64: new Float64Array([1.5, -2]),
+    map: new Map([['k', { deep: [1, 2, Buffer.from([7])] }]]),
+    set: new Set([1, 'two']),
+    date: new Date('2026-11-26T05:00:00Z'),
+    re: /fl(u)x/gi,
+    nil: null,
+    list: [shared, shared],
+  };
+  const back = travel(value);
+  t.ok(Buffer.isBuffer(back.buf), 'a Buffer stays a Buffer');
+  t.equal(back.buf.toString(), 'héllo');
+  t.ok(back.f64 instanceof Float64Array);
+  t.same([...back.f64], [1.5, -2]);
+  t.ok(Buffer.isBuffer(back.map.get('k').deep[2]), 'also deep inside a Map');
+  t.same([...back.set], [1, 'two']);
+  t.equal(back.date.toISOString(), '2026-11-26T05:00:00.000Z');
+  t.equal(back.re.source, 'fl(u)x');
+  t.equal(back.re.flags, 'gi');
+  t.equal(back.list[0], back.list[1], 'shared references stay shared');
+});
+
+t.test('Errors keep name, message, stack, code and their own properties', async (t) => {
+  const error = Object.assign(new TypeError('bad input'), { code: 'E_BAD', status: 400, details: { field: 'name' } });
+  const back = travel(error);
+  t.ok(back instanceof Error);
+  t.equal(back.name, 'TypeError');
+  t.equal(back.message, 'bad input');
+  t.equal(back.stack, error.stack);
+  t.equal(back.code, 'E_BAD');
+  t.equal(back.status, 400);
+  t.same(back.details, { field: 'name' });
+});
+
+t.test('what cannot travel is named by its path', async (t) => {
+  t.throws(() => encode({ options: { describe() {} } }, 'env'), new NotTransferable('env.options.describe', 'a function (describe)'));
+  t.throws(() => encode([1, new (class Model {})()], 'argument 2'), { path: 'argument 2[1]', message: /an instance of Model/ });
+  t.throws(() => encode(new Map([['s', Symbol('x')]]), 'x'), { path: 'x.get(s)' });
+});
