@@ -112,7 +112,7 @@ t.test('the counter (paper Listing 1) stays one counter under isolate: 1..100', 
 });
 
 t.test('the CPU-heavy sample in auto: the JIT moves the hot route, leaves the cheap one', async (t) => {
-  const steps = [...Array.from({ length: 60 }, (_, i) => ({ path: `/banner/hot%20${i % 3}?scale=16` })), ...Array.from({ length: 40 }, () => ({ path: '/health' }))];
+  const steps = [...Array.from({ length: 60 }, (_, i) => ({ path: `/banner/hot%20${i % 3}?scale=16` })), ...Array.from({ length: 80 }, () => ({ path: '/health' }))];
   const plain = await session('samples/cpu/app.js', [], {}, steps);
   const report = path.join(tmp, 'cpu.json');
   const auto = await session('samples/cpu/app.js', HOOK, { FLUXION_PLACEMENT: 'auto', FLUXION_REPORT: report }, steps);
@@ -121,5 +121,9 @@ t.test('the CPU-heavy sample in auto: the JIT moves the hot route, leaves the ch
   const banner = observed.find((f) => f.id === 'banner');
   t.equal(banner.placement, 'replicated', 'banner moved to the workers');
   t.ok(banner.workerMessages > 0 && banner.workerMessages <= 60 - 32, `${banner.workerMessages} banners rendered on workers, after the JIT's 32 messages`);
-  t.match(observed.find((f) => f.id === 'health'), { placement: 'main', workerMessages: 0 });
+  // cheap: it stays, or, when a busy machine inflated its times enough to move it, the workers' own
+  // measurements bring it back within 16 messages
+  const health = observed.find((f) => f.id === 'health');
+  t.equal(health.placement, 'main', 'health is on the main loop');
+  t.ok(health.workerMessages <= 16, `${health.workerMessages} health checks ran on workers`);
 });

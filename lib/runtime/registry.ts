@@ -28,6 +28,10 @@ export interface FluxionRecord {
   workerMessages: number;
   /** Messages that could not travel and ran on the main loop while it was placed on workers. */
   deopts: number;
+  /** The last 16 CPU times (ms), for the JIT's median. */
+  samples: Float64Array;
+  /** The JIT's threshold for this fluxion (doubled each time a move did not pay off). */
+  hotMs: number;
   /** Messages whose synchronous CPU time was measured, and the sum of it. */
   timed: number;
   cpuMs: number;
@@ -93,9 +97,10 @@ export class ModuleRuntime {
   exit(ix: number, start: number): void {
     if (start < 0) return;
     const record = this.records[ix]!;
+    const ms = performance.now() - start;
     record.messages++;
-    record.timed++;
-    record.cpuMs += performance.now() - start;
+    record.cpuMs += ms;
+    record.samples[record.timed++ & 15] = ms;
     if (this.registry.auto && (record.timed & 15) === 0) this.registry.consider(record);
   }
 
@@ -128,8 +133,9 @@ export class ModuleRuntime {
       onDone: (cpuMs) => {
         record.messages++;
         record.workerMessages++;
-        record.timed++;
         record.cpuMs += cpuMs;
+        record.samples[record.timed++ & 15] = cpuMs;
+        if (this.registry.auto && (record.timed & 15) === 0) this.registry.reconsider(record);
       },
       onUnavailable: (reason) => {
         record.placement = 'main';
@@ -199,8 +205,6 @@ export class Registry {
   threads: number | null = null;
   private workers: Pool | null = null;
   private readonly factories = new Map<string, Factory>();
-  /** CPU time of each fluxion at its last JIT check. */
-  private readonly windows = new WeakMap<FluxionRecord, number>();
 
   configure(options: { placement: 'auto' | 'inline' | 'isolate'; threads: number | null; hotMs?: number }): void {
     this.mode = options.placement;
@@ -241,14 +245,21 @@ export class Registry {
   }
 
   /**
-   * The JIT, every 16 messages: a movable fluxion whose mean CPU time over the last 16 messages reaches the
-   * threshold moves to the workers (the first 16, V8's warm-up, do not count).
+   * The JIT, every 16 messages: a movable fluxion whose median CPU time over the last 16 messages reaches
+   * its threshold moves to the workers. The median, not the mean: a GC pause or a busy machine inflates a few
+   * messages of a cheap handler, never half of them. The first 32 messages (V8's warm-up) do not count.
    */
   consider(record: FluxionRecord): void {
-    const windowMs = record.cpuMs - (this.windows.get(record) ?? record.cpuMs);
-    this.windows.set(record, record.cpuMs);
-    if (record.placement !== 'main' || record.timed < 32 || windowMs / 16 < this.hotMs) return;
+    if (record.placement !== 'main' || record.timed < 32 || median16(record.samples) < record.hotMs) return;
     if (this.eligible(record)) this.place(record);
+  }
+
+  /** On the workers: if the work measured there is under half the threshold, the move did not pay off. */
+  reconsider(record: FluxionRecord): void {
+    if (record.placement === 'main' || this.mode !== 'auto' || median16(record.samples) >= record.hotMs / 2) return;
+    record.placement = 'main';
+    record.hotMs *= 2;
+    debug('placement', `${record.id}: back on the main loop (${median16(record.samples).toFixed(3)} ms per message on a worker); threshold now ${record.hotMs} ms`);
   }
 
   private place(record: FluxionRecord): void {
@@ -264,12 +275,12 @@ export class Registry {
     return module;
   }
 
-  add(fields: Omit<FluxionRecord, 'placement' | 'messages' | 'workerMessages' | 'deopts' | 'timed' | 'cpuMs'>): FluxionRecord {
+  add(fields: Omit<FluxionRecord, 'placement' | 'messages' | 'workerMessages' | 'deopts' | 'timed' | 'cpuMs' | 'samples' | 'hotMs'>): FluxionRecord {
     let id = fields.id;
     if (this.ids.has(id)) id = `${fields.id}@${path.relative(process.cwd(), fields.file) || fields.file}`;
     for (let n = 2; this.ids.has(id); n++) id = `${fields.id}@${path.relative(process.cwd(), fields.file)}#${n}`;
     this.ids.add(id);
-    const record: FluxionRecord = { ...fields, id, placement: 'main', messages: 0, workerMessages: 0, deopts: 0, timed: 0, cpuMs: 0 };
+    const record: FluxionRecord = { ...fields, id, placement: 'main', messages: 0, workerMessages: 0, deopts: 0, timed: 0, cpuMs: 0, samples: new Float64Array(16), hotMs: this.hotMs };
     this.fluxions.push(record);
     return record;
   }
@@ -328,4 +339,9 @@ export class Registry {
     }
     return [...out, ...this.dynamicStreams];
   }
+}
+
+function median16(samples: Float64Array): number {
+  const sorted = Float64Array.from(samples).sort();
+  return (sorted[7] + sorted[8]) / 2;
 }
