@@ -71,7 +71,9 @@ export function createTransformer(options: Options, version: string, { warnings 
       );
 
   // fluxion's own code and the packages its compiler runs on are never rewritten, whatever `include` says
-  const own = [path.join(OWN_ROOT, 'dist') + path.sep, path.join(OWN_ROOT, 'register.js'), path.join(OWN_ROOT, 'bin') + path.sep, ...compilerRoots()];
+  // (those packages live in node_modules: they only need naming when `include` reaches into it)
+  const own = [path.join(OWN_ROOT, 'dist') + path.sep, path.join(OWN_ROOT, 'register.js'), path.join(OWN_ROOT, 'bin') + path.sep];
+  if (include.length) own.push(...compilerRoots());
   const nodeModules = `${path.sep}node_modules${path.sep}`;
   const matcher = (filename: string): boolean => {
     if (loadingCompiler || own.some((prefix) => filename.startsWith(prefix))) return false;

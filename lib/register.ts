@@ -6,7 +6,6 @@
 import Module from 'node:module';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { isMainThread } from 'node:worker_threads';
 import { sourceTypeOf } from './files';
 import { installHook, type Hook } from './hook';
 import { resolveOptions, type Options, type RegisterOptions } from './config';
@@ -22,7 +21,7 @@ export function register(programmatic: RegisterOptions = {}): () => void {
   if (holder[STATE]) return holder[STATE].unregister;
   // Preloads also run in worker threads: Node's module-hooks thread (with --import loaders such as tsx)
   // and the app's own workers. fluxion rewrites the main thread's modules only.
-  if (!isMainThread) return () => undefined;
+  if (inWorkerThread()) return () => undefined;
   const options = resolveOptions(programmatic);
   setLogLevel(options.logLevel);
   if (!options.enabled) {
@@ -78,6 +77,18 @@ function registerEsmHooks(options: Options, version: string): void {
   } catch (error) {
     warnOnce('esm', `ES modules run unmodified: module.register failed (${(error as Error).message})`);
   }
+}
+
+/**
+ * Loading node:worker_threads costs ~4 ms of every start-up just to read `isMainThread`; worker threads
+ * replace `process.chdir` by a stub named `unavailableInWorker` (Node 20 to 24), which answers for free.
+ * Any other Node falls back to the module.
+ */
+function inWorkerThread(): boolean {
+  const name = process.chdir.name;
+  if (name.startsWith('unavailable')) return true;
+  if (name === '' || name === 'chdir' || name === 'wrappedChdir') return false;
+  return !(require('node:worker_threads') as typeof import('node:worker_threads')).isMainThread;
 }
 
 /** Writes the report at exit, also when SIGINT/SIGTERM would end the process without an 'exit' event. */

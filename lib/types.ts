@@ -142,6 +142,6 @@ export interface CompileOptions {
   sourceType?: 'commonjs' | 'module';
   /** Extra asynchronous callees, on top of the built-in catalogue. */
   rupturePoints?: CalleeSpec[];
-  /** Print each fluxion's code (default true); the require hook does not need it. */
+  /** Print each fluxion's code and work out its placement verdict (default true); the require hook needs neither. */
   withCode?: boolean;
 }

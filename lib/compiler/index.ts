@@ -97,7 +97,8 @@ export function analyze(source: string, options: CompileOptions = {}): Analysis 
       loc: span(f.node),
       isolatable: f.kind !== 'main' && f.reasons.length === 0,
       reasons: f.kind === 'main' ? ['main is the program itself: it runs once, at start-up, on the main loop'] : f.reasons,
-      offload: offloadOf(f.node, f.kind, { ast, text, scopes, pipeline: result }),
+      // the require hook does not print the program: what it needs of code units, instrument computes
+      offload: options.withCode === false ? { movable: false, blockers: [] } : offloadOf(f.node, f.kind, { ast, text, scopes, pipeline: result }),
       code: options.withCode === false ? '' : fluxionCode(f, text, result),
     };
   });

@@ -16,10 +16,33 @@ import type { CodeUnit } from '../internal-types';
 
 const SOCKETS = new Set(['socket', 'connection']);
 
+type Partial = Omit<CodeUnit, 'range' | 'prefix' | 'helpers'> & { helpers: Array<CodeUnit['helpers'][number] & { fn: FunctionNode }> };
+
+/** Per analysis: each function's own free variables, computed once (helpers are shared by many units). */
+const memo = new WeakMap<object, { partials: Map<AstNode, Partial>; written: Map<Variable, boolean> }>();
+
 export function codeUnit(fn: FunctionNode, analysis: Analysis): CodeUnit | null {
   if (fn.generator) return null;
+  let cache = memo.get(analysis.pipeline);
+  if (!cache) memo.set(analysis.pipeline, (cache = { partials: new Map(), written: new Map() }));
   const unit: CodeUnit = { range: [fn.start, fn.end], prefix: methodPrefix(fn, analysis), captured: [], requires: [], helpers: [], blockers: [] };
-  collect(fn, analysis, unit, new Set([fn]));
+  // the function and, transitively, the module functions it calls
+  const queue: FunctionNode[] = [fn];
+  const seen = new Set<AstNode>([fn]);
+  while (queue.length) {
+    const current = queue.shift()!;
+    let partial = cache.partials.get(current);
+    if (!partial) cache.partials.set(current, (partial = collect(current, analysis, cache.written)));
+    for (const name of partial.captured) add(unit.captured, name);
+    for (const r of partial.requires) if (!unit.requires.some((x) => x.name === r.name)) unit.requires.push(r);
+    unit.blockers.push(...partial.blockers);
+    for (const h of partial.helpers) {
+      if (seen.has(h.fn)) continue;
+      seen.add(h.fn);
+      unit.helpers.push({ name: h.name, range: h.range, prefix: h.prefix });
+      queue.push(h.fn);
+    }
+  }
   unit.blockers = [...new Set(unit.blockers)];
   return unit;
 }
@@ -33,13 +56,14 @@ function methodPrefix(fn: FunctionNode, analysis: Analysis): string {
   return '';
 }
 
-function collect(fn: FunctionNode, analysis: Analysis, unit: CodeUnit, seen: Set<AstNode>): void {
+function collect(fn: FunctionNode, analysis: Analysis, written: Map<Variable, boolean>): Partial {
   const { scopes, pipeline } = analysis;
   const { parentOf, hazards } = pipeline.ownership;
+  const unit: Partial = { captured: [], requires: [], helpers: [], blockers: [] };
   const scope = scopes.manager.acquire(fn as never);
   if (!scope) {
     unit.blockers.push('its scope could not be analysed');
-    return;
+    return unit;
   }
   // eval and with anywhere in its text, nested fluxions included (they would run there too)
   for (const list of hazards.values()) {
@@ -48,7 +72,7 @@ function collect(fn: FunctionNode, analysis: Analysis, unit: CodeUnit, seen: Set
     }
   }
   walkThis(fn, unit);
-  passesSockets(fn, scope, unit, parentOf);
+  passesSockets(fn, unit, parentOf);
   for (const ref of scope.through) {
     const id = ref.identifier as unknown as AstNode;
     const name = ref.identifier.name;
@@ -64,30 +88,35 @@ function collect(fn: FunctionNode, analysis: Analysis, unit: CodeUnit, seen: Set
       else add(unit.captured, name);
       continue;
     }
-    moduleBinding(variable, name, analysis, unit, seen);
+    moduleBinding(variable, name, analysis, unit, written);
   }
+  return unit;
 }
 
-function moduleBinding(variable: Variable, name: string, analysis: Analysis, unit: CodeUnit, seen: Set<AstNode>): void {
+function moduleBinding(variable: Variable, name: string, analysis: Analysis, unit: Partial, writtenMemo: Map<Variable, boolean>): void {
   const { parentOf, ownerOf } = analysis.pipeline.ownership;
   const def = variable.defs[0];
   if (!def) return;
   const required = def.type === 'Variable' ? requiredFrom(def.node as unknown as AstNode, def.name as unknown as AstNode) : null;
   // calling a method of a module (`gif.textToGif()`) does not write it; calling one of an object may
   const holds = required ? 'module' : undefined;
-  const written = variable.references.some((r) => {
-    const id = r.identifier as unknown as AstNode;
-    const o = ownerOf.get(id);
-    const loadTime = !!o && o.flx === analysis.ast && o.topFn === null;
-    return !loadTime && ((r.isWrite() && !r.init) || isMutation(id, parentOf, holds));
-  });
+  let written = writtenMemo.get(variable);
+  if (written === undefined) {
+    written = variable.references.some((r) => {
+      const id = r.identifier as unknown as AstNode;
+      const o = ownerOf.get(id);
+      const loadTime = !!o && o.flx === analysis.ast && o.topFn === null;
+      return !loadTime && ((r.isWrite() && !r.init) || isMutation(id, parentOf, holds));
+    });
+    writtenMemo.set(variable, written);
+  }
   if (def.type === 'ImportBinding') {
     unit.blockers.push(`uses \`${name}\`, an ES module import`);
     return;
   }
   if (def.type === 'FunctionName') {
     if (variable.references.some((r) => r.isWrite())) unit.blockers.push(`uses \`${name}\`, reassigned`);
-    else helper(def.node as unknown as FunctionNode, name, '', analysis, unit, seen);
+    else unit.helpers.push({ name, range: [(def.node as unknown as AstNode).start, (def.node as unknown as AstNode).end], prefix: '', fn: def.node as unknown as FunctionNode });
     return;
   }
   if (def.type !== 'Variable') {
@@ -105,17 +134,10 @@ function moduleBinding(variable: Variable, name: string, analysis: Analysis, uni
     return;
   }
   if (declarator.id.type === 'Identifier' && isFunction(init) && !init.generator) {
-    helper(init as FunctionNode, name, `var ${name} = `, analysis, unit, seen);
+    unit.helpers.push({ name, range: [init.start, init.end], prefix: `var ${name} = `, fn: init as FunctionNode });
     return;
   }
   add(unit.captured, name);
-}
-
-function helper(fn: FunctionNode, name: string, prefix: string, analysis: Analysis, unit: CodeUnit, seen: Set<AstNode>): void {
-  if (seen.has(fn)) return;
-  seen.add(fn);
-  unit.helpers.push({ name, range: [fn.start, fn.end], prefix });
-  collect(fn, analysis, unit, seen);
 }
 
 /** `var fs = require('fs')`, `var readFile = require('fs').readFile`, `const { a: b } = require('x')`. */
@@ -142,7 +164,7 @@ function requiredFrom(declarator: AstNode, id: AstNode): { specifier: string; pa
 }
 
 /** `this` of the function itself (arrows inherit it from outside). */
-function walkThis(fn: FunctionNode, unit: CodeUnit): void {
+function walkThis(fn: FunctionNode, unit: Partial): void {
   const visit = (node: AstNode, own: boolean): void => {
     if (!node || typeof node.type !== 'string') return;
     if (node.type === 'ThisExpression' && own) {
@@ -166,7 +188,7 @@ const NETWORK_NAMES = new Set(['req', 'res', 'request', 'response']);
  * `getRawBody(req, …)`, `stream.pipe(res)`: a function that hands the request or the response to other code
  * needs the real objects (streams, sockets), not the snapshot and recorder express_dispatcher gives it.
  */
-function passesSockets(fn: FunctionNode, scope: { references: unknown[]; through: unknown[] }, unit: CodeUnit, parentOf: Map<AstNode, AstNode>): void {
+function passesSockets(fn: FunctionNode, unit: Partial, parentOf: Map<AstNode, AstNode>): void {
   const visit = (node: AstNode): void => {
     if (!node || typeof node.type !== 'string') return;
     if (node.type === 'Identifier' && NETWORK_NAMES.has(node.name)) {
@@ -191,7 +213,6 @@ function passesSockets(fn: FunctionNode, scope: { references: unknown[]; through
       else if (value && typeof value === 'object' && typeof value.type === 'string') visit(value);
     }
   };
-  void scope;
   visit(fn.body);
 }
 

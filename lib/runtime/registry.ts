@@ -5,12 +5,34 @@
 import * as path from 'node:path';
 import type { ModuleDescription, SiteEntry } from '../internal-types';
 import type { RuptureKind } from '../types';
-import { AsyncResource } from 'node:async_hooks';
 import { debug } from '../debug';
-import { prepare } from './dispatcher';
-import { Pool } from './pool';
-import { NotTransferable } from './serialize';
-import { buildFactory, type Factory } from './units';
+import type * as DispatcherModule from './dispatcher';
+import type { Pool } from './pool';
+import type * as PoolModule from './pool';
+import type * as SerializeModule from './serialize';
+import type * as UnitsModule from './units';
+import type { Factory } from './units';
+
+/**
+ * What only placed fluxions need (the dispatcher, the pool, serialization, code units) is loaded on the first
+ * offload: an app whose fluxions all stay on the main loop never pays for it at start-up.
+ */
+let offloading: {
+  prepare: typeof DispatcherModule.prepare;
+  NotTransferable: typeof SerializeModule.NotTransferable;
+  Pool: typeof PoolModule.Pool;
+  buildFactory: typeof UnitsModule.buildFactory;
+  AsyncResource: typeof import('node:async_hooks').AsyncResource;
+} | null = null;
+function offloadModules(): NonNullable<typeof offloading> {
+  return (offloading ??= {
+    prepare: (require('./dispatcher') as typeof DispatcherModule).prepare,
+    NotTransferable: (require('./serialize') as typeof SerializeModule).NotTransferable,
+    Pool: (require('./pool') as typeof PoolModule).Pool,
+    buildFactory: (require('./units') as typeof UnitsModule).buildFactory,
+    AsyncResource: (require('node:async_hooks') as typeof import('node:async_hooks')).AsyncResource,
+  });
+}
 
 export type Placement = 'main' | 'replicated' | `worker:${number}`;
 
@@ -114,6 +136,7 @@ export class ModuleRuntime {
   offload(ix: number, thisArg: unknown, args: ArrayLike<unknown>, env?: () => Record<string, unknown>): number {
     const record = this.records[ix]!;
     const values = env ? env() : null;
+    const { prepare, NotTransferable, AsyncResource } = offloadModules();
     let prepared: ReturnType<typeof prepare>;
     try {
       prepared = prepare(args, values);
@@ -214,7 +237,7 @@ export class Registry {
   }
 
   pool(): Pool {
-    return (this.workers ??= new Pool(this.threads));
+    return (this.workers ??= new (offloadModules().Pool)(this.threads));
   }
 
   /** For tests and shutdown. */
@@ -228,7 +251,7 @@ export class Registry {
     const key = `${module.file}#${ix}`;
     let f = this.factories.get(key);
     if (!f) {
-      f = buildFactory(module.file, module.description.hash, module.description.fns[ix].unit!);
+      f = offloadModules().buildFactory(module.file, module.description.hash, module.description.fns[ix].unit!);
       this.factories.set(key, f);
     }
     return f;
