@@ -112,7 +112,7 @@ t.test('the counter (paper Listing 1) stays one counter under isolate: 1..100', 
 });
 
 t.test('the CPU-heavy sample in auto: the JIT moves the hot route, leaves the cheap one', async (t) => {
-  const steps = [...Array.from({ length: 60 }, (_, i) => ({ path: `/banner/hot%20${i % 3}?scale=16` })), ...Array.from({ length: 80 }, () => ({ path: '/health' }))];
+  const steps = [...Array.from({ length: 60 }, (_, i) => ({ path: `/banner/fluxion%20hot%20route%20${i % 3}?scale=16` })), ...Array.from({ length: 80 }, () => ({ path: '/health' }))];
   const plain = await session('samples/cpu/app.js', [], {}, steps);
   const report = path.join(tmp, 'cpu.json');
   const auto = await session('samples/cpu/app.js', HOOK, { FLUXION_PLACEMENT: 'auto', FLUXION_REPORT: report }, steps);

@@ -8,7 +8,7 @@
  * - module memory written after start-up (scope/share), ES module imports, `module`/`exports`, `this`,
  *   `eval`, `with`, writes to globals, sockets (`req.socket`): blockers.
  */
-import { isFunction, requireSpecifier, propertyName, type AstNode, type FunctionNode } from './ast';
+import { isFunction, requireSpecifier, propertyName, walk, type AstNode, type FunctionNode } from './ast';
 import type { Analysis } from './index';
 import { isMutation } from './pipeliner';
 import type { Variable } from './scopes';
@@ -71,8 +71,7 @@ function collect(fn: FunctionNode, analysis: Analysis, written: Map<Variable, bo
       if (h.what !== 'this' && h.node.start >= fn.start && h.node.end <= fn.end) unit.blockers.push(`uses \`${h.what}\``);
     }
   }
-  walkThis(fn, unit);
-  passesSockets(fn, unit, parentOf);
+  textMarks(fn, analysis, unit);
   for (const ref of scope.through) {
     const id = ref.identifier as unknown as AstNode;
     const name = ref.identifier.name;
@@ -163,58 +162,62 @@ function requiredFrom(declarator: AstNode, id: AstNode): { specifier: string; pa
   return null;
 }
 
-/** `this` of the function itself (arrows inherit it from outside). */
-function walkThis(fn: FunctionNode, unit: Partial): void {
-  const visit = (node: AstNode, own: boolean): void => {
-    if (!node || typeof node.type !== 'string') return;
-    if (node.type === 'ThisExpression' && own) {
-      unit.blockers.push('uses `this`');
+interface Marks {
+  /** `this` expressions, with the function whose `this` they are (null at module level). */
+  thisUses: Array<{ at: number; fn: AstNode | null }>;
+  /** Uses of req/res that need the real objects. */
+  sockets: Array<{ at: number; message: string }>;
+}
+const marksMemo = new WeakMap<object, Marks>();
+
+/**
+ * One walk of the module for what keeps any function on the main loop by its own text: `this`, `req.socket`,
+ * `getRawBody(req, …)` / `stream.pipe(res)` (other code needs the real request or response), and
+ * `res.render(view, locals, cb)` (the callback would have to come back).
+ */
+function marksOf(analysis: Analysis): Marks {
+  let marks = marksMemo.get(analysis.pipeline);
+  if (marks) return marks;
+  const { parentOf, ownerOf } = analysis.pipeline.ownership;
+  marks = { thisUses: [], sockets: [] };
+  const found = marks;
+  walk(analysis.ast, (node) => {
+    if (node.type === 'ThisExpression') {
+      found.thisUses.push({ at: node.start, fn: ownerOf.get(node)?.thisFn ?? null });
       return;
     }
-    for (const key of Object.keys(node)) {
-      if (key === 'loc' || key === 'range') continue;
-      const value = node[key];
-      const nextOwn = isFunction(node) && node !== fn ? node.type === 'ArrowFunctionExpression' && own : own;
-      if (Array.isArray(value)) for (const v of value) visit(v, nextOwn);
-      else if (value && typeof value === 'object' && typeof value.type === 'string') visit(value, nextOwn);
+    if (node.type !== 'Identifier' || !NETWORK_NAMES.has(node.name)) return;
+    const parent = parentOf.get(node);
+    if (!parent) return;
+    if ((parent.type === 'CallExpression' || parent.type === 'NewExpression') && parent.arguments.includes(node)) {
+      found.sockets.push({ at: node.start, message: `hands \`${node.name}\` to other code, which needs the real one` });
     }
-  };
-  visit(fn.body, true);
+    if (parent.type !== 'MemberExpression' || parent.object !== node) return;
+    const prop = propertyName(parent) ?? '';
+    if (SOCKETS.has(prop)) found.sockets.push({ at: node.start, message: `touches \`${node.name}.${prop}\` (a socket)` });
+    const call = parentOf.get(parent);
+    if (call && call.type === 'CallExpression' && call.callee === parent && call.arguments.some((a: AstNode) => isFunction(a))) {
+      found.sockets.push({ at: node.start, message: `passes a callback to \`${node.name}.${prop || '…'}()\`` });
+    }
+  });
+  marksMemo.set(analysis.pipeline, marks);
+  return marks;
+}
+
+function textMarks(fn: FunctionNode, analysis: Analysis, unit: Partial): void {
+  const marks = marksOf(analysis);
+  const inside = (at: number) => at >= fn.body.start && at < fn.body.end;
+  for (const t of marks.thisUses) {
+    // its own `this`, or (an arrow, or code nested in one) the `this` of a function around it
+    if (inside(t.at) && (t.fn === fn || !t.fn || t.fn.start < fn.start || t.fn.end > fn.end)) {
+      unit.blockers.push('uses `this`');
+      break;
+    }
+  }
+  for (const m of marks.sockets) if (inside(m.at)) unit.blockers.push(m.message);
 }
 
 const NETWORK_NAMES = new Set(['req', 'res', 'request', 'response']);
-
-/**
- * `getRawBody(req, …)`, `stream.pipe(res)`: a function that hands the request or the response to other code
- * needs the real objects (streams, sockets), not the snapshot and recorder express_dispatcher gives it.
- */
-function passesSockets(fn: FunctionNode, unit: Partial, parentOf: Map<AstNode, AstNode>): void {
-  const visit = (node: AstNode): void => {
-    if (!node || typeof node.type !== 'string') return;
-    if (node.type === 'Identifier' && NETWORK_NAMES.has(node.name)) {
-      const parent = parentOf.get(node);
-      if (parent && (parent.type === 'CallExpression' || parent.type === 'NewExpression') && parent.arguments.includes(node)) {
-        unit.blockers.push(`hands \`${node.name}\` to other code, which needs the real one`);
-      }
-      // `req.socket`, `res.connection`: the socket itself cannot travel
-      if (parent && parent.type === 'MemberExpression' && parent.object === node && SOCKETS.has(propertyName(parent) ?? '')) {
-        unit.blockers.push(`touches \`${node.name}.${propertyName(parent)}\` (a socket)`);
-      }
-      // `res.render(view, locals, function (err, html) {…})`: the callback would have to come back
-      const call = parent && parent.type === 'MemberExpression' && parent.object === node ? parentOf.get(parent) : null;
-      if (call && call.type === 'CallExpression' && call.callee === parent && call.arguments.some((a: AstNode) => isFunction(a))) {
-        unit.blockers.push(`passes a callback to \`${node.name}.${propertyName(parent!) ?? '…'}()\``);
-      }
-    }
-    for (const key of Object.keys(node)) {
-      if (key === 'loc' || key === 'range') continue;
-      const value = node[key];
-      if (Array.isArray(value)) for (const v of value) visit(v);
-      else if (value && typeof value === 'object' && typeof value.type === 'string') visit(value);
-    }
-  };
-  visit(fn.body);
-}
 
 function add(list: string[], name: string): void {
   if (!list.includes(name)) list.push(name);
