@@ -5,7 +5,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { ROOT, startApp, request } = require('./helpers/processes');
+const { ROOT, serve } = require('./helpers/processes');
 
 const IMPORT = ['--import', 'fluxion/register'];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxion-esm-'));
@@ -16,18 +16,9 @@ function run(args, env = {}) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-async function serve(file, nodeArgs, env, requests) {
-  const app = await startApp(file, { nodeArgs, env: { FLUXION_DISABLE_CACHE: '1', ...env } });
-  try {
-    const out = [];
-    for (const r of requests) {
-      const res = await request(app.port, r);
-      out.push({ status: res.status, type: res.headers['content-type'], body: res.body.toString('base64') });
-    }
-    return out;
-  } finally {
-    await app.stop();
-  }
+async function play(file, nodeArgs, env, requests) {
+  const responses = await serve(file, nodeArgs, { FLUXION_DISABLE_CACHE: '1', ...env }, requests);
+  return responses.map((res) => ({ status: res.status, type: res.headers['content-type'], body: res.body.toString('base64') }));
 }
 
 const reportOf = (file) => JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -46,13 +37,13 @@ const SAMPLES = [
 for (const [name, requests] of SAMPLES) {
   t.test(`${name}: the ES module sample answers like plain node, and its report lists its CommonJS twin's fluxions`, async (t) => {
     const mjs = `samples/${name}/app.mjs`;
-    const plain = await serve(mjs, [], {}, requests);
+    const plain = await play(mjs, [], {}, requests);
     const esmReport = path.join(tmp, `${name}-esm.json`);
-    const hooked = await serve(mjs, IMPORT, { FLUXION_REPORT: esmReport }, requests);
+    const hooked = await play(mjs, IMPORT, { FLUXION_REPORT: esmReport }, requests);
     t.same(hooked, plain, 'same responses');
     t.ok(plain.every((r) => r.status === 200), 'the sample works');
     const cjsReport = path.join(tmp, `${name}-cjs.json`);
-    await serve(`samples/${name}/app.js`, ['-r', 'fluxion/register'], { FLUXION_REPORT: cjsReport }, requests);
+    await play(`samples/${name}/app.js`, ['-r', 'fluxion/register'], { FLUXION_REPORT: cjsReport }, requests);
     const esm = fluxionsOf(reportOf(esmReport));
     t.ok(esm.length >= 2, `fluxions: ${esm.join('; ')}`);
     t.same(esm, fluxionsOf(reportOf(cjsReport)), 'the same fluxions, kinds and message counts as the CommonJS twin');

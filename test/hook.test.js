@@ -5,7 +5,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { ROOT, startApp, request, fluxion } = require('./helpers/processes');
+const { ROOT, serve, fluxion } = require('./helpers/processes');
 
 const HOOK = ['-r', 'fluxion/register'];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxion-hook-'));
@@ -14,17 +14,6 @@ t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
 function run(args, env = {}) {
   const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', timeout: 30000, env: { ...process.env, ...env } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-async function serve(file, nodeArgs, env, requests) {
-  const app = await startApp(file, { nodeArgs, env });
-  try {
-    const out = [];
-    for (const r of requests) out.push(await request(app.port, r));
-    return out;
-  } finally {
-    await app.stop();
-  }
 }
 
 t.test('a thrown error has the same stack with and without fluxion, cold and warm cache', async (t) => {

@@ -5,24 +5,15 @@ const t = require('tap');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { startApp, request, withExpress, fluxion } = require('./helpers/processes');
+const { serve, withExpress, fluxion } = require('./helpers/processes');
 
 const HOOK = ['-r', 'fluxion/register'];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxion-placement-'));
 t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 async function session(file, nodeArgs, env, steps) {
-  const app = await startApp(file, { nodeArgs, env: { FLUXION_DISABLE_CACHE: '1', ...env } });
-  try {
-    const out = [];
-    for (const step of steps) {
-      const r = await request(app.port, step);
-      out.push({ status: r.status, type: r.headers['content-type'], thread: r.headers['x-thread'], body: r.body.toString() });
-    }
-    return out;
-  } finally {
-    await app.stop();
-  }
+  const responses = await serve(file, nodeArgs, { FLUXION_DISABLE_CACHE: '1', ...env }, steps);
+  return responses.map((r) => ({ status: r.status, type: r.headers['content-type'], thread: r.headers['x-thread'], body: r.body.toString() }));
 }
 
 const STEPS = [

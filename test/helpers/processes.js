@@ -67,6 +67,18 @@ function request(port, { method = 'GET', path: urlPath = '/', headers = {}, body
   });
 }
 
+/** Starts an app, sends `requests` one after the other, stops it; resolves the responses. */
+async function serve(file, nodeArgs, env, requests) {
+  const app = await startApp(file, { nodeArgs, env });
+  try {
+    const out = [];
+    for (const r of requests) out.push(await request(app.port, r));
+    return out;
+  } finally {
+    await app.stop();
+  }
+}
+
 /**
  * A copy of test/apps/<name> in test/apps/.<name>-<alias>, beside a node_modules/express that is the given
  * alias (express3, express4), so the same app runs on another major version. Returns the app.js path.
@@ -81,4 +93,4 @@ function withExpress(name, alias) {
   return path.relative(ROOT, path.join(dir, 'app.js'));
 }
 
-module.exports = { ROOT, CLI, fluxion, startApp, request, withExpress };
+module.exports = { ROOT, CLI, fluxion, startApp, request, serve, withExpress };
