@@ -31,7 +31,8 @@ export interface CodeUnit {
   /** Text to put before it (`function ` for a method's text). */
   prefix: string;
   captured: string[];
-  requires: Array<{ name: string; specifier: string; path: string[] }>;
+  /** `import` marks an ES module import: required there too (Node's require of ES modules), `default` unwrapped. */
+  requires: Array<{ name: string; specifier: string; path: string[]; import?: 'default' | 'named' | 'namespace' }>;
   helpers: Array<{ name: string; range: [number, number]; prefix: string }>;
   blockers: string[];
 }

@@ -30,6 +30,7 @@ const fluxionsOf = (report) =>
 
 const SAMPLES = [
   ['counter', [{ path: '/' }, { path: '/' }, { path: '/' }]],
+  ['cpu', [{ path: '/banner/esm%20twin?scale=4' }, { path: '/health' }]],
   ['gifsockets', [{ method: 'POST', path: '/image/text', body: 'esm' }, { method: 'POST', path: '/image/text', body: 'twin' }]],
   ['figure5', [{ path: '/abc' }, { path: '/last' }]],
 ];
@@ -102,4 +103,23 @@ t.test('the transform cache serves ES modules too', async (t) => {
   const second = run([...IMPORT, 'test/apps/esm/main.mjs'], env);
   t.equal(second.stdout, first.stdout);
   t.equal(second.status, 0, second.stderr);
+});
+
+t.test('under isolate, ES module fluxions move to the workers like their CommonJS twins', async (t) => {
+  const steps = [1, 2].map((i) => ({ method: 'POST', path: '/image/text', body: `frame ${i}` }));
+  const placements = {};
+  for (const [file, args] of [
+    ['samples/gifsockets/app.mjs', IMPORT],
+    ['samples/gifsockets/app.js', ['-r', 'fluxion/register']],
+  ]) {
+    const report = path.join(tmp, `iso-${path.extname(file).slice(1)}.json`);
+    const out = await play(file, args, { FLUXION_PLACEMENT: 'isolate', FLUXION_REPORT: report }, steps);
+    t.same(out.map((r) => r.status), [200, 200], file);
+    placements[file] = reportOf(report)
+      .fluxions.filter((f) => ['anonymous_1000', 'saveBody', 'writeTextToImages'].includes(f.id))
+      .map((f) => `${f.id} ${f.placement} ${f.workerMessages}`)
+      .sort();
+  }
+  t.same(placements['samples/gifsockets/app.mjs'], ['anonymous_1000 replicated 2', 'saveBody main 0', 'writeTextToImages replicated 2']);
+  t.same(placements['samples/gifsockets/app.mjs'], placements['samples/gifsockets/app.js']);
 });

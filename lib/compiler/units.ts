@@ -98,7 +98,7 @@ function moduleBinding(variable: Variable, name: string, analysis: Analysis, uni
   if (!def) return;
   const required = def.type === 'Variable' ? requiredFrom(def.node as unknown as AstNode, def.name as unknown as AstNode) : null;
   // calling a method of a module (`gif.textToGif()`) does not write it; calling one of an object may
-  const holds = required ? 'module' : undefined;
+  const holds = required || def.type === 'ImportBinding' ? 'module' : undefined;
   let written = writtenMemo.get(variable);
   if (written === undefined) {
     written = variable.references.some((r) => {
@@ -110,7 +110,16 @@ function moduleBinding(variable: Variable, name: string, analysis: Analysis, uni
     writtenMemo.set(variable, written);
   }
   if (def.type === 'ImportBinding') {
-    unit.blockers.push(`uses \`${name}\`, an ES module import`);
+    // `import x from`, `import { a as b } from`, `import * as ns from`: required again there
+    if (written) {
+      unit.blockers.push(`uses \`${name}\`, an import whose object is written after start-up`);
+      return;
+    }
+    const spec = def.node as unknown as AstNode;
+    const from = String((def.parent as unknown as AstNode).source.value);
+    const imported = spec.type === 'ImportSpecifier' ? (spec.imported.type === 'Identifier' ? spec.imported.name : String(spec.imported.value)) : null;
+    const kind = spec.type === 'ImportNamespaceSpecifier' ? 'namespace' : spec.type === 'ImportDefaultSpecifier' || imported === 'default' ? 'default' : 'named';
+    if (!unit.requires.some((r) => r.name === name)) unit.requires.push({ name, specifier: from, path: kind === 'named' ? [imported!] : [], import: kind });
     return;
   }
   if (def.type === 'FunctionName') {

@@ -34,8 +34,12 @@ export function buildFactory(file: string, hash: string, unit: CodeUnit): Factor
   if (text === null) throw new Error(`${file} changed on disk since it was loaded`);
   const lines: string[] = [];
   for (const r of unit.requires) {
-    lines.push(`var ${r.name} = require(${JSON.stringify(r.specifier)})${r.path.map((p) => `[${JSON.stringify(p)}]`).join('')};`);
+    const required = `require(${JSON.stringify(r.specifier)})`;
+    // an ES module required is its namespace: a default import is its `default`; a CommonJS module's is itself
+    const value = r.import === 'default' ? `$flx$default(${required})` : required;
+    lines.push(`var ${r.name} = ${value}${r.path.map((p) => `[${JSON.stringify(p)}]`).join('')};`);
   }
+  lines.unshift("function $flx$default(m) { return Object.prototype.toString.call(m) === '[object Module]' ? m.default : m; }");
   for (const h of unit.helpers) lines.push(h.prefix + text.slice(h.range[0], h.range[1]) + (h.prefix.startsWith('var ') ? ';' : ''));
   const bind = unit.captured.map((n) => `var ${n} = $flx$env[${JSON.stringify(n)}];`).join(' ');
   lines.push(`return function ($flx$env) { ${bind} return (${unit.prefix}${text.slice(unit.range[0], unit.range[1])}); };`);
