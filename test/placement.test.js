@@ -5,7 +5,7 @@ const t = require('tap');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { serve, withExpress, fluxion } = require('./helpers/processes');
+const { serve, startApp, request, withExpress, fluxion } = require('./helpers/processes');
 
 const HOOK = ['-r', 'fluxion/register'];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxion-placement-'));
@@ -60,6 +60,19 @@ for (const [version, alias] of [
     t.match(byId('describe'), { placement: 'replicated', workerMessages: 0 }, 'placed, but its message deoptimised');
   });
 }
+
+t.test("workers run the user's other preloads, and never start fluxion again", async (t) => {
+  const app = await startApp('test/apps/threads/app.js', {
+    nodeArgs: ['-r', './test/apps/threads/preload.js', ...HOOK],
+    env: { FLUXION_PLACEMENT: 'isolate', FLUXION_LOG_LEVEL: 'info', FLUXION_DISABLE_CACHE: '1' },
+  });
+  const r = await request(app.port, { path: '/preload' });
+  await new Promise((resolve) => setTimeout(resolve, 100)); // the summary line is printed on the next turn
+  await app.stop();
+  t.match(r.body.toString(), /^the user preload on [1-9]\d*$/, 'the worker ran the preload');
+  const summaries = app.output().stderr.split('\n').filter((l) => /^fluxion: fluxion [\d.]+: /.test(l));
+  t.equal(summaries.length, 1, 'one start-up summary: the workers did not start fluxion');
+});
 
 t.test('explain says why the res.socket handler stays', async (t) => {
   const r = fluxion(['explain', 'test/apps/threads/app.js']);

@@ -67,6 +67,10 @@ app.get('/socket', function socketRoute(req, res) {
 
 app.get('/helper', describedBy({ describe: function () { return 'a helper function'; } }));
 
+app.get('/preload', function preload(req, res) {
+  res.send((globalThis.PRELOADED_BY || 'nothing') + ' on ' + threadId);
+});
+
 app.get('/crash', function crash(req, res) {
   if (threadId !== 0) process.exit(3);
   res.send('no crash on the main thread');
