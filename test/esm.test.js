@@ -123,3 +123,15 @@ t.test('under isolate, ES module fluxions move to the workers like their CommonJ
   t.same(placements['samples/gifsockets/app.mjs'], ['anonymous_1000 replicated 2', 'saveBody main 0', 'writeTextToImages replicated 2']);
   t.same(placements['samples/gifsockets/app.mjs'], placements['samples/gifsockets/app.js']);
 });
+
+t.test('--import on a Node that cannot honour it: one warning, the app runs unmodified', async (t) => {
+  const plain = run(['test/apps/esm/main.mjs']);
+  const report = path.join(tmp, 'no-register.json');
+  const r = run(['-r', './test/apps/esm/register-refuses.cjs', ...IMPORT, 'test/apps/esm/main.mjs'], { FLUXION_REPORT: report });
+  t.equal(r.status, 0, r.stderr);
+  t.equal(r.stdout, plain.stdout, 'the app ran');
+  const warnings = r.stderr.split('\n').filter((l) => l.startsWith('fluxion: warning:'));
+  t.equal(warnings.length, 1);
+  t.match(warnings[0], /ES modules run unmodified: module\.register failed \(module hooks are not available here\)/);
+  t.notOk(reportOf(report).fluxions.some((f) => f.id === 'onStat'), 'main.mjs was not rewritten');
+});
