@@ -34,6 +34,12 @@ export interface CodeUnit {
   /** `import` marks an ES module import: required there too (Node's require of ES modules), `default` unwrapped. */
   requires: Array<{ name: string; specifier: string; path: string[]; import?: 'default' | 'named' | 'namespace' }>;
   helpers: Array<{ name: string; range: [number, number]; prefix: string }>;
+  /**
+   * Module memory that only this function's text reads and writes (after start-up): its context, paper §3.2's
+   * scope. The fluxion moves with it to one worker (every stateful fluxion of a file to the same one), which
+   * keeps it from then on.
+   */
+  state: string[];
   blockers: string[];
 }
 

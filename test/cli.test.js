@@ -44,7 +44,8 @@ t.test('explain gives each variable its class and reason, and the placement verd
   t.match(r.stdout, /template: read-only function/);
   t.match(r.stdout, /flx handler & isolated[^\n]*\n(.*\n)*? {2}isolation \(paper\): isolated\n/);
   t.match(r.stdout, /flx reply[^\n]*\n(.*\n)*? {2}isolation \(paper\): touches `res` \(network\)\n/);
-  t.match(r.stdout, /flx reply[^\n]*\n(.*\n)*? {2}placement: stays on the main loop: uses `count`, module memory written after start-up/);
+  t.match(r.stdout, /flx reply[^\n]*\n(.*\n)*? {2}placement: can run on another event loop when hot: on one worker, which keeps its state \{count\}/);
+  t.match(r.stdout, /flx anonymous_1000[^\n]*\n(.*\n)*? {2}placement: stays on the main loop: uses `server`, a network object/);
 });
 
 t.test('explain on the gifsockets sample lists the dynamic sites', async (t) => {

@@ -266,7 +266,8 @@ function bodyEdits(fn: FunctionNode, ix: number, text: string, unit: CodeUnit | 
   const args = fn.type === 'ArrowFunctionExpression' ? arrowArguments(fn) : 'arguments';
   if (unit && !fn.async && args === null) unit.blockers.push('an arrow function with destructured or default parameters');
   const movable = unit !== null && !fn.async && args !== null && unit.blockers.length === 0;
-  const env = movable && unit.captured.length ? `, function () { return { ${unit.captured.map((n) => `${JSON.stringify(n)}: ${n}`).join(', ')} }; }` : '';
+  const shipped = unit ? [...unit.captured, ...unit.state] : [];
+  const env = movable && shipped.length ? `, function () { return { ${shipped.map((n) => `${JSON.stringify(n)}: ${n}`).join(', ')} }; }` : '';
   // offload() answers -2 when the message left (the function returns at once), or a start time when it must
   // run here after all (a value that cannot travel): then the body runs as usual.
   const offload = movable

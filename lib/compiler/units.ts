@@ -17,6 +17,7 @@ import type { CodeUnit } from '../internal-types';
 const SOCKETS = new Set(['socket', 'connection']);
 
 type Partial = Omit<CodeUnit, 'range' | 'prefix' | 'helpers'> & { helpers: Array<CodeUnit['helpers'][number] & { fn: FunctionNode }> };
+// (a helper's `state` is module memory it writes: the unit that calls it cannot own it alone)
 
 /** Per analysis: each function's own free variables, computed once (helpers are shared by many units). */
 const memo = new WeakMap<object, { partials: Map<AstNode, Partial>; written: Map<Variable, boolean> }>();
@@ -25,7 +26,7 @@ export function codeUnit(fn: FunctionNode, analysis: Analysis): CodeUnit | null 
   if (fn.generator) return null;
   let cache = memo.get(analysis.pipeline);
   if (!cache) memo.set(analysis.pipeline, (cache = { partials: new Map(), written: new Map() }));
-  const unit: CodeUnit = { range: [fn.start, fn.end], prefix: methodPrefix(fn, analysis), captured: [], requires: [], helpers: [], blockers: [] };
+  const unit: CodeUnit = { range: [fn.start, fn.end], prefix: methodPrefix(fn, analysis), captured: [], requires: [], helpers: [], state: [], blockers: [] };
   // the function and, transitively, the module functions it calls
   const queue: FunctionNode[] = [fn];
   const seen = new Set<AstNode>([fn]);
@@ -36,6 +37,8 @@ export function codeUnit(fn: FunctionNode, analysis: Analysis): CodeUnit | null 
     for (const name of partial.captured) add(unit.captured, name);
     for (const r of partial.requires) if (!unit.requires.some((x) => x.name === r.name)) unit.requires.push(r);
     unit.blockers.push(...partial.blockers);
+    if (current === fn) unit.state.push(...partial.state);
+    else for (const name of partial.state) unit.blockers.push(`\`${name}\`, module memory, is written by a function it calls`);
     for (const h of partial.helpers) {
       if (seen.has(h.fn)) continue;
       seen.add(h.fn);
@@ -59,7 +62,7 @@ function methodPrefix(fn: FunctionNode, analysis: Analysis): string {
 function collect(fn: FunctionNode, analysis: Analysis, written: Map<Variable, boolean>): Partial {
   const { scopes, pipeline } = analysis;
   const { parentOf, hazards } = pipeline.ownership;
-  const unit: Partial = { captured: [], requires: [], helpers: [], blockers: [] };
+  const unit: Partial = { captured: [], requires: [], helpers: [], state: [], blockers: [] };
   const scope = scopes.manager.acquire(fn as never);
   if (!scope) {
     unit.blockers.push('its scope could not be analysed');
@@ -87,12 +90,12 @@ function collect(fn: FunctionNode, analysis: Analysis, written: Map<Variable, bo
       else add(unit.captured, name);
       continue;
     }
-    moduleBinding(variable, name, analysis, unit, written);
+    moduleBinding(variable, name, analysis, unit, written, fn);
   }
   return unit;
 }
 
-function moduleBinding(variable: Variable, name: string, analysis: Analysis, unit: Partial, writtenMemo: Map<Variable, boolean>): void {
+function moduleBinding(variable: Variable, name: string, analysis: Analysis, unit: Partial, writtenMemo: Map<Variable, boolean>, fn: FunctionNode): void {
   const { parentOf, ownerOf } = analysis.pipeline.ownership;
   const def = variable.defs[0];
   if (!def) return;
@@ -138,7 +141,16 @@ function moduleBinding(variable: Variable, name: string, analysis: Analysis, uni
     return;
   }
   if (written) {
-    unit.blockers.push(`uses \`${name}\`, module memory written after start-up`);
+    // read and written by this function's text only (its start-up initialisation aside): its own state
+    const own = variable.references.every((r) => {
+      const id = r.identifier as unknown as AstNode;
+      const o = ownerOf.get(id);
+      return (!!o && o.flx === analysis.ast && o.topFn === null) || (id.start >= fn.start && id.end <= fn.end);
+    });
+    const network = analysis.pipeline.variables.some((v) => v.name === name && v.network && v.declaredAt?.line === declarator.loc.start.line);
+    if (network) unit.blockers.push(`uses \`${name}\`, a network object (server, app, socket)`);
+    else if (own && declarator.id.type === 'Identifier') add(unit.state, name);
+    else unit.blockers.push(`uses \`${name}\`, module memory that other code uses too`);
     return;
   }
   if (declarator.id.type === 'Identifier' && isFunction(init) && !init.generator) {

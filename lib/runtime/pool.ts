@@ -25,6 +25,8 @@ export interface Pending {
 }
 
 interface Slot {
+  /** Its place in the pool: a stateful fluxion is pinned to it, across restarts. */
+  position: number;
   worker: Worker;
   index: number;
   inFlight: Map<number, Pending>;
@@ -33,7 +35,7 @@ interface Slot {
 const WORKER_FILE = path.join(__dirname, 'worker.js');
 
 export class Pool {
-  private readonly slots: Slot[] = [];
+  private readonly slots: Array<Slot | undefined> = [];
   private nextId = 1;
   private started = 0;
   readonly size: number;
@@ -46,8 +48,8 @@ export class Pool {
   }
 
   /** Sends a message; false when every worker's queue is full (the caller runs it on the main loop). */
-  send(pending: Omit<Pending, 'message'> & { message: Omit<RunMessage, 'id'> }): boolean {
-    const slot = this.pick();
+  send(pending: Omit<Pending, 'message'> & { message: Omit<RunMessage, 'id'>; slot: number }): boolean {
+    const slot = pending.slot >= 0 ? this.at(pending.slot % this.size) : this.pick();
     if (!slot) return false;
     const id = this.nextId++;
     const message = { ...pending.message, id } as RunMessage;
@@ -57,17 +59,25 @@ export class Pool {
     return true;
   }
 
+  private at(position: number): Slot | null {
+    const slot = (this.slots[position] ??= this.start(position));
+    return slot.inFlight.size < this.maxInFlight ? slot : null;
+  }
+
   private pick(): Slot | null {
-    while (this.slots.length < this.size) this.slots.push(this.start(++this.started));
     let best: Slot | null = null;
-    for (const slot of this.slots) if (!best || slot.inFlight.size < best.inFlight.size) best = slot;
+    for (let i = 0; i < this.size; i++) {
+      const slot = (this.slots[i] ??= this.start(i));
+      if (!best || slot.inFlight.size < best.inFlight.size) best = slot;
+    }
     return best && best.inFlight.size < this.maxInFlight ? best : null;
   }
 
-  private start(index: number): Slot {
+  private start(position: number): Slot {
+    const index = ++this.started;
     const worker = new Worker(WORKER_FILE, { name: `fluxion-${index}`, workerData: { fluxion: true } });
     worker.unref();
-    const slot: Slot = { worker, index, inFlight: new Map() };
+    const slot: Slot = { worker, index, position, inFlight: new Map() };
     worker.on('message', (done: DoneMessage) => this.done(slot, done));
     worker.on('error', (error) => debug('pool', `worker ${index} failed: ${error.message}`));
     worker.on('exit', (code) => this.lost(slot, code));
@@ -103,8 +113,7 @@ export class Pool {
   }
 
   private lost(slot: Slot, code: number): void {
-    const i = this.slots.indexOf(slot);
-    if (i >= 0) this.slots.splice(i, 1);
+    if (this.slots[slot.position] === slot) this.slots[slot.position] = undefined; // restarted on the next message
     debug('pool', `worker ${slot.index} exited (${code}); ${slot.inFlight.size} message(s) in flight`);
     for (const pending of slot.inFlight.values()) {
       pending.resource.runInAsyncScope(() => {
@@ -121,11 +130,11 @@ export class Pool {
 
   /** Stops every worker (tests, graceful shutdown once nothing is in flight). */
   async close(): Promise<void> {
-    await Promise.all(this.slots.splice(0).map((s) => s.worker.terminate()));
+    await Promise.all(this.slots.splice(0).map((s) => s?.worker.terminate()));
   }
 
   /** For tests: the thread ids of the workers. */
   threadIds(): number[] {
-    return this.slots.map((s) => s.worker.threadId);
+    return this.slots.map((s) => s?.worker.threadId ?? -1);
   }
 }

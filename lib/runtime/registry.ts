@@ -5,7 +5,7 @@
 import * as path from 'node:path';
 import type { ModuleDescription, SiteEntry } from '../internal-types';
 import type { RuptureKind } from '../types';
-import { debug } from '../debug';
+import { debug, warnOnce } from '../debug';
 import type * as DispatcherModule from './dispatcher';
 import type { Pool } from './pool';
 import type * as PoolModule from './pool';
@@ -126,6 +126,12 @@ export class ModuleRuntime {
     if (this.registry.auto && (record.timed & 15) === 0) this.registry.consider(record);
   }
 
+  private stateNames: string[] | null = null;
+  /** The module state owned by its stateful fluxions (they all go to one worker). */
+  fileState(): string[] {
+    return (this.stateNames ??= [...new Set(this.description.fns.flatMap((f) => f.unit?.state ?? []))]);
+  }
+
   /** Whether this function's code can run on another event loop (its code unit has no blocker). */
   movable(ix: number): boolean {
     const entry = this.description.fns[ix];
@@ -144,12 +150,16 @@ export class ModuleRuntime {
       if (!(error instanceof NotTransferable)) throw error;
       record.deopts++;
       debug('placement', `${record.id}: ${error.message}; this message runs on the main loop`);
+      if (record.placement !== 'replicated') {
+        warnOnce(`state:${record.id}`, `${record.id} keeps its state on a worker, but a message could not travel (${error.message}): it ran with the main loop's copy`);
+      }
       return performance.now();
     }
     const entry = this.description.fns[ix];
     const realArgs = Array.from(args);
     const sent = this.registry.pool().send({
-      message: { type: 'run', file: this.file, hash: this.description.hash, ix, unit: entry.unit!, args: prepared.args, env: prepared.env },
+      message: { type: 'run', file: this.file, hash: this.description.hash, ix, unit: entry.unit!, fileState: this.fileState(), args: prepared.args, env: prepared.env },
+      slot: record.placement.startsWith('worker:') ? Number(record.placement.slice(7)) - 1 : -1,
       held: prepared.held,
       resource: new AsyncResource('fluxion.message'),
       runHere: () => this.registry.factory(this, ix)(values).apply(thisArg, realArgs),
@@ -251,7 +261,7 @@ export class Registry {
     const key = `${module.file}#${ix}`;
     let f = this.factories.get(key);
     if (!f) {
-      f = offloadModules().buildFactory(module.file, module.description.hash, module.description.fns[ix].unit!);
+      f = offloadModules().buildFactory(module.file, module.description.hash, module.description.fns[ix].unit!, module.fileState());
       this.factories.set(key, f);
     }
     return f;
@@ -286,8 +296,10 @@ export class Registry {
   }
 
   private place(record: FluxionRecord): void {
-    record.placement = 'replicated';
-    debug('placement', `${record.id} (${path.relative(process.cwd(), record.file)}:${record.line}) runs on the workers now${record.timed ? ` (${(record.cpuMs / record.timed).toFixed(2)} ms per message)` : ''}`);
+    const unit = record.module.description.fns[record.fn].unit!;
+    // stateless: on every worker; stateful: on one, the same for every stateful fluxion of the file
+    record.placement = unit.state.length ? `worker:${(hashOf(record.file) % this.pool().size) + 1}` : 'replicated';
+    debug('placement', `${record.id} (${path.relative(process.cwd(), record.file)}:${record.line}) runs on ${record.placement === 'replicated' ? 'the workers' : record.placement} now${record.timed ? ` (${(record.cpuMs / record.timed).toFixed(2)} ms per message)` : ''}`);
   }
 
   load(file: string, description: ModuleDescription, declarations: () => unknown[]): ModuleRuntime {
@@ -367,4 +379,10 @@ export class Registry {
 function median16(samples: Float64Array): number {
   const sorted = Float64Array.from(samples).sort();
   return (sorted[7] + sorted[8]) / 2;
+}
+
+function hashOf(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return h >>> 0;
 }

@@ -29,20 +29,40 @@ function original(file: string, hash: string): string | null {
   return sources.get(key)!;
 }
 
-export function buildFactory(file: string, hash: string, unit: CodeUnit): Factory {
+/**
+ * Per file, one scope for its module state (the context of its stateful fluxions): every unit of the file is
+ * evaluated inside it (a direct eval), so two fluxions that own `count` on this worker share one `count`.
+ */
+const stateScopes = new Map<string, (source: string) => unknown>();
+
+function stateScope(file: string, stateNames: string[]): (source: string) => unknown {
+  let scope = stateScopes.get(file);
+  if (!scope) {
+    const declare = stateNames.length ? `var ${stateNames.join(', ')};` : '';
+    const body = `${declare} var $flx$ready = Object.create(null);
+function $flx$default(m) { return Object.prototype.toString.call(m) === '[object Module]' ? m.default : m; }
+return function ($flx$source) { return eval($flx$source); };`;
+    scope = (new Function('require', '__filename', '__dirname', body) as (...a: unknown[]) => (source: string) => unknown)(createRequire(file), file, path.dirname(file));
+    stateScopes.set(file, scope);
+  }
+  return scope;
+}
+
+export function buildFactory(file: string, hash: string, unit: CodeUnit, stateNames: string[] = unit.state): Factory {
   const text = original(file, hash);
   if (text === null) throw new Error(`${file} changed on disk since it was loaded`);
-  const lines: string[] = [];
+  const lines: string[] = ['(function () {'];
   for (const r of unit.requires) {
     const required = `require(${JSON.stringify(r.specifier)})`;
     // an ES module required is its namespace: a default import is its `default`; a CommonJS module's is itself
     const value = r.import === 'default' ? `$flx$default(${required})` : required;
     lines.push(`var ${r.name} = ${value}${r.path.map((p) => `[${JSON.stringify(p)}]`).join('')};`);
   }
-  lines.unshift("function $flx$default(m) { return Object.prototype.toString.call(m) === '[object Module]' ? m.default : m; }");
   for (const h of unit.helpers) lines.push(h.prefix + text.slice(h.range[0], h.range[1]) + (h.prefix.startsWith('var ') ? ';' : ''));
   const bind = unit.captured.map((n) => `var ${n} = $flx$env[${JSON.stringify(n)}];`).join(' ');
-  lines.push(`return function ($flx$env) { ${bind} return (${unit.prefix}${text.slice(unit.range[0], unit.range[1])}); };`);
-  const outer = new Function('require', '__filename', '__dirname', lines.join('\n')) as (...a: unknown[]) => Factory;
-  return outer(createRequire(file), file, path.dirname(file));
+  // the state comes once, with the first message this worker gets: from then on it lives here
+  const init = unit.state.map((n) => `if (!$flx$ready[${JSON.stringify(n)}]) { $flx$ready[${JSON.stringify(n)}] = true; ${n} = $flx$env[${JSON.stringify(n)}]; }`).join(' ');
+  lines.push(`return function ($flx$env) { ${bind} ${init} return (${unit.prefix}${text.slice(unit.range[0], unit.range[1])}); };`);
+  lines.push('})()');
+  return stateScope(file, [...new Set([...stateNames, ...unit.state])])(lines.join('\n')) as Factory;
 }

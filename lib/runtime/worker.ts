@@ -18,6 +18,8 @@ export interface RunMessage {
   hash: string;
   ix: number;
   unit: CodeUnit;
+  /** The state of every stateful fluxion of the file (one scope per file on this worker). */
+  fileState: string[];
   args: unknown[];
   env: Record<string, unknown> | null;
 }
@@ -155,7 +157,7 @@ function run(message: RunMessage): void {
     const key = `${message.file}#${message.ix}`;
     let factory = factories.get(key);
     if (!factory) {
-      factory = buildFactory(message.file, message.hash, message.unit);
+      factory = buildFactory(message.file, message.hash, message.unit, message.fileState);
       factories.set(key, factory);
     }
     const env = message.env ? Object.fromEntries(Object.entries(message.env).map(([k, v]) => [k, unmark(v)])) : null;
