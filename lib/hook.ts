@@ -6,6 +6,7 @@
  * - A user's syntax error is left to Node, which throws exactly its own error.
  * - Any failure of ours loads the original source, with one warning naming the file (fail open).
  */
+import { statSync } from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { addHook } from 'pirates';
@@ -65,7 +66,7 @@ export function createTransformer(options: Options, version: string, { warnings 
     ? null
     : new TransformCache(
         path.resolve(options.cacheDir ?? path.join(process.cwd(), 'node_modules', '.cache', 'fluxion')),
-        JSON.stringify([version, process.version, options.rupturePoints, sourceMapsWanted()]),
+        JSON.stringify([version, buildStamp(), process.version, options.rupturePoints, sourceMapsWanted()]),
         explicitDir,
         warnings,
       );
@@ -178,6 +179,23 @@ function rewrite(
     out += `//# sourceMappingURL=data:application/json;charset=utf-8;base64,${Buffer.from(JSON.stringify({ ...result.map(), sourcesContent: [code] })).toString('base64')}\n`;
   }
   return out;
+}
+
+/**
+ * The compiler's own build: a rebuilt fluxion (a new install, a development build) never serves code its
+ * runtime does not match, even under the same version number. Three stat calls at start-up.
+ */
+function buildStamp(): string {
+  return ['compiler/instrument.js', 'compiler/units.js', 'compiler/pipeliner.js']
+    .map((f) => {
+      try {
+        const st = statSync(path.join(__dirname, f));
+        return `${st.size}:${st.mtimeMs}`;
+      } catch {
+        return '?';
+      }
+    })
+    .join(',');
 }
 
 function sourceMapsWanted(): boolean {

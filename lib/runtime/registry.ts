@@ -135,7 +135,7 @@ export class ModuleRuntime {
   /** Whether this function's code can run on another event loop (its code unit has no blocker). */
   movable(ix: number): boolean {
     const entry = this.description.fns[ix];
-    return !!entry && !entry.async && entry.unit !== null && entry.unit.blockers.length === 0;
+    return !!entry && !entry.async && !!entry.unit && entry.unit.blockers.length === 0;
   }
 
   /** The message goes to a worker (-2), or, when it cannot travel, runs here: returns the start time. */
