@@ -40,6 +40,11 @@ export interface CodeUnit {
    * keeps it from then on.
    */
   state: string[];
+  /**
+   * The part of `state` that other fluxions of the file read or write too (a share group, `grp_<var>`): they
+   * all move together, to the same worker, or none of them does.
+   */
+  shared: string[];
   blockers: string[];
 }
 

@@ -121,6 +121,24 @@ t.test('the counter (paper Listing 1) moves with its state to one worker and sta
   t.equal(observed.find((f) => f.id === 'reply').placement, handler.placement, 'the fluxions of one state share a worker');
 });
 
+t.test('a share group (grp_hits) moves together to one worker, and the count stays one count', async (t) => {
+  const steps = [{ path: '/hit' }, { path: '/hit' }, { path: '/hit' }, { method: 'POST', path: '/reset' }, { path: '/hit' }, { path: '/hit' }];
+  const plain = await session('test/apps/share/app.js', [], {}, steps);
+  const report = path.join(tmp, 'share.json');
+  const isolated = await session('test/apps/share/app.js', HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_REPORT: report }, steps);
+  t.same(isolated.map((r) => [r.status, r.body]), plain.map((r) => [r.status, r.body]));
+  t.same(plain.map((r) => r.body), ['1', '2', '3', '', '1', '2']);
+  const threads = new Set(isolated.map((r) => r.thread));
+  t.equal(threads.size, 1, 'one worker served the whole group');
+  t.not([...threads][0], '0');
+  const observed = JSON.parse(fs.readFileSync(report, 'utf8')).fluxions;
+  const hit = observed.find((f) => f.id === 'hit');
+  t.match(hit.placement, /^worker:\d+$/);
+  t.equal(observed.find((f) => f.id === 'reset').placement, hit.placement);
+  const explained = fluxion(['explain', 'test/apps/share/app.js']);
+  t.match(explained.stdout, /flx hit[^\n]*\n(.*\n)*? {2}placement: can run on another event loop when hot: on one worker with its share group \(grp_hits\)/);
+});
+
 t.test('the CPU-heavy sample in auto: the JIT moves the hot route, leaves the cheap one', async (t) => {
   const steps = [...Array.from({ length: 60 }, (_, i) => ({ path: `/banner/fluxion%20hot%20route%20${i % 3}?scale=16` })), ...Array.from({ length: 80 }, () => ({ path: '/health' }))];
   const plain = await session('samples/cpu/app.js', [], {}, steps);

@@ -46,7 +46,9 @@ export function explain(program: FluxionalProgram): string {
     let verdict: string;
     if (f.kind === 'main') verdict = `stays on the main loop: ${f.reasons[0]}`;
     else if (!f.offload.movable) verdict = `stays on the main loop: ${f.offload.blockers.join('; ')}`;
-    else if (f.offload.state.length) verdict = `can run on another event loop when hot: on one worker, which keeps its state {${f.offload.state.join(', ')}}`;
+    else if (f.offload.shared.length) {
+      verdict = `can run on another event loop when hot: on one worker with its share group (${f.offload.shared.map((n) => `grp_${n}`).join(', ')}), if every fluxion of the group can; that worker keeps {${f.offload.state.join(', ')}}`;
+    } else if (f.offload.state.length) verdict = `can run on another event loop when hot: on one worker, which keeps its state {${f.offload.state.join(', ')}}`;
     else if (f.tags.includes('network')) verdict = 'can run on another event loop when hot: express_dispatcher carries its req, res and next';
     else verdict = 'can run on another event loop when hot: nothing holds it here (replicated on every worker)';
     out.push(`  isolation (paper): ${f.kind === 'main' || f.isolatable ? (f.tags.includes('isolated') ? 'isolated' : f.kind === 'main' ? 'main' : 'stateful') : f.reasons.join('; ')}`);

@@ -98,7 +98,7 @@ export function analyze(source: string, options: CompileOptions = {}): Analysis 
       isolatable: f.kind !== 'main' && f.reasons.length === 0,
       reasons: f.kind === 'main' ? ['main is the program itself: it runs once, at start-up, on the main loop'] : f.reasons,
       // the require hook does not print the program: what it needs of code units, instrument computes
-      offload: options.withCode === false ? { movable: false, blockers: [], state: [] } : offloadOf(f.node, f.kind, { ast, text, scopes, pipeline: result }),
+      offload: options.withCode === false ? { movable: false, blockers: [], state: [], shared: [] } : offloadOf(f.node, f.kind, { ast, text, scopes, pipeline: result }),
       code: options.withCode === false ? '' : fluxionCode(f, text, result),
     };
   });
@@ -122,11 +122,12 @@ function catalogueFor(extra: CompileOptions['rupturePoints']): Catalogue {
 }
 
 function offloadOf(node: AstNode, kind: Fluxion['kind'], analysis: Pick<Analysis, 'ast' | 'text' | 'scopes' | 'pipeline'>): Fluxion['offload'] {
-  if (kind === 'main') return { movable: false, blockers: ['main is the program itself'], state: [] };
-  if (node.async) return { movable: false, blockers: ['an async function (its CPU time is not measured yet)'], state: [] };
+  const none = { state: [], shared: [] };
+  if (kind === 'main') return { movable: false, blockers: ['main is the program itself'], ...none };
+  if (node.async) return { movable: false, blockers: ['an async function (its CPU time is not measured yet)'], ...none };
   const unit = codeUnit(node as FunctionNode, analysis as Analysis);
-  if (!unit) return { movable: false, blockers: ['a generator'], state: [] };
-  return { movable: unit.blockers.length === 0, blockers: unit.blockers, state: unit.state };
+  if (!unit) return { movable: false, blockers: ['a generator'], ...none };
+  return { movable: unit.blockers.length === 0, blockers: unit.blockers, state: unit.state, shared: unit.shared };
 }
 
 function tagRank(tag: string): number {

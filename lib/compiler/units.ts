@@ -26,7 +26,7 @@ export function codeUnit(fn: FunctionNode, analysis: Analysis): CodeUnit | null 
   if (fn.generator) return null;
   let cache = memo.get(analysis.pipeline);
   if (!cache) memo.set(analysis.pipeline, (cache = { partials: new Map(), written: new Map() }));
-  const unit: CodeUnit = { range: [fn.start, fn.end], prefix: methodPrefix(fn, analysis), captured: [], requires: [], helpers: [], state: [], blockers: [] };
+  const unit: CodeUnit = { range: [fn.start, fn.end], prefix: methodPrefix(fn, analysis), captured: [], requires: [], helpers: [], state: [], shared: [], blockers: [] };
   // the function and, transitively, the module functions it calls
   const queue: FunctionNode[] = [fn];
   const seen = new Set<AstNode>([fn]);
@@ -37,7 +37,10 @@ export function codeUnit(fn: FunctionNode, analysis: Analysis): CodeUnit | null 
     for (const name of partial.captured) add(unit.captured, name);
     for (const r of partial.requires) if (!unit.requires.some((x) => x.name === r.name)) unit.requires.push(r);
     unit.blockers.push(...partial.blockers);
-    if (current === fn) unit.state.push(...partial.state);
+    if (current === fn) {
+      unit.state.push(...partial.state);
+      unit.shared.push(...partial.shared);
+    }
     else for (const name of partial.state) unit.blockers.push(`\`${name}\`, module memory, is written by a function it calls`);
     for (const h of partial.helpers) {
       if (seen.has(h.fn)) continue;
@@ -62,7 +65,7 @@ function methodPrefix(fn: FunctionNode, analysis: Analysis): string {
 function collect(fn: FunctionNode, analysis: Analysis, written: Map<Variable, boolean>): Partial {
   const { scopes, pipeline } = analysis;
   const { parentOf, hazards } = pipeline.ownership;
-  const unit: Partial = { captured: [], requires: [], helpers: [], state: [], blockers: [] };
+  const unit: Partial = { captured: [], requires: [], helpers: [], state: [], shared: [], blockers: [] };
   const scope = scopes.manager.acquire(fn as never);
   if (!scope) {
     unit.blockers.push('its scope could not be analysed');
@@ -148,9 +151,20 @@ function moduleBinding(variable: Variable, name: string, analysis: Analysis, uni
       return (!!o && o.flx === analysis.ast && o.topFn === null) || (id.start >= fn.start && id.end <= fn.end);
     });
     const network = analysis.pipeline.variables.some((v) => v.name === name && v.network && v.declaredAt?.line === declarator.loc.start.line);
+    // used by other fluxions too, and by nothing else: a share group, which moves together or not at all
+    const fluxionNodes = analysis.pipeline.fluxions.filter((f) => f.kind !== 'main').map((f) => f.node);
+    const group =
+      !own &&
+      variable.references.every((r) => {
+        const id = r.identifier as unknown as AstNode;
+        const o = ownerOf.get(id);
+        return (!!o && o.flx === analysis.ast && o.topFn === null) || fluxionNodes.some((n) => id.start >= n.start && id.end <= n.end);
+      });
     if (network) unit.blockers.push(`uses \`${name}\`, a network object (server, app, socket)`);
-    else if (own && declarator.id.type === 'Identifier') add(unit.state, name);
-    else unit.blockers.push(`uses \`${name}\`, module memory that other code uses too`);
+    else if ((own || group) && declarator.id.type === 'Identifier') {
+      add(unit.state, name);
+      if (group) add(unit.shared, name);
+    } else unit.blockers.push(`uses \`${name}\`, module memory that other code uses too`);
     return;
   }
   if (declarator.id.type === 'Identifier' && isFunction(init) && !init.generator) {

@@ -273,8 +273,20 @@ export class Registry {
   }
 
   /** Code of node_modules (rewritten only when `include` names it) is observed, never moved. */
-  private eligible(record: FluxionRecord): boolean {
+  private movableAlone(record: FluxionRecord): boolean {
     return record.fn >= 0 && !record.file.includes(`${path.sep}node_modules${path.sep}`) && record.module.movable(record.fn);
+  }
+
+  /** The fluxions of its share groups: the file's static fluxions whose state it shares. */
+  private group(record: FluxionRecord): FluxionRecord[] {
+    const shared = record.module.description.fns[record.fn]?.unit?.shared ?? [];
+    if (!shared.length) return [record];
+    return record.module.statics.filter((r) => r.fn >= 0 && (r.module.description.fns[r.fn].unit?.state ?? []).some((n) => shared.includes(n)));
+  }
+
+  /** Movable, and so is every fluxion it shares memory with (a share group moves together or not at all). */
+  private eligible(record: FluxionRecord): boolean {
+    return this.movableAlone(record) && this.group(record).every((r) => this.movableAlone(r));
   }
 
   /**
@@ -290,12 +302,19 @@ export class Registry {
   /** On the workers: if the work measured there is under half the threshold, the move did not pay off. */
   reconsider(record: FluxionRecord): void {
     if (record.placement === 'main' || this.mode !== 'auto' || median16(record.samples) >= record.hotMs / 2) return;
+    // a stateful fluxion stays: its state lives on that worker now (getting it back is not built yet)
+    if (record.module.description.fns[record.fn].unit?.state.length) return;
     record.placement = 'main';
     record.hotMs *= 2;
     debug('placement', `${record.id}: back on the main loop (${median16(record.samples).toFixed(3)} ms per message on a worker); threshold now ${record.hotMs} ms`);
   }
 
   private place(record: FluxionRecord): void {
+    for (const member of this.group(record)) if (member !== record && member.placement === 'main') this.placeOne(member);
+    if (record.placement === 'main') this.placeOne(record);
+  }
+
+  private placeOne(record: FluxionRecord): void {
     const unit = record.module.description.fns[record.fn].unit!;
     // stateless: on every worker; stateful: on one, the same for every stateful fluxion of the file
     record.placement = unit.state.length ? `worker:${(hashOf(record.file) % this.pool().size) + 1}` : 'replicated';
