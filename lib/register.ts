@@ -44,6 +44,7 @@ export function register(programmatic: RegisterOptions = {}): () => void {
   summary.unref();
   const unregister = () => {
     for (const c of cleanups.splice(0)) c();
+    void registry().close(); // the workers stop; every fluxion runs on the main loop from now on
     delete holder[STATE];
   };
   holder[STATE] = { unregister, options };

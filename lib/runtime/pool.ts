@@ -132,9 +132,4 @@ export class Pool {
   async close(): Promise<void> {
     await Promise.all(this.slots.splice(0).map((s) => s?.worker.terminate()));
   }
-
-  /** For tests: the thread ids of the workers. */
-  threadIds(): number[] {
-    return this.slots.map((s) => s?.worker.threadId ?? -1);
-  }
 }

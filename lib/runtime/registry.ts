@@ -250,8 +250,11 @@ export class Registry {
     return (this.workers ??= new (offloadModules().Pool)(this.threads));
   }
 
-  /** For tests and shutdown. */
+  /** `unregister()`: every fluxion back on the main loop (a stateful one with the main loop's copy), workers stopped. */
   async close(): Promise<void> {
+    for (const record of this.fluxions) record.placement = 'main';
+    this.mode = 'inline';
+    this.auto = false;
     await this.workers?.close();
     this.workers = null;
   }
