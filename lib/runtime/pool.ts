@@ -30,6 +30,8 @@ interface Slot {
   worker: Worker;
   index: number;
   inFlight: Map<number, Pending>;
+  /** Code units this worker has: later messages of the same fluxion go without theirs. */
+  units: Set<string>;
 }
 
 const WORKER_FILE = path.join(__dirname, 'worker.js');
@@ -52,7 +54,10 @@ export class Pool {
     const slot = pending.slot >= 0 ? this.at(pending.slot % this.size) : this.pick();
     if (!slot) return false;
     const id = this.nextId++;
+    const key = `${pending.message.file}#${pending.message.ix}`;
     const message = { ...pending.message, id } as RunMessage;
+    if (slot.units.has(key)) message.unit = null;
+    else slot.units.add(key);
     slot.inFlight.set(id, { ...pending, message });
     if (slot.inFlight.size === 1) slot.worker.ref();
     slot.worker.postMessage(message);
@@ -77,7 +82,7 @@ export class Pool {
     const index = ++this.started;
     const worker = new Worker(WORKER_FILE, { name: `fluxion-${index}`, workerData: { fluxion: true } });
     worker.unref();
-    const slot: Slot = { worker, index, position, inFlight: new Map() };
+    const slot: Slot = { worker, index, position, inFlight: new Map(), units: new Set() };
     worker.on('message', (done: DoneMessage) => this.done(slot, done));
     worker.on('error', (error) => debug('pool', `worker ${index} failed: ${error.message}`));
     worker.on('exit', (code) => this.lost(slot, code));

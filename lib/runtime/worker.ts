@@ -17,7 +17,8 @@ export interface RunMessage {
   file: string;
   hash: string;
   ix: number;
-  unit: CodeUnit;
+  /** The code unit, with the first message of the fluxion to this worker only (null afterwards). */
+  unit: CodeUnit | null;
   /** The state of every stateful fluxion of the file (one scope per file on this worker). */
   fileState: string[];
   args: unknown[];
@@ -157,6 +158,7 @@ function run(message: RunMessage): void {
     const key = `${message.file}#${message.ix}`;
     let factory = factories.get(key);
     if (!factory) {
+      if (!message.unit) throw new Error('the code unit never reached this worker');
       factory = buildFactory(message.file, message.hash, message.unit, message.fileState);
       factories.set(key, factory);
     }
