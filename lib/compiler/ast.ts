@@ -43,31 +43,53 @@ function childKeys(node: AstNode): readonly string[] {
   return found;
 }
 
-/** The child nodes of `node`, in source order. */
-export function children(node: AstNode): AstNode[] {
-  const out: AstNode[] = [];
-  const keys = childKeys(node);
-  for (let k = 0; k < keys.length; k++) {
-    const value = node[keys[k]];
-    if (value === null || typeof value !== 'object') continue;
-    if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) {
-        const child = value[i];
-        if (child !== null && typeof child.type === 'string') out.push(child);
-      }
-    } else if (typeof value.type === 'string') out.push(value);
-  }
-  return out;
+/**
+ * Every node of a tree once, in source order (depth first, parents before children), with parent links and
+ * per-type lists: built in one pass after parsing, so that the steps after it (rupture points, ownership,
+ * instrumentation, code units) loop over the nodes they need instead of walking the whole tree again.
+ */
+export interface AstIndex {
+  root: AstNode;
+  /** Pre-order: a node comes after its parent and after every node that starts before it. */
+  nodes: AstNode[];
+  parentOf: Map<AstNode, AstNode>;
+  /** The nodes of one type, in `nodes` order (an empty list for none). */
+  ofType(type: string): readonly AstNode[];
 }
 
-/** Depth-first walk with parent links. `enter` returning `false` skips the node's children. */
-export function walk(
-  root: AstNode,
-  enter: (node: AstNode, parent: AstNode | null) => boolean | void,
-  parent: AstNode | null = null,
-): void {
-  if (enter(root, parent) === false) return;
-  for (const child of children(root)) walk(child, enter, root);
+const NONE: readonly AstNode[] = [];
+
+export function indexAst(root: AstNode): AstIndex {
+  const nodes: AstNode[] = [];
+  const parentOf = new Map<AstNode, AstNode>();
+  const byType = new Map<string, AstNode[]>();
+  const stack: AstNode[] = [root];
+  while (stack.length) {
+    const node = stack.pop()!;
+    nodes.push(node);
+    const list = byType.get(node.type);
+    if (list) list.push(node);
+    else byType.set(node.type, [node]);
+    // children pushed last-first, so that they pop in source order
+    const keys = childKeys(node);
+    for (let k = keys.length - 1; k >= 0; k--) {
+      const value = node[keys[k]];
+      if (value === null || typeof value !== 'object') continue;
+      if (Array.isArray(value)) {
+        for (let i = value.length - 1; i >= 0; i--) {
+          const child = value[i];
+          if (child !== null && typeof child.type === 'string') {
+            parentOf.set(child, node);
+            stack.push(child);
+          }
+        }
+      } else if (typeof value.type === 'string') {
+        parentOf.set(value, node);
+        stack.push(value);
+      }
+    }
+  }
+  return { root, nodes, parentOf, ofType: (type) => byType.get(type) ?? NONE };
 }
 
 /** The name of a module given to `require('x')` / `import … from 'x'`, without Node's `node:` prefix. */

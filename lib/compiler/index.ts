@@ -2,7 +2,7 @@
  * The fluxional compiler (paper Fig. 3): parse → scopes → rupture points → pipeliner → fluxional program.
  * Pure: no file system, no runtime. `fluxion compile` and the require hook share it.
  */
-import { span, type AstNode, type FunctionNode } from './ast';
+import { indexAst, span, type AstIndex, type AstNode, type FunctionNode } from './ast';
 import { codeUnit } from './units';
 import { Callees } from './callees';
 import { Catalogue } from './catalogue';
@@ -19,6 +19,8 @@ const IGNORE = /\bfluxion\s+ignore\b/;
 export interface Analysis {
   program: FluxionalProgram;
   ast: AstNode;
+  /** Every node once, with parents and per-type lists (one pass; the later steps loop over it). */
+  index: AstIndex;
   /** The source as parsed (without a byte-order mark). */
   text: string;
   found: Found;
@@ -43,10 +45,11 @@ export function analyze(source: string, options: CompileOptions = {}): Analysis 
   const fileIgnored = parsed.comments.some((c) => IGNORE.test(c.value) && (!firstStatement || c.end <= firstStatement.start));
   if (fileIgnored) notes.push('`/* fluxion ignore */` at the top of the file: it is left as one `main` fluxion');
 
+  const index = indexAst(ast);
   const scopes = analyzeScopes(ast, parsed.sourceType);
   const callees = new Callees(scopes);
   const catalogue = catalogueFor(options.rupturePoints);
-  const found = fileIgnored ? { rupturePoints: [], networkCalls: [] } : findRupturePoints(ast, text, callees, catalogue);
+  const found = fileIgnored ? { rupturePoints: [], networkCalls: [] } : findRupturePoints(index, text, callees, catalogue);
   const rps = found.rupturePoints;
 
   // `/* fluxion ignore */` right before a callback keeps it inside its caller's fluxion.
@@ -57,7 +60,7 @@ export function analyze(source: string, options: CompileOptions = {}): Analysis 
       if (markers.some((c) => c.end <= cb.fn.start && /^[\s(]*(async\s*)?$/.test(text.slice(c.end, cb.fn.start)))) ignored.add(cb.fn);
     }
   }
-  const result = pipeline(ast, scopes, callees, found, ignored);
+  const result = pipeline(index, scopes, callees, found, ignored);
   const mainHazards = result.ownership.hazards.get(ast) ?? [];
   for (const h of mainHazards) {
     if (h.what !== 'this') notes.push(`\`${h.what}\` at line ${h.node.loc.start.line}: the variables it can reach are not analysed precisely`);
@@ -98,7 +101,7 @@ export function analyze(source: string, options: CompileOptions = {}): Analysis 
       isolatable: f.kind !== 'main' && f.reasons.length === 0,
       reasons: f.kind === 'main' ? ['main is the program itself: it runs once, at start-up, on the main loop'] : f.reasons,
       // the require hook does not print the program: what it needs of code units, instrument computes
-      offload: options.withCode === false ? { movable: false, blockers: [], state: [], shared: [] } : offloadOf(f.node, f.kind, { ast, text, scopes, pipeline: result }),
+      offload: options.withCode === false ? { movable: false, blockers: [], state: [], shared: [] } : offloadOf(f.node, f.kind, { ast, index, text, scopes, pipeline: result }),
       code: options.withCode === false ? '' : fluxionCode(f, text, result),
     };
   });
@@ -111,7 +114,7 @@ export function analyze(source: string, options: CompileOptions = {}): Analysis 
     variables: result.variables.sort((a, b) => (a.declaredAt?.line ?? 0) - (b.declaredAt?.line ?? 0) || (a.declaredAt?.column ?? 0) - (b.declaredAt?.column ?? 0)),
     notes,
   };
-  return { program, ast, text, found, pipeline: result, scopes, ignored: fileIgnored };
+  return { program, ast, index, text, found, pipeline: result, scopes, ignored: fileIgnored };
 }
 
 let lastCatalogue: { extra: CompileOptions['rupturePoints']; catalogue: Catalogue } | null = null;
@@ -121,7 +124,7 @@ function catalogueFor(extra: CompileOptions['rupturePoints']): Catalogue {
   return lastCatalogue.catalogue;
 }
 
-function offloadOf(node: AstNode, kind: Fluxion['kind'], analysis: Pick<Analysis, 'ast' | 'text' | 'scopes' | 'pipeline'>): Fluxion['offload'] {
+function offloadOf(node: AstNode, kind: Fluxion['kind'], analysis: Pick<Analysis, 'ast' | 'index' | 'text' | 'scopes' | 'pipeline'>): Fluxion['offload'] {
   const none = { state: [], shared: [] };
   if (kind === 'main') return { movable: false, blockers: ['main is the program itself'], ...none };
   if (node.async) return { movable: false, blockers: ['an async function (its CPU time is not measured yet)'], ...none };

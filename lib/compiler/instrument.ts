@@ -16,7 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { isFunction, walk, type AstNode, type FunctionNode } from './ast';
+import { isFunction, type AstNode, type FunctionNode } from './ast';
 import type { Analysis } from './index';
 import { functionName } from './pipeliner';
 import { splice, type Insertion, type Spliced } from './splice';
@@ -45,12 +45,12 @@ export function instrument(analysis: Analysis, runtimePath: string, sourceName: 
 
   // 1. The functions to instrument: static fluxions, and functions that escape.
   const registrations = new Map<AstNode, Registration>();
-  walk(ast, (node) => {
-    if ((node.type !== 'FunctionExpression' && node.type !== 'ArrowFunctionExpression') || node.generator) return;
-    if (fluxionByNode.has(node)) return;
+  for (const node of analysis.index.nodes) {
+    if ((node.type !== 'FunctionExpression' && node.type !== 'ArrowFunctionExpression') || node.generator) continue;
+    if (fluxionByNode.has(node)) continue;
     const how = escapes(node, parentOf, text);
     if (how) registrations.set(node, how);
-  });
+  }
   for (const statement of ast.body as AstNode[]) {
     const decl = statement.type === 'ExportNamedDeclaration' || statement.type === 'ExportDefaultDeclaration' ? statement.declaration : statement;
     if (decl?.type !== 'FunctionDeclaration' || decl.generator || !decl.id) continue;

@@ -3,7 +3,7 @@
  * everything else (nested helpers, closures that are not callbacks) belongs to the innermost enclosing
  * fluxion, or to `main` (the program).
  */
-import { children, isFunction, type AstNode, type FunctionNode } from './ast';
+import { isFunction, type AstIndex, type AstNode, type FunctionNode } from './ast';
 
 export interface Owner {
   /** The fluxion node: a callback function, or the Program for main. */
@@ -25,41 +25,44 @@ export interface Ownership {
   hazards: Map<AstNode, Array<{ what: 'eval' | 'with' | 'this'; node: AstNode }>>;
 }
 
-export function computeOwnership(program: AstNode, fluxionNodes: Set<AstNode>): Ownership {
+export function computeOwnership(index: AstIndex, fluxionNodes: Set<AstNode>): Ownership {
+  const program = index.root;
   const ownerOf = new Map<AstNode, Owner>();
-  const parentOf = new Map<AstNode, AstNode>();
+  const { parentOf } = index;
   const hazards = new Map<AstNode, Array<{ what: 'eval' | 'with' | 'this'; node: AstNode }>>();
+  /** The owner of the code inside a function (its body, its parameters). */
+  const innerOf = new Map<AstNode, Owner>();
+  const root: Owner = { flx: program, topFn: null, thisFn: null, fn: null, up: null };
 
-  const visit = (node: AstNode, parent: AstNode | null, owner: Owner): void => {
-    if (parent) parentOf.set(node, parent);
+  // pre-order: a node's parent has its owner already
+  for (const node of index.nodes) {
+    const parent = parentOf.get(node);
+    // A declaration's name belongs to the enclosing code, not to the function it names.
+    const owner = !parent ? root : parent.type === 'FunctionDeclaration' && parent.id === node ? ownerOf.get(parent)! : innerOf.get(parent) ?? ownerOf.get(parent)!;
     ownerOf.set(node, owner);
     const flx = owner.flx;
-    const note = (what: 'eval' | 'with' | 'this') => {
+    const type = node.type;
+    const what = type === 'WithStatement' ? 'with'
+      : type === 'CallExpression' && node.callee.type === 'Identifier' && node.callee.name === 'eval' ? 'eval'
+      : type === 'ThisExpression' && flx !== program && owner.thisFn === flx ? 'this'
+      : null;
+    if (what) {
       if (!hazards.has(flx)) hazards.set(flx, []);
       hazards.get(flx)!.push({ what, node });
-    };
-    if (node.type === 'WithStatement') note('with');
-    else if (node.type === 'CallExpression' && node.callee.type === 'Identifier' && node.callee.name === 'eval') note('eval');
-    else if (node.type === 'ThisExpression' && flx !== program && owner.thisFn === flx) note('this');
-
-    let inner = owner;
-    if (isFunction(node)) {
-      if (fluxionNodes.has(node)) inner = { flx: node, topFn: null, thisFn: node, fn: null, up: null };
-      else {
-        inner = {
-          flx,
-          topFn: flx === program ? owner.topFn ?? node : owner.topFn,
-          thisFn: node.type === 'ArrowFunctionExpression' ? owner.thisFn : node,
-          fn: node,
-          up: owner,
-        };
-      }
     }
-    for (const child of children(node)) {
-      // A declaration's name belongs to the enclosing code, not to the function it names.
-      visit(child, node, node.type === 'FunctionDeclaration' && child === node.id ? owner : inner);
-    }
-  };
-  visit(program, null, { flx: program, topFn: null, thisFn: null, fn: null, up: null });
+    if (!isFunction(node)) continue;
+    innerOf.set(
+      node,
+      fluxionNodes.has(node)
+        ? { flx: node, topFn: null, thisFn: node, fn: null, up: null }
+        : {
+            flx,
+            topFn: flx === program ? owner.topFn ?? node : owner.topFn,
+            thisFn: node.type === 'ArrowFunctionExpression' ? owner.thisFn : node,
+            fn: node,
+            up: owner,
+          },
+    );
+  }
   return { ownerOf, parentOf, hazards };
 }

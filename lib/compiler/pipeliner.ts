@@ -16,7 +16,7 @@
  *   parameters (req, res) originate upstream, in the start message. It is shared instead when a fluxion other
  *   than its origin writes it and another fluxion that is not downstream of that writer uses it.
  */
-import { isFunction, type AstNode, type FunctionNode } from './ast';
+import { isFunction, type AstIndex, type AstNode, type FunctionNode } from './ast';
 import type { Callees } from './callees';
 import { computeOwnership, type Owner, type Ownership } from './ownership';
 import type { Found, FoundRupturePoint } from './rupture-points';
@@ -62,11 +62,12 @@ interface Use {
   write: boolean;
 }
 
-export function pipeline(ast: AstNode, scopes: Scopes, callees: Callees, found: Found, ignored: Set<AstNode>): Pipeline {
+export function pipeline(index: AstIndex, scopes: Scopes, callees: Callees, found: Found, ignored: Set<AstNode>): Pipeline {
+  const ast = index.root;
   const rps = found.rupturePoints;
   const callbackNodes = new Set<AstNode>();
   for (const rp of rps) for (const cb of rp.callbacks) if (!ignored.has(cb.fn)) callbackNodes.add(cb.fn);
-  const ownership = computeOwnership(ast, callbackNodes);
+  const ownership = computeOwnership(index, callbackNodes);
   const { ownerOf, parentOf } = ownership;
 
   // 1. Fluxions: main, then one per callback function, named like the function (paper §2.3).

@@ -3,7 +3,7 @@
  * against the catalogue by what it holds (see callees.ts), not by its spelling; each callback argument is
  * either proven (a function of this file) or recorded as a dynamic site for the JIT.
  */
-import { calleeText, isFunction, propertyName, requireSpecifier, walk, type AstNode, type FunctionNode } from './ast';
+import { calleeText, isFunction, propertyName, requireSpecifier, type AstIndex, type AstNode, type FunctionNode } from './ast';
 import { Catalogue, EXPRESS_APP_METHODS } from './catalogue';
 import { isNetworkValue, type Callees } from './callees';
 import type { CalleeSpec, RuptureKind } from '../types';
@@ -49,18 +49,17 @@ export interface Found {
   networkCalls: AstNode[];
 }
 
-export function findRupturePoints(ast: AstNode, source: string, callees: Callees, catalogue: Catalogue): Found {
+export function findRupturePoints(index: AstIndex, source: string, callees: Callees, catalogue: Catalogue): Found {
   const rupturePoints: FoundRupturePoint[] = [];
   const networkCalls: AstNode[] = [];
-  walk(ast, (node) => {
-    if (node.type !== 'CallExpression') return;
+  for (const node of index.ofType('CallExpression')) {
     const match = matchCallee(node, callees, catalogue);
-    if (!match) return;
+    if (!match) continue;
     if (match.server || match.matched.endsWith('.listen')) networkCalls.push(node);
     const rp = collectCallbacks(node, match, source, callees);
-    if (rp.callbacks.length === 0 && rp.dynamic.length === 0) return;
+    if (rp.callbacks.length === 0 && rp.dynamic.length === 0) continue;
     rupturePoints.push({ ...rp, id: rupturePoints.length + 1 });
-  });
+  }
   return { rupturePoints, networkCalls };
 }
 

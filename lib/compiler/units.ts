@@ -8,7 +8,7 @@
  * - module memory written after start-up (scope/share), ES module imports, `module`/`exports`, `this`,
  *   `eval`, `with`, writes to globals, sockets (`req.socket`): blockers.
  */
-import { isFunction, requireSpecifier, propertyName, walk, type AstNode, type FunctionNode } from './ast';
+import { isFunction, requireSpecifier, propertyName, type AstNode, type FunctionNode } from './ast';
 import type { Analysis } from './index';
 import { isMutation } from './pipeliner';
 import type { Variable } from './scopes';
@@ -216,25 +216,25 @@ function marksOf(analysis: Analysis): Marks {
   const { parentOf, ownerOf } = analysis.pipeline.ownership;
   marks = { thisUses: [], sockets: [] };
   const found = marks;
-  walk(analysis.ast, (node) => {
+  for (const node of analysis.index.nodes) {
     if (node.type === 'ThisExpression') {
       found.thisUses.push({ at: node.start, fn: ownerOf.get(node)?.thisFn ?? null });
-      return;
+      continue;
     }
-    if (node.type !== 'Identifier' || !NETWORK_NAMES.has(node.name)) return;
+    if (node.type !== 'Identifier' || !NETWORK_NAMES.has(node.name)) continue;
     const parent = parentOf.get(node);
-    if (!parent) return;
+    if (!parent) continue;
     if ((parent.type === 'CallExpression' || parent.type === 'NewExpression') && parent.arguments.includes(node)) {
       found.sockets.push({ at: node.start, message: `hands \`${node.name}\` to other code, which needs the real one` });
     }
-    if (parent.type !== 'MemberExpression' || parent.object !== node) return;
+    if (parent.type !== 'MemberExpression' || parent.object !== node) continue;
     const prop = propertyName(parent) ?? '';
     if (SOCKETS.has(prop)) found.sockets.push({ at: node.start, message: `touches \`${node.name}.${prop}\` (a socket)` });
     const call = parentOf.get(parent);
     if (call && call.type === 'CallExpression' && call.callee === parent && call.arguments.some((a: AstNode) => isFunction(a))) {
       found.sockets.push({ at: node.start, message: `passes a callback to \`${node.name}.${prop || '…'}()\`` });
     }
-  });
+  }
   marksMemo.set(analysis.pipeline, marks);
   return marks;
 }
