@@ -1,5 +1,6 @@
 /** The `fluxion` command line: compile and explain. */
-import { compile, explain, formatDot, formatFlx, formatJson } from './compiler';
+import type * as Compiler from './compiler';
+import type * as Hook from './hook';
 import { loadProjectConfig } from './config';
 import { FluxionError } from './errors';
 import { readSourceFile } from './files';
@@ -13,6 +14,7 @@ commands:
   compile <file> [--format flx|json|dot]   print the app as a fluxional program (default: flx)
   explain <file>                           per fluxion: tags, each variable's class and why, placement
   report <report.json>                     print a FLUXION_REPORT as a fluxional program with counts
+  precompile                               write the compiler's install-time code cache (postinstall does)
   help                                     this text
 
 Asynchronous callees can be added in fluxion.config.json or package.json#fluxion:
@@ -45,17 +47,25 @@ export function main(argv: string[], io: Io = processIo): number {
       case 'compile': {
         const { file, format } = parseArgs(rest, true);
         const program = compileFile(file);
+        const { formatJson, formatDot, formatFlx } = compiler();
         io.out(format === 'json' ? formatJson(program) : format === 'dot' ? formatDot(program) : formatFlx(program));
         return 0;
       }
       case 'explain': {
         const { file } = parseArgs(rest, false);
-        io.out(explain(compileFile(file)));
+        io.out(compiler().explain(compileFile(file)));
         return 0;
       }
       case 'report': {
         const { file } = parseArgs(rest, false);
         io.out(formatReport(readReport(file)));
+        return 0;
+      }
+      case 'precompile': {
+        if (rest.length) throw new FluxionError('E_USAGE', `precompile takes no arguments (got ${rest.join(' ')})`);
+        const started = performance.now();
+        const { dir, files } = (require('./hook') as typeof Hook).precompile();
+        io.out(`fluxion: code cache of ${files} compiler files for node ${process.version} in ${dir} (${(performance.now() - started).toFixed(0)} ms)\n`);
         return 0;
       }
       default:
@@ -90,10 +100,15 @@ function parseArgs(args: string[], withFormat: boolean): { file: string; format:
   return { file, format };
 }
 
+/** Loaded on use: `report` and `precompile` must not load it (precompile loads it under the code cache). */
+function compiler(): typeof Compiler {
+  return require('./compiler') as typeof Compiler;
+}
+
 export function compileFile(file: string): FluxionalProgram {
   const { source, sourceType } = readSourceFile(file);
   const config = loadProjectConfig(file);
-  return compile(source, { filename: file, sourceType, rupturePoints: config.rupturePoints });
+  return compiler().compile(source, { filename: file, sourceType, rupturePoints: config.rupturePoints });
 }
 
 function readReport(file: string): Report {

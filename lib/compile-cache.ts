@@ -1,9 +1,16 @@
 /**
  * A V8 code cache for fluxion's own compiler and its parser (Node 22 has `module.enableCompileCache()`;
- * Node 20 does not). Loading meriyah, eslint-scope and the compiler costs ~35 ms of V8 compilation on every
- * cold start, more than the rewrite of a small app: with the bytecode cached next to the transform cache,
- * a cold transform cache starts much faster. Only the listed files are affected, only while the compiler
- * is being loaded; any problem falls back to Node's own loading.
+ * Node 20 does not). Compiling meriyah, eslint-scope and the compiler, and running them the first time in
+ * V8's interpreter with every function compiled lazily, costs ~90 ms on a cold start: more than rewriting a
+ * small app. Two places hold the bytecode:
+ * - **shipped**: `dist/.code-cache/` inside fluxion's own package, written when fluxion is installed
+ *   (`postinstall`, or `fluxion precompile` where install scripts are off) after running the compiler over
+ *   a sample app, so the cache holds the functions a real rewrite compiles too. Only read at run time.
+ * - **local**: `<transform cache>/v8`, written at exit by a process that found no usable shipped entry
+ *   (no install script, another Node, V8 flags that make V8 reject the shipped data).
+ * Only the listed files are affected, only while the compiler is being loaded; any problem falls back to
+ * Node's own loading. Entries are named by a hash of Node's version, the file's path and its content, so a
+ * rebuilt or moved fluxion simply misses.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -17,29 +24,65 @@ interface Internal {
   _compile: CompileFn;
 }
 
-const produced: Array<{ file: string; script: vm.Script }> = [];
+/** Where fluxion's installation keeps the code cache made at install time. */
+export const SHIPPED_DIR = path.join(__dirname, '.code-cache');
+
+export interface CodeCacheDirs {
+  /** Read only (install-time cache); null: none. */
+  shipped: string | null;
+  /** Read, and written at exit when an entry was missing or rejected; null: none. */
+  local: string | null;
+}
+
+interface Produced {
+  name: string;
+  script: vm.Script;
+}
+const produced: Produced[] = [];
 let saveScheduled = false;
 
-/** Loads `load()` with the code cache of `dir` applied to the files under `roots`. */
-export function withCodeCache<T>(dir: string | null, roots: string[], load: () => T): T {
-  if (!dir) return load();
+function read(dir: string | null, name: string): Buffer | undefined {
+  if (!dir) return undefined;
+  try {
+    return fs.readFileSync(path.join(dir, name));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Loads `load()` with the code caches of `dirs` applied to the files under `roots`. */
+export function withCodeCache<T>(dirs: CodeCacheDirs, roots: string[], load: () => T, { saveAtExit = true } = {}): T {
+  if (!dirs.shipped && !dirs.local) return load();
   const proto = Module.prototype as unknown as Internal;
   const previous = proto._compile;
   const own = (filename: string) => roots.some((r) => filename.startsWith(r));
+  const counts = { shipped: 0, local: 0, compiled: 0 };
   proto._compile = function (this: Module, content: string, filename: string, format?: string) {
     // ES modules (Node 20.19's require(esm) passes their format) load the usual way
     if (!own(filename) || (format !== undefined && format !== 'commonjs') || filename.endsWith('.mjs')) {
       return previous.call(this, content, filename, format);
     }
-    const file = path.join(dir, `${createHash('sha256').update(process.version).update(filename).update(content).digest('hex').slice(0, 32)}.bin`);
-    let cachedData: Buffer | undefined;
-    try {
-      cachedData = fs.readFileSync(file);
-    } catch {
-      cachedData = undefined;
+    const name = `${createHash('sha256').update(process.version).update(filename).update(content).digest('hex').slice(0, 32)}.bin`;
+    const wrapped = Module.wrap(content);
+    let script: vm.Script | undefined;
+    let rejected: vm.Script | undefined; // compiled all the same: V8 compiles normally when it rejects data
+    for (const where of ['shipped', 'local'] as const) {
+      const cachedData = read(dirs[where], name);
+      if (!cachedData) continue;
+      const candidate = new vm.Script(wrapped, { filename, cachedData });
+      if (candidate.cachedDataRejected) {
+        rejected = candidate;
+        continue;
+      }
+      script = candidate;
+      counts[where]++;
+      break;
     }
-    const script = new vm.Script(Module.wrap(content), { filename, cachedData });
-    if (!cachedData || script.cachedDataRejected) produced.push({ file, script });
+    if (!script) {
+      script = rejected ?? new vm.Script(wrapped, { filename });
+      produced.push({ name, script });
+      counts.compiled++;
+    }
     const fn = script.runInThisContext({ displayErrors: true }) as (...args: unknown[]) => unknown;
     const require = Module.createRequire(filename);
     return fn.call(this.exports, this.exports, require, this, filename, path.dirname(filename));
@@ -48,24 +91,30 @@ export function withCodeCache<T>(dir: string | null, roots: string[], load: () =
     return load();
   } finally {
     proto._compile = previous;
-    if (produced.length && !saveScheduled) {
+    debug('cache', `compiler loaded: ${counts.shipped} files from the install-time code cache, ${counts.local} from ${dirs.local ?? '(none)'}, ${counts.compiled} compiled`);
+    const local = dirs.local;
+    if (saveAtExit && local && produced.length && !saveScheduled) {
       saveScheduled = true;
       // after the first rewrites, so that the functions they compiled lazily are in the cache too
-      process.once('exit', () => save(dir));
+      process.once('exit', () => saveCodeCache(local));
     }
   }
 }
 
-function save(dir: string): void {
+/** Writes the code cache of every compiler file compiled without one; returns how many. */
+export function saveCodeCache(dir: string): number {
   try {
     fs.mkdirSync(dir, { recursive: true });
-    for (const { file, script } of produced) {
+    for (const { name, script } of produced) {
+      const file = path.join(dir, name);
       const tmp = `${file}.${process.pid}.tmp`;
       fs.writeFileSync(tmp, script.createCachedData());
       fs.renameSync(tmp, file);
     }
-    debug('cache', `wrote the code cache of ${produced.length} compiler files`);
+    debug('cache', `wrote the code cache of ${produced.length} compiler files to ${dir}`);
+    return produced.length;
   } catch (error) {
     debug('cache', `code cache not written: ${(error as Error).message}`);
+    return 0;
   }
 }

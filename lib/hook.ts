@@ -6,7 +6,7 @@
  * - A user's syntax error is left to Node, which throws exactly its own error.
  * - Any failure of ours loads the original source, with one warning naming the file (fail open).
  */
-import { statSync } from 'node:fs';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { addHook } from 'pirates';
@@ -83,6 +83,9 @@ export function createTransformer(options: Options, version: string, { warnings 
     return !filename.includes(nodeModules);
   };
 
+  // FLUXION_DISABLE_CACHE turns off every cache: transforms and the compiler's code caches
+  const codeCache: CodeCacheUse = { enabled: cache !== null, local: cache && cache.usable ? path.join(cache.dir, 'v8') : null };
+
   const transform = (code: string, filename: string, sourceType: 'commonjs' | 'module'): string => {
     if (code.includes(MARKER)) return code;
     const key = cache ? cache.key(`${sourceType}:${filename}`, code) : '';
@@ -95,7 +98,7 @@ export function createTransformer(options: Options, version: string, { warnings 
     const started = performance.now();
     let out: string;
     try {
-      out = rewrite(code, filename, sourceType, stats, options.rupturePoints, cache && cache.usable ? path.join(cache.dir, 'v8') : null);
+      out = rewrite(code, filename, sourceType, stats, options.rupturePoints, codeCache);
     } catch (error) {
       if (error instanceof FluxionError && error.code === 'E_SYNTAX') {
         debug('hook', `${rel(filename)}: syntax error, left to Node (${error.message})`);
@@ -117,21 +120,105 @@ export function createTransformer(options: Options, version: string, { warnings 
 /** The compiler is loaded on the first cache miss only: a warm start never pays for meriyah and eslint-scope. */
 let compiler: { analyze: typeof Compiler.analyze; instrument: typeof Instrument.instrument } | null = null;
 let loadingCompiler = false;
-function loadCompiler(codeCacheDir: string | null) {
+interface CodeCacheUse {
+  enabled: boolean;
+  /** The code cache under the transform cache, if that one is usable. */
+  local: string | null;
+}
+function loadCompiler(use: CodeCacheUse, { saveAtExit = true } = {}) {
   if (!compiler) {
     loadingCompiler = true;
     try {
-      const { withCodeCache } = require('./compile-cache') as typeof CodeCache;
-      compiler = withCodeCache(codeCacheDir, compilerRoots(), () => ({
+      const { withCodeCache, SHIPPED_DIR } = require('./compile-cache') as typeof CodeCache;
+      const dirs = use.enabled ? { shipped: SHIPPED_DIR, local: use.local } : { shipped: null, local: null };
+      compiler = withCodeCache(dirs, compilerRoots(), () => ({
         analyze: (require('./compiler') as typeof Compiler).analyze,
         instrument: (require('./compiler/instrument') as typeof Instrument).instrument,
-      }));
+      }), { saveAtExit });
     } finally {
       loadingCompiler = false;
     }
   }
   return compiler;
 }
+
+/**
+ * Fills the install-time code cache (`fluxion precompile`, run by `postinstall`): loads the compiler in a
+ * process that has not loaded it yet, runs it over a sample app so that the functions a real rewrite
+ * compiles lazily are in the cache too, and writes the bytecode into fluxion's own package.
+ */
+export function precompile(): { dir: string; files: number } {
+  if (compiler) throw new Error('the compiler is already loaded in this process: run `fluxion precompile` on its own');
+  const { SHIPPED_DIR, saveCodeCache } = require('./compile-cache') as typeof CodeCache;
+  fs.rmSync(SHIPPED_DIR, { recursive: true, force: true });
+  const { analyze, instrument } = loadCompiler({ enabled: true, local: SHIPPED_DIR }, { saveAtExit: false });
+  // V8 compiles a function when it first runs: the cache holds what ran. Meriyah has a function per
+  // construct, so the compiler also runs over fluxion's own build (classes, loops, generators, destructuring…).
+  const samples = SAMPLE_APPS.map(([name, source, sourceType]) => ({ file: path.join(OWN_ROOT, 'precompile', name), source, sourceType }));
+  for (const file of listFiles(__dirname, '.js')) samples.push({ file, source: fs.readFileSync(file, 'utf8'), sourceType: 'commonjs' as const });
+  for (const { file, source, sourceType } of samples) {
+    for (const withCode of [false, true]) instrument(analyze(source, { filename: file, sourceType, withCode }), RUNTIME, file);
+  }
+  return { dir: SHIPPED_DIR, files: saveCodeCache(SHIPPED_DIR) };
+}
+
+function listFiles(dir: string, ext: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() && !e.name.startsWith('.') ? listFiles(path.join(dir, e.name), ext) : e.name.endsWith(ext) ? [path.join(dir, e.name)] : [],
+  );
+}
+
+/** What apps look like, for `precompile`: routes, middleware, continuations, closures, module state. */
+const SAMPLE_EXPRESS = `'use strict';
+const fs = require('fs');
+const path = require('path');
+const express = require('express');
+const app = express();
+const router = express.Router();
+let hits = 0;
+const cache = new Map();
+function bodyParser(limit) {
+  return function saveBody(req, res, next) {
+    let size = 0;
+    req.on('data', (chunk) => { size += chunk.length; if (size > limit) next(new Error('too large')); });
+    req.on('end', () => next());
+  };
+}
+app.use(express.json());
+app.use((req, res, next) => { res.setHeader('x-hits', String(++hits)); next(); });
+router.get('/items/:id', async (req, res, next) => {
+  try {
+    const item = cache.get(req.params.id) ?? JSON.parse(await fs.promises.readFile(path.join(__dirname, req.params.id), 'utf8'));
+    res.json({ item, hits });
+  } catch (err) { next(err); }
+});
+router.post('/items', bodyParser(1e6), (req, res) => {
+  fs.readFile(__filename, (err, data) => {
+    if (err) return res.status(500).end();
+    setTimeout(() => res.send(data.toString('base64').slice(0, 10)), 1);
+  });
+});
+app.param('id', (req, res, next, id) => { req.id = id; next(); });
+app.use('/api', router);
+app.get('/work', (req, res) => { let s = 0; for (let i = 0; i < 1e3; i++) s += Math.sqrt(i); res.send(String(s)); });
+app.use((err, req, res, next) => res.status(500).send(err.message));
+const server = app.listen(process.env.PORT || 0, () => console.log('listening', server.address().port));
+module.exports = { app, bodyParser };
+`;
+const SAMPLE_ESM = `import { readFile } from 'node:fs';
+import express from 'express';
+const app = express();
+let count = 0;
+export const handler = (req, res) => { count++; readFile(new URL(import.meta.url), (e, d) => res.end(String(count + d.length))); };
+app.get('/', handler);
+class Store { #rows = []; add(row) { this.#rows.push(row); return this.#rows.length; } }
+export const store = new Store();
+app.listen(0, () => console.log(\`listening \${count}\`));
+`;
+const SAMPLE_APPS: Array<[string, string, 'commonjs' | 'module']> = [
+  ['app.js', SAMPLE_EXPRESS, 'commonjs'],
+  ['app.mjs', SAMPLE_ESM, 'module'],
+];
 
 /** The folders of the compiler and of the packages it loads. */
 function compilerRoots(): string[] {
@@ -154,9 +241,9 @@ function rewrite(
   sourceType: 'commonjs' | 'module',
   stats: HookStats,
   rupturePoints: Options['rupturePoints'],
-  codeCacheDir: string | null,
+  codeCache: CodeCacheUse,
 ): string {
-  const { analyze, instrument } = loadCompiler(codeCacheDir);
+  const { analyze, instrument } = loadCompiler(codeCache);
   const analysis = analyze(code, { filename, sourceType, rupturePoints, withCode: false });
   if (analysis.ignored) {
     stats.unchanged++;
@@ -189,7 +276,7 @@ function buildStamp(): string {
   return ['compiler/instrument.js', 'compiler/units.js', 'compiler/pipeliner.js']
     .map((f) => {
       try {
-        const st = statSync(path.join(__dirname, f));
+        const st = fs.statSync(path.join(__dirname, f));
         return `${st.size}:${st.mtimeMs}`;
       } catch {
         return '?';

@@ -51,6 +51,26 @@ t.test('the warm run reads the cache', async (t) => {
   t.equal(warm.stdout, 'true\n');
 });
 
+t.test('a cold start loads the compiler from the code cache written at install (fluxion precompile)', async (t) => {
+  const made = fluxion(['precompile']);
+  t.equal(made.status, 0, made.stderr);
+  t.match(made.stdout, /^fluxion: code cache of \d+ compiler files for node v[\d.]+ in .*dist\/\.code-cache \(\d+ ms\)\n$/);
+  const usage = fluxion(['precompile', 'app.js']);
+  t.equal(usage.status, 1);
+  t.equal(usage.stderr, 'fluxion: precompile takes no arguments (got app.js)\n');
+  const script = path.join(tmp, 'precompiled.js');
+  fs.writeFileSync(script, "require('fs').readFile(__filename, function done(e, d) { console.log(d.length > 0); });\n");
+  const cacheDir = fs.mkdtempSync(path.join(tmp, 'first-start-'));
+  const first = run([...HOOK, script], { FLUXION_CACHE_DIR: cacheDir, DEBUG: 'fluxion:cache,fluxion:hook' });
+  t.equal(first.stdout, 'true\n', first.stderr);
+  t.match(first.stderr, /precompiled\.js: rewritten/, 'the transform cache was cold');
+  t.match(first.stderr, /compiler loaded: [1-9]\d* files from the install-time code cache, 0 from .*, 0 compiled/);
+  t.notOk(fs.existsSync(path.join(cacheDir, 'v8')), 'nothing left to cache locally');
+  const off = run([...HOOK, script], { FLUXION_DISABLE_CACHE: '1', DEBUG: 'fluxion:cache' });
+  t.equal(off.stdout, 'true\n', off.stderr);
+  t.notMatch(off.stderr, /install-time code cache/, 'FLUXION_DISABLE_CACHE turns the code cache off too');
+});
+
 t.test("a user's syntax error is Node's own error", async (t) => {
   const plain = run(['test/apps/bad-syntax/app.js']);
   const hooked = run([...HOOK, 'test/apps/bad-syntax/app.js']);
