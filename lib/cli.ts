@@ -1,5 +1,5 @@
 /** The `fluxion` command line: compile and explain. */
-import type * as Compiler from './compiler';
+import type * as Compiler from './compiler/bundle';
 import type * as Hook from './hook';
 import { loadProjectConfig } from './config';
 import { FluxionError } from './errors';
@@ -102,7 +102,7 @@ function parseArgs(args: string[], withFormat: boolean): { file: string; format:
 
 /** Loaded on use: `report` and `precompile` must not load it (precompile loads it under the code cache). */
 function compiler(): typeof Compiler {
-  return require('./compiler') as typeof Compiler;
+  return require('./compiler/bundle') as typeof Compiler;
 }
 
 export function compileFile(file: string): FluxionalProgram {

@@ -8,11 +8,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { createRequire } from 'node:module';
 import { addHook } from 'pirates';
 import type * as CodeCache from './compile-cache';
-import type * as Compiler from './compiler';
-import type * as Instrument from './compiler/instrument';
+import type * as Compiler from './compiler/bundle';
 import { TransformCache } from './cache';
 import type { Options } from './config';
 import { debug, warnOnce } from './debug';
@@ -73,8 +71,8 @@ export function createTransformer(options: Options, version: string, { warnings 
 
   // fluxion's own code and the packages its compiler runs on are never rewritten, whatever `include` says
   // (those packages live in node_modules: they only need naming when `include` reaches into it)
+  // (the compiler is bundled into dist/, and the matcher is off while it loads anyway)
   const own = [path.join(OWN_ROOT, 'dist') + path.sep, path.join(OWN_ROOT, 'register.js'), path.join(OWN_ROOT, 'bin') + path.sep];
-  if (include.length) own.push(...compilerRoots());
   const nodeModules = `${path.sep}node_modules${path.sep}`;
   const matcher = (filename: string): boolean => {
     if (loadingCompiler || own.some((prefix) => filename.startsWith(prefix))) return false;
@@ -118,7 +116,7 @@ export function createTransformer(options: Options, version: string, { warnings 
 }
 
 /** The compiler is loaded on the first cache miss only: a warm start never pays for meriyah and eslint-scope. */
-let compiler: { analyze: typeof Compiler.analyze; instrument: typeof Instrument.instrument } | null = null;
+let compiler: { analyze: typeof Compiler.analyze; instrument: typeof Compiler.instrument } | null = null;
 let loadingCompiler = false;
 interface CodeCacheUse {
   enabled: boolean;
@@ -131,10 +129,11 @@ function loadCompiler(use: CodeCacheUse, { saveAtExit = true } = {}) {
     try {
       const { withCodeCache, SHIPPED_DIR } = require('./compile-cache') as typeof CodeCache;
       const dirs = use.enabled ? { shipped: SHIPPED_DIR, local: use.local } : { shipped: null, local: null };
-      compiler = withCodeCache(dirs, compilerRoots(), () => ({
-        analyze: (require('./compiler') as typeof Compiler).analyze,
-        instrument: (require('./compiler/instrument') as typeof Instrument).instrument,
-      }), { saveAtExit });
+      // every CommonJS file loaded while the compiler loads is the compiler's (one file once bundled)
+      compiler = withCodeCache(dirs, () => true, () => {
+        const { analyze, instrument } = require('./compiler/bundle') as typeof Compiler;
+        return { analyze, instrument };
+      }, { saveAtExit });
     } finally {
       loadingCompiler = false;
     }
@@ -220,21 +219,6 @@ const SAMPLE_APPS: Array<[string, string, 'commonjs' | 'module']> = [
   ['app.mjs', SAMPLE_ESM, 'module'],
 ];
 
-/** The folders of the compiler and of the packages it loads. */
-function compilerRoots(): string[] {
-  const roots = [path.join(__dirname, 'compiler') + path.sep, path.join(__dirname, 'errors.js')];
-  try {
-    const scope = require.resolve('eslint-scope');
-    const fromScope = createRequire(scope);
-    for (const file of [require.resolve('meriyah'), scope, require.resolve('eslint-visitor-keys'), fromScope.resolve('esrecurse'), fromScope.resolve('estraverse')]) {
-      roots.push(path.dirname(file) + path.sep);
-    }
-  } catch {
-    // a package laid out differently: it simply loads without the code cache
-  }
-  return roots;
-}
-
 function rewrite(
   code: string,
   filename: string,
@@ -273,7 +257,7 @@ function rewrite(
  * runtime does not match, even under the same version number. Three stat calls at start-up.
  */
 function buildStamp(): string {
-  return ['compiler/instrument.js', 'compiler/units.js', 'compiler/pipeliner.js']
+  return ['compiler/bundle.js', 'compiler/instrument.js']
     .map((f) => {
       try {
         const st = fs.statSync(path.join(__dirname, f));

@@ -1,5 +1,5 @@
 /** fluxion's public API. */
-export { compile, explain, formatDot, formatFlx, formatJson, BUILTIN_CATALOGUE } from './compiler';
+export { compile, explain, formatDot, formatFlx, formatJson, BUILTIN_CATALOGUE } from './compiler/bundle';
 export { compileFile } from './cli';
 export { FluxionError } from './errors';
 export type * from './types';

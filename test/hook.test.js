@@ -64,7 +64,7 @@ t.test('a cold start loads the compiler from the code cache written at install (
   const first = run([...HOOK, script], { FLUXION_CACHE_DIR: cacheDir, DEBUG: 'fluxion:cache,fluxion:hook' });
   t.equal(first.stdout, 'true\n', first.stderr);
   t.match(first.stderr, /precompiled\.js: rewritten/, 'the transform cache was cold');
-  t.match(first.stderr, /compiler loaded: [1-9]\d* files from the install-time code cache, 0 from .*, 0 compiled/);
+  t.match(first.stderr, /compiler loaded in [\d.]+ ms: [1-9]\d* files from the install-time code cache, 0 from .*, 0 compiled/);
   t.notOk(fs.existsSync(path.join(cacheDir, 'v8')), 'nothing left to cache locally');
   const off = run([...HOOK, script], { FLUXION_DISABLE_CACHE: '1', DEBUG: 'fluxion:cache' });
   t.equal(off.stdout, 'true\n', off.stderr);

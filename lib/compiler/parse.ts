@@ -1,21 +1,7 @@
 /** Parse step: source text → ESTree (meriyah), the way Node would read the file. */
-import * as path from 'node:path';
-import type * as Meriyah from 'meriyah';
+import { parse as meriyahParse, isParseError } from 'meriyah';
 import { FluxionError } from '../errors';
 import type { AstNode } from './ast';
-
-/**
- * meriyah's exports map hands require() its ES build under Node >= 20.19 ("module-sync"); its CommonJS
- * build is the same parser, and as CommonJS it can use fluxion's V8 code cache (compile-cache.ts).
- */
-function loadMeriyah(): typeof Meriyah {
-  try {
-    return require(path.join(path.dirname(require.resolve('meriyah')), 'meriyah.cjs')) as typeof Meriyah;
-  } catch {
-    return require('meriyah') as typeof Meriyah;
-  }
-}
-const { parse: meriyahParse, isParseError } = loadMeriyah();
 
 export interface Parsed {
   ast: AstNode;
