@@ -5,7 +5,7 @@ import globals from 'globals';
 
 export default tseslint.config(
   // test/apps/bad-syntax, test/apps/esm/bad.mjs and test/apps/eval are wrong on purpose (syntax errors, `with`).
-  { ignores: ['dist/**', 'node_modules/**', 'test/fixtures/**', '.tap/**', 'test/apps/bad-syntax/**', 'test/apps/eval/**', 'test/apps/esm/bad.mjs'] },
+  { ignores: ['dist/**', 'node_modules/**', 'test/fixtures/**', '.tap/**', 'test/apps/bad-syntax/**', 'test/apps/eval/**', 'test/apps/esm/bad.mjs', 'test/apps/mapped/*.js'] },
   js.configs.recommended,
   {
     files: ['lib/**/*.ts'],

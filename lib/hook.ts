@@ -8,6 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { addHook } from 'pirates';
 import type * as CodeCache from './compile-cache';
 import type * as Compiler from './compiler/bundle';
@@ -69,9 +70,8 @@ export function createTransformer(options: Options, version: string, { warnings 
         warnings,
       );
 
-  // fluxion's own code and the packages its compiler runs on are never rewritten, whatever `include` says
-  // (those packages live in node_modules: they only need naming when `include` reaches into it)
-  // (the compiler is bundled into dist/, and the matcher is off while it loads anyway)
+  // fluxion's own code is never rewritten, whatever `include` says (its compiler is bundled into dist/, and
+  // the matcher is off while the compiler loads anyway)
   const own = [path.join(OWN_ROOT, 'dist') + path.sep, path.join(OWN_ROOT, 'register.js'), path.join(OWN_ROOT, 'bin') + path.sep];
   const nodeModules = `${path.sep}node_modules${path.sep}`;
   const matcher = (filename: string): boolean => {
@@ -84,9 +84,12 @@ export function createTransformer(options: Options, version: string, { warnings 
   // FLUXION_DISABLE_CACHE turns off every cache: transforms and the compiler's code caches
   const codeCache: CodeCacheUse = { enabled: cache !== null, local: cache && cache.usable ? path.join(cache.dir, 'v8') : null };
 
+  const maps = sourceMapsWanted();
   const transform = (code: string, filename: string, sourceType: 'commonjs' | 'module'): string => {
     if (code.includes(MARKER)) return code;
-    const key = cache ? cache.key(`${sourceType}:${filename}`, code) : '';
+    const inputMap = maps ? readInputMap(code, filename) : null;
+    // a map in a file of its own is part of what the output is made of
+    const key = cache ? cache.key(`${sourceType}:${filename}`, inputMap?.external ? `${code}\0${inputMap.text}` : code) : '';
     const hit = cache?.get(key);
     if (hit != null) {
       stats.cached++;
@@ -96,7 +99,7 @@ export function createTransformer(options: Options, version: string, { warnings 
     const started = performance.now();
     let out: string;
     try {
-      out = rewrite(code, filename, sourceType, stats, options.rupturePoints, codeCache);
+      out = rewrite(code, filename, sourceType, stats, options.rupturePoints, codeCache, maps, inputMap);
     } catch (error) {
       if (error instanceof FluxionError && error.code === 'E_SYNTAX') {
         debug('hook', `${rel(filename)}: syntax error, left to Node (${error.message})`);
@@ -116,7 +119,7 @@ export function createTransformer(options: Options, version: string, { warnings 
 }
 
 /** The compiler is loaded on the first cache miss only: a warm start never pays for meriyah and eslint-scope. */
-let compiler: { analyze: typeof Compiler.analyze; instrument: typeof Compiler.instrument } | null = null;
+let compiler: Pick<typeof Compiler, 'analyze' | 'instrument' | 'chainSourceMaps'> | null = null;
 let loadingCompiler = false;
 interface CodeCacheUse {
   enabled: boolean;
@@ -131,8 +134,8 @@ function loadCompiler(use: CodeCacheUse, { saveAtExit = true } = {}) {
       const dirs = use.enabled ? { shipped: SHIPPED_DIR, local: use.local } : { shipped: null, local: null };
       // every CommonJS file loaded while the compiler loads is the compiler's (one file once bundled)
       compiler = withCodeCache(dirs, () => true, () => {
-        const { analyze, instrument } = require('./compiler/bundle') as typeof Compiler;
-        return { analyze, instrument };
+        const { analyze, instrument, chainSourceMaps } = require('./compiler/bundle') as typeof Compiler;
+        return { analyze, instrument, chainSourceMaps };
       }, { saveAtExit });
     } finally {
       loadingCompiler = false;
@@ -226,8 +229,10 @@ function rewrite(
   stats: HookStats,
   rupturePoints: Options['rupturePoints'],
   codeCache: CodeCacheUse,
+  maps: boolean,
+  inputMap: InputMap | null,
 ): string {
-  const { analyze, instrument } = loadCompiler(codeCache);
+  const { analyze, instrument, chainSourceMaps } = loadCompiler(codeCache);
   const analysis = analyze(code, { filename, sourceType, rupturePoints, withCode: false });
   if (analysis.ignored) {
     stats.unchanged++;
@@ -242,14 +247,61 @@ function rewrite(
   stats.fluxions += analysis.program.fluxions.length - 1;
   stats.dynamicSites += result.description.sites.length;
   let out = result.code;
-  // With source maps on (--enable-source-maps), give Node ours so that even columns are exact;
-  // a file with a map of its own keeps it (its lines are still right: splicing never moves a line).
-  // Not for ES modules: Node prints a mapped frame's file as a path where the unmapped one is a file: URL,
-  // so a map would change their stack traces more than the few columns it puts back.
-  if (sourceType === 'commonjs' && sourceMapsWanted() && !/\/\/[#@] sourceMappingURL=/.test(code)) {
-    out += `//# sourceMappingURL=data:application/json;charset=utf-8;base64,${Buffer.from(JSON.stringify({ ...result.map(), sourcesContent: [code] })).toString('base64')}\n`;
+  // With source maps on (--enable-source-maps), give Node a map so that even columns are exact (splicing never
+  // moves a line, only columns after an insertion). A file with a map of its own gets that map chained with
+  // ours (Node reads the last sourceMappingURL comment). A file without one gets ours, CommonJS only: Node
+  // prints a mapped ES module frame's file as a path where the unmapped one is a file: URL, so a map would
+  // change its stack traces more than the few columns it puts back.
+  if (maps && inputMap) {
+    try {
+      out += dataUrlComment(chainSourceMaps(result.map(), inputMap.map, inputMap.base));
+    } catch (error) {
+      // Node cannot use it either: the file keeps its own comment, as it is
+      debug('hook', `${rel(filename)}: its source map is not chained (${(error as Error).message})`);
+    }
+  } else if (maps && sourceType === 'commonjs' && !SOURCE_MAP_COMMENT.test(code)) {
+    out += dataUrlComment({ ...result.map(), sourcesContent: [code] });
   }
   return out;
+}
+
+const SOURCE_MAP_COMMENT = /\/[*/][#@]\s*sourceMappingURL=([^\s'"]+)/g;
+
+function dataUrlComment(map: object): string {
+  return `//# sourceMappingURL=data:application/json;charset=utf-8;base64,${Buffer.from(JSON.stringify(map)).toString('base64')}\n`;
+}
+
+interface InputMap {
+  map: Compiler.InputSourceMap;
+  /** What its relative `sources` are resolved against. */
+  base: string;
+  /** Read from a file of its own (not a data: URL). */
+  external: boolean;
+  text: string;
+}
+
+/** The file's own source map, the one Node would use (the last sourceMappingURL comment), or null. */
+function readInputMap(code: string, filename: string): InputMap | null {
+  let url: string | undefined;
+  for (const m of code.matchAll(SOURCE_MAP_COMMENT)) url = m[1];
+  if (!url) return null;
+  try {
+    const fileUrl = pathToFileURL(filename).href;
+    const data = /^data:([^,]*?)(;base64)?,(.*)$/s.exec(url);
+    let text: string;
+    let base = fileUrl;
+    if (data) text = data[2] ? Buffer.from(data[3] ?? '', 'base64').toString('utf8') : decodeURIComponent(data[3] ?? '');
+    else {
+      const mapUrl = new URL(url, fileUrl);
+      if (mapUrl.protocol !== 'file:') return null;
+      text = fs.readFileSync(mapUrl, 'utf8');
+      base = mapUrl.href;
+    }
+    return { map: JSON.parse(text) as Compiler.InputSourceMap, base, external: !data, text };
+  } catch (error) {
+    debug('hook', `${rel(filename)}: its source map cannot be read (${(error as Error).message}); it is left as it is`);
+    return null;
+  }
 }
 
 /**

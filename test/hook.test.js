@@ -35,6 +35,40 @@ t.test('a thrown error has the same stack with and without fluxion, cold and war
   }
 });
 
+t.test('a file with a source map of its own: stacks map to its sources as without fluxion (chained maps)', async (t) => {
+  const requests = [{ path: '/sync' }, { path: '/async' }, { path: '/arrow' }];
+  const maps = ['--enable-source-maps'];
+  for (const file of ['test/apps/mapped/app.js', 'test/apps/mapped/inline.js']) {
+    const cacheDir = fs.mkdtempSync(path.join(tmp, 'mapped-'));
+    const plain = await serve(file, maps, {}, requests);
+    const cold = await serve(file, [...maps, ...HOOK], { FLUXION_CACHE_DIR: cacheDir }, requests);
+    const warm = await serve(file, [...maps, ...HOOK], { FLUXION_CACHE_DIR: cacheDir, DEBUG: 'fluxion:hook' }, requests);
+    for (const [i, r] of plain.entries()) {
+      const stack = r.body.toString();
+      t.match(stack, /\n {4}at [\w.]+ \(.*test\/apps\/mapped\/src\/app\.ts:\d+:\d+\)/, `${file} ${requests[i].path}: plain node maps to the TypeScript source`);
+      t.equal(cold[i].body.toString(), stack, `${file} ${requests[i].path}: same stack, cold cache`);
+      t.equal(warm[i].body.toString(), stack, `${file} ${requests[i].path}: same stack, warm cache`);
+    }
+  }
+  // an external map is part of the cache key: a new map with the same code is not served the old chain
+  const dir = path.join(ROOT, 'test', 'apps', '.mapped-copy');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir);
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  fs.copyFileSync(path.join(ROOT, 'test/apps/mapped/app.js'), path.join(dir, 'app.js'));
+  const map = JSON.parse(fs.readFileSync(path.join(ROOT, 'test/apps/mapped/app.js.map'), 'utf8'));
+  map.sources = ['../mapped/src/app.ts'];
+  fs.writeFileSync(path.join(dir, 'app.js.map'), JSON.stringify(map));
+  const cacheDir = fs.mkdtempSync(path.join(tmp, 'mapped-copy-'));
+  const copy = path.relative(ROOT, path.join(dir, 'app.js'));
+  const first = await serve(copy, [...maps, ...HOOK], { FLUXION_CACHE_DIR: cacheDir }, [{ path: '/sync' }]);
+  t.match(first[0].body.toString(), /at parse \(.*test\/apps\/mapped\/src\/app\.ts:15:29\)/);
+  map.sources = ['../mapped/src/renamed.ts'];
+  fs.writeFileSync(path.join(dir, 'app.js.map'), JSON.stringify(map));
+  const second = await serve(copy, [...maps, ...HOOK], { FLUXION_CACHE_DIR: cacheDir }, [{ path: '/sync' }]);
+  t.match(second[0].body.toString(), /at parse \(.*test\/apps\/mapped\/src\/renamed\.ts:15:29\)/, 'the new map is used');
+});
+
 t.test('the warm run reads the cache', async (t) => {
   const cacheDir = path.join(tmp, 'warm');
   fs.mkdirSync(cacheDir);

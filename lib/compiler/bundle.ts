@@ -7,3 +7,4 @@
  */
 export { analyze, compile, explain, formatDot, formatFlx, formatJson, BUILTIN_CATALOGUE, validateCalleeSpecs } from './index';
 export { instrument } from './instrument';
+export { chainSourceMaps, type InputSourceMap } from './splice';

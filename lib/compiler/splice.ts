@@ -24,7 +24,7 @@ export interface SourceMap {
   sources: string[];
   names: string[];
   mappings: string;
-  sourcesContent?: string[];
+  sourcesContent?: Array<string | null>;
 }
 
 export interface Spliced {
@@ -120,4 +120,129 @@ function vlq(value: number): string {
     out += BASE64[digit];
   } while (v > 0);
   return out;
+}
+
+/** One decoded mapping segment: generated column, then (source, line, column[, name]) when it has them. */
+type Segment = number[];
+
+function decodeMappings(mappings: string): Segment[][] {
+  const lines: Segment[][] = [];
+  const state = [0, 0, 0, 0, 0];
+  for (const line of mappings.split(';')) {
+    const segments: Segment[] = [];
+    state[0] = 0;
+    if (line) {
+      for (const text of line.split(',')) {
+        if (!text) continue;
+        const values = decodeVlq(text);
+        for (let i = 0; i < values.length && i < 5; i++) state[i] = (state[i] ?? 0) + (values[i] ?? 0);
+        segments.push(state.slice(0, values.length >= 5 ? 5 : values.length >= 4 ? 4 : 1));
+      }
+    }
+    segments.sort((a, b) => (a[0] ?? 0) - (b[0] ?? 0));
+    lines.push(segments);
+  }
+  return lines;
+}
+
+function decodeVlq(text: string): number[] {
+  const values: number[] = [];
+  let value = 0;
+  let shift = 0;
+  for (let i = 0; i < text.length; i++) {
+    const digit = BASE64.indexOf(text[i]);
+    if (digit < 0) throw new Error(`invalid base64 VLQ character ${JSON.stringify(text[i])}`);
+    value += (digit & 31) << shift;
+    if (digit & 32) shift += 5;
+    else {
+      values.push(value & 1 ? -(value >>> 1) : value >>> 1);
+      value = 0;
+      shift = 0;
+    }
+  }
+  return values;
+}
+
+/** A source map as a compiler before fluxion wrote it (TypeScript, Babel, esbuild…). */
+export interface InputSourceMap {
+  version: number;
+  sources: string[];
+  names?: string[];
+  mappings: string;
+  sourcesContent?: Array<string | null>;
+  sourceRoot?: string;
+  sections?: unknown;
+  file?: string;
+}
+
+/**
+ * Chains fluxion's map (generated → the file as it was read) with the file's own map (the file as read →
+ * its sources): each of our segments takes the original position the input map gives for the position it
+ * maps to, the way Node looks a position up (the closest segment at or before it, no offset added), so a
+ * frame maps to exactly what it maps to without fluxion. `sources` are made absolute against `base` (the
+ * URL the input map was read from), since the chained map is inlined into the generated file.
+ */
+export function chainSourceMaps(ours: SourceMap, input: InputSourceMap, base: string): SourceMap {
+  if (input.version !== 3 || input.sections || !Array.isArray(input.sources) || typeof input.mappings !== 'string') {
+    throw new Error('not a version 3 source map with mappings (index maps are not supported)');
+  }
+  // Node searches all entries in (line, column) order, across lines
+  const entries: Array<{ line: number; seg: Segment }> = [];
+  decodeMappings(input.mappings).forEach((segments, line) => {
+    for (const seg of segments) entries.push({ line, seg });
+  });
+  const ourLines = decodeMappings(ours.mappings);
+  const out: string[] = [];
+  let prevSource = 0;
+  let prevLine = 0;
+  let prevCol = 0;
+  let prevName = 0;
+  for (let line = 0; line < ourLines.length; line++) {
+    let prevGen = 0;
+    const segments: string[] = [];
+    for (const [gen, , inLine, inCol] of ourLines[line]) {
+      if (gen === undefined || inLine === undefined || inCol === undefined) continue;
+      const [, source, origLine, origCol, name] = findEntry(entries, inLine, inCol) ?? [];
+      let text = vlq(gen - prevGen);
+      prevGen = gen;
+      // unmapped there without fluxion: unmapped with it
+      if (source !== undefined && origLine !== undefined && origCol !== undefined) {
+        text += vlq(source - prevSource) + vlq(origLine - prevLine) + vlq(origCol - prevCol);
+        prevSource = source;
+        prevLine = origLine;
+        prevCol = origCol;
+        if (name !== undefined) {
+          text += vlq(name - prevName);
+          prevName = name;
+        }
+      }
+      segments.push(text);
+    }
+    out.push(segments.join(','));
+  }
+  const root = input.sourceRoot ?? '';
+  const sources = input.sources.map((s) => {
+    try {
+      return new URL(root + s, base).href;
+    } catch {
+      return root + s;
+    }
+  });
+  return { version: 3, sources, names: input.names ?? [], mappings: out.join(';'), ...(input.sourcesContent ? { sourcesContent: input.sourcesContent } : {}) };
+}
+
+/** Node's lookup: the last entry at or before (line, column), or null when it comes before the first. */
+function findEntry(entries: Array<{ line: number; seg: Segment }>, line: number, column: number): Segment | null {
+  let lo = 0;
+  let hi = entries.length - 1;
+  let found: Segment | null = null;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const e = entries[mid];
+    if (e.line < line || (e.line === line && (e.seg[0] ?? 0) <= column)) {
+      found = e.seg;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  return found;
 }
