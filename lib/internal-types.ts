@@ -46,6 +46,13 @@ export interface CodeUnit {
    */
   shared: string[];
   blockers: string[];
+  /**
+   * The fields the function's own text reads or writes on each parameter and captured variable
+   * (`req.params`, `req.query`; `req.get()` counts as `headers`), or null where the value escapes (passed
+   * along, stored, reassigned, read by a computed key). express_dispatcher snapshots a request with those
+   * fields only: the getters nobody reads (`req.ip`, `req.fresh`, …) are not computed for every message.
+   */
+  uses?: { params: Array<string[] | null>; captured: Record<string, string[] | null> };
 }
 
 export interface StaticFluxion {

@@ -26,6 +26,9 @@ const STEPS = [
   { path: '/socket' },
   { path: '/helper' },
   { path: '/async' },
+  { path: '/costly' },
+  { path: '/cheap/7' },
+  { path: '/costly-reads' },
 ];
 /** The part of a response that must not depend on where it ran. */
 const portable = (r) => ({ status: r.status, type: r.type, body: r.body.replace(/("thread":\s*|"parsedOn":\s*|on )\d+/g, '$1N') });
@@ -58,6 +61,10 @@ for (const [version, alias] of [
     t.match(byId('workRoute'), { placement: 'replicated', messages: 1, workerMessages: 1 });
     t.match(byId('socketRoute'), { placement: 'main', workerMessages: 0 });
     t.match(byId('describe'), { placement: 'replicated', workerMessages: 0 }, 'placed, but its message deoptimised');
+    t.match(JSON.parse(isolated[9].body), { costly: 'costly GET' }, "a getter of the app's request prototype, read on a worker");
+    t.not(json(9, isolated).thread, 0);
+    t.not(json(10, isolated).thread, 0);
+    t.same(JSON.parse(isolated[11].body), { reads: 1, thread: 0 }, 'computed for the fluxion that reads it only (the snapshot carries the fields the code uses)');
   });
 }
 

@@ -37,6 +37,16 @@ t.test('Buffers, typed arrays, Maps, Sets, Dates, RegExps and nested data come b
   t.equal(back.list[0], back.list[1], 'shared references stay shared');
 });
 
+t.test("an array's named properties come back (express 3's req.params is an array with names)", async (t) => {
+  const params = ['7'];
+  params.id = '7';
+  const back = travel({ params, plain: [1, 2] });
+  t.ok(Array.isArray(back.params));
+  t.same([...back.params], ['7']);
+  t.equal(back.params.id, '7');
+  t.same(back.plain, [1, 2], 'a plain array stays a plain array');
+});
+
 t.test('Errors keep name, message, stack, code and their own properties', async (t) => {
   const error = Object.assign(new TypeError('bad input'), { code: 'E_BAD', status: 400, details: { field: 'name' } });
   const back = travel(error);

@@ -50,7 +50,63 @@ export function codeUnit(fn: FunctionNode, analysis: Analysis): CodeUnit | null 
     }
   }
   unit.blockers = [...new Set(unit.blockers)];
+  unit.uses = usesOf(fn, unit.captured, analysis);
   return unit;
+}
+
+/** `req.get('host')` and friends read the headers. */
+const HEADER_METHODS = new Set(['get', 'header', 'is', 'accepts', 'acceptsCharsets', 'acceptsCharset', 'acceptsEncodings', 'acceptsEncoding', 'acceptsLanguages', 'acceptsLanguage', 'range']);
+
+function usesOf(fn: FunctionNode, captured: string[], analysis: Analysis): CodeUnit['uses'] {
+  const { parentOf } = analysis.pipeline.ownership;
+  // the function's own scope (a named function expression has one for its name around it)
+  const scope = analysis.scopes.manager.acquire(fn as never, true);
+  const fieldsOf = (variable: Variable | undefined | null): string[] | null => {
+    if (!variable) return null;
+    const fields = new Set<string>();
+    for (const ref of variable.references) {
+      const id = ref.identifier as unknown as AstNode;
+      if (id.start < fn.start || id.end > fn.end) continue; // outside this function (a captured variable)
+      if (ref.isWrite()) return null;
+      const parent = parentOf.get(id);
+      if (parent?.type === 'MemberExpression' && parent.object === id) {
+        const name = propertyName(parent);
+        if (name === null) return null;
+        fields.add(name);
+        if (HEADER_METHODS.has(name)) fields.add('headers');
+      } else if (parent?.type === 'VariableDeclarator' && parent.init === id && parent.id.type === 'ObjectPattern') {
+        const keys = patternKeys(parent.id);
+        if (!keys) return null;
+        for (const k of keys) fields.add(k);
+      } else return null;
+    }
+    return [...fields];
+  };
+  // `arguments[0]` reaches a parameter without naming it
+  const viaArguments = !!scope?.set.get('arguments')?.references.length;
+  const params = (fn.params as AstNode[]).map((param) => {
+    if (viaArguments) return null;
+    if (param.type === 'Identifier') return fieldsOf(scope?.set.get(param.name));
+    return param.type === 'ObjectPattern' ? patternKeys(param) : null;
+  });
+  const out: Record<string, string[] | null> = {};
+  for (const name of captured) {
+    const ref = scope?.through.find((r) => r.identifier.name === name);
+    out[name] = fieldsOf(ref?.resolved);
+  }
+  return { params, captured: out };
+}
+
+/** `{ params, query }`: the static keys, or null (a computed key, a rest element). */
+function patternKeys(pattern: AstNode): string[] | null {
+  const keys: string[] = [];
+  for (const p of pattern.properties as AstNode[]) {
+    if (p.type !== 'Property' || p.computed) return null;
+    const key = p.key.type === 'Identifier' ? p.key.name : typeof p.key.value === 'string' ? p.key.value : null;
+    if (key === null) return null;
+    keys.push(key);
+  }
+  return keys;
 }
 
 function methodPrefix(fn: FunctionNode, analysis: Analysis): string {

@@ -11,6 +11,7 @@
  * own rewritten body is where the message leaves: the same works for `router`, Express 3, 4 and 5.
  */
 import { IncomingMessage, ServerResponse } from 'node:http';
+import type { CodeUnit } from '../internal-types';
 import { decode, encode, NotTransferable } from './serialize';
 
 /** Request fields that live on a prototype as getters (Node's `headers`, express's `path`…): read them in. */
@@ -25,14 +26,18 @@ export interface Held {
   snapshot: Record<string, unknown> | null;
 }
 
-/** Replaces `req`, `res`, `next` (at the top of the arguments and the captured variables) by markers. */
-export function prepare(args: ArrayLike<unknown>, env: Record<string, unknown> | null): { args: unknown[]; env: Record<string, unknown> | null; held: Held } {
+/**
+ * Replaces `req`, `res`, `next` (at the top of the arguments and the captured variables) by markers. `uses`
+ * (from the code unit) names the request fields the function touches: the snapshot carries those only.
+ */
+export function prepare(args: ArrayLike<unknown>, env: Record<string, unknown> | null, uses?: CodeUnit['uses']): { args: unknown[]; env: Record<string, unknown> | null; held: Held } {
   const held: Held = { req: null, res: null, next: null, snapshot: null };
+  const fields = requestFields(args, env, uses);
   const mark = (value: unknown, path: string): unknown => {
     if (value instanceof IncomingMessage) {
       if (held.req && held.req !== value) throw new NotTransferable(path, 'a second request');
       held.req = value;
-      held.snapshot ??= snapshotRequest(value);
+      held.snapshot ??= snapshotRequest(value, fields);
       return { $flx: 'req', data: held.snapshot };
     }
     if (value instanceof ServerResponse) {
@@ -59,30 +64,60 @@ export function prepare(args: ArrayLike<unknown>, env: Record<string, unknown> |
   return { args: outArgs, env: outEnv, held };
 }
 
-function snapshotRequest(req: IncomingMessage): Record<string, unknown> {
+/** The union of the fields used wherever a request is passed, or null (all) when one of them is unknown. */
+function requestFields(args: ArrayLike<unknown>, env: Record<string, unknown> | null, uses: CodeUnit['uses']): Set<string> | null {
+  const fields = new Set<string>();
+  for (let i = 0; i < args.length; i++) {
+    if (!(args[i] instanceof IncomingMessage)) continue;
+    const used = uses?.params[i];
+    if (!used) return null;
+    for (const f of used) fields.add(f);
+  }
+  if (env) {
+    for (const key of Object.keys(env)) {
+      if (!(env[key] instanceof IncomingMessage)) continue;
+      const used = uses?.captured[key];
+      if (!used) return null;
+      for (const f of used) fields.add(f);
+    }
+  }
+  return fields;
+}
+
+function snapshotRequest(req: IncomingMessage, fields: Set<string> | null): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const r = req as unknown as Record<string, unknown>;
+  if (fields) {
+    for (const key of fields) {
+      if (key.startsWith('_') || REQUEST_SKIP.has(key)) continue;
+      readField(r, key, out);
+    }
+    return out;
+  }
   for (const key of Object.keys(req)) {
     if (key.startsWith('_') || REQUEST_SKIP.has(key)) continue;
-    const value = r[key];
-    if (typeof value === 'function') continue;
-    try {
-      out[key] = encode(value, `req.${key}`);
-    } catch {
-      // an object of a class (a session, a user model): its data travels, its changes are merged back
-      if (value && typeof value === 'object') out[key] = encode(dataOf(value as Record<string, unknown>), `req.${key}`);
-    }
+    readField(r, key, out);
   }
   for (const key of [...REQUEST_GETTERS, 'query']) {
-    if (key in out) continue;
-    try {
-      const value = r[key];
-      if (value !== undefined && typeof value !== 'function') out[key] = encode(value, `req.${key}`);
-    } catch {
-      // a getter that needs the app (not an express request): leave it out
-    }
+    if (!(key in out)) readField(r, key, out);
   }
   return out;
+}
+
+function readField(r: Record<string, unknown>, key: string, out: Record<string, unknown>): void {
+  let value: unknown;
+  try {
+    value = r[key];
+  } catch {
+    return; // a getter that needs the app (not an express request): leave it out
+  }
+  if (value === undefined || typeof value === 'function') return;
+  try {
+    out[key] = encode(value, `req.${key}`);
+  } catch {
+    // an object of a class (a session, a user model): its data travels, its changes are merged back
+    if (value && typeof value === 'object') out[key] = encode(dataOf(value as Record<string, unknown>), `req.${key}`);
+  }
 }
 
 function dataOf(object: Record<string, unknown>): Record<string, unknown> {

@@ -145,7 +145,7 @@ export class ModuleRuntime {
     const { prepare, NotTransferable, AsyncResource } = offloadModules();
     let prepared: ReturnType<typeof prepare>;
     try {
-      prepared = prepare(args, values);
+      prepared = prepare(args, values, this.description.fns[ix]?.unit?.uses);
     } catch (error) {
       if (!(error instanceof NotTransferable)) throw error;
       record.deopts++;

@@ -36,7 +36,12 @@ export function encode(value: unknown, path: string, seen = new Map<object, unkn
     const out: unknown[] = [];
     seen.set(value, out);
     for (let i = 0; i < value.length; i++) out.push(encode(value[i], `${path}[${i}]`, seen));
-    return out;
+    // named properties of an array (express 3's req.params): structured clone would drop them
+    const keys = Object.keys(value);
+    if (keys.length === value.length) return out;
+    const props: Record<string, unknown> = {};
+    for (const key of keys) if (!isIndex(key)) props[key] = encode((value as unknown as Record<string, unknown>)[key], `${path}.${key}`, seen);
+    return { $flx: 'array', items: out, props } satisfies Tagged;
   }
   if (value instanceof Map) {
     const out = new Map();
@@ -58,6 +63,10 @@ export function encode(value: unknown, path: string, seen = new Map<object, unkn
   for (const key of Object.keys(value)) out[key] = encode((value as Record<string, unknown>)[key], `${path}.${key}`, seen);
   if ('$flx' in out) throw new NotTransferable(path, 'an object with a `$flx` key');
   return out;
+}
+
+function isIndex(key: string): boolean {
+  return /^(?:0|[1-9]\d*)$/.test(key);
 }
 
 export function decode(value: unknown, seen = new Map<object, unknown>()): unknown {
@@ -86,6 +95,12 @@ export function decode(value: unknown, seen = new Map<object, unknown>()): unkno
   if (tagged.$flx === 'buffer') {
     const bytes = tagged.bytes as Uint8Array;
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  if (tagged.$flx === 'array') {
+    const out = decode(tagged.items, seen) as unknown[];
+    seen.set(value, out);
+    Object.assign(out, decode(tagged.props, seen));
+    return out;
   }
   if (tagged.$flx === 'error') {
     const error = new Error(String(tagged.message));

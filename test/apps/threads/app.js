@@ -71,6 +71,25 @@ app.get('/preload', function preload(req, res) {
   res.send((globalThis.PRELOADED_BY || 'nothing') + ' on ' + threadId);
 });
 
+// a getter the app adds to every request: computed on the main loop when, and only when, a fluxion reads it
+var costlyReads = 0;
+Object.defineProperty(app.request, 'costly', {
+  configurable: true,
+  get: function () {
+    costlyReads++;
+    return 'costly ' + this.method;
+  },
+});
+app.get('/costly', function costly(req, res) {
+  res.json({ costly: req.costly, thread: threadId });
+});
+app.get('/cheap/:id', function cheap(req, res) {
+  res.json({ id: req.params.id, thread: threadId });
+});
+app.get('/costly-reads', function costlyCount(req, res) {
+  res.json({ reads: costlyReads, thread: threadId });
+});
+
 app.get('/crash', function crash(req, res) {
   if (threadId !== 0) process.exit(3);
   res.send('no crash on the main thread');
