@@ -6,6 +6,9 @@ import { FluxionError } from './errors';
 import { readSourceFile } from './files';
 import { formatReport, type Report } from './runtime/report';
 import * as fs from 'node:fs';
+import { createRequire } from 'node:module';
+import * as path from 'node:path';
+import { isLocal, keepsState } from './specifiers';
 import type { FluxionalProgram } from './types';
 
 const USAGE = `usage: fluxion <command> [options]
@@ -106,9 +109,61 @@ function compiler(): typeof Compiler {
 }
 
 export function compileFile(file: string): FluxionalProgram {
+  const program = compileOne(file);
+  markStatefulRequires(program, file);
+  return program;
+}
+
+function compileOne(file: string): FluxionalProgram {
   const { source, sourceType } = readSourceFile(file);
   const config = loadProjectConfig(file);
   return compiler().compile(source, { filename: file, sourceType, rupturePoints: config.rupturePoints });
+}
+
+/**
+ * The check the runtime makes before a fluxion moves (Registry.statefulRequire), made here on the files: a
+ * fluxion that calls into an app file keeping state in its module memory (or into one that requires such a
+ * file) stays on the main loop. Packages are taken as stateless; a file that cannot be read or parsed is skipped.
+ */
+function markStatefulRequires(program: FluxionalProgram, file: string): void {
+  const programs = new Map<string, FluxionalProgram | null>();
+  const load = (target: string): FluxionalProgram | null => {
+    if (!programs.has(target)) {
+      try {
+        programs.set(target, compileOne(target));
+      } catch {
+        programs.set(target, null);
+      }
+    }
+    return programs.get(target) ?? null;
+  };
+  const check = (from: string, specifiers: string[], seen: Set<string>): string | null => {
+    for (const specifier of specifiers) {
+      if (!isLocal(specifier)) continue;
+      let target: string;
+      try {
+        target = createRequire(path.resolve(from)).resolve(specifier);
+      } catch {
+        continue;
+      }
+      if (seen.has(target) || target.includes(`${path.sep}node_modules${path.sep}`)) continue;
+      seen.add(target);
+      const required = load(target);
+      if (!required) continue;
+      if (required.state.length) return keepsState(path.relative(process.cwd(), target) || target, required.state);
+      const deeper = check(target, required.requires, seen);
+      if (deeper) return deeper;
+    }
+    return null;
+  };
+  for (const f of program.fluxions) {
+    if (!f.offload.movable || !f.offload.requires.length) continue;
+    const reason = check(file, f.offload.requires, new Set());
+    if (reason) {
+      f.offload.movable = false;
+      f.offload.blockers.push(reason);
+    }
+  }
 }
 
 function readReport(file: string): Report {

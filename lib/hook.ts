@@ -239,7 +239,7 @@ function rewrite(
     return code;
   }
   const result = instrument(analysis, RUNTIME, filename);
-  if (result.description.fns.length === 0 && result.description.sites.length === 0) {
+  if (result.description.fns.length === 0 && result.description.sites.length === 0 && result.description.state.length === 0) {
     stats.unchanged++;
     return code; // nothing to observe: the module runs byte for byte as written
   }

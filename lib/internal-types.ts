@@ -92,4 +92,12 @@ export interface ModuleDescription {
   fns: FunctionEntry[];
   fluxions: StaticFluxion[];
   sites: SiteEntry[];
+  /**
+   * What the module keeps in its memory after start-up: module variables its functions write, and `this`
+   * when methods write the objects it makes at load time. Another event loop that requires the module again
+   * gets a copy of none of it: code that calls into such a module cannot move (runtime: Registry).
+   */
+  state: string[];
+  /** The app files it requires (relative or absolute specifiers, as written), for that check. */
+  requires: string[];
 }

@@ -119,7 +119,7 @@ export interface Fluxion {
    * Whether the runtime can run it on a worker (express_dispatcher carries req, res and next), and if not,
    * why: what its code unit cannot take along.
    */
-  offload: { movable: boolean; blockers: string[]; state: string[]; shared: string[] };
+  offload: { movable: boolean; blockers: string[]; state: string[]; shared: string[]; requires: string[] };
   /** Its code in the fluxional language (split callbacks replaced by `>> dest` / `-> dest`). */
   code: string;
 }
@@ -133,6 +133,13 @@ export interface FluxionalProgram {
   variables: VariableInfo[];
   /** Why some parts cannot be analysed precisely (eval, with…). Never fatal. */
   notes: string[];
+  /**
+   * What the module keeps in its memory after start-up (variables its functions write; `this` when methods
+   * write objects made at load time): code of other files that calls into it cannot move to a worker.
+   */
+  state: string[];
+  /** The app files it requires or imports (relative or absolute specifiers). */
+  requires: string[];
 }
 
 export interface CompileOptions {

@@ -37,6 +37,20 @@ t.test('--format json gives the model, --format dot a graph', async (t) => {
   t.match(dot.stdout, /"handler" -> "reply" \[label="-> \[res\]", style=dashed\];/);
 });
 
+t.test('explain: a fluxion that calls into an app file keeping state stays on the main loop', async (t) => {
+  const r = fluxion(['explain', 'test/apps/modules/app.js']);
+  t.equal(r.status, 0, r.stderr);
+  const verdict = (id) => new RegExp(`\\nflx ${id} [^\\n]*\\n(?:  [^\\n]*\\n)*?  placement: ([^\\n]*)`).exec(r.stdout)?.[1];
+  t.equal(verdict('addRoute'), 'stays on the main loop: it calls into test/apps/modules/store.js, which keeps `items` in its module memory');
+  t.equal(verdict('twiceRoute'), 'stays on the main loop: it calls into test/apps/modules/store.js, which keeps `items` in its module memory', 'through a module that requires it');
+  t.equal(verdict('nextRoute'), 'stays on the main loop: it calls into test/apps/modules/counter.js, which keeps objects it made at load time in its module memory');
+  t.match(verdict('parseRoute'), /^can run on another event loop when hot/, 'a class whose objects are made per call');
+  t.match(verdict('checksumRoute'), /^can run on another event loop when hot/);
+  const json = JSON.parse(fluxion(['compile', 'test/apps/modules/store.js', '--format', 'json']).stdout);
+  t.same(json.state, ['items']);
+  t.same(JSON.parse(fluxion(['compile', 'test/apps/modules/wrapper.js', '--format', 'json']).stdout).requires, ['./store']);
+});
+
 t.test('explain gives each variable its class and reason, and the placement verdict', async (t) => {
   const r = fluxion(['explain', 'samples/counter/app.js']);
   t.equal(r.status, 0, r.stderr);

@@ -68,6 +68,33 @@ for (const [version, alias] of [
   });
 }
 
+t.test('a handler that calls into an app module keeping state stays on the main loop; one that calls pure code moves', async (t) => {
+  const app = await startApp('test/apps/modules/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1', FLUXION_THREADS: '2', DEBUG: 'fluxion:placement' } });
+  try {
+    const get = async (p) => JSON.parse((await request(app.port, { path: p })).body.toString());
+    // concurrent writes: two copies of the store (one per worker) would lose some of them
+    const added = await Promise.all(Array.from({ length: 20 }, (_, i) => get(`/add?item=${i}`)));
+    t.same(added.map((r) => r.n).sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i + 1), 'one store: 1..20');
+    t.ok(added.every((r) => r.thread === 0), 'store.add ran on the main loop');
+    t.same(await get('/count'), { n: 20, thread: 0 }, 'reading that state stays too');
+    t.same(await get('/twice?item=x'), { n: 22, thread: 0 }, 'also through a module that calls into the store');
+    t.same(await get('/next'), { n: 1, thread: 0 }, 'an object made at load time and written by its methods is state');
+    t.same(await get('/next'), { n: 2, thread: 0 });
+    const parsed = await get('/parse?text=hello%20world');
+    t.same(parsed.words, ['HELLO', 'WORLD']);
+    t.not(parsed.thread, 0, 'a class whose objects are made per call is not state: the handler moved');
+    const sum = await get('/checksum?text=abc');
+    t.equal(sum.sum, 304891);
+    t.not(sum.thread, 0, 'pure functions of another module: the handler moved');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    t.match(app.output().stderr, /addRoute \(test\/apps\/modules\/app\.js:13\) stays on the main loop: it calls into test\/apps\/modules\/store\.js, which keeps `items` in its module memory/);
+    t.match(app.output().stderr, /twiceRoute .* stays on the main loop: it calls into test\/apps\/modules\/store\.js/);
+    t.match(app.output().stderr, /nextRoute .* stays on the main loop: it calls into test\/apps\/modules\/counter\.js, which keeps objects it made at load time in its module memory/);
+  } finally {
+    await app.stop();
+  }
+});
+
 t.test("workers run the user's other preloads, and never start fluxion again", async (t) => {
   const app = await startApp('test/apps/threads/app.js', {
     nodeArgs: ['-r', './test/apps/threads/preload.js', ...HOOK],

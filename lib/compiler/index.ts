@@ -3,7 +3,8 @@
  * Pure: no file system, no runtime. `fluxion compile` and the require hook share it.
  */
 import { indexAst, span, type AstIndex, type AstNode, type FunctionNode } from './ast';
-import { codeUnit } from './units';
+import { appRequires, codeUnit, moduleState } from './units';
+import { isLocal } from '../specifiers';
 import { Callees } from './callees';
 import { Catalogue } from './catalogue';
 import { fluxionCode } from './fluxional';
@@ -101,7 +102,7 @@ export function analyze(source: string, options: CompileOptions = {}): Analysis 
       isolatable: f.kind !== 'main' && f.reasons.length === 0,
       reasons: f.kind === 'main' ? ['main is the program itself: it runs once, at start-up, on the main loop'] : f.reasons,
       // the require hook does not print the program: what it needs of code units, instrument computes
-      offload: options.withCode === false ? { movable: false, blockers: [], state: [], shared: [] } : offloadOf(f.node, f.kind, { ast, index, text, scopes, pipeline: result }),
+      offload: options.withCode === false ? { movable: false, blockers: [], state: [], shared: [], requires: [] } : offloadOf(f.node, f.kind, { ast, index, text, scopes, pipeline: result }),
       code: options.withCode === false ? '' : fluxionCode(f, text, result),
     };
   });
@@ -111,10 +112,15 @@ export function analyze(source: string, options: CompileOptions = {}): Analysis 
     fluxions,
     rupturePoints,
     dynamicSites,
+    state: [],
+    requires: [],
     variables: result.variables.sort((a, b) => (a.declaredAt?.line ?? 0) - (b.declaredAt?.line ?? 0) || (a.declaredAt?.column ?? 0) - (b.declaredAt?.column ?? 0)),
     notes,
   };
-  return { program, ast, index, text, found, pipeline: result, scopes, ignored: fileIgnored };
+  const analysis: Analysis = { program, ast, index, text, found, pipeline: result, scopes, ignored: fileIgnored };
+  program.state = moduleState(analysis);
+  program.requires = appRequires(analysis);
+  return analysis;
 }
 
 let lastCatalogue: { extra: CompileOptions['rupturePoints']; catalogue: Catalogue } | null = null;
@@ -125,12 +131,13 @@ function catalogueFor(extra: CompileOptions['rupturePoints']): Catalogue {
 }
 
 function offloadOf(node: AstNode, kind: Fluxion['kind'], analysis: Pick<Analysis, 'ast' | 'index' | 'text' | 'scopes' | 'pipeline'>): Fluxion['offload'] {
-  const none = { state: [], shared: [] };
+  const none = { state: [], shared: [], requires: [] };
   if (kind === 'main') return { movable: false, blockers: ['main is the program itself'], ...none };
   if (node.async) return { movable: false, blockers: ['an async function (its CPU time is not measured yet)'], ...none };
   const unit = codeUnit(node as FunctionNode, analysis as Analysis);
   if (!unit) return { movable: false, blockers: ['a generator'], ...none };
-  return { movable: unit.blockers.length === 0, blockers: unit.blockers, state: unit.state, shared: unit.shared };
+  const requires = unit.requires.map((r) => r.specifier).filter(isLocal);
+  return { movable: unit.blockers.length === 0, blockers: unit.blockers, state: unit.state, shared: unit.shared, requires };
 }
 
 function tagRank(tag: string): number {

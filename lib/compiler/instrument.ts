@@ -136,7 +136,14 @@ export function instrument(analysis: Analysis, runtimePath: string, sourceName: 
     else if (how.mode === 'after') insertions.push({ at: how.statement.end, text: `;$flx$().fn(${ix}, ${how.expression}${env});`, order: closing(how.statement, 9) });
     else initList.push(`${ix}, ${fn.id.name}`);
   }
-  const description: ModuleDescription = { hash: createHash('sha1').update(text).digest('hex'), fns, fluxions, sites };
+  const description: ModuleDescription = {
+    hash: createHash('sha1').update(text).digest('hex'),
+    fns,
+    fluxions,
+    sites,
+    state: analysis.program.state,
+    requires: analysis.program.requires,
+  };
   const spliced = splice(text, insertions, sourceName);
   // CommonJS: `require` the runtime; an ES module imports it (import declarations are hoisted, so the
   // runtime is there before the module's first line runs, circular imports included).

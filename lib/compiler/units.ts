@@ -13,6 +13,7 @@ import type { Analysis } from './index';
 import { isMutation } from './pipeliner';
 import type { Variable } from './scopes';
 import type { CodeUnit } from '../internal-types';
+import { isLocal } from '../specifiers';
 
 const SOCKETS = new Set(['socket', 'connection']);
 
@@ -52,6 +53,64 @@ export function codeUnit(fn: FunctionNode, analysis: Analysis): CodeUnit | null 
   unit.blockers = [...new Set(unit.blockers)];
   unit.uses = usesOf(fn, unit.captured, analysis);
   return unit;
+}
+
+/**
+ * Module memory written after start-up (by functions, not by load-time code), and `this` when methods write
+ * the objects the module makes at load time (`module.exports = new Store()`, an object literal's methods):
+ * what a copy of the module on another event loop would not share. Constructors (class constructors,
+ * capitalised functions) initialise new objects and do not count.
+ */
+export function moduleState(analysis: Analysis): string[] {
+  const { parentOf, ownerOf } = analysis.pipeline.ownership;
+  const loadTime = (node: AstNode) => {
+    const o = ownerOf.get(node);
+    return !!o && o.flx === analysis.ast && o.topFn === null;
+  };
+  const out: string[] = [];
+  for (const variable of analysis.scopes.moduleScope.variables) {
+    const def = variable.defs[0];
+    if (!def) continue;
+    const required = def.type === 'Variable' ? requiredFrom(def.node as unknown as AstNode, def.name as unknown as AstNode) : null;
+    const holds = required || def.type === 'ImportBinding' ? 'module' : undefined;
+    const written = variable.references.some((r) => {
+      const id = r.identifier as unknown as AstNode;
+      return !loadTime(id) && ((r.isWrite() && !r.init) || isMutation(id, parentOf, holds));
+    });
+    if (written) out.push(variable.name);
+  }
+  let thisWriter = false;
+  let literalWriter = false;
+  for (const node of analysis.index.ofType('ThisExpression')) {
+    const fn = ownerOf.get(node)?.thisFn;
+    if (!fn || isConstructorLike(fn, parentOf) || !isMutation(node, parentOf, undefined)) continue;
+    thisWriter = true;
+    const holder = parentOf.get(fn);
+    if (holder?.type === 'Property' && loadTime(holder)) literalWriter = true;
+  }
+  if (literalWriter || (thisWriter && analysis.index.ofType('NewExpression').some(loadTime))) out.push('this');
+  return out;
+}
+
+function isConstructorLike(fn: FunctionNode, parentOf: Map<AstNode, AstNode>): boolean {
+  const parent = parentOf.get(fn);
+  if (parent?.type === 'MethodDefinition') return parent.kind === 'constructor';
+  const name = fn.id?.name ?? (parent?.type === 'VariableDeclarator' && parent.id.type === 'Identifier' ? parent.id.name : null);
+  return typeof name === 'string' && /^[A-Z]/.test(name);
+}
+
+/** The app files a module requires or imports (relative or absolute specifiers). */
+export function appRequires(analysis: Analysis): string[] {
+  const out = new Set<string>();
+  const local = (s: unknown): s is string => typeof s === 'string' && isLocal(s);
+  for (const call of analysis.index.ofType('CallExpression')) {
+    const s = requireSpecifier(call);
+    if (local(s)) out.add(s);
+  }
+  for (const type of ['ImportDeclaration', 'ExportNamedDeclaration', 'ExportAllDeclaration']) {
+    for (const node of analysis.index.ofType(type)) if (local(node.source?.value)) out.add(node.source.value);
+  }
+  return [...out];
 }
 
 /** `req.get('host')` and friends read the headers. */

@@ -2,8 +2,10 @@
  * The registry of fluxions of this process: each rewritten module's static fluxions, the functions the
  * probes promoted at run time, and their live statistics (messages, CPU time per message).
  */
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type { ModuleDescription, SiteEntry } from '../internal-types';
+import { isLocal, keepsState } from '../specifiers';
 import type { RuptureKind } from '../types';
 import { debug, warnOnce } from '../debug';
 import type * as DispatcherModule from './dispatcher';
@@ -132,10 +134,21 @@ export class ModuleRuntime {
     return (this.stateNames ??= [...new Set(this.description.fns.flatMap((f) => f.unit?.state ?? []))]);
   }
 
-  /** Whether this function's code can run on another event loop (its code unit has no blocker). */
+  private readonly stateful = new Map<number, string | null>();
+  /**
+   * Whether this function's code can run on another event loop: its code unit has no blocker, and no app
+   * file it calls into (required again there) keeps state in its module memory.
+   */
   movable(ix: number): boolean {
     const entry = this.description.fns[ix];
-    return !!entry && !entry.async && !!entry.unit && entry.unit.blockers.length === 0;
+    if (!entry || entry.async || !entry.unit || entry.unit.blockers.length > 0) return false;
+    let reason = this.stateful.get(ix);
+    if (reason === undefined) {
+      reason = this.registry.statefulRequire(this.file, entry.unit.requires.map((r) => r.specifier));
+      this.stateful.set(ix, reason);
+      if (reason) debug('placement', `${entry.name || 'a function'} (${path.relative(process.cwd(), this.file)}:${entry.line}) stays on the main loop: ${reason}`);
+    }
+    return reason === null;
   }
 
   /** The message goes to a worker (-2), or, when it cannot travel, runs here: returns the start time. */
@@ -324,9 +337,41 @@ export class Registry {
     debug('placement', `${record.id} (${path.relative(process.cwd(), record.file)}:${record.line}) runs on ${record.placement === 'replicated' ? 'the workers' : record.placement} now${record.timed ? ` (${(record.cpuMs / record.timed).toFixed(2)} ms per message)` : ''}`);
   }
 
+  private readonly byFile = new Map<string, ModuleRuntime>();
+
+  /**
+   * Why code of `file` that requires these specifiers cannot run on another event loop, or null: one of the
+   * app files they name, or one those require in turn, keeps state in its module memory (a worker would
+   * require its own copy, and the app would see two stores). Packages of node_modules are taken as stateless,
+   * as the paper does; an app file fluxion left byte for byte has no functions to call into.
+   */
+  statefulRequire(file: string, specifiers: string[], seen = new Set<string>()): string | null {
+    let resolve: ((s: string) => string) | null = null;
+    for (const specifier of specifiers) {
+      if (!isLocal(specifier)) continue;
+      let target: string;
+      try {
+        resolve ??= createRequire(file).resolve;
+        target = resolve(specifier);
+      } catch {
+        continue; // not resolvable from here: not a file this code calls into
+      }
+      if (seen.has(target)) continue;
+      seen.add(target);
+      const module = this.byFile.get(target);
+      if (!module) continue;
+      const rel = path.relative(process.cwd(), target) || target;
+      if (module.description.state.length) return keepsState(rel, module.description.state);
+      const deeper = this.statefulRequire(target, module.description.requires, seen);
+      if (deeper) return deeper;
+    }
+    return null;
+  }
+
   load(file: string, description: ModuleDescription, declarations: () => unknown[]): ModuleRuntime {
     const module = new ModuleRuntime(this, file, description);
     this.modules.push(module);
+    this.byFile.set(file, module);
     const list = declarations();
     for (let i = 0; i + 1 < list.length; i += 2) module.fn(list[i] as number, list[i + 1]);
     return module;
