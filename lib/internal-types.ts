@@ -53,6 +53,8 @@ export interface CodeUnit {
    * fields only: the getters nobody reads (`req.ip`, `req.fresh`, …) are not computed for every message.
    */
   uses?: { params: Array<string[] | null>; captured: Record<string, string[] | null> };
+  /** An async function's own `await`s, as [await start, operand start, operand end, await end] in the file. */
+  awaits?: Array<[number, number, number, number]>;
 }
 
 export interface StaticFluxion {

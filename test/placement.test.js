@@ -95,6 +95,40 @@ t.test('a handler that calls into an app module keeping state stays on the main 
   }
 });
 
+const ASYNC_STEPS = [{ path: '/async-work/4' }, { path: '/async-next/3' }, { path: '/async-next/9' }, { path: '/async-sleep' }];
+for (const [version, alias] of [
+  ['express 5', null],
+  ['express 4', 'express4'],
+]) {
+  t.test(`${version}: async handlers run on workers between their awaits, next(err) and responses come back`, async (t) => {
+    const app = alias ? withExpress('threads', alias) : 'test/apps/threads/app.js';
+    // express 4 does not catch a rejected promise (the request would hang): express 5 only
+    const steps = alias ? ASYNC_STEPS : [...ASYNC_STEPS, { path: '/async-reject' }];
+    const plain = await session(app, [], {}, steps);
+    for (const [placement, expectWorker] of [['inline', false], ['isolate', true]]) {
+      const report = path.join(tmp, `async-${alias || 'express5'}-${placement}.json`);
+      const out = await session(app, HOOK, { FLUXION_PLACEMENT: placement, FLUXION_REPORT: report }, steps);
+      t.same(out.map(portable), plain.map(portable), `${placement}: same responses`);
+      const thread = (i) => JSON.parse(out[i].body).thread;
+      t.equal(thread(0) !== 0, expectWorker, `${placement}: the async handler ran on ${expectWorker ? 'a worker' : 'the main loop'}`);
+      t.equal(thread(1) !== 0, expectWorker);
+      t.equal(out[0].thread, String(thread(0)), 'res.set() after two awaits reached the client');
+      t.same(JSON.parse(out[2].body).error, 'too big', 'next(err) after an await reached the error handler');
+      t.equal(out[2].status, 422);
+      if (!alias) {
+        t.equal(out[4].status, 409, 'a rejection reached the error handler, as express 5 does without fluxion');
+        t.equal(JSON.parse(out[4].body).error, 'rejected on purpose');
+      }
+      const observed = JSON.parse(fs.readFileSync(report, 'utf8')).fluxions;
+      const sleep = observed.find((f) => f.id === 'asyncSleep');
+      t.equal(sleep.messages, 1);
+      t.equal(typeof sleep.cpuMsPerMessage, 'number', 'an async fluxion has a CPU time');
+      t.ok(sleep.cpuMsPerMessage < 50, `its CPU time leaves out the 100 ms it awaited (${sleep.cpuMsPerMessage} ms)`);
+      t.equal(observed.find((f) => f.id === 'asyncWork').workerMessages, expectWorker ? 1 : 0);
+    }
+  });
+}
+
 t.test("workers run the user's other preloads, and never start fluxion again", async (t) => {
   const app = await startApp('test/apps/threads/app.js', {
     nodeArgs: ['-r', './test/apps/threads/preload.js', ...HOOK],

@@ -133,7 +133,6 @@ function catalogueFor(extra: CompileOptions['rupturePoints']): Catalogue {
 function offloadOf(node: AstNode, kind: Fluxion['kind'], analysis: Pick<Analysis, 'ast' | 'index' | 'text' | 'scopes' | 'pipeline'>): Fluxion['offload'] {
   const none = { state: [], shared: [], requires: [] };
   if (kind === 'main') return { movable: false, blockers: ['main is the program itself'], ...none };
-  if (node.async) return { movable: false, blockers: ['an async function (its CPU time is not measured yet)'], ...none };
   const unit = codeUnit(node as FunctionNode, analysis as Analysis);
   if (!unit) return { movable: false, blockers: ['a generator'], ...none };
   const requires = unit.requires.map((r) => r.specifier).filter(isLocal);

@@ -4,8 +4,9 @@
  *
  * - Fluxion bodies: `var $flx$t = $flx$().enter(i); try { …body… } finally { $flx$().exit(i, $flx$t); }`.
  *   The function object, its `length`, `name`, `this` and `arguments` are untouched, so listeners can still be
- *   removed by identity and express still sees 4-argument error handlers. Async functions only count
- *   messages (their CPU time is not measured yet); generators are left alone.
+ *   removed by identity and express still sees 4-argument error handlers. Async functions get
+ *   `enterAsync`/`exitAsync` and each of their own `await`s pauses and resumes their clock
+ *   (`$flx$().resume($flx$t, await $flx$().pause($flx$t, x))`); generators are left alone.
  * - Functions that escape (returned, stored in a property, passed along, exported) are registered with their
  *   static index, `$flx$().fn(i, fn)` (the same function object comes back), so the probes can recognise them
  *   at run time; their bodies are instrumented too, and count once a probe promotes them to fluxions.
@@ -77,6 +78,13 @@ export function instrument(analysis: Analysis, runtimePath: string, sourceName: 
   };
 
   // 2. The description the runtime gets.
+  const awaitsOf = ownAwaits(analysis);
+  const unitOf = (n: FunctionNode): CodeUnit | null => {
+    const unit = codeUnit(n, analysis);
+    // where a worker's copy of an async function pauses and resumes its clock (runtime/units.ts)
+    if (unit && n.async) unit.awaits = (awaitsOf.get(n) ?? []).map((a) => [a.start, a.argument.start, a.argument.end, a.end]);
+    return unit;
+  };
   const fluxionIndex = new Map(pipeline.fluxions.map((f, i) => [f, i]));
   const fns: FunctionEntry[] = instrumented.map((n) => ({
     name: functionName(n, parentOf) ?? '',
@@ -85,7 +93,7 @@ export function instrument(analysis: Analysis, runtimePath: string, sourceName: 
     fluxion: fluxionByNode.has(n) ? fluxionIndex.get(fluxionByNode.get(n)!)! : -1,
     enclosing: around(n, null),
     async: !!n.async,
-    unit: codeUnit(n, analysis),
+    unit: unitOf(n),
   }));
   const pairs = found.rupturePoints.flatMap((rp) => rp.callbacks.map((cb) => ({ rp, cb }))).sort((a, b) => a.cb.arg.start - b.cb.arg.start);
   const fluxions: StaticFluxion[] = pipeline.fluxions.map((f) => {
@@ -128,7 +136,7 @@ export function instrument(analysis: Analysis, runtimePath: string, sourceName: 
   const initList: string[] = [];
   for (const fn of instrumented) {
     const ix = ixOf.get(fn)!;
-    insertions.push(...bodyEdits(fn, ix, text, fns[ix].unit));
+    insertions.push(...bodyEdits(fn, ix, text, fns[ix].unit, awaitsOf.get(fn) ?? []));
     const how = registrations.get(fn);
     if (!how) continue;
     const env = environment(fn, scopes);
@@ -266,20 +274,53 @@ function opening(node: AstNode, step: number): number {
   return 1e12 + node.start * 10 + step;
 }
 
-function bodyEdits(fn: FunctionNode, ix: number, text: string, unit: CodeUnit | null): Insertion[] {
+/**
+ * The `await` expressions of each async function, its own (not those of functions nested in it): where its
+ * synchronous segments end and start again.
+ */
+function ownAwaits(analysis: Analysis): Map<AstNode, AstNode[]> {
+  const { parentOf } = analysis.pipeline.ownership;
+  const out = new Map<AstNode, AstNode[]>();
+  for (const node of analysis.index.ofType('AwaitExpression')) {
+    let fn = parentOf.get(node);
+    while (fn && !isFunction(fn)) fn = parentOf.get(fn);
+    if (!fn) continue; // top-level await of an ES module
+    const list = out.get(fn);
+    if (list) list.push(node);
+    else out.set(fn, [node]);
+  }
+  return out;
+}
+
+function bodyEdits(fn: FunctionNode, ix: number, text: string, unit: CodeUnit | null, awaits: AstNode[]): Insertion[] {
   const body = fn.body;
   // When the runtime placed the fluxion on another event loop, `enter` says so (-2) and the message goes
   // there: the arguments, `this`, and a getter of the captured variables, created only on that path.
   const args = fn.type === 'ArrowFunctionExpression' ? arrowArguments(fn) : 'arguments';
-  if (unit && !fn.async && args === null) unit.blockers.push('an arrow function with destructured or default parameters');
-  const movable = unit !== null && !fn.async && args !== null && unit.blockers.length === 0;
+  if (unit && args === null) unit.blockers.push('an arrow function with destructured or default parameters');
+  const movable = unit !== null && args !== null && unit.blockers.length === 0;
   const shipped = unit ? [...unit.captured, ...unit.state] : [];
   const env = movable && shipped.length ? `, function () { return { ${shipped.map((n) => `${JSON.stringify(n)}: ${n}`).join(', ')} }; }` : '';
+  const self = fn.type === 'ArrowFunctionExpression' ? 'undefined' : 'this';
   // offload() answers -2 when the message left (the function returns at once), or a start time when it must
-  // run here after all (a value that cannot travel): then the body runs as usual.
-  const offload = movable
-    ? ` if ($flx$t === -2 && ($flx$t = $flx$().offload(${ix}, ${fn.type === 'ArrowFunctionExpression' ? 'undefined' : 'this'}, ${args}${env})) === -2) return;`
-    : '';
+  // run here after all (a value that cannot travel): then the body runs as usual. An async function's message
+  // gives back a promise that settles as the function did on the worker.
+  const offload = !movable
+    ? ''
+    : fn.async
+      ? ` if ($flx$t === -2 && ($flx$t = $flx$().offloadAsync(${ix}, ${self}, ${args}${env})) instanceof Promise) return $flx$t;`
+      : ` if ($flx$t === -2 && ($flx$t = $flx$().offload(${ix}, ${self}, ${args}${env})) === -2) return;`;
+  const [enter, exit] = fn.async ? ['enterAsync', 'exitAsync'] : ['enter', 'exit'];
+  // an async function's CPU time is the sum of its synchronous segments: each `await` pauses the clock once its
+  // operand is evaluated, and restarts it when the function resumes
+  const clock: Insertion[] = fn.async
+    ? awaits.flatMap((a) => [
+        { at: a.start, text: '$flx$().resume($flx$t, ', order: opening(a, 0) },
+        { at: a.argument.start, text: '$flx$().pause($flx$t, ', order: opening(a.argument, 0) },
+        { at: a.argument.end, text: ')', order: closing(a.argument, 0) },
+        { at: a.end, text: ')', order: closing(a, 0) },
+      ])
+    : [];
   if (body.type === 'BlockStatement') {
     const statements = body.body as AstNode[];
     let at = body.start + 1;
@@ -287,23 +328,23 @@ function bodyEdits(fn: FunctionNode, ix: number, text: string, unit: CodeUnit | 
       if (s.type === 'ExpressionStatement' && typeof s.directive === 'string') at = s.end;
       else break;
     }
-    if (fn.async) return [{ at, text: `$flx$().count(${ix});`, order: opening(fn, 5) }];
-    const open = `var $flx$t = $flx$().enter(${ix});${offload} try {`;
-    const close = `} finally { $flx$().exit(${ix}, $flx$t); }`;
+    const open = `var $flx$t = $flx$().${enter}(${ix});${offload} try {`;
+    const close = `} finally { $flx$().${exit}(${ix}, $flx$t); }`;
     // an empty body (or only directives): both at one offset, in this order
     if (at === body.end - 1) return [{ at, text: open + close, order: opening(fn, 5) }];
     return [
       { at, text: open, order: opening(fn, 5) },
+      ...clock,
       { at: body.end - 1, text: close, order: closing(body, 0) },
     ];
   }
   // `(a) => expr`: open a block right after the arrow, return the expression in parentheses (no ASI trap).
   const from = fn.params.length ? fn.params[fn.params.length - 1].end : fn.start;
   const arrow = text.indexOf('=>', from) + 2;
-  if (fn.async) return [{ at: arrow, text: ` { $flx$().count(${ix}); return (`, order: opening(fn, 5) }, { at: fn.end, text: '); }', order: closing(fn, 0) }];
   return [
-    { at: arrow, text: ` { var $flx$t = $flx$().enter(${ix});${offload} try { return (`, order: opening(fn, 5) },
-    { at: fn.end, text: `); } finally { $flx$().exit(${ix}, $flx$t); } }`, order: closing(fn, 0) },
+    { at: arrow, text: ` { var $flx$t = $flx$().${enter}(${ix});${offload} try { return (`, order: opening(fn, 5) },
+    ...clock,
+    { at: fn.end, text: `); } finally { $flx$().${exit}(${ix}, $flx$t); } }`, order: closing(fn, 0) },
   ];
 }
 

@@ -14,12 +14,20 @@ import { mergeRequest, replay, type Held } from './dispatcher';
 import { decode } from './serialize';
 import type { DoneMessage, RunMessage } from './worker';
 
+/** An async function's promise on the main loop, settled when its message is done on a worker. */
+export interface Settle {
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
 export interface Pending {
   message: RunMessage;
   held: Held;
   resource: AsyncResource;
   /** Runs the message on the main loop instead (the unit built here, with the real objects). */
-  runHere: () => void;
+  runHere: () => unknown;
+  /** An async function's message: its promise here. */
+  settle: Settle | null;
   onDone: (cpuMs: number) => void;
   onUnavailable: (reason: string) => void;
 }
@@ -97,14 +105,22 @@ export class Pool {
     if (slot.inFlight.size === 0) slot.worker.unref();
     if (done.unavailable !== undefined) {
       pending.onUnavailable(done.unavailable);
-      pending.resource.runInAsyncScope(pending.runHere);
+      const value = pending.resource.runInAsyncScope(pending.runHere);
+      pending.settle?.resolve(value);
       return;
     }
     pending.onDone(done.cpuMs);
     pending.resource.runInAsyncScope(() => {
-      const { held } = pending;
+      const { held, settle } = pending;
       mergeRequest(held, done.req);
       replay(held, done.ops);
+      if (settle) {
+        // as the async function did: its `next` call, then its promise settles
+        if (done.next) held.next?.(...(decode(done.next) as unknown[]));
+        if (done.error != null) settle.reject(decode(done.error));
+        else settle.resolve(decode(done.value));
+        return;
+      }
       if (done.error != null) {
         const error = decode(done.error);
         if (held.next) held.next(error);
@@ -122,12 +138,17 @@ export class Pool {
     debug('pool', `worker ${slot.index} exited (${code}); ${slot.inFlight.size} message(s) in flight`);
     for (const pending of slot.inFlight.values()) {
       pending.resource.runInAsyncScope(() => {
-        const { held } = pending;
+        const { held, settle } = pending;
         if (held.next) held.next(Object.assign(new Error('fluxion: the worker running this request stopped'), { status: 500 }));
         else if (held.res) {
           held.res.statusCode = 500;
           held.res.end();
-        } else pending.runHere(); // a plain callback: run it here, as if it had never left
+        } else {
+          // a plain callback: run it here, as if it had never left
+          settle?.resolve(pending.runHere());
+          return;
+        }
+        settle?.resolve(undefined);
       });
     }
     slot.inFlight.clear();

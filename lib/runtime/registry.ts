@@ -9,7 +9,8 @@ import { isLocal, keepsState } from '../specifiers';
 import type { RuptureKind } from '../types';
 import { debug, warnOnce } from '../debug';
 import type * as DispatcherModule from './dispatcher';
-import type { Pool } from './pool';
+import { AsyncClock } from './clock';
+import type { Pool, Settle } from './pool';
 import type * as PoolModule from './pool';
 import type * as SerializeModule from './serialize';
 import type * as UnitsModule from './units';
@@ -120,8 +121,36 @@ export class ModuleRuntime {
 
   exit(ix: number, start: number): void {
     if (start < 0) return;
+    this.measured(ix, performance.now() - start);
+  }
+
+  /** An async function's message: its clock (it runs between awaits); -1 or -2 as `enter`. */
+  enterAsync(ix: number): number | AsyncClock {
+    const record = this.records[ix];
+    if (record === null) return -1;
+    return record.placement === 'main' ? new AsyncClock() : -2;
+  }
+
+  /** Before an `await` suspends the function (its operand evaluated): the clock stops. */
+  pause<V>(clock: unknown, value: V): V {
+    if (clock instanceof AsyncClock) clock.pause();
+    return value;
+  }
+
+  /** The function resumed after an `await`: the clock runs again. */
+  resume<V>(clock: unknown, value: V): V {
+    if (clock instanceof AsyncClock) clock.resume();
+    return value;
+  }
+
+  exitAsync(ix: number, clock: unknown): void {
+    if (!(clock instanceof AsyncClock)) return;
+    clock.pause();
+    this.measured(ix, clock.cpu);
+  }
+
+  private measured(ix: number, ms: number): void {
     const record = this.records[ix]!;
-    const ms = performance.now() - start;
     record.messages++;
     record.cpuMs += ms;
     record.samples[record.timed++ & 15] = ms;
@@ -141,7 +170,7 @@ export class ModuleRuntime {
    */
   movable(ix: number): boolean {
     const entry = this.description.fns[ix];
-    if (!entry || entry.async || !entry.unit || entry.unit.blockers.length > 0) return false;
+    if (!entry || !entry.unit || entry.unit.blockers.length > 0) return false;
     let reason = this.stateful.get(ix);
     if (reason === undefined) {
       reason = this.registry.statefulRequire(this.file, entry.unit.requires.map((r) => r.specifier));
@@ -153,6 +182,22 @@ export class ModuleRuntime {
 
   /** The message goes to a worker (-2), or, when it cannot travel, runs here: returns the start time. */
   offload(ix: number, thisArg: unknown, args: ArrayLike<unknown>, env?: () => Record<string, unknown>): number {
+    return this.send(ix, thisArg, args, env, null) ? -2 : performance.now();
+  }
+
+  /**
+   * An async function's message goes to a worker: the promise it returns here settles as the function's did
+   * there (after its response calls are replayed and its `next` resumed), so Express 5 sees a rejection as
+   * it would, and Express 4 leaves it unhandled as it would. When the message cannot travel: the clock, and
+   * the body runs here.
+   */
+  offloadAsync(ix: number, thisArg: unknown, args: ArrayLike<unknown>, env?: () => Record<string, unknown>): Promise<unknown> | AsyncClock {
+    let settle: Settle | null = null;
+    const promise = new Promise<unknown>((resolve, reject) => (settle = { resolve, reject }));
+    return this.send(ix, thisArg, args, env, settle) ? promise : new AsyncClock();
+  }
+
+  private send(ix: number, thisArg: unknown, args: ArrayLike<unknown>, env: (() => Record<string, unknown>) | undefined, settle: Settle | null): boolean {
     const record = this.records[ix]!;
     const values = env ? env() : null;
     const { prepare, NotTransferable, AsyncResource } = offloadModules();
@@ -166,12 +211,13 @@ export class ModuleRuntime {
       if (record.placement !== 'replicated') {
         warnOnce(`state:${record.id}`, `${record.id} keeps its state on a worker, but a message could not travel (${error.message}): it ran with the main loop's copy`);
       }
-      return performance.now();
+      return false;
     }
     const entry = this.description.fns[ix];
     const realArgs = Array.from(args);
     const sent = this.registry.pool().send({
-      message: { type: 'run', file: this.file, hash: this.description.hash, ix, unit: entry.unit!, fileState: this.fileState(), args: prepared.args, env: prepared.env },
+      message: { type: 'run', file: this.file, hash: this.description.hash, ix, unit: entry.unit!, fileState: this.fileState(), args: prepared.args, env: prepared.env, async: settle !== null },
+      settle,
       slot: record.placement.startsWith('worker:') ? Number(record.placement.slice(7)) - 1 : -1,
       held: prepared.held,
       resource: new AsyncResource('fluxion.message'),
@@ -188,17 +234,8 @@ export class ModuleRuntime {
         debug('placement', `${record.id}: back on the main loop (${reason})`);
       },
     });
-    if (!sent) {
-      record.deopts++;
-      return performance.now();
-    }
-    return -2;
-  }
-
-  /** Async functions: the message is counted, its CPU time is not measured yet. */
-  count(ix: number): void {
-    const record = this.records[ix];
-    if (record !== null) record.messages++;
+    if (!sent) record.deopts++;
+    return sent;
   }
 
   /**

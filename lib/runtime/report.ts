@@ -17,7 +17,7 @@ export interface Report {
     messages: number;
     /** Messages it processed on a worker. */
     workerMessages: number;
-    /** Mean synchronous CPU time per message, null when not measured (main, async functions). */
+    /** Mean synchronous CPU time per message (an async function: its segments between awaits), null for main. */
     cpuMsPerMessage: number | null;
   }>;
   streams: Array<{ from: string; to: string; type: 'start' | 'post'; vars: string[]; messages: number }>;

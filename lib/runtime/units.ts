@@ -41,11 +41,36 @@ function stateScope(file: string, stateNames: string[]): (source: string) => unk
     const declare = stateNames.length ? `var ${stateNames.join(', ')};` : '';
     const body = `${declare} var $flx$ready = Object.create(null);
 function $flx$default(m) { return Object.prototype.toString.call(m) === '[object Module]' ? m.default : m; }
+function $flx$same(v) { return v; }
 return function ($flx$source) { return eval($flx$source); };`;
     scope = (new Function('require', '__filename', '__dirname', body) as (...a: unknown[]) => (source: string) => unknown)(createRequire(file), file, path.dirname(file));
     stateScopes.set(file, scope);
   }
   return scope;
+}
+
+/**
+ * The function's text; an async function's own awaits pause and resume the clock of the message running
+ * (worker.ts keeps it in an AsyncLocalStorage), so its CPU time on a worker is its synchronous segments, as on
+ * the main loop. Where no clock is installed (the main loop re-running a message) they do nothing.
+ */
+function withClock(text: string, unit: CodeUnit): string {
+  const [from, to] = unit.range;
+  if (!unit.awaits?.length) return text.slice(from, to);
+  const clock = 'globalThis[Symbol.for("fluxion.clock")]';
+  const inserts: Array<[number, string]> = [];
+  for (const [awaitStart, argStart, argEnd, awaitEnd] of unit.awaits) {
+    inserts.push([awaitStart, `(${clock} ? ${clock}.resume : $flx$same)(`], [argStart, `(${clock} ? ${clock}.pause : $flx$same)(`], [argEnd, ')'], [awaitEnd, ')']);
+  }
+  // by position; at one position, in the order made (an outer operand opens before an inner await)
+  inserts.sort((a, b) => a[0] - b[0]);
+  let out = '';
+  let last = from;
+  for (const [at, insert] of inserts) {
+    out += text.slice(last, at) + insert;
+    last = at;
+  }
+  return out + text.slice(last, to);
 }
 
 export function buildFactory(file: string, hash: string, unit: CodeUnit, stateNames: string[] = unit.state): Factory {
@@ -62,7 +87,7 @@ export function buildFactory(file: string, hash: string, unit: CodeUnit, stateNa
   const bind = unit.captured.map((n) => `var ${n} = $flx$env[${JSON.stringify(n)}];`).join(' ');
   // the state comes once, with the first message this worker gets: from then on it lives here
   const init = unit.state.map((n) => `if (!$flx$ready[${JSON.stringify(n)}]) { $flx$ready[${JSON.stringify(n)}] = true; ${n} = $flx$env[${JSON.stringify(n)}]; }`).join(' ');
-  lines.push(`return function ($flx$env) { ${bind} ${init} return (${unit.prefix}${text.slice(unit.range[0], unit.range[1])}); };`);
+  lines.push(`return function ($flx$env) { ${bind} ${init} return (${unit.prefix}${withClock(text, unit)}); };`);
   lines.push('})()');
   return stateScope(file, [...new Set([...stateNames, ...unit.state])])(lines.join('\n')) as Factory;
 }

@@ -4,11 +4,13 @@
  * the function, and answers when the message is done: the response finished, `next` called, the function
  * returned (a plain callback), or it threw.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { isDeepStrictEqual } from 'node:util';
 import { parentPort } from 'node:worker_threads';
 import type { CodeUnit } from '../internal-types';
 import { decode, encode } from './serialize';
 import { buildFactory, type Factory } from './units';
+import { AsyncClock } from './clock';
 import type { Op } from './dispatcher';
 
 export interface RunMessage {
@@ -23,6 +25,8 @@ export interface RunMessage {
   fileState: string[];
   args: unknown[];
   env: Record<string, unknown> | null;
+  /** An async function's message: answered when its promise settles, with its value or its rejection. */
+  async?: boolean;
 }
 
 export interface DoneMessage {
@@ -33,9 +37,24 @@ export interface DoneMessage {
   req: Record<string, unknown> | null;
   next: unknown[] | null;
   error: unknown;
+  /** What an async function's promise resolved to. */
+  value?: unknown;
   /** The unit could not be built here: run the message on the main loop. */
   unavailable?: string;
 }
+
+/** The clock of the async message running: units.ts's spliced awaits pause and resume it. */
+const clocks = new AsyncLocalStorage<AsyncClock>();
+(globalThis as Record<symbol, unknown>)[Symbol.for('fluxion.clock')] = {
+  pause: <V>(value: V): V => {
+    clocks.getStore()?.pause();
+    return value;
+  },
+  resume: <V>(value: V): V => {
+    clocks.getStore()?.resume();
+    return value;
+  },
+};
 
 const FINISHERS = new Set(['send', 'json', 'jsonp', 'end', 'redirect', 'sendStatus', 'render', 'sendFile', 'download']);
 const factories = new Map<string, Factory>();
@@ -121,10 +140,16 @@ function run(message: RunMessage): void {
   let nextArgs: unknown[] | null = null;
   let hasRes = false;
   let hasNext = false;
-  const answer = (error: unknown) => {
+  // an async function answers when its promise settles (its value or rejection is part of the answer);
+  // its CPU time is its synchronous segments (the clock pauses at each of its own awaits: units.ts)
+  const settleOnly = message.async === true;
+  const clock = settleOnly ? new AsyncClock() : null;
+  const answer = (error: unknown, value?: unknown) => {
     if (answered) return;
     answered = true;
-    const done: DoneMessage = { type: 'done', id: message.id, cpuMs: performance.now() - started, ops, req: changes(reqBefore, req), next: nextArgs, error };
+    if (clock) clock.pause();
+    const cpuMs = clock ? clock.cpu : performance.now() - started;
+    const done: DoneMessage = { type: 'done', id: message.id, cpuMs, ops, req: changes(reqBefore, req), next: nextArgs, error, value };
     try {
       parentPort!.postMessage(done);
     } catch (e) {
@@ -142,13 +167,13 @@ function run(message: RunMessage): void {
     }
     if (tag === 'res') {
       hasRes = true;
-      return recorder((value as { data: never }).data, ops, () => answer(null));
+      return recorder((value as { data: never }).data, ops, () => settleOnly || answer(null));
     }
     if (tag === 'next') {
       hasNext = true;
       return function next(...args: unknown[]) {
         nextArgs = encode(args, 'next()') as unknown[];
-        answer(null);
+        if (!settleOnly) answer(null);
       };
     }
     return decode(value);
@@ -171,12 +196,25 @@ function run(message: RunMessage): void {
   const args = message.args.map(unmark);
   let result: unknown;
   try {
-    result = fn(...args);
+    result = clock ? clocks.run(clock, () => fn(...args)) : fn(...args);
   } catch (error) {
     answer(encode(error, 'error'));
     return;
   }
-  if (result && typeof (result as Promise<unknown>).then === 'function') {
+  if (settleOnly) {
+    Promise.resolve(result).then(
+      (value) => {
+        let encoded: unknown;
+        try {
+          encoded = encode(value, 'the resolved value');
+        } catch (error) {
+          return answer(encode(error, 'error'));
+        }
+        answer(null, encoded);
+      },
+      (error) => answer(encode(error, 'error')),
+    );
+  } else if (result && typeof (result as Promise<unknown>).then === 'function') {
     (result as Promise<unknown>).then(
       () => !hasRes && !hasNext && answer(null),
       (error) => answer(encode(error, 'error')),

@@ -90,6 +90,31 @@ app.get('/costly-reads', function costlyCount(req, res) {
   res.json({ reads: costlyReads, thread: threadId });
 });
 
+// async handlers: the work between awaits runs on a worker; a rejection reaches express as it would
+function pause(ms) {
+  return new Promise(function (resolve) { setTimeout(resolve, ms); });
+}
+app.get('/async-work/:n', async function asyncWork(req, res) {
+  await pause(1);
+  var result = work(req.n);
+  await pause(1);
+  res.set('x-thread', String(threadId));
+  res.json({ result: result, thread: threadId });
+});
+app.get('/async-next/:n', async function asyncNext(req, res, next) {
+  await pause(1);
+  if (req.n > 5) return next(Object.assign(new Error('too big'), { status: 422 }));
+  res.json({ small: req.n, thread: threadId });
+});
+app.get('/async-sleep', async function asyncSleep(req, res) {
+  await pause(100);
+  res.json({ slept: true, thread: threadId });
+});
+app.get('/async-reject', async function asyncReject() {
+  await pause(1);
+  throw Object.assign(new Error('rejected on purpose'), { status: 409 });
+});
+
 app.get('/crash', function crash(req, res) {
   if (threadId !== 0) process.exit(3);
   res.send('no crash on the main thread');
