@@ -189,6 +189,19 @@ t.test('the counter (paper Listing 1) moves with its state to one worker and sta
   t.equal(observed.find((f) => f.id === 'reply').placement, handler.placement, 'the fluxions of one state share a worker');
 });
 
+t.test("a stateful fluxion's state comes back with every answer: its worker dies, the state goes on", async (t) => {
+  const steps = ['/hit/a', '/hit/b', '/hit/a', '/crash', '/hit/a', '/hit/b'].map((p) => ({ path: p }));
+  const out = await session('test/apps/state/app.js', HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '1' }, steps);
+  const body = (i) => JSON.parse(out[i].body);
+  t.match(body(0), { hits: 1, mine: 1 });
+  t.not(body(0).thread, 0, 'the stateful fluxion runs on a worker');
+  t.match(body(2), { hits: 3, mine: 2 });
+  t.equal(out[3].status, 500, 'the crash fails its own request');
+  t.match(body(4), { hits: 4, mine: 3 }, 'a number and a const Map went on from where the dead worker left them');
+  t.not(body(4).thread, body(0).thread, 'on a new worker');
+  t.match(body(5), { hits: 5, mine: 2 });
+});
+
 t.test('a share group (grp_hits) moves together to one worker, and the count stays one count', async (t) => {
   const steps = [{ path: '/hit' }, { path: '/hit' }, { path: '/hit' }, { method: 'POST', path: '/reset' }, { path: '/hit' }, { path: '/hit' }];
   const plain = await session('test/apps/share/app.js', [], {}, steps);

@@ -164,8 +164,27 @@ export function instrument(analysis: Analysis, runtimePath: string, sourceName: 
     JSON.stringify(description) +
     ', function () { return [' +
     initList.join(', ') +
-    ']; })); } $flx$();\n'; // eager: the module's declarations are registered before anyone imports them
+    ']; }' +
+    stateSetter(fns, analysis) +
+    ')); } $flx$();\n'; // eager: the module's declarations are registered before anyone imports them
   return { code: spliced.code + trailer, map: spliced.map, description };
+}
+
+/**
+ * `, function (name, value, refill) { … }`: how the runtime writes back the module state a worker sends with
+ * each answer of a stateful fluxion (the main loop's copy stays current: a restarted worker, or the main loop
+ * after `unregister()`, goes on from the latest state). A `const` binding is refilled in place.
+ */
+function stateSetter(fns: FunctionEntry[], analysis: Analysis): string {
+  const names = [...new Set(fns.flatMap((f) => f.unit?.state ?? []))];
+  if (!names.length) return '';
+  const cases = names.map((n) => {
+    const variable = analysis.scopes.moduleScope.set.get(n);
+    const decl = variable?.defs[0]?.parent as unknown as AstNode | undefined;
+    const constant = decl?.type === 'VariableDeclaration' && decl.kind === 'const';
+    return `case ${JSON.stringify(n)}: ${constant ? `$flx$f(${n}, $flx$v)` : `${n} = $flx$v`}; break;`;
+  });
+  return `, function ($flx$n, $flx$v, $flx$f) { switch ($flx$n) { ${cases.join(' ')} } }`;
 }
 
 /**

@@ -3,7 +3,7 @@
  * talk to their ModuleRuntime. There is one registry per process, shared by every copy of fluxion.
  */
 import type { ModuleDescription } from '../internal-types';
-import { Registry, type ModuleRuntime } from './registry';
+import { Registry, type ModuleRuntime, type StateSetter } from './registry';
 
 const KEY = Symbol.for('fluxion.registry');
 type Holder = typeof globalThis & { [KEY]?: Registry };
@@ -13,6 +13,6 @@ export function registry(): Registry {
   return (holder[KEY] ??= new Registry());
 }
 
-export function load(file: string, description: ModuleDescription, declarations: () => unknown[]): ModuleRuntime {
-  return registry().load(file, description, declarations);
+export function load(file: string, description: ModuleDescription, declarations: () => unknown[], setState?: StateSetter): ModuleRuntime {
+  return registry().load(file, description, declarations, setState);
 }

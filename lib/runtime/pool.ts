@@ -29,6 +29,8 @@ export interface Pending {
   /** An async function's message: its promise here. */
   settle: Settle | null;
   onDone: (cpuMs: number) => void;
+  /** The module state a stateful fluxion's worker sent back (decoded). */
+  onState: (state: Record<string, unknown>) => void;
   onUnavailable: (reason: string) => void;
 }
 
@@ -110,6 +112,7 @@ export class Pool {
       return;
     }
     pending.onDone(done.cpuMs);
+    if (done.state) pending.onState(decode(done.state) as Record<string, unknown>);
     pending.resource.runInAsyncScope(() => {
       const { held, settle } = pending;
       mergeRequest(held, done.req);

@@ -39,6 +39,25 @@ function offloadModules(): NonNullable<typeof offloading> {
 
 export type Placement = 'main' | 'replicated' | `worker:${number}`;
 
+export type StateSetter = (name: string, value: unknown, refill: (target: unknown, value: unknown) => void) => void;
+
+/** A `const` Map, Set, array or object of the module takes the worker's contents in place (same identity). */
+function refill(target: unknown, value: unknown): void {
+  if (target instanceof Map && value instanceof Map) {
+    target.clear();
+    for (const [k, v] of value) target.set(k, v);
+  } else if (target instanceof Set && value instanceof Set) {
+    target.clear();
+    for (const v of value) target.add(v);
+  } else if (Array.isArray(target) && Array.isArray(value)) {
+    target.length = 0;
+    target.push(...(value as unknown[]));
+  } else if (target && typeof target === 'object' && value && typeof value === 'object') {
+    for (const key of Object.keys(target)) if (!(key in value)) delete (target as Record<string, unknown>)[key];
+    Object.assign(target, value);
+  } else throw new Error('its kind of value changed');
+}
+
 export interface FluxionRecord {
   /** Unique in the process: the compiler's id, or `id@file` when two modules use the same one. */
   id: string;
@@ -164,6 +183,21 @@ export class ModuleRuntime {
   }
 
   private readonly stateful = new Map<number, string | null>();
+  /** Writes the module's state variables (the rewritten module's trailer gives it; null: it has none). */
+  setState: StateSetter | null = null;
+
+  /** The state a worker sent back with an answer: the main loop's copy follows it. */
+  applyState(values: Record<string, unknown>): void {
+    const set = this.setState;
+    if (!set) return;
+    for (const name of Object.keys(values)) {
+      try {
+        set(name, values[name], refill);
+      } catch (error) {
+        warnOnce(`state-back:${this.file}:${name}`, `the state \`${name}\` of ${path.relative(process.cwd(), this.file)} could not be updated from its worker (${(error as Error).message})`);
+      }
+    }
+  }
   /**
    * Whether this function's code can run on another event loop: its code unit has no blocker, and no app
    * file it calls into (required again there) keeps state in its module memory.
@@ -216,7 +250,7 @@ export class ModuleRuntime {
     const entry = this.description.fns[ix];
     const realArgs = Array.from(args);
     const sent = this.registry.pool().send({
-      message: { type: 'run', file: this.file, hash: this.description.hash, ix, unit: entry.unit!, fileState: this.fileState(), args: prepared.args, env: prepared.env, async: settle !== null },
+      message: { type: 'run', file: this.file, hash: this.description.hash, ix, unit: entry.unit!, fileState: this.fileState(), args: prepared.args, env: prepared.env, async: settle !== null, returnState: entry.unit!.state.length > 0 },
       settle,
       slot: record.placement.startsWith('worker:') ? Number(record.placement.slice(7)) - 1 : -1,
       held: prepared.held,
@@ -229,6 +263,7 @@ export class ModuleRuntime {
         record.samples[record.timed++ & 15] = cpuMs;
         if (this.registry.auto && (record.timed & 15) === 0) this.registry.reconsider(record);
       },
+      onState: (state) => this.applyState(state),
       onUnavailable: (reason) => {
         record.placement = 'main';
         debug('placement', `${record.id}: back on the main loop (${reason})`);
@@ -405,8 +440,9 @@ export class Registry {
     return null;
   }
 
-  load(file: string, description: ModuleDescription, declarations: () => unknown[]): ModuleRuntime {
+  load(file: string, description: ModuleDescription, declarations: () => unknown[], setState?: StateSetter): ModuleRuntime {
     const module = new ModuleRuntime(this, file, description);
+    module.setState = setState ?? null;
     this.modules.push(module);
     this.byFile.set(file, module);
     const list = declarations();

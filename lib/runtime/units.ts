@@ -34,10 +34,21 @@ function original(file: string, hash: string): string | null {
  * evaluated inside it (a direct eval), so two fluxions that own `count` on this worker share one `count`.
  */
 const stateScopes = new Map<string, (source: string) => unknown>();
+const stateNamesOf = new Map<string, string[]>();
+
+/** The state this worker holds for a file: the variables it received (and changed since), by name. */
+export function stateOf(file: string): Record<string, unknown> {
+  const scope = stateScopes.get(file);
+  const names = stateNamesOf.get(file) ?? [];
+  if (!scope || !names.length) return {};
+  const reads = names.map((n) => `if ($flx$ready[${JSON.stringify(n)}]) $flx$o[${JSON.stringify(n)}] = ${n};`).join(' ');
+  return scope(`(function () { var $flx$o = {}; ${reads} return $flx$o; })()`) as Record<string, unknown>;
+}
 
 function stateScope(file: string, stateNames: string[]): (source: string) => unknown {
   let scope = stateScopes.get(file);
   if (!scope) {
+    stateNamesOf.set(file, stateNames);
     const declare = stateNames.length ? `var ${stateNames.join(', ')};` : '';
     const body = `${declare} var $flx$ready = Object.create(null);
 function $flx$default(m) { return Object.prototype.toString.call(m) === '[object Module]' ? m.default : m; }

@@ -9,7 +9,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { parentPort } from 'node:worker_threads';
 import type { CodeUnit } from '../internal-types';
 import { decode, encode } from './serialize';
-import { buildFactory, type Factory } from './units';
+import { buildFactory, stateOf, type Factory } from './units';
 import { AsyncClock } from './clock';
 import type { Op } from './dispatcher';
 
@@ -27,6 +27,8 @@ export interface RunMessage {
   env: Record<string, unknown> | null;
   /** An async function's message: answered when its promise settles, with its value or its rejection. */
   async?: boolean;
+  /** A stateful fluxion's message: the answer carries the file's state back. */
+  returnState?: boolean;
 }
 
 export interface DoneMessage {
@@ -39,6 +41,8 @@ export interface DoneMessage {
   error: unknown;
   /** What an async function's promise resolved to. */
   value?: unknown;
+  /** The file's state after the message (a stateful fluxion's), encoded. */
+  state?: unknown;
   /** The unit could not be built here: run the message on the main loop. */
   unavailable?: string;
 }
@@ -150,6 +154,13 @@ function run(message: RunMessage): void {
     if (clock) clock.pause();
     const cpuMs = clock ? clock.cpu : performance.now() - started;
     const done: DoneMessage = { type: 'done', id: message.id, cpuMs, ops, req: changes(reqBefore, req), next: nextArgs, error, value };
+    if (message.returnState) {
+      try {
+        done.state = encode(stateOf(message.file), 'state');
+      } catch {
+        // the state holds a value that cannot travel: the main loop keeps its last copy
+      }
+    }
     try {
       parentPort!.postMessage(done);
     } catch (e) {

@@ -1,0 +1,27 @@
+// State that lives on a worker comes back with every answer: a worker that dies, or unregister(), loses none
+// of it. `hits` is a number (assigned), `seen` a const Map (changed in place).
+var express = require('express');
+var threadId = require('worker_threads').threadId;
+
+var app = express();
+var hits = 0;
+const seen = new Map();
+
+app.get('/hit/:who', function hit(req, res) {
+  hits++;
+  seen.set(req.params.who, (seen.get(req.params.who) || 0) + 1);
+  res.json({ hits: hits, mine: seen.get(req.params.who), thread: threadId });
+});
+
+app.get('/crash', function crash(req, res) {
+  if (threadId !== 0) process.exit(3);
+  res.send('no crash on the main thread');
+});
+
+app.use(function onError(err, req, res, next) {
+  res.status(500).json({ error: err.message });
+});
+
+var server = app.listen(Number(process.env.PORT || 3000), '127.0.0.1', function () {
+  console.log('state listening on http://127.0.0.1:' + server.address().port);
+});
