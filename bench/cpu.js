@@ -73,7 +73,9 @@ async function measure(file, args, env) {
     const result = await load(server.port, SECONDS);
     clearInterval(sampler);
     const cores = (cpuTicks(tree(server.pid)) - ticks0) / 100 / ((Date.now() - started) / 1000);
-    return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, rssMb: peak / 1024, cores, errors: result.errors + result.non2xx };
+    // requests per second per core the server used: what each core is worth, whatever the load generator
+    // left free on this machine (with N free cores, req/s ≈ N × this)
+    return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, rssMb: peak / 1024, cores, perCore: result.requests.average / cores, errors: result.errors + result.non2xx };
   } finally {
     await server.stop();
   }
@@ -95,7 +97,7 @@ async function main() {
   console.log(`\nCPU-heavy route ${URL_PATH} (${kernelMs.toFixed(2)} ms per call of the kernel alone): ${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connections, autocannon on the same machine (${machine()})`);
   console.log(
     table(
-      ['variant', 'req/s', 'vs plain', 'p50 ms', 'p99 ms', 'peak RSS MB', 'vs plain', 'server cores', 'errors'],
+      ['variant', 'req/s', 'vs plain', 'p50 ms', 'p99 ms', 'peak RSS MB', 'vs plain', 'server cores', 'req/s per core', 'vs plain', 'errors'],
       [...results].map(([name, runs]) => [
         name,
         med(runs, 'rps').toFixed(0),
@@ -105,6 +107,8 @@ async function main() {
         med(runs, 'rssMb').toFixed(0),
         `${(med(runs, 'rssMb') / med(base, 'rssMb')).toFixed(2)}×`,
         med(runs, 'cores').toFixed(2),
+        med(runs, 'perCore').toFixed(0),
+        `${(med(runs, 'perCore') / med(base, 'perCore')).toFixed(2)}×`,
         runs.reduce((n, r) => n + r.errors, 0),
       ]),
     ),
