@@ -129,6 +129,29 @@ for (const [version, alias] of [
   });
 }
 
+t.test('graceful shutdown: a request in flight on a worker finishes, then the process exits on its own', async (t) => {
+  for (const [name, nodeArgs, env] of [
+    ['plain', [], {}],
+    ['fluxion', HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1' }],
+  ]) {
+    const app = await startApp('test/apps/shutdown/app.js', { nodeArgs, env });
+    const exited = new Promise((resolve) => app.child.once('exit', (code, signal) => resolve({ code, signal })));
+    const pending = request(app.port, { path: '/slow' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    app.child.kill('SIGTERM');
+    const r = await pending;
+    t.equal(r.status, 200, `${name}: the request in flight got its response`);
+    const body = JSON.parse(r.body.toString());
+    t.equal(body.done, true);
+    t.equal(body.thread !== 0, name === 'fluxion', `${name}: it ran on ${name === 'fluxion' ? 'a worker' : 'the main thread'}`);
+    const timer = setTimeout(() => app.child.kill('SIGKILL'), 10000);
+    const end = await exited;
+    clearTimeout(timer);
+    t.same(end, { code: 0, signal: null }, `${name}: the process exited on its own once the server closed`);
+    t.match(app.output().stdout, /closed/);
+  }
+});
+
 t.test("workers run the user's other preloads, and never start fluxion again", async (t) => {
   const app = await startApp('test/apps/threads/app.js', {
     nodeArgs: ['-r', './test/apps/threads/preload.js', ...HOOK],

@@ -91,11 +91,12 @@ export class Pool {
   private start(position: number): Slot {
     const index = ++this.started;
     const worker = new Worker(WORKER_FILE, { name: `fluxion-${index}`, workerData: { fluxion: true } });
-    worker.unref();
     const slot: Slot = { worker, index, position, inFlight: new Map(), units: new Set() };
     worker.on('message', (done: DoneMessage) => this.done(slot, done));
     worker.on('error', (error) => debug('pool', `worker ${index} failed: ${error.message}`));
     worker.on('exit', (code) => this.lost(slot, code));
+    // after the listeners: adding a 'message' listener refs the worker's port again
+    worker.unref();
     debug('pool', `started worker ${index} (thread ${worker.threadId})`);
     return slot;
   }
