@@ -23,6 +23,20 @@ app.get('/async', function asyncRoute(req, res, next) {
   });
 });
 
+async function check(text) {
+  await null;
+  parse(text);
+}
+
+app.get('/await', async function awaitRoute(req, res, next) {
+  try {
+    await Promise.resolve();
+    await check(await Promise.resolve('x'));
+  } catch (e) {
+    next(e);
+  }
+});
+
 app.use(function (err, req, res, next) {
   res.status(500).type('text').send(err.stack);
 });
