@@ -53,8 +53,11 @@ export interface CodeUnit {
    * fields only: the getters nobody reads (`req.ip`, `req.fresh`, …) are not computed for every message.
    */
   uses?: { params: Array<string[] | null>; captured: Record<string, string[] | null> };
-  /** An async function's own `await`s, as [await start, operand start, operand end, await end] in the file. */
-  awaits?: Array<[number, number, number, number]>;
+  /**
+   * An async function's own `await`s, as [await start, operand start, operand end, await end, where its clock
+   * restarts: the end of its statement, -1 wrapped around the await, -2 not at all (`return await`)].
+   */
+  awaits?: Array<[number, number, number, number, number]>;
 }
 
 export interface StaticFluxion {

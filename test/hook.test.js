@@ -35,7 +35,7 @@ t.test('a thrown error has the same stack with and without fluxion, cold and war
   }
 });
 
-t.test('an error under awaits of an async fluxion: the same frames and lines; columns exact with --enable-source-maps', async (t) => {
+t.test('an error under awaits of an async fluxion: the same stack, with and without source maps', async (t) => {
   const requests = [{ path: '/await' }];
   const env = { FLUXION_DISABLE_CACHE: '1' };
   // the children of this test runner inherit no source-map flag: set it, or not, explicitly
@@ -43,8 +43,7 @@ t.test('an error under awaits of an async fluxion: the same frames and lines; co
   const plain = (await serve('test/apps/stack/app.js', [], noMaps, requests))[0].body.toString();
   t.match(plain, /at check \(.*app\.js:28:3\)\n.*\n {4}at async awaitRoute \(.*app\.js:34:5\)/);
   const hooked = (await serve('test/apps/stack/app.js', HOOK, { ...env, ...noMaps }, requests))[0].body.toString();
-  const lines = (s) => s.replace(/(app\.js:\d+):\d+/g, '$1');
-  t.equal(lines(hooked), lines(plain), 'without source maps: the same frames and lines (the await line\'s column moves: its clock is spliced in)');
+  t.equal(hooked, plain, 'without source maps: the same stack (nothing is spliced before an `await`, so its async frame keeps its column)');
   const mapped = ['--enable-source-maps'];
   const plainMapped = (await serve('test/apps/stack/app.js', mapped, noMaps, requests))[0].body.toString();
   const hookedMapped = (await serve('test/apps/stack/app.js', [...mapped, ...HOOK], { ...env, ...noMaps }, requests))[0].body.toString();

@@ -5,8 +5,8 @@
  * - Fluxion bodies: `var $flx$t = $flx$().enter(i); try { …body… } finally { $flx$().exit(i, $flx$t); }`.
  *   The function object, its `length`, `name`, `this` and `arguments` are untouched, so listeners can still be
  *   removed by identity and express still sees 4-argument error handlers. Async functions get
- *   `enterAsync`/`exitAsync` and each of their own `await`s pauses and resumes their clock
- *   (`$flx$().resume($flx$t, await $flx$().pause($flx$t, x))`); generators are left alone.
+ *   `enterAsync`/`exitAsync` and each of their own `await`s pauses their clock (`await $flx$().pause($flx$t, x)`),
+ *   which restarts just before the function resumes; generators are left alone.
  * - Functions that escape (returned, stored in a property, passed along, exported) are registered with their
  *   static index, `$flx$().fn(i, fn)` (the same function object comes back), so the probes can recognise them
  *   at run time; their bodies are instrumented too, and count once a probe promotes them to fluxions.
@@ -82,7 +82,7 @@ export function instrument(analysis: Analysis, runtimePath: string, sourceName: 
   const unitOf = (n: FunctionNode): CodeUnit | null => {
     const unit = codeUnit(n, analysis);
     // where a worker's copy of an async function pauses and resumes its clock (runtime/units.ts)
-    if (unit && n.async) unit.awaits = (awaitsOf.get(n) ?? []).map((a) => [a.start, a.argument.start, a.argument.end, a.end]);
+    if (unit && n.async) unit.awaits = awaitsOf.get(n) ?? [];
     return unit;
   };
   const fluxionIndex = new Map(pipeline.fluxions.map((f, i) => [f, i]));
@@ -297,21 +297,45 @@ function opening(node: AstNode, step: number): number {
  * The `await` expressions of each async function, its own (not those of functions nested in it): where its
  * synchronous segments end and start again.
  */
-function ownAwaits(analysis: Analysis): Map<AstNode, AstNode[]> {
+function ownAwaits(analysis: Analysis): Map<AstNode, Await[]> {
   const { parentOf } = analysis.pipeline.ownership;
-  const out = new Map<AstNode, AstNode[]>();
+  const out = new Map<AstNode, Await[]>();
   for (const node of analysis.index.ofType('AwaitExpression')) {
     let fn = parentOf.get(node);
     while (fn && !isFunction(fn)) fn = parentOf.get(fn);
     if (!fn) continue; // top-level await of an ES module
+    const entry: Await = [node.start, node.argument.start, node.argument.end, node.end, resumeAt(node, parentOf)];
     const list = out.get(fn);
-    if (list) list.push(node);
-    else out.set(fn, [node]);
+    if (list) list.push(entry);
+    else out.set(fn, [entry]);
   }
   return out;
 }
 
-function bodyEdits(fn: FunctionNode, ix: number, text: string, unit: CodeUnit | null, awaits: AstNode[]): Insertion[] {
+/** [await start, operand start, operand end, await end, where the clock restarts] (CodeUnit['awaits']). */
+type Await = [number, number, number, number, number];
+
+/**
+ * Where the clock restarts once the function resumes from an `await`: after its statement when the await is
+ * the statement (`await x;`, `y = await x;`, `const y = await x;`), so that nothing is spliced before the
+ * `await` keyword and the `at async …` frame of the suspended function keeps its column; -2 for `return await
+ * x` (the function ends there); -1 elsewhere: the await is wrapped, `resume(t, await pause(t, x))`.
+ */
+function resumeAt(node: AstNode, parentOf: Map<AstNode, AstNode>): number {
+  const parent = parentOf.get(node);
+  if (!parent) return -1;
+  if (parent.type === 'ReturnStatement') return -2;
+  let statement: AstNode | undefined;
+  if (parent.type === 'ExpressionStatement') statement = parent;
+  else if (parent.type === 'AssignmentExpression' && parent.right === node && parentOf.get(parent)?.type === 'ExpressionStatement') statement = parentOf.get(parent);
+  else if (parent.type === 'VariableDeclarator' && parent.init === node) {
+    const decl = parentOf.get(parent);
+    if (decl?.type === 'VariableDeclaration' && decl.declarations.length === 1) statement = decl;
+  }
+  return statement && inList(statement, parentOf) ? statement.end : -1;
+}
+
+function bodyEdits(fn: FunctionNode, ix: number, text: string, unit: CodeUnit | null, awaits: Await[]): Insertion[] {
   const body = fn.body;
   // When the runtime placed the fluxion on another event loop, `enter` says so (-2) and the message goes
   // there: the arguments, `this`, and a getter of the captured variables, created only on that path.
@@ -331,15 +355,18 @@ function bodyEdits(fn: FunctionNode, ix: number, text: string, unit: CodeUnit | 
       : ` if ($flx$t === -2 && ($flx$t = $flx$().offload(${ix}, ${self}, ${args}${env})) === -2) return;`;
   const [enter, exit] = fn.async ? ['enterAsync', 'exitAsync'] : ['enter', 'exit'];
   // an async function's CPU time is the sum of its synchronous segments: each `await` pauses the clock once its
-  // operand is evaluated, and restarts it when the function resumes
-  const clock: Insertion[] = fn.async
-    ? awaits.flatMap((a) => [
-        { at: a.start, text: '$flx$().resume($flx$t, ', order: opening(a, 0) },
-        { at: a.argument.start, text: '$flx$().pause($flx$t, ', order: opening(a.argument, 0) },
-        { at: a.argument.end, text: ')', order: closing(a.argument, 0) },
-        { at: a.end, text: ')', order: closing(a, 0) },
-      ])
-    : [];
+  // operand is evaluated, and the clock restarts when the function resumes (see resumeAt)
+  const clock: Insertion[] = !fn.async
+    ? []
+    : awaits.flatMap(([start, argStart, argEnd, end, resume]) => {
+        const pause: Insertion[] = [
+          { at: argStart, text: '$flx$().pause($flx$t, ', order: 1e12 + argStart * 10 },
+          { at: argEnd, text: ')', order: -1e12 + (1e9 - argStart) * 10 },
+        ];
+        if (resume === -2) return pause;
+        if (resume >= 0) return [...pause, { at: resume, text: ';$flx$().resume($flx$t);', order: -1e12 + (1e9 - start) * 10 + 9 }];
+        return [{ at: start, text: '$flx$().resume($flx$t, ', order: 1e12 + start * 10 }, ...pause, { at: end, text: ')', order: -1e12 + (1e9 - start) * 10 }];
+      });
   if (body.type === 'BlockStatement') {
     const statements = body.body as AstNode[];
     let at = body.start + 1;

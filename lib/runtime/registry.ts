@@ -157,7 +157,7 @@ export class ModuleRuntime {
   }
 
   /** The function resumed after an `await`: the clock runs again. */
-  resume<V>(clock: unknown, value: V): V {
+  resume<V>(clock: unknown, value?: V): V | undefined {
     if (clock instanceof AsyncClock) clock.resume();
     return value;
   }

@@ -69,11 +69,15 @@ function withClock(text: string, unit: CodeUnit): string {
   const [from, to] = unit.range;
   if (!unit.awaits?.length) return text.slice(from, to);
   const clock = 'globalThis[Symbol.for("fluxion.clock")]';
+  const call = (method: string) => `(${clock} ? ${clock}.${method} : $flx$same)(`;
   const inserts: Array<[number, string]> = [];
-  for (const [awaitStart, argStart, argEnd, awaitEnd] of unit.awaits) {
-    inserts.push([awaitStart, `(${clock} ? ${clock}.resume : $flx$same)(`], [argStart, `(${clock} ? ${clock}.pause : $flx$same)(`], [argEnd, ')'], [awaitEnd, ')']);
+  for (const [start, argStart, argEnd, end, resume] of unit.awaits) {
+    if (resume === -1) inserts.push([start, call('resume')]);
+    inserts.push([argStart, call('pause')], [argEnd, ')']);
+    if (resume === -1) inserts.push([end, ')']);
+    else if (resume >= 0) inserts.push([resume, `;${call('resume')});`]);
   }
-  // by position; at one position, in the order made (an outer operand opens before an inner await)
+  // by position; at one position, in the order made (an outer await opens before an inner one)
   inserts.sort((a, b) => a[0] - b[0]);
   let out = '';
   let last = from;

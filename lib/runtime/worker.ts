@@ -54,7 +54,7 @@ const clocks = new AsyncLocalStorage<AsyncClock>();
     clocks.getStore()?.pause();
     return value;
   },
-  resume: <V>(value: V): V => {
+  resume: <V>(value?: V): V | undefined => {
     clocks.getStore()?.resume();
     return value;
   },
