@@ -213,6 +213,33 @@ t.test('programmatic register(options) and unregister()', async (t) => {
   t.equal(r.status, 0, r.stderr);
   t.match(r.stderr, /fluxion:hook test\/apps\/ignored\/app\.js: nothing to rewrite/);
   t.notMatch(r.stderr, /figure5\/db\.js/, 'nothing is rewritten after unregister()');
+  // unregister() brings every fluxion back to the main loop with its latest state
+  const stateful = `
+    const http = require('node:http');
+    process.env.PORT = '0';
+    const { register } = require(${JSON.stringify(path.join(ROOT, 'dist/index.js'))});
+    const stop = register({ disableCache: true, placement: 'isolate', threads: 1 });
+    const get = (port, p) => new Promise((resolve, reject) => http.get({ host: '127.0.0.1', port, path: p }, (r) => {
+      let body = '';
+      r.on('data', (d) => (body += d));
+      r.on('end', () => resolve(JSON.parse(body)));
+    }).on('error', reject));
+    const log = console.log;
+    console.log = async (line) => {
+      const port = Number(/listening on http:\\/\\/127\\.0\\.0\\.1:(\\d+)/.exec(line)[1]);
+      const out = [await get(port, '/hit/a'), await get(port, '/hit/a')];
+      stop();
+      out.push(await get(port, '/hit/b'), await get(port, '/hit/a'));
+      log(JSON.stringify(out));
+      process.exit(0);
+    };
+    require(${JSON.stringify(path.join(ROOT, 'test/apps/state/app.js'))});
+  `;
+  const back = run(['-e', stateful], { DEBUG: '' });
+  t.equal(back.status, 0, back.stderr);
+  const hits = JSON.parse(back.stdout);
+  t.match(hits, [{ hits: 1 }, { hits: 2 }, { hits: 3, mine: 1, thread: 0 }, { hits: 4, mine: 3, thread: 0 }], 'the counter and the map go on, on the main loop, after unregister()');
+  t.not(hits[0].thread, 0, 'it ran on a worker before');
   const bad = run(['-e', `require(${JSON.stringify(path.join(ROOT, 'dist/index.js'))}).register({ threads: 0 })`]);
   t.match(bad.stderr, /options\.threads must be an integer from 1 to 1024 \(got 0\)/);
 });

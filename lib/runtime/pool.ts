@@ -42,6 +42,8 @@ interface Slot {
   inFlight: Map<number, Pending>;
   /** Code units this worker has: later messages of the same fluxion go without theirs. */
   units: Set<string>;
+  /** `close()` waits for the messages in flight: called when there are none left. */
+  drained?: () => void;
 }
 
 const WORKER_FILE = path.join(__dirname, 'worker.js');
@@ -105,7 +107,10 @@ export class Pool {
     const pending = slot.inFlight.get(done.id);
     if (!pending) return;
     slot.inFlight.delete(done.id);
-    if (slot.inFlight.size === 0) slot.worker.unref();
+    if (slot.inFlight.size === 0) {
+      slot.worker.unref();
+      slot.drained?.();
+    }
     if (done.unavailable !== undefined) {
       pending.onUnavailable(done.unavailable);
       const value = pending.resource.runInAsyncScope(pending.runHere);
@@ -156,10 +161,16 @@ export class Pool {
       });
     }
     slot.inFlight.clear();
+    slot.drained?.();
   }
 
-  /** Stops every worker (tests, graceful shutdown once nothing is in flight). */
+  /**
+   * Stops every worker once the messages in flight are done (their answers, and the state they carry back,
+   * still arrive): `unregister()`. New messages must not be sent meanwhile (every fluxion is back on main).
+   */
   async close(): Promise<void> {
-    await Promise.all(this.slots.splice(0).map((s) => s?.worker.terminate()));
+    const slots = this.slots.splice(0).filter((s): s is Slot => s !== undefined);
+    await Promise.all(slots.map((s) => (s.inFlight.size ? new Promise<void>((resolve) => (s.drained = resolve)) : undefined)));
+    await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 }
