@@ -152,6 +152,20 @@ t.test('graceful shutdown: a request in flight on a worker finishes, then the pr
   }
 });
 
+t.test('in a node:cluster worker process, the pool has one thread by default', async (t) => {
+  const app = await startApp('test/apps/cluster/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1' } });
+  try {
+    const answers = await Promise.all([1, 2, 3, 4].map(() => request(app.port, { path: '/work' })));
+    const bodies = answers.map((r) => JSON.parse(r.body.toString()));
+    t.equal(new Set(bodies.map((b) => b.pid)).size, 1, 'one cluster worker process');
+    const threads = [...new Set(bodies.map((b) => b.thread))];
+    t.equal(threads.length, 1, 'four concurrent requests, all on its one worker thread');
+    t.not(threads[0], 0, 'a worker thread, not the main one');
+  } finally {
+    await app.stop();
+  }
+});
+
 t.test("workers run the user's other preloads, and never start fluxion again", async (t) => {
   const app = await startApp('test/apps/threads/app.js', {
     nodeArgs: ['-r', './test/apps/threads/preload.js', ...HOOK],

@@ -48,6 +48,14 @@ interface Slot {
 
 const WORKER_FILE = path.join(__dirname, 'worker.js');
 
+/**
+ * One worker per core; one in a `node:cluster` worker process, whose siblings already take
+ * a core each: cores × cores isolates would oversubscribe the machine and its memory.
+ */
+export function defaultThreads(): number {
+  return (require('node:cluster') as { isWorker: boolean }).isWorker ? 1 : Math.max(1, os.availableParallelism());
+}
+
 export class Pool {
   private readonly slots: Array<Slot | undefined> = [];
   private nextId = 1;
@@ -58,7 +66,7 @@ export class Pool {
     threads: number | null,
     private readonly maxInFlight = 1024,
   ) {
-    this.size = threads ?? Math.max(1, os.availableParallelism());
+    this.size = threads ?? defaultThreads();
   }
 
   /** Sends a message; false when every worker's queue is full (the caller runs it on the main loop). */
