@@ -54,10 +54,10 @@ export interface CodeUnit {
    */
   uses?: { params: Array<string[] | null>; captured: Record<string, string[] | null> };
   /**
-   * An async function's own `await`s, as [await start, operand start, operand end, await end, where its clock
-   * restarts: the end of its statement, -1 wrapped around the await, -2 not at all (`return await`)].
+   * What a worker adds to the text before running it, as [file offset, order, text]: an async function's
+   * clock at its own awaits, and the counting of the instrumented functions nested in it (compiler: instrument.ts).
    */
-  awaits?: Array<[number, number, number, number, number]>;
+  splices?: Array<[number, number, string]>;
 }
 
 export interface StaticFluxion {

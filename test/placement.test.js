@@ -223,7 +223,11 @@ t.test('the counter (paper Listing 1) moves with its state to one worker and sta
   const handler = observed.find((f) => f.id === 'handler');
   t.match(handler.placement, /^worker:\d+$/, 'pinned to one worker, not replicated');
   t.equal(handler.workerMessages, 100, 'every request was handled there, count included');
-  t.equal(observed.find((f) => f.id === 'reply').placement, handler.placement, 'the fluxions of one state share a worker');
+  const reply = observed.find((f) => f.id === 'reply');
+  t.equal(reply.placement, handler.placement, 'the fluxions of one state share a worker');
+  t.equal(reply.messages, 100, 'the continuation nested in the handler ran there, and is counted (the worker sends the count back)');
+  t.equal(reply.workerMessages, 100);
+  t.equal(typeof reply.cpuMsPerMessage, 'number');
 });
 
 t.test("a stateful fluxion's state comes back with every answer: its worker dies, the state goes on", async (t) => {

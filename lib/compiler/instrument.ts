@@ -81,8 +81,12 @@ export function instrument(analysis: Analysis, runtimePath: string, sourceName: 
   const awaitsOf = ownAwaits(analysis);
   const unitOf = (n: FunctionNode): CodeUnit | null => {
     const unit = codeUnit(n, analysis);
-    // where a worker's copy of an async function pauses and resumes its clock (runtime/units.ts)
-    if (unit && n.async) unit.awaits = awaitsOf.get(n) ?? [];
+    if (unit) {
+      // what a worker's copy adds to the original text (runtime/units.ts): an async function's clock at its
+      // awaits, and the count and time of the instrumented functions nested in it (for the report)
+      const nested = instrumented.filter((m) => m !== n && m.start >= n.start && m.end <= n.end);
+      unit.splices = workerSplices(n, awaitsOf.get(n) ?? [], nested, ixOf, text);
+    }
     return unit;
   };
   const fluxionIndex = new Map(pipeline.fluxions.map((f, i) => [f, i]));
@@ -312,8 +316,44 @@ function ownAwaits(analysis: Analysis): Map<AstNode, Await[]> {
   return out;
 }
 
-/** [await start, operand start, operand end, await end, where the clock restarts] (CodeUnit['awaits']). */
+/** [await start, operand start, operand end, await end, where the clock restarts: see resumeAt]. */
 type Await = [number, number, number, number, number];
+
+/**
+ * The edits a worker makes to a code unit's text, as [offset, order, text] (runtime/units.ts applies them in
+ * that order): the unit's own awaits pause and resume the message's clock (`$flx$pause`, `$flx$resume`),
+ * and each instrumented function nested in it counts its messages and time (`$flx$wk`), which the worker
+ * sends back with its answers, so the report counts a nested fluxion that ran on a worker.
+ */
+function workerSplices(fn: FunctionNode, awaits: Await[], nested: FunctionNode[], ixOf: Map<AstNode, number>, text: string): Array<[number, number, string]> {
+  const out: Array<[number, number, string]> = [];
+  if (fn.async) {
+    for (const [start, argStart, argEnd, end, resume] of awaits) {
+      if (resume === -1) out.push([start, 1e12 + start * 10, '$flx$resume(']);
+      out.push([argStart, 1e12 + argStart * 10, '$flx$pause('], [argEnd, -1e12 + (1e9 - argStart) * 10, ')']);
+      if (resume === -1) out.push([end, -1e12 + (1e9 - start) * 10, ')']);
+      else if (resume >= 0) out.push([resume, -1e12 + (1e9 - start) * 10 + 9, ';$flx$resume();']);
+    }
+  }
+  for (const m of nested) {
+    const ix = ixOf.get(m)!;
+    const [open, close] = m.async ? [`$flx$wk(${ix}, -1);`, ''] : [`var $flx$s = $flx$wk(${ix}); try {`, `} finally { $flx$wk(${ix}, $flx$s); }`];
+    if (m.body.type === 'BlockStatement') {
+      let at = m.body.start + 1;
+      for (const s of m.body.body as AstNode[]) {
+        if (s.type === 'ExpressionStatement' && typeof s.directive === 'string') at = s.end;
+        else break;
+      }
+      out.push([at, opening(m, 5), open]);
+      if (close) out.push([m.body.end - 1, closing(m.body, 0), close]);
+    } else {
+      const from = m.params.length ? m.params[m.params.length - 1].end : m.start;
+      const arrow = text.indexOf('=>', from) + 2;
+      out.push([arrow, opening(m, 5), ` { ${open} return (`], [m.end, closing(m, 0), `); ${close} }`]);
+    }
+  }
+  return out;
+}
 
 /**
  * Where the clock restarts once the function resumes from an `await`: after its statement when the await is

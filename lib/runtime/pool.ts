@@ -31,6 +31,8 @@ export interface Pending {
   onDone: (cpuMs: number) => void;
   /** The module state a stateful fluxion's worker sent back (decoded). */
   onState: (state: Record<string, unknown>) => void;
+  /** The counts of the file's nested functions that ran on the worker. */
+  onNested: (nested: Array<[number, number, number, number]>) => void;
   onUnavailable: (reason: string) => void;
 }
 
@@ -127,6 +129,7 @@ export class Pool {
     }
     pending.onDone(done.cpuMs);
     if (done.state) pending.onState(decode(done.state) as Record<string, unknown>);
+    if (done.nested) pending.onNested(done.nested);
     pending.resource.runInAsyncScope(() => {
       const { held, settle } = pending;
       mergeRequest(held, done.req);

@@ -264,6 +264,16 @@ export class ModuleRuntime {
         if (this.registry.auto && (record.timed & 15) === 0) this.registry.reconsider(record);
       },
       onState: (state) => this.applyState(state),
+      onNested: (nested) => {
+        for (const [i, messages, cpuMs, timed] of nested) {
+          const r = this.records[i];
+          if (!r) continue; // a function that is not a fluxion (yet)
+          r.messages += messages;
+          r.workerMessages += messages;
+          r.cpuMs += cpuMs;
+          r.timed += timed;
+        }
+      },
       onUnavailable: (reason) => {
         record.placement = 'main';
         debug('placement', `${record.id}: back on the main loop (${reason})`);

@@ -52,7 +52,10 @@ function stateScope(file: string, stateNames: string[]): (source: string) => unk
     const declare = stateNames.length ? `var ${stateNames.join(', ')};` : '';
     const body = `${declare} var $flx$ready = Object.create(null);
 function $flx$default(m) { return Object.prototype.toString.call(m) === '[object Module]' ? m.default : m; }
-function $flx$same(v) { return v; }
+var $flx$g = globalThis[Symbol.for('fluxion.worker')];
+function $flx$pause(v) { return $flx$g ? $flx$g.pause(v) : v; }
+function $flx$resume(v) { return $flx$g ? $flx$g.resume(v) : v; }
+function $flx$wk(ix, t) { return $flx$g ? $flx$g.nested(__filename, ix, t) : 0; }
 return function ($flx$source) { return eval($flx$source); };`;
     scope = (new Function('require', '__filename', '__dirname', body) as (...a: unknown[]) => (source: string) => unknown)(createRequire(file), file, path.dirname(file));
     stateScopes.set(file, scope);
@@ -61,27 +64,17 @@ return function ($flx$source) { return eval($flx$source); };`;
 }
 
 /**
- * The function's text; an async function's own awaits pause and resume the clock of the message running
- * (worker.ts keeps it in an AsyncLocalStorage), so its CPU time on a worker is its synchronous segments, as on
- * the main loop. Where no clock is installed (the main loop re-running a message) they do nothing.
+ * The function's text with the unit's splices (an async function's clock at its awaits, the counting of the
+ * functions nested in it): they call the worker's helpers (worker.ts), and do nothing where there are none
+ * (the main loop re-running a message).
  */
-function withClock(text: string, unit: CodeUnit): string {
+function spliced(text: string, unit: CodeUnit): string {
   const [from, to] = unit.range;
-  if (!unit.awaits?.length) return text.slice(from, to);
-  const clock = 'globalThis[Symbol.for("fluxion.clock")]';
-  const call = (method: string) => `(${clock} ? ${clock}.${method} : $flx$same)(`;
-  const inserts: Array<[number, string]> = [];
-  for (const [start, argStart, argEnd, end, resume] of unit.awaits) {
-    if (resume === -1) inserts.push([start, call('resume')]);
-    inserts.push([argStart, call('pause')], [argEnd, ')']);
-    if (resume === -1) inserts.push([end, ')']);
-    else if (resume >= 0) inserts.push([resume, `;${call('resume')});`]);
-  }
-  // by position; at one position, in the order made (an outer await opens before an inner one)
-  inserts.sort((a, b) => a[0] - b[0]);
+  if (!unit.splices?.length) return text.slice(from, to);
+  const splices = [...unit.splices].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
   let out = '';
   let last = from;
-  for (const [at, insert] of inserts) {
+  for (const [at, , insert] of splices) {
     out += text.slice(last, at) + insert;
     last = at;
   }
@@ -102,7 +95,7 @@ export function buildFactory(file: string, hash: string, unit: CodeUnit, stateNa
   const bind = unit.captured.map((n) => `var ${n} = $flx$env[${JSON.stringify(n)}];`).join(' ');
   // the state comes once, with the first message this worker gets: from then on it lives here
   const init = unit.state.map((n) => `if (!$flx$ready[${JSON.stringify(n)}]) { $flx$ready[${JSON.stringify(n)}] = true; ${n} = $flx$env[${JSON.stringify(n)}]; }`).join(' ');
-  lines.push(`return function ($flx$env) { ${bind} ${init} return (${unit.prefix}${withClock(text, unit)}); };`);
+  lines.push(`return function ($flx$env) { ${bind} ${init} return (${unit.prefix}${spliced(text, unit)}); };`);
   lines.push('})()');
   return stateScope(file, [...new Set([...stateNames, ...unit.state])])(lines.join('\n')) as Factory;
 }

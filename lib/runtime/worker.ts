@@ -43,13 +43,17 @@ export interface DoneMessage {
   value?: unknown;
   /** The file's state after the message (a stateful fluxion's), encoded. */
   state?: unknown;
+  /** [function index, messages, CPU ms, timed messages] of the file's nested functions that ran here since. */
+  nested?: Array<[number, number, number, number]>;
   /** The unit could not be built here: run the message on the main loop. */
   unavailable?: string;
 }
 
 /** The clock of the async message running: units.ts's spliced awaits pause and resume it. */
 const clocks = new AsyncLocalStorage<AsyncClock>();
-(globalThis as Record<symbol, unknown>)[Symbol.for('fluxion.clock')] = {
+/** Per file, per nested function: messages, CPU ms and timed messages not yet sent back. */
+const nestedCounts = new Map<string, Map<number, [number, number, number]>>();
+(globalThis as Record<symbol, unknown>)[Symbol.for('fluxion.worker')] = {
   pause: <V>(value: V): V => {
     clocks.getStore()?.pause();
     return value;
@@ -58,7 +62,32 @@ const clocks = new AsyncLocalStorage<AsyncClock>();
     clocks.getStore()?.resume();
     return value;
   },
+  /** A nested function starts (`start` undefined: returns the time; -1: an async one, counted only) or ends. */
+  nested: (file: string, ix: number, start?: number): number => {
+    let counts = nestedCounts.get(file);
+    if (!counts) nestedCounts.set(file, (counts = new Map()));
+    let c = counts.get(ix);
+    if (!c) counts.set(ix, (c = [0, 0, 0]));
+    if (start === undefined || start === -1) {
+      c[0]++;
+      return start === -1 ? -1 : performance.now();
+    }
+    if (start >= 0) {
+      c[1] += performance.now() - start;
+      c[2]++;
+    }
+    return 0;
+  },
 };
+
+/** The counts of nested functions of `file` since the last answer: they go with this one. */
+function takeNested(file: string): Array<[number, number, number, number]> | undefined {
+  const counts = nestedCounts.get(file);
+  if (!counts || counts.size === 0) return undefined;
+  const out = [...counts].map(([ix, [messages, cpuMs, timed]]) => [ix, messages, cpuMs, timed] as [number, number, number, number]);
+  counts.clear();
+  return out;
+}
 
 const FINISHERS = new Set(['send', 'json', 'jsonp', 'end', 'redirect', 'sendStatus', 'render', 'sendFile', 'download']);
 const factories = new Map<string, Factory>();
@@ -153,7 +182,7 @@ function run(message: RunMessage): void {
     answered = true;
     if (clock) clock.pause();
     const cpuMs = clock ? clock.cpu : performance.now() - started;
-    const done: DoneMessage = { type: 'done', id: message.id, cpuMs, ops, req: changes(reqBefore, req), next: nextArgs, error, value };
+    const done: DoneMessage = { type: 'done', id: message.id, cpuMs, ops, req: changes(reqBefore, req), next: nextArgs, error, value, nested: takeNested(message.file) };
     if (message.returnState) {
       try {
         done.state = encode(stateOf(message.file), 'state');
