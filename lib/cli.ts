@@ -1,7 +1,7 @@
 /** The `fluxion` command line: compile and explain. */
 import type * as Compiler from './compiler/bundle';
 import type * as Hook from './hook';
-import { loadProjectConfig } from './config';
+import { loadProjectConfig, resolveOptions } from './config';
 import { FluxionError } from './errors';
 import { readSourceFile } from './files';
 import { formatReport, type Report } from './runtime/report';
@@ -17,7 +17,8 @@ commands:
   compile <file> [--format flx|json|dot]   print the app as a fluxional program (default: flx)
   explain <file>                           per fluxion: tags, each variable's class and why, placement
   report <report.json>                     print a FLUXION_REPORT as a fluxional program with counts
-  precompile                               write the compiler's install-time code cache (postinstall does)
+  precompile [entry…]                      write the compiler's code cache (install does it); with entries, also
+                                           rewrite the app's files into the transform cache (first start warm)
   help                                     this text
 
 Asynchronous callees can be added in fluxion.config.json or package.json#fluxion:
@@ -65,10 +66,26 @@ export function main(argv: string[], io: Io = processIo): number {
         return 0;
       }
       case 'precompile': {
-        if (rest.length) throw new FluxionError('E_USAGE', `precompile takes no arguments (got ${rest.join(' ')})`);
+        const unknown = rest.find((a) => a.startsWith('-'));
+        if (unknown) throw new FluxionError('E_USAGE', `unknown option ${unknown} (try: fluxion help)`);
         const started = performance.now();
-        const { dir, files } = (require('./hook') as typeof Hook).precompile();
-        io.out(`fluxion: code cache of ${files} compiler files for node ${process.version} in ${dir} (${(performance.now() - started).toFixed(0)} ms)\n`);
+        const hook = require('./hook') as typeof Hook;
+        let line: string;
+        try {
+          const { dir, files } = hook.precompile();
+          line = `code cache of ${files} compiler files for node ${process.version} in ${dir}`;
+        } catch (error) {
+          line = `no code cache of the compiler (${(error as Error).message})`;
+        }
+        if (rest.length) {
+          for (const file of rest) readSourceFile(file); // a missing entry is a usage error, named
+          const options = resolveOptions({});
+          const version = (require('../package.json') as { version: string }).version;
+          const r = hook.precompileApp(rest, options, version);
+          if (!r.dir) throw new FluxionError('E_USAGE', 'the transform cache is disabled or unusable: nothing to fill (see FLUXION_CACHE_DIR, FLUXION_DISABLE_CACHE)');
+          line += `; ${r.files} app files into ${r.dir} (${r.rewritten} rewritten, ${r.unchanged} unchanged, ${r.failed} failed)`;
+        }
+        io.out(`fluxion: ${line} (${(performance.now() - started).toFixed(0)} ms)\n`);
         return 0;
       }
       default:

@@ -8,6 +8,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { addHook } from 'pirates';
 import type * as CodeCache from './compile-cache';
@@ -16,6 +17,7 @@ import { TransformCache } from './cache';
 import type { Options } from './config';
 import { debug, warnOnce } from './debug';
 import { FluxionError } from './errors';
+import { readSourceFile } from './files';
 import { globToRegExp, matchesAny } from './glob';
 
 const RUNTIME = path.join(__dirname, 'runtime', 'index.js');
@@ -39,6 +41,8 @@ export interface Hook {
 
 export interface Transformer {
   stats: HookStats;
+  /** Where the transform cache is, or null when there is none. */
+  cacheDir: string | null;
   /** Whether a file is the app's to rewrite. */
   matcher(filename: string): boolean;
   /** The rewrite, cached, failing open. */
@@ -61,11 +65,13 @@ export function createTransformer(options: Options, version: string, { warnings 
   const exclude = options.exclude.map(globToRegExp);
   const stats: HookStats = { rewritten: 0, unchanged: 0, cached: 0, failed: 0, fluxions: 0, dynamicSites: 0 };
   const explicitDir = options.cacheDir !== null;
+  const salt = JSON.stringify([version, buildStamp(), process.version, options.rupturePoints, sourceMapsWanted()]);
+  debug('cache', `transforms keyed by ${salt}`);
   const cache = options.disableCache
     ? null
     : new TransformCache(
         path.resolve(options.cacheDir ?? path.join(process.cwd(), 'node_modules', '.cache', 'fluxion')),
-        JSON.stringify([version, buildStamp(), process.version, options.rupturePoints, sourceMapsWanted()]),
+        salt,
         explicitDir,
         warnings,
       );
@@ -115,7 +121,7 @@ export function createTransformer(options: Options, version: string, { warnings 
     return out;
   };
 
-  return { stats, matcher, transform };
+  return { stats, matcher, transform, cacheDir: cache && cache.usable ? cache.dir : null };
 }
 
 /** The compiler is loaded on the first cache miss only: a warm start never pays for meriyah and eslint-scope. */
@@ -162,6 +168,47 @@ export function precompile(): { dir: string; files: number } {
     for (const withCode of [false, true]) instrument(analyze(source, { filename: file, sourceType, withCode }), RUNTIME, file);
   }
   return { dir: SHIPPED_DIR, files: saveCodeCache(SHIPPED_DIR) };
+}
+
+/**
+ * `fluxion precompile <entry…>`: the transform cache filled before the first start (a Docker image build, a
+ * deploy step), so that the first start is a warm one: each entry and the app files it requires or imports,
+ * transitively (those written as string literals), are rewritten into the cache the app will read, with the
+ * options it will have (environment, fluxion.config.json / package.json#fluxion). A file loaded through a
+ * computed path is rewritten at its first load as usual.
+ */
+export function precompileApp(entries: string[], options: Options, version: string): { dir: string | null; files: number; rewritten: number; unchanged: number; failed: number } {
+  const transformer = createTransformer(options, version);
+  const queue = entries.map((e) => path.resolve(e));
+  const seen = new Set<string>(queue);
+  let files = 0;
+  for (let file = queue.shift(); file !== undefined; file = queue.shift()) {
+    if (!transformer.matcher(file)) continue;
+    const { source, sourceType } = readSourceFile(file);
+    const type = sourceType ?? 'commonjs';
+    transformer.transform(source, file, type);
+    files++;
+    let requires: string[] = [];
+    try {
+      requires = loadCompiler({ enabled: false, local: null }).analyze(source, { filename: file, sourceType: type, rupturePoints: options.rupturePoints, withCode: false }).program.requires;
+    } catch {
+      continue; // a syntax error: Node will report it at the first start
+    }
+    const resolve = createRequire(file).resolve;
+    for (const specifier of requires) {
+      try {
+        const target = resolve(specifier);
+        if (!seen.has(target) && /\.[cm]?js$/.test(target)) {
+          seen.add(target);
+          queue.push(target);
+        }
+      } catch {
+        // not resolvable from here: it fails the same way at run time
+      }
+    }
+  }
+  const s = transformer.stats;
+  return { dir: transformer.cacheDir, files, rewritten: s.rewritten + s.cached, unchanged: s.unchanged, failed: s.failed };
 }
 
 function listFiles(dir: string, ext: string): string[] {
@@ -321,9 +368,15 @@ function buildStamp(): string {
     .join(',');
 }
 
+/**
+ * Whether Node maps stack traces (--enable-source-maps, on the command line or in NODE_OPTIONS). The flags
+ * only: `process.sourceMapsEnabled` also turns true for coverage (NODE_V8_COVERAGE) and at a moment that
+ * depends on the loaders, so two processes with the same flags (`fluxion precompile`, then the app) could
+ * disagree and miss each other's cache.
+ */
 function sourceMapsWanted(): boolean {
   const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
-  return flags.includes('--enable-source-maps') || (process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled === true;
+  return flags.includes('--enable-source-maps');
 }
 
 function rel(file: string): string {

@@ -104,9 +104,10 @@ t.test('a cold start loads the compiler from the code cache written at install (
   const made = fluxion(['precompile']);
   t.equal(made.status, 0, made.stderr);
   t.match(made.stdout, /^fluxion: code cache of \d+ compiler files for node v[\d.]+ in .*dist\/\.code-cache \(\d+ ms\)\n$/);
-  const usage = fluxion(['precompile', 'app.js']);
+  const usage = fluxion(['precompile', '--fast']);
   t.equal(usage.status, 1);
-  t.equal(usage.stderr, 'fluxion: precompile takes no arguments (got app.js)\n');
+  t.equal(usage.stderr, 'fluxion: unknown option --fast (try: fluxion help)\n');
+  t.equal(fluxion(['precompile', 'missing.js']).stderr, 'fluxion: missing.js: no such file\n', 'an entry that does not exist is named');
   const script = path.join(tmp, 'precompiled.js');
   fs.writeFileSync(script, "require('fs').readFile(__filename, function done(e, d) { console.log(d.length > 0); });\n");
   const cacheDir = fs.mkdtempSync(path.join(tmp, 'first-start-'));
@@ -118,6 +119,23 @@ t.test('a cold start loads the compiler from the code cache written at install (
   const off = run([...HOOK, script], { FLUXION_DISABLE_CACHE: '1', DEBUG: 'fluxion:cache' });
   t.equal(off.stdout, 'true\n', off.stderr);
   t.notMatch(off.stderr, /install-time code cache/, 'FLUXION_DISABLE_CACHE turns the code cache off too');
+});
+
+t.test('fluxion precompile <entry>: the app files it reaches are rewritten into the cache, and the first start is warm', async (t) => {
+  const cacheDir = fs.mkdtempSync(path.join(tmp, 'precompiled-app-'));
+  // the same flags in both processes (this runner's loaders turn source maps on, which changes the output)
+  const plainEnv = { ...process.env, NODE_OPTIONS: '', FLUXION_CACHE_DIR: cacheDir };
+  const made = spawnSync(process.execPath, [path.join(ROOT, 'bin/fluxion.js'), 'precompile', 'bench/apps/startup.js'], { cwd: ROOT, encoding: 'utf8', env: plainEnv });
+  t.equal(made.status, 0, made.stderr);
+  t.match(made.stdout, /; 4 app files into .* \(4 rewritten, 0 unchanged, 0 failed\)/, 'the entry, and what it requires, transitively');
+  const first = run([...HOOK, 'bench/apps/startup.js'], { ...plainEnv, DEBUG: 'fluxion:hook' });
+  t.equal(first.status, 0, first.stderr);
+  t.match(first.stdout, /ready/);
+  t.equal((first.stderr.match(/: from the cache/g) ?? []).length, 4, 'every app file came from the cache');
+  t.notMatch(first.stderr, /rewritten in/, 'nothing was compiled at start-up');
+  const off = spawnSync(process.execPath, [path.join(ROOT, 'bin/fluxion.js'), 'precompile', 'bench/apps/startup.js'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, FLUXION_DISABLE_CACHE: '1' } });
+  t.equal(off.status, 1);
+  t.match(off.stderr, /the transform cache is disabled or unusable: nothing to fill/);
 });
 
 t.test("a user's syntax error is Node's own error", async (t) => {
