@@ -188,7 +188,7 @@ export function precompileApp(entries: string[], options: Options, version: stri
     const type = sourceType ?? 'commonjs';
     transformer.transform(source, file, type);
     files++;
-    let requires: string[] = [];
+    let requires: string[];
     try {
       requires = loadCompiler({ enabled: false, local: null }).analyze(source, { filename: file, sourceType: type, rupturePoints: options.rupturePoints, withCode: false }).program.requires;
     } catch {
