@@ -5,7 +5,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { spawn } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const { ROOT, median, machine, table } = require('./lib');
 
 const RUNS = Number(process.env.BENCH_STARTUP_RUNS || 20);
@@ -21,10 +21,18 @@ fs.writeFileSync(babelHook, `require(${JSON.stringify(require.resolve('@babel/re
 // "first start": no transform cached (a new install, or every file of the app changed); fluxion's compiler
 // comes with the code cache its install wrote (compile-cache.ts). "no cache at all": FLUXION_DISABLE_CACHE=1,
 // which also ignores that code cache, as an install with scripts off (`npm ci --ignore-scripts`) starts once.
+// the deploy step of the README: `fluxion precompile <entry>` into a fresh cache (not timed), then the first start
+const precompiled = () => {
+  const dir = fs.mkdtempSync(path.join(tmp, 'precompiled-'));
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'fluxion.js'), 'precompile', APP], { cwd: ROOT, env: { ...process.env, FLUXION_CACHE_DIR: dir }, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`fluxion precompile failed: ${r.stderr}`);
+  return { FLUXION_CACHE_DIR: dir };
+};
 const variants = [
   ['plain node', [], {}],
   ['fluxion, no cache at all', ['-r', 'fluxion/register'], { FLUXION_DISABLE_CACHE: '1' }],
   ['fluxion, first start (cold cache)', ['-r', 'fluxion/register'], () => ({ FLUXION_CACHE_DIR: fs.mkdtempSync(path.join(tmp, 'cold-')) })],
+  ['fluxion, first start after `fluxion precompile`', ['-r', 'fluxion/register'], precompiled],
   ['fluxion, warm cache', ['-r', 'fluxion/register'], { FLUXION_CACHE_DIR: warmFluxion }],
   ['@babel/register, cold', ['-r', babelHook], { BABEL_DISABLE_CACHE: '1' }],
   ['@babel/register, warm', ['-r', babelHook], { BABEL_CACHE_PATH: warmBabel }],
