@@ -19,7 +19,8 @@ function attempt(source: string, sourceType: 'commonjs' | 'module'): Parsed {
     ranges: true,
     // Node parses scripts in sloppy mode with Annex B (HTML comments, legacy octals…).
     webcompat: sourceType === 'commonjs',
-    onComment: (type, value, start, end) => comments.push({ type, value, start, end }),
+    // comments matter only as `fluxion ignore` markers: a file without the word keeps none
+    ...(source.includes('fluxion') ? { onComment: (type: string, value: string, start: number, end: number) => comments.push({ type, value, start, end }) } : {}),
   }) as unknown as AstNode;
   return { ast, sourceType, comments };
 }
