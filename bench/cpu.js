@@ -4,10 +4,14 @@
 // worker_threads, and node:cluster with one process per core. Requests/s, latency, peak RSS of the whole
 // server (its processes), server CPU used (in cores), ratios to plain node. Rounds alternate; medians.
 const fs = require('node:fs');
-const { execFileSync } = require('node:child_process');
+const os = require('node:os');
+const path = require('node:path');
+const { execFileSync, spawnSync } = require('node:child_process');
 const autocannon = require('autocannon');
 const { median, machine, table, startServer } = require('./lib');
 
+const CACHE = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxion-bench-cpu-'));
+process.on('exit', () => fs.rmSync(CACHE, { recursive: true, force: true }));
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
 const SECONDS = Number(process.env.BENCH_SECONDS || 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 16);
@@ -15,7 +19,8 @@ const URL_PATH = '/banner/fluxion%20scales%20up?scale=16';
 
 const variants = [
   ['plain node', 'samples/cpu/app.js', [], {}],
-  ['fluxion (auto)', 'samples/cpu/app.js', ['-r', 'fluxion/register'], { FLUXION_DISABLE_CACHE: '1' }],
+  // as in production: the transform cache filled beforehand (`fluxion precompile`), so the compiler is not loaded
+  ['fluxion (auto)', 'samples/cpu/app.js', ['-r', 'fluxion/register'], { FLUXION_CACHE_DIR: CACHE }],
   ['piscina, by hand', 'bench/apps/cpu-piscina.js', [], {}],
   ['worker_threads, by hand', 'bench/apps/cpu-workers.js', [], {}],
   ['node:cluster', 'bench/apps/cpu-cluster.js', [], {}],
@@ -82,6 +87,12 @@ async function measure(file, args, env) {
 }
 
 async function main() {
+  const made = spawnSync(process.execPath, [path.join(__dirname, '..', 'bin', 'fluxion.js'), 'precompile', 'samples/cpu/app.js'], {
+    cwd: path.join(__dirname, '..'),
+    env: { ...process.env, FLUXION_CACHE_DIR: CACHE },
+    encoding: 'utf8',
+  });
+  if (made.status !== 0) throw new Error(`fluxion precompile failed: ${made.stderr}`);
   const gif = require('../samples/gifsockets/gif');
   for (let i = 0; i < 30; i++) gif.textToGif('fluxion scales up', { scale: 16, padding: 4 });
   const t0 = process.hrtime.bigint();
