@@ -23,6 +23,8 @@ export interface Options {
   rupturePoints: CalleeSpec[];
   /** The JIT moves a fluxion whose mean synchronous CPU time per message reaches this (ms). */
   hotMs: number;
+  /** A worker with nothing to do for this long (ms) stops and gives its memory back; 0: never. */
+  idleMs: number;
 }
 
 export type RegisterOptions = Partial<Options>;
@@ -39,6 +41,7 @@ export const DEFAULTS: Options = {
   report: null,
   rupturePoints: [],
   hotMs: 1,
+  idleMs: 30000,
 };
 
 const ENV: Record<keyof Options, string> = {
@@ -53,6 +56,7 @@ const ENV: Record<keyof Options, string> = {
   report: 'FLUXION_REPORT',
   rupturePoints: 'FLUXION_RUPTURE_POINTS',
   hotMs: 'FLUXION_HOT_MS',
+  idleMs: 'FLUXION_IDLE_MS',
 };
 
 const LEVELS = ['silent', 'error', 'warn', 'info', 'debug'];
@@ -82,7 +86,8 @@ function validate(key: keyof Options, value: unknown, name: Named, fromText: boo
       const list = fromText && typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
       return Array.isArray(list) && list.every((g) => typeof g === 'string' && g !== '') ? list : fail('a list of glob patterns');
     }
-    case 'hotMs': {
+    case 'hotMs':
+    case 'idleMs': {
       const n = typeof value === 'string' && fromText && value.trim() !== '' ? Number(value) : value;
       return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : fail('a number of milliseconds (0 or more)');
     }

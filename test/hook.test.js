@@ -168,6 +168,7 @@ t.test('an invalid option stops at start, naming the option', async (t) => {
     [{ FLUXION_PLACEMENT: 'everywhere' }, /^fluxion: FLUXION_PLACEMENT must be "auto", "inline" or "isolate" \(got "everywhere"\)\n$/],
     [{ FLUXION_LOG_LEVEL: 'loud' }, /^fluxion: FLUXION_LOG_LEVEL must be /],
     [{ FLUXION_ENABLED: 'perhaps' }, /^fluxion: FLUXION_ENABLED must be true or false/],
+    [{ FLUXION_IDLE_MS: 'soon' }, /^fluxion: FLUXION_IDLE_MS must be a number of milliseconds \(0 or more\) \(got "soon"\)\n$/],
   ];
   for (const [env, expected] of cases) {
     const r = run([...HOOK, '-e', 'console.log("ran")'], env);

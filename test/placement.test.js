@@ -243,6 +243,23 @@ t.test("a stateful fluxion's state comes back with every answer: its worker dies
   t.match(body(5), { hits: 5, mine: 2 });
 });
 
+t.test('FLUXION_IDLE_MS: an idle worker stops and gives its memory back; the next message starts a new one, state intact', async (t) => {
+  const app = await startApp('test/apps/state/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '1', FLUXION_IDLE_MS: '200', FLUXION_DISABLE_CACHE: '1', DEBUG: 'fluxion:pool' } });
+  try {
+    const get = async (p) => JSON.parse((await request(app.port, { path: p })).body.toString());
+    const first = await get('/hit/a');
+    t.match(await get('/hit/a'), { hits: 2, mine: 2, thread: first.thread }, 'busy: the same worker');
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    t.match(app.output().stderr, /worker 1 retired after 200 ms idle/);
+    const later = await get('/hit/a');
+    t.match(later, { hits: 3, mine: 3 }, 'the state went on from the main loop\'s copy');
+    t.not(later.thread, first.thread, 'on a new worker');
+    t.not(later.thread, 0);
+  } finally {
+    await app.stop();
+  }
+});
+
 t.test('a share group (grp_hits) moves together to one worker, and the count stays one count', async (t) => {
   const steps = [{ path: '/hit' }, { path: '/hit' }, { path: '/hit' }, { method: 'POST', path: '/reset' }, { path: '/hit' }, { path: '/hit' }];
   const plain = await session('test/apps/share/app.js', [], {}, steps);

@@ -46,6 +46,10 @@ interface Slot {
   units: Set<string>;
   /** `close()` waits for the messages in flight: called when there are none left. */
   drained?: () => void;
+  /** Stops the worker after `idleMs` with nothing in flight. */
+  idle?: NodeJS.Timeout;
+  /** Stopped for being idle: its exit is not a crash. */
+  retired?: boolean;
 }
 
 const WORKER_FILE = path.join(__dirname, 'worker.js');
@@ -67,6 +71,8 @@ export class Pool {
   constructor(
     threads: number | null,
     private readonly maxInFlight = 1024,
+    /** A worker idle this long stops and gives its memory back (its state is on the main loop too); 0: never. */
+    private readonly idleMs = 0,
   ) {
     this.size = threads ?? defaultThreads();
   }
@@ -81,6 +87,10 @@ export class Pool {
     if (slot.units.has(key)) message.unit = null;
     else slot.units.add(key);
     slot.inFlight.set(id, { ...pending, message });
+    if (slot.idle) {
+      clearTimeout(slot.idle);
+      slot.idle = undefined;
+    }
     if (slot.inFlight.size === 1) slot.worker.ref();
     slot.worker.postMessage(message);
     return true;
@@ -120,6 +130,10 @@ export class Pool {
     if (slot.inFlight.size === 0) {
       slot.worker.unref();
       slot.drained?.();
+      if (this.idleMs > 0 && !slot.drained) {
+        slot.idle = setTimeout(() => this.retire(slot), this.idleMs);
+        slot.idle.unref();
+      }
     }
     if (done.unavailable !== undefined) {
       pending.onUnavailable(done.unavailable);
@@ -153,7 +167,17 @@ export class Pool {
     });
   }
 
+  /** Idle for `idleMs`: the worker stops; the next message for its place starts a new one. */
+  private retire(slot: Slot): void {
+    if (slot.inFlight.size > 0 || this.slots[slot.position] !== slot) return;
+    this.slots[slot.position] = undefined;
+    slot.retired = true;
+    debug('pool', `worker ${slot.index} retired after ${this.idleMs} ms idle`);
+    void slot.worker.terminate();
+  }
+
   private lost(slot: Slot, code: number): void {
+    if (slot.retired) return;
     if (this.slots[slot.position] === slot) this.slots[slot.position] = undefined; // restarted on the next message
     debug('pool', `worker ${slot.index} exited (${code}); ${slot.inFlight.size} message(s) in flight`);
     for (const pending of slot.inFlight.values()) {

@@ -334,15 +334,19 @@ export class Registry {
   private workers: Pool | null = null;
   private readonly factories = new Map<string, Factory>();
 
-  configure(options: { placement: 'auto' | 'inline' | 'isolate'; threads: number | null; hotMs?: number }): void {
+  configure(options: { placement: 'auto' | 'inline' | 'isolate'; threads: number | null; hotMs?: number; idleMs?: number }): void {
     this.mode = options.placement;
     this.auto = options.placement === 'auto';
     this.threads = options.threads;
     if (options.hotMs !== undefined) this.hotMs = options.hotMs;
+    if (options.idleMs !== undefined) this.idleMs = options.idleMs;
   }
 
+  /** How long a worker may stay idle before it stops (0: never). */
+  idleMs = 30000;
+
   pool(): Pool {
-    return (this.workers ??= new (offloadModules().Pool)(this.threads));
+    return (this.workers ??= new (offloadModules().Pool)(this.threads, 1024, this.idleMs));
   }
 
   /** `unregister()`: every fluxion back on the main loop (a stateful one with the main loop's copy), workers stopped. */
