@@ -29,6 +29,7 @@ const STEPS = [
   { path: '/costly' },
   { path: '/cheap/7' },
   { path: '/costly-reads' },
+  { path: '/timer' },
 ];
 /** The part of a response that must not depend on where it ran. */
 const portable = (r) => ({ status: r.status, type: r.type, body: r.body.replace(/("thread":\s*|"parsedOn":\s*|on )\d+/g, '$1N') });
@@ -65,6 +66,7 @@ for (const [version, alias] of [
     t.not(json(9, isolated).thread, 0);
     t.not(json(10, isolated).thread, 0);
     t.same(JSON.parse(isolated[11].body), { reads: 1, thread: 0 }, 'computed for the fluxion that reads it only (the snapshot carries the fields the code uses)');
+    t.not(json(12, isolated).thread, 0, 'a handler with an empty nested callback runs on a worker');
   });
 }
 

@@ -326,33 +326,53 @@ type Await = [number, number, number, number, number];
  * sends back with its answers, so the report counts a nested fluxion that ran on a worker.
  */
 function workerSplices(fn: FunctionNode, awaits: Await[], nested: FunctionNode[], ixOf: Map<AstNode, number>, text: string): Array<[number, number, string]> {
-  const out: Array<[number, number, string]> = [];
-  if (fn.async) {
-    for (const [start, argStart, argEnd, end, resume] of awaits) {
-      if (resume === -1) out.push([start, 1e12 + start * 10, '$flx$resume(']);
-      out.push([argStart, 1e12 + argStart * 10, '$flx$pause('], [argEnd, -1e12 + (1e9 - argStart) * 10, ')']);
-      if (resume === -1) out.push([end, -1e12 + (1e9 - start) * 10, ')']);
-      else if (resume >= 0) out.push([resume, -1e12 + (1e9 - start) * 10 + 9, ';$flx$resume();']);
-    }
-  }
+  const edits = fn.async ? awaitClock(awaits, { pause: '$flx$pause(', resume: '$flx$resume(', restart: '$flx$resume()' }) : [];
   for (const m of nested) {
     const ix = ixOf.get(m)!;
-    const [open, close] = m.async ? [`$flx$wk(${ix}, -1);`, ''] : [`var $flx$s = $flx$wk(${ix}); try {`, `} finally { $flx$wk(${ix}, $flx$s); }`];
-    if (m.body.type === 'BlockStatement') {
-      let at = m.body.start + 1;
-      for (const s of m.body.body as AstNode[]) {
-        if (s.type === 'ExpressionStatement' && typeof s.directive === 'string') at = s.end;
-        else break;
-      }
-      out.push([at, opening(m, 5), open]);
-      if (close) out.push([m.body.end - 1, closing(m.body, 0), close]);
-    } else {
-      const from = m.params.length ? m.params[m.params.length - 1].end : m.start;
-      const arrow = text.indexOf('=>', from) + 2;
-      out.push([arrow, opening(m, 5), ` { ${open} return (`], [m.end, closing(m, 0), `); ${close} }`]);
-    }
+    edits.push(...(m.async ? bodyWrap(m, text, `$flx$wk(${ix}, -1);`, '') : bodyWrap(m, text, `var $flx$s = $flx$wk(${ix}); try {`, `} finally { $flx$wk(${ix}, $flx$s); }`)));
   }
-  return out;
+  return edits.map((e) => [e.at, e.order ?? 0, e.text]);
+}
+
+/**
+ * An async function's clock at its own awaits (see resumeAt): `pause(` around each operand, then `restart` after
+ * its statement, or `resume(` around the whole await. The calls are spelled `$flx$().pause($flx$t, ` in the
+ * rewritten module and `$flx$pause(` in a worker's copy of a code unit.
+ */
+function awaitClock(awaits: Await[], calls: { pause: string; resume: string; restart: string }): Insertion[] {
+  return awaits.flatMap(([start, argStart, argEnd, end, restart]) => {
+    const around: Insertion[] = [
+      { at: argStart, text: calls.pause, order: 1e12 + argStart * 10 },
+      { at: argEnd, text: ')', order: -1e12 + (1e9 - argStart) * 10 },
+    ];
+    if (restart === -2) return around;
+    if (restart >= 0) return [...around, { at: restart, text: `;${calls.restart};`, order: -1e12 + (1e9 - start) * 10 + 9 }];
+    return [{ at: start, text: calls.resume, order: 1e12 + start * 10 }, ...around, { at: end, text: ')', order: -1e12 + (1e9 - start) * 10 }];
+  });
+}
+
+/**
+ * `open` and `close` around a function's body: after a block's directives and before its last brace (both at
+ * one offset for an empty body), or, for `(a) => expr`, a block opened right after the arrow that returns the
+ * expression in parentheses (no ASI trap).
+ */
+function bodyWrap(fn: FunctionNode, text: string, open: string, close: string): Insertion[] {
+  const body = fn.body;
+  if (body.type === 'BlockStatement') {
+    let at = body.start + 1;
+    for (const s of body.body as AstNode[]) {
+      if (s.type === 'ExpressionStatement' && typeof s.directive === 'string') at = s.end;
+      else break;
+    }
+    if (at === body.end - 1) return [{ at, text: open + close, order: opening(fn, 5) }];
+    return [{ at, text: open, order: opening(fn, 5) }, ...(close ? [{ at: body.end - 1, text: close, order: closing(body, 0) }] : [])];
+  }
+  const from = fn.params.length ? fn.params[fn.params.length - 1].end : fn.start;
+  const arrow = text.indexOf('=>', from) + 2;
+  return [
+    { at: arrow, text: ` { ${open} return (`, order: opening(fn, 5) },
+    { at: fn.end, text: `); ${close} }`, order: closing(fn, 0) },
+  ];
 }
 
 /**
@@ -376,7 +396,6 @@ function resumeAt(node: AstNode, parentOf: Map<AstNode, AstNode>): number {
 }
 
 function bodyEdits(fn: FunctionNode, ix: number, text: string, unit: CodeUnit | null, awaits: Await[]): Insertion[] {
-  const body = fn.body;
   // When the runtime placed the fluxion on another event loop, `enter` says so (-2) and the message goes
   // there: the arguments, `this`, and a getter of the captured variables, created only on that path.
   const args = fn.type === 'ArrowFunctionExpression' ? arrowArguments(fn) : 'arguments';
@@ -396,42 +415,8 @@ function bodyEdits(fn: FunctionNode, ix: number, text: string, unit: CodeUnit | 
   const [enter, exit] = fn.async ? ['enterAsync', 'exitAsync'] : ['enter', 'exit'];
   // an async function's CPU time is the sum of its synchronous segments: each `await` pauses the clock once its
   // operand is evaluated, and the clock restarts when the function resumes (see resumeAt)
-  const clock: Insertion[] = !fn.async
-    ? []
-    : awaits.flatMap(([start, argStart, argEnd, end, resume]) => {
-        const pause: Insertion[] = [
-          { at: argStart, text: '$flx$().pause($flx$t, ', order: 1e12 + argStart * 10 },
-          { at: argEnd, text: ')', order: -1e12 + (1e9 - argStart) * 10 },
-        ];
-        if (resume === -2) return pause;
-        if (resume >= 0) return [...pause, { at: resume, text: ';$flx$().resume($flx$t);', order: -1e12 + (1e9 - start) * 10 + 9 }];
-        return [{ at: start, text: '$flx$().resume($flx$t, ', order: 1e12 + start * 10 }, ...pause, { at: end, text: ')', order: -1e12 + (1e9 - start) * 10 }];
-      });
-  if (body.type === 'BlockStatement') {
-    const statements = body.body as AstNode[];
-    let at = body.start + 1;
-    for (const s of statements) {
-      if (s.type === 'ExpressionStatement' && typeof s.directive === 'string') at = s.end;
-      else break;
-    }
-    const open = `var $flx$t = $flx$().${enter}(${ix});${offload} try {`;
-    const close = `} finally { $flx$().${exit}(${ix}, $flx$t); }`;
-    // an empty body (or only directives): both at one offset, in this order
-    if (at === body.end - 1) return [{ at, text: open + close, order: opening(fn, 5) }];
-    return [
-      { at, text: open, order: opening(fn, 5) },
-      ...clock,
-      { at: body.end - 1, text: close, order: closing(body, 0) },
-    ];
-  }
-  // `(a) => expr`: open a block right after the arrow, return the expression in parentheses (no ASI trap).
-  const from = fn.params.length ? fn.params[fn.params.length - 1].end : fn.start;
-  const arrow = text.indexOf('=>', from) + 2;
-  return [
-    { at: arrow, text: ` { var $flx$t = $flx$().${enter}(${ix});${offload} try { return (`, order: opening(fn, 5) },
-    ...clock,
-    { at: fn.end, text: `); } finally { $flx$().${exit}(${ix}, $flx$t); } }`, order: closing(fn, 0) },
-  ];
+  const clock = fn.async ? awaitClock(awaits, { pause: '$flx$().pause($flx$t, ', resume: '$flx$().resume($flx$t, ', restart: '$flx$().resume($flx$t)' }) : [];
+  return [...bodyWrap(fn, text, `var $flx$t = $flx$().${enter}(${ix});${offload} try {`, `} finally { $flx$().${exit}(${ix}, $flx$t); }`), ...clock];
 }
 
 /** An arrow has no `arguments`: its parameters, when they are plain names (`[a, b, ...rest]`), else null. */

@@ -115,6 +115,12 @@ app.get('/async-reject', async function asyncReject() {
   throw Object.assign(new Error('rejected on purpose'), { status: 409 });
 });
 
+// a nested callback with an empty body: its worker copy is counted too
+app.get('/timer', function timerRoute(req, res) {
+  setTimeout(function () {}, 0);
+  res.json({ thread: threadId });
+});
+
 app.get('/crash', function crash(req, res) {
   if (threadId !== 0) process.exit(3);
   res.send('no crash on the main thread');
