@@ -137,8 +137,7 @@ export class Pool {
     }
     if (done.unavailable !== undefined) {
       pending.onUnavailable(done.unavailable);
-      const value = pending.resource.runInAsyncScope(pending.runHere);
-      pending.settle?.resolve(value);
+      pending.settle?.resolve(this.runHere(pending));
       return;
     }
     pending.onDone(done.cpuMs);
@@ -167,6 +166,21 @@ export class Pool {
     });
   }
 
+  /**
+   * Runs a message on the main loop after all. A throw there goes where express's Layer would have sent it, had
+   * the function thrown when express called it: to `next`; without one, it is thrown, as the function's own.
+   */
+  private runHere(pending: Pending): unknown {
+    try {
+      return pending.resource.runInAsyncScope(pending.runHere);
+    } catch (error) {
+      const next = pending.held.next;
+      if (!next) throw error;
+      pending.resource.runInAsyncScope(() => next(error));
+      return undefined;
+    }
+  }
+
   /** Idle for `idleMs`: the worker stops; the next message for its place starts a new one. */
   private retire(slot: Slot): void {
     if (slot.inFlight.size > 0 || this.slots[slot.position] !== slot) return;
@@ -189,7 +203,7 @@ export class Pool {
           held.res.end();
         } else {
           // a plain callback: run it here, as if it had never left
-          settle?.resolve(pending.runHere());
+          settle?.resolve(this.runHere(pending));
           return;
         }
         settle?.resolve(undefined);

@@ -363,7 +363,12 @@ export class Registry {
     const key = `${module.file}#${ix}`;
     let f = this.factories.get(key);
     if (!f) {
-      f = offloadModules().buildFactory(module.file, module.description.hash, module.description.fns[ix].unit!, module.fileState());
+      try {
+        f = offloadModules().buildFactory(module.file, module.description.hash, module.description.fns[ix].unit!, module.fileState());
+      } catch (error) {
+        warnOnce(`factory:${key}`, `${path.relative(process.cwd(), module.file)}:${module.description.fns[ix].line}: a message could not be run again on the main loop (${(error as Error).message}); it fails through the error path`);
+        throw error;
+      }
       this.factories.set(key, f);
     }
     return f;
