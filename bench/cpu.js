@@ -15,6 +15,8 @@ process.on('exit', () => fs.rmSync(CACHE, { recursive: true, force: true }));
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
 const SECONDS = Number(process.env.BENCH_SECONDS || 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 16);
+// autocannon's own worker threads, for servers on many cores (bench/scaling.js)
+const LOAD_WORKERS = Number(process.env.BENCH_LOAD_WORKERS || 0);
 const URL_PATH = '/banner/fluxion%20scales%20up?scale=16';
 
 const variants = [
@@ -62,7 +64,9 @@ function cpuTicks(pids) {
 
 function load(port, seconds) {
   return new Promise((resolve, reject) => {
-    autocannon({ url: `http://127.0.0.1:${port}${URL_PATH}`, connections: CONNECTIONS, duration: seconds }, (err, r) => (err ? reject(err) : resolve(r)));
+    const options = { url: `http://127.0.0.1:${port}${URL_PATH}`, connections: CONNECTIONS, duration: seconds };
+    if (LOAD_WORKERS > 1) options.workers = LOAD_WORKERS;
+    autocannon(options, (err, r) => (err ? reject(err) : resolve(r)));
   });
 }
 
@@ -105,6 +109,10 @@ async function main() {
   }
   const med = (runs, key) => median(runs.map((r) => r[key]));
   const base = results.get('plain node');
+  if (process.env.BENCH_JSON) {
+    const summary = Object.fromEntries([...results].map(([name, runs]) => [name, Object.fromEntries(['rps', 'p50', 'p99', 'rssMb', 'cores', 'perCore'].map((k) => [k, med(runs, k)]))]));
+    fs.writeFileSync(process.env.BENCH_JSON, JSON.stringify({ kernelMs, connections: CONNECTIONS, rounds: ROUNDS, seconds: SECONDS, results: summary }));
+  }
   console.log(`\nCPU-heavy route ${URL_PATH} (${kernelMs.toFixed(2)} ms per call of the kernel alone): ${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connections, autocannon on the same machine (${machine()})`);
   console.log(
     table(

@@ -11,8 +11,27 @@ function median(xs) {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
+// BENCH_SERVER_CPUS (a taskset list, e.g. "0-3") pins every server a benchmark starts to those CPUs; the load
+// generator then belongs on the others (bench/scaling.js pins it there): on a machine with cores to spare this
+// measures the server's cores alone, which a load generator sharing them cannot.
+const SERVER_CPUS = process.env.BENCH_SERVER_CPUS || '';
+
+/** The CPUs this process may run on (Linux's Cpus_allowed_list), as numbers; every CPU elsewhere. */
+function allowedCpus() {
+  try {
+    const list = /Cpus_allowed_list:\s*(\S+)/.exec(require('node:fs').readFileSync('/proc/self/status', 'utf8'))[1];
+    return list.split(',').flatMap((part) => {
+      const [a, b = a] = part.split('-').map(Number);
+      return Array.from({ length: b - a + 1 }, (_, i) => a + i);
+    });
+  } catch {
+    return os.cpus().map((_, i) => i);
+  }
+}
+
 function machine() {
-  return `${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${os.cpus()[0].model.trim()}, ${os.availableParallelism()} cores`;
+  const where = SERVER_CPUS ? `, server pinned to CPUs ${SERVER_CPUS}, load generator on ${os.availableParallelism()} others` : `, ${os.availableParallelism()} cores`;
+  return `${new Date().toISOString().slice(0, 10)}, node ${process.version}, ${os.cpus()[0].model.trim()}, ${os.cpus().length} CPUs${where}`;
 }
 
 function table(header, rows) {
@@ -24,7 +43,9 @@ function table(header, rows) {
 /** Starts `node [args] file` with PORT=0 and resolves { port, stop } once it prints its listening line. */
 function startServer(file, args = [], env = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...args, file], { cwd: ROOT, env: { ...process.env, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const argv = [...args, file];
+    const [command, commandArgs] = SERVER_CPUS ? ['taskset', ['-c', SERVER_CPUS, process.execPath, ...argv]] : [process.execPath, argv];
+    const child = spawn(command, commandArgs, { cwd: ROOT, env: { ...process.env, PORT: '0', ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     const timer = setTimeout(() => reject(new Error(`${file} did not start`)), 20000);
     child.stdout.on('data', (d) => {
@@ -39,4 +60,4 @@ function startServer(file, args = [], env = {}) {
   });
 }
 
-module.exports = { ROOT, median, machine, table, startServer };
+module.exports = { ROOT, SERVER_CPUS, allowedCpus, median, machine, table, startServer };
