@@ -60,7 +60,28 @@ function once(args, env) {
   });
 }
 
+/**
+ * BENCH_STARTUP_INSTRUCTIONS=1: each variant once under valgrind's callgrind, which counts the instructions the
+ * process executes until it is ready: the same count run after run (±0.5%), whatever else the machine does.
+ * Slower (10–40 s a run) but the one measure that settles a few percent on a noisy VM.
+ */
+function instructions(args, env) {
+  const r = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, ...args, APP], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' });
+  const m = /Collected : (\d+)/.exec(r.stderr);
+  if (r.status !== 0 || !m) throw new Error(`callgrind failed (${r.status}): ${r.stderr.slice(-500)}`);
+  return Number(m[1]);
+}
+
 async function main() {
+  if (process.env.BENCH_STARTUP_INSTRUCTIONS) {
+    await once(['-r', 'fluxion/register'], { FLUXION_CACHE_DIR: warmFluxion });
+    await once(['-r', babelHook], { BABEL_CACHE_PATH: warmBabel });
+    const counts = variants.map(([name, args, env]) => [name, instructions(args, typeof env === 'function' ? env() : env)]);
+    fs.rmSync(tmp, { recursive: true, force: true });
+    console.log(`\nStart-up of an Express app (${APP}), until it listens: instructions executed (callgrind), one run each (${machine()})`);
+    console.log(table(['variant', 'instructions (M)', 'vs plain'], counts.map(([name, n]) => [name, (n / 1e6).toFixed(0), `${(n / counts[0][1]).toFixed(3)}×`])));
+    return;
+  }
   // fill the warm caches
   await once(['-r', 'fluxion/register'], { FLUXION_CACHE_DIR: warmFluxion });
   await once(['-r', babelHook], { BABEL_CACHE_PATH: warmBabel });

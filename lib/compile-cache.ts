@@ -14,7 +14,7 @@
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
-import Module from 'node:module';
+import Module = require('node:module');
 import * as path from 'node:path';
 import * as vm from 'node:vm';
 import { debug } from './debug';

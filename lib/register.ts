@@ -3,7 +3,7 @@
  * require hook, and arrange the report. Initialises once per process (`-r` plus NODE_OPTIONS, or a
  * second copy of fluxion): later calls get the first one's `unregister`.
  */
-import Module from 'node:module';
+import Module = require('node:module');
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { sourceTypeOf } from './files';
