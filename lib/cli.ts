@@ -73,9 +73,9 @@ export function main(argv: string[], io: Io = processIo): number {
         let line: string;
         try {
           const { dir, files } = hook.precompile();
-          line = `code cache of ${files} compiler files for node ${process.version} in ${dir}`;
+          line = `code cache of ${files} files (the require hook, the compiler) for node ${process.version} in ${dir}`;
         } catch (error) {
-          line = `no code cache of the compiler (${(error as Error).message})`;
+          line = `no code cache of the require hook and the compiler (${(error as Error).message})`;
         }
         if (rest.length) {
           for (const file of rest) readSourceFile(file); // a missing entry is a usage error, named

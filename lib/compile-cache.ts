@@ -51,12 +51,12 @@ function read(dir: string | null, name: string): Buffer | undefined {
 }
 
 /** Loads `load()` with the code caches of `dirs` applied to the CommonJS files `own` accepts. */
-export function withCodeCache<T>(dirs: CodeCacheDirs, own: (filename: string) => boolean, load: () => T, { saveAtExit = true } = {}): T {
+export function withCodeCache<T>(dirs: CodeCacheDirs, own: (filename: string) => boolean, load: () => T, { saveAtExit = true, what = 'compiler', logCached = true } = {}): T {
   if (!dirs.shipped && !dirs.local) return load();
   const proto = Module.prototype as unknown as Internal;
   const previous = proto._compile;
   const counts = { shipped: 0, local: 0, compiled: 0 };
-  const started = performance.now();
+  const started = process.hrtime.bigint(); // not performance.now(): that loads perf_hooks on every start
   proto._compile = function (this: Module, content: string, filename: string, format?: string) {
     // ES modules (Node 20.19's require(esm) passes their format) load the usual way
     if (!own(filename) || (format !== undefined && format !== 'commonjs') || filename.endsWith('.mjs')) {
@@ -91,7 +91,8 @@ export function withCodeCache<T>(dirs: CodeCacheDirs, own: (filename: string) =>
     return load();
   } finally {
     proto._compile = previous;
-    debug('cache', `compiler loaded in ${(performance.now() - started).toFixed(1)} ms: ${counts.shipped} files from the install-time code cache, ${counts.local} from ${dirs.local ?? '(none)'}, ${counts.compiled} compiled`);
+    // logCached false (the require hook, loaded on every start, also where fluxion is off): only when it compiled
+    if (logCached || counts.compiled > 0) debug('cache', `${what} loaded in ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)} ms: ${counts.shipped} files from the install-time code cache, ${counts.local} from ${dirs.local ?? '(none)'}, ${counts.compiled} compiled`);
     const local = dirs.local;
     if (saveAtExit && local && produced.length && !saveScheduled) {
       saveScheduled = true;
@@ -101,7 +102,7 @@ export function withCodeCache<T>(dirs: CodeCacheDirs, own: (filename: string) =>
   }
 }
 
-/** Writes the code cache of every compiler file compiled without one; returns how many. */
+/** Writes the code cache of every file loaded here without one; returns how many. */
 export function saveCodeCache(dir: string): number {
   try {
     fs.mkdirSync(dir, { recursive: true });
@@ -111,7 +112,7 @@ export function saveCodeCache(dir: string): number {
       fs.writeFileSync(tmp, script.createCachedData());
       fs.renameSync(tmp, file);
     }
-    debug('cache', `wrote the code cache of ${produced.length} compiler files to ${dir}`);
+    debug('cache', `wrote the code cache of ${produced.length} files to ${dir}`);
     return produced.length;
   } catch (error) {
     debug('cache', `code cache not written: ${(error as Error).message}`);

@@ -7,12 +7,14 @@
  * - Any failure of ours loads the original source, with one warning naming the file (fail open).
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { addHook } from 'pirates';
 import type * as CodeCache from './compile-cache';
 import type * as Compiler from './compiler/bundle';
+import type * as Register from './register';
 import { TransformCache } from './cache';
 import type { Options } from './config';
 import { debug, warnOnce } from './debug';
@@ -157,8 +159,9 @@ function loadCompiler(use: CodeCacheUse, { saveAtExit = true } = {}) {
  */
 export function precompile(): { dir: string; files: number } {
   if (compiler) throw new Error('the compiler is already loaded in this process: run `fluxion precompile` on its own');
-  const { SHIPPED_DIR, saveCodeCache } = require('./compile-cache') as typeof CodeCache;
+  const { SHIPPED_DIR, saveCodeCache, withCodeCache } = require('./compile-cache') as typeof CodeCache;
   fs.rmSync(SHIPPED_DIR, { recursive: true, force: true });
+  precompileRequireHook(withCodeCache, SHIPPED_DIR);
   const { analyze, instrument } = loadCompiler({ enabled: true, local: SHIPPED_DIR }, { saveAtExit: false });
   // V8 compiles a function when it first runs: the cache holds what ran. Meriyah has a function per
   // construct, so the compiler also runs over fluxion's own build (classes, loops, generators, destructuring…).
@@ -168,6 +171,22 @@ export function precompile(): { dir: string; files: number } {
     for (const withCode of [false, true]) instrument(analyze(source, { filename: file, sourceType, withCode }), RUNTIME, file);
   }
   return { dir: SHIPPED_DIR, files: saveCodeCache(SHIPPED_DIR) };
+}
+
+/**
+ * The require hook as `register.js` loads it on every start (`register.bundle.js`): loaded, started and stopped
+ * once here (with a throwaway transform cache), so that its code cache holds what a start runs.
+ */
+function precompileRequireHook(withCodeCache: typeof CodeCache.withCodeCache, dir: string): void {
+  const bundle = path.join(__dirname, 'register.bundle.js');
+  if (!fs.existsSync(bundle)) return; // built by tsc alone: register.js loads dist/register.js
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxion-precompile-'));
+  try {
+    const { register } = withCodeCache({ shipped: null, local: dir }, (file) => file === bundle, () => require(bundle) as { register: typeof Register.register }, { saveAtExit: false, what: 'require hook' });
+    register({ enabled: true, cacheDir: scratch, logLevel: 'silent' })();
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
 }
 
 /**

@@ -103,7 +103,7 @@ t.test('the warm run reads the cache', async (t) => {
 t.test('a cold start loads the compiler from the code cache written at install (fluxion precompile)', async (t) => {
   const made = fluxion(['precompile']);
   t.equal(made.status, 0, made.stderr);
-  t.match(made.stdout, /^fluxion: code cache of \d+ compiler files for node v[\d.]+ in .*dist\/\.code-cache \(\d+ ms\)\n$/);
+  t.match(made.stdout, /^fluxion: code cache of 2 files \(the require hook, the compiler\) for node v[\d.]+ in .*dist\/\.code-cache \(\d+ ms\)\n$/);
   const usage = fluxion(['precompile', '--fast']);
   t.equal(usage.status, 1);
   t.equal(usage.stderr, 'fluxion: unknown option --fast (try: fluxion help)\n');
@@ -119,6 +119,18 @@ t.test('a cold start loads the compiler from the code cache written at install (
   const off = run([...HOOK, script], { FLUXION_DISABLE_CACHE: '1', DEBUG: 'fluxion:cache' });
   t.equal(off.stdout, 'true\n', off.stderr);
   t.notMatch(off.stderr, /install-time code cache/, 'FLUXION_DISABLE_CACHE turns the code cache off too');
+});
+
+t.test('-r fluxion/register loads the require hook as one bundled file, from its install-time code cache', async (t) => {
+  const probe = "const own = Object.keys(require.cache).filter((f) => f.includes('/dist/')).map((f) => f.slice(f.indexOf('/dist/') + 1)); console.log(JSON.stringify(own));";
+  const r = run([...HOOK, '-e', probe], { DEBUG: 'fluxion:cache' });
+  t.equal(r.status, 0, r.stderr);
+  const loaded = JSON.parse(r.stdout);
+  t.ok(loaded.includes('dist/register.bundle.js'), 'the bundle');
+  t.notOk(loaded.some((f) => /^dist\/(register|hook|config|cache|glob|files)\.js$/.test(f)), `not its files one by one (${loaded.join(', ')})`);
+  t.notMatch(r.stderr, /require hook loaded/, 'silent: nothing had to be compiled');
+  const unbundled = run(['-r', './dist/register.js', '-e', "require('./dist/register.js').register(); console.log(typeof globalThis[Symbol.for('fluxion.register')])"]);
+  t.equal(unbundled.stdout, 'object\n', 'dist/register.js (the programmatic API) is the same code');
 });
 
 t.test('fluxion precompile <entry>: the app files it reaches are rewritten into the cache, and the first start is warm', async (t) => {
