@@ -19,7 +19,7 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 16);
 const LOAD_WORKERS = Number(process.env.BENCH_LOAD_WORKERS || 0);
 const URL_PATH = '/banner/fluxion%20scales%20up?scale=16';
 
-const variants = [
+const allVariants = [
   ['plain node', 'samples/cpu/app.js', [], {}],
   // as in production: the transform cache filled beforehand (`fluxion precompile`), so the compiler is not loaded
   ['fluxion (auto)', 'samples/cpu/app.js', ['-r', 'fluxion/register'], { FLUXION_CACHE_DIR: CACHE }],
@@ -27,6 +27,9 @@ const variants = [
   ['worker_threads, by hand', 'bench/apps/cpu-workers.js', [], {}],
   ['node:cluster', 'bench/apps/cpu-cluster.js', [], {}],
 ];
+// BENCH_VARIANTS="plain node,fluxion (auto)": a subset (plain node always runs: the ratios are to it)
+const wanted = process.env.BENCH_VARIANTS ? process.env.BENCH_VARIANTS.split(',') : null;
+const variants = allVariants.filter(([name]) => !wanted || name === 'plain node' || wanted.includes(name));
 
 /** The server's processes: the one started and its children (cluster). */
 function tree(pid) {
