@@ -5,10 +5,17 @@
 // every start of the app pays for it, so it is kept to one file read and no compilation.
 const path = require('node:path');
 
+// Node also runs preloads in worker threads (the module-hooks thread of --import loaders, the app's own workers,
+// fluxion's): fluxion rewrites the main thread's modules only, and loads nothing there. Same test as
+// lib/register.ts inWorkerThread(): process.chdir is a stub named `unavailable…` in a worker (Node 20–24).
+function inWorkerThread() {
+  const name = process.chdir.name;
+  if (name.startsWith('unavailable')) return true;
+  if (name === '' || name === 'chdir' || name === 'wrappedChdir') return false;
+  return !require('node:worker_threads').isMainThread;
+}
+
 function load() {
-  // Node also runs preloads in worker threads (the module-hooks thread of --import loaders, the app's own
-  // workers), where register() does nothing: they need no bundle (lib/register.ts inWorkerThread, same test)
-  if (process.chdir.name.startsWith('unavailable')) return require('./dist/register.js').register;
   const bundle = path.join(__dirname, 'dist', 'register.bundle.js');
   try {
     const { withCodeCache, SHIPPED_DIR } = require('./dist/compile-cache.js');
@@ -24,7 +31,7 @@ function load() {
 
 let register;
 try {
-  register = load();
+  if (!inWorkerThread()) register = load();
 } catch (error) {
   process.stderr.write(`fluxion: warning: disabled, could not load (${error && error.message})\n`);
 }

@@ -129,6 +129,9 @@ t.test('-r fluxion/register loads the require hook as one bundled file, from its
   t.ok(loaded.includes('dist/register.bundle.js'), 'the bundle');
   t.notOk(loaded.some((f) => /^dist\/(register|hook|config|cache|glob|files)\.js$/.test(f)), `not its files one by one (${loaded.join(', ')})`);
   t.notMatch(r.stderr, /require hook loaded/, 'silent: nothing had to be compiled');
+  const inWorker = "new (require('node:worker_threads').Worker)(\"require('node:worker_threads').parentPort.postMessage(Object.keys(require.cache).filter((f) => f.includes('/dist/')).length)\", { eval: true }).on('message', (n) => console.log(n));";
+  const worker = run([...HOOK, '-e', inWorker]);
+  t.equal(worker.stdout, '0\n', `a worker thread's preload loads none of fluxion's files (${worker.stderr})`);
   const unbundled = run(['-r', './dist/register.js', '-e', "require('./dist/register.js').register(); console.log(typeof globalThis[Symbol.for('fluxion.register')])"]);
   t.equal(unbundled.stdout, 'object\n', 'dist/register.js (the programmatic API) is the same code');
 });
