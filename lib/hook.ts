@@ -9,7 +9,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createRequire } from 'node:module';
+import Module = require('node:module');
+import { createRequire, findSourceMap } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { addHook } from 'pirates';
 import type * as CodeCache from './compile-cache';
@@ -318,7 +319,11 @@ function rewrite(
   // ours (Node reads the last sourceMappingURL comment). A file without one gets ours, CommonJS only: Node
   // prints a mapped ES module frame's file as a path where the unmapped one is a file: URL, so a map would
   // change its stack traces more than the few columns it puts back.
-  if (maps && inputMap) {
+  if (maps && inputMap && inputMap.map.sections !== undefined && !nodeReadsIndexMaps()) {
+    // an index map, which this Node does not read (Node 20's loader wants `sources` at the top and drops the
+    // map): plain node shows the file's own positions, and so do we, as for a file without a map
+    if (sourceType === 'commonjs') out += dataUrlComment({ ...result.map(), sourcesContent: [code] });
+  } else if (maps && inputMap) {
     try {
       out += dataUrlComment(chainSourceMaps(result.map(), inputMap.map, inputMap.base));
     } catch (error) {
@@ -329,6 +334,25 @@ function rewrite(
     out += dataUrlComment({ ...result.map(), sourcesContent: [code] });
   }
   return out;
+}
+
+let readsIndexMaps: boolean | undefined;
+/** Whether Node's module loader maps stack traces through an index map (`sections`): asked once, by trying one. */
+function nodeReadsIndexMaps(): boolean {
+  if (readsIndexMaps === undefined) {
+    const probe = path.join(OWN_ROOT, 'index-map-probe.js'); // never written: Node caches maps by file name
+    const map = { version: 3, sections: [{ offset: { line: 0, column: 0 }, map: { version: 3, sources: ['probe.ts'], names: [], mappings: 'AAAA' } }] };
+    try {
+      const m = new Module(probe);
+      m.filename = probe;
+      (m as unknown as { _compile(code: string, file: string): void })._compile(`//# sourceMappingURL=data:application/json;base64,${Buffer.from(JSON.stringify(map)).toString('base64')}\n`, probe);
+      readsIndexMaps = findSourceMap(probe) !== undefined;
+    } catch {
+      readsIndexMaps = false;
+    }
+    debug('hook', `this Node ${readsIndexMaps ? 'reads' : 'does not read'} index source maps`);
+  }
+  return readsIndexMaps;
 }
 
 const SOURCE_MAP_COMMENT = /\/[*/][#@]\s*sourceMappingURL=([^\s'"]+)/g;

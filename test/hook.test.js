@@ -84,6 +84,92 @@ t.test('a file with a source map of its own: stacks map to its sources as withou
   t.match(second[0].body.toString(), /at parse \(.*test\/apps\/mapped\/src\/renamed\.ts:15:29\)/, 'the new map is used');
 });
 
+t.test('an index source map (sections): stacks map as without fluxion', async (t) => {
+  // a banner line with a section of its own, then the mapped app shifted one line down, in a second section
+  const dir = path.join(ROOT, 'test', 'apps', '.mapped-index');
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir);
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const code = fs.readFileSync(path.join(ROOT, 'test/apps/mapped/app.js'), 'utf8').replace(/\/\/# sourceMappingURL=.*\n?$/, '');
+  const map = JSON.parse(fs.readFileSync(path.join(ROOT, 'test/apps/mapped/app.js.map'), 'utf8'));
+  map.sources = map.sources.map((s) => `../mapped/${s}`);
+  fs.writeFileSync(path.join(dir, 'banner.txt'), 'built by a bundler\n');
+  const index = {
+    version: 3,
+    file: 'app.js',
+    sections: [
+      { offset: { line: 0, column: 0 }, map: { version: 3, sources: ['banner.txt'], names: [], mappings: 'AAAA' } },
+      { offset: { line: 1, column: 0 }, map },
+    ],
+  };
+  fs.writeFileSync(path.join(dir, 'app.js'), `/* banner */ void 0;\n${code}//# sourceMappingURL=app.js.map\n`);
+  fs.writeFileSync(path.join(dir, 'app.js.map'), JSON.stringify(index));
+  const file = path.relative(ROOT, path.join(dir, 'app.js'));
+  const requests = [{ path: '/sync' }, { path: '/async' }];
+  const maps = ['--enable-source-maps'];
+  const plain = await serve(file, maps, {}, requests);
+  const hooked = await serve(file, [...maps, ...HOOK], { FLUXION_CACHE_DIR: fs.mkdtempSync(path.join(tmp, 'index-')), DEBUG: 'fluxion:hook' }, requests);
+  // Node 20's loader drops index maps (plain stacks show app.js's own positions); a Node that reads them maps
+  // through the second section: fluxion's stacks are the same either way
+  for (const [i, r] of plain.entries()) {
+    const stack = r.body.toString();
+    t.match(stack, /at parse \(.*test\/apps\/(\.mapped-index\/app\.js:2:\d+|mapped\/src\/app\.ts:15:29)\)/, `${requests[i].path}: plain node's frame`);
+    t.equal(hooked[i].body.toString(), stack, `${requests[i].path}: same stack under fluxion`);
+  }
+});
+
+t.test('chaining through an index map finds what Node finds in it, section by section', async (t) => {
+  const { SourceMap } = require('node:module');
+  const { chainSourceMaps } = require('../dist/compiler/bundle.js');
+  const inner = JSON.parse(fs.readFileSync(path.join(ROOT, 'test/apps/mapped/app.js.map'), 'utf8'));
+  const index = {
+    version: 3,
+    sections: [
+      { offset: { line: 0, column: 0 }, map: { version: 3, sources: ['banner.txt'], names: [], mappings: 'AAAA,IAAI' } },
+      { offset: { line: 0, column: 20 }, map: { version: 3, sources: ['mid.ts'], names: ['x'], mappings: 'AAAAA,EAAE;AACF' } },
+      { offset: { line: 2, column: 0 }, map: inner },
+    ],
+  };
+  // fluxion's own map, standing in for a rewrite: every 7th column of the first 3 lines maps to itself
+  const vlq = (n) => {
+    let v = n < 0 ? (-n << 1) | 1 : n << 1;
+    let out = '';
+    do {
+      let digit = v & 31;
+      v >>>= 5;
+      if (v) digit |= 32;
+      out += 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'[digit];
+    } while (v);
+    return out;
+  };
+  const lines = [];
+  const points = [];
+  let prevOrigLine = 0;
+  let prevOrigCol = 0;
+  for (let line = 0; line < 3; line++) {
+    const segs = [];
+    let prevGen = 0;
+    for (let col = 0; col < 1500; col += 7) {
+      segs.push(vlq(col - prevGen) + vlq(0) + vlq(line - prevOrigLine) + vlq(col - prevOrigCol));
+      [prevGen, prevOrigLine, prevOrigCol] = [col, line, col];
+      points.push([line, col]);
+    }
+    lines.push(segs.join(','));
+  }
+  const ours = { version: 3, sources: ['app.js'], names: [], mappings: lines.join(';') };
+  const chained = new SourceMap(chainSourceMaps(ours, index, 'file:///x/app.js'));
+  const direct = new SourceMap(index);
+  let same = 0;
+  for (const [line, col] of points) {
+    const a = chained.findEntry(line, col);
+    const b = direct.findEntry(line, col);
+    const key = (e) => (e.originalSource === undefined ? 'none' : `${e.originalSource.replace(/^file:\/\/\/x\//, '')}:${e.originalLine}:${e.originalColumn}`);
+    if (key(a) === key(b)) same++;
+    else t.fail(`${line}:${col}: chained ${key(a)}, Node ${key(b)}`);
+  }
+  t.equal(same, points.length, 'every position maps where Node maps it through the sections');
+});
+
 t.test('the warm run reads the cache', async (t) => {
   const cacheDir = path.join(tmp, 'warm');
   fs.mkdirSync(cacheDir);

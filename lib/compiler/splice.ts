@@ -180,17 +180,13 @@ export interface InputSourceMap {
  * its sources): each of our segments takes the original position the input map gives for the position it
  * maps to, the way Node looks a position up (the closest segment at or before it, no offset added), so a
  * frame maps to exactly what it maps to without fluxion. `sources` are made absolute against `base` (the
- * URL the input map was read from), since the chained map is inlined into the generated file.
+ * URL the input map was read from), since the chained map is inlined into the generated file. An index map
+ * (`sections`, as some bundlers write) is read as Node reads it: each section's map shifted by its offset.
  */
 export function chainSourceMaps(ours: SourceMap, input: InputSourceMap, base: string): SourceMap {
-  if (input.version !== 3 || input.sections || !Array.isArray(input.sources) || typeof input.mappings !== 'string') {
-    throw new Error('not a version 3 source map with mappings (index maps are not supported)');
-  }
-  // Node searches all entries in (line, column) order, across lines
-  const entries: Array<{ line: number; seg: Segment }> = [];
-  decodeMappings(input.mappings).forEach((segments, line) => {
-    for (const seg of segments) entries.push({ line, seg });
-  });
+  const read: ReadMap = { entries: [], sources: [], names: [], contents: [] };
+  readMap(input, base, 0, 0, read);
+  const { entries } = read;
   const ourLines = decodeMappings(ours.mappings);
   const out: string[] = [];
   let prevSource = 0;
@@ -220,15 +216,55 @@ export function chainSourceMaps(ours: SourceMap, input: InputSourceMap, base: st
     }
     out.push(segments.join(','));
   }
-  const root = input.sourceRoot ?? '';
-  const sources = input.sources.map((s) => {
-    try {
-      return new URL(root + s, base).href;
-    } catch {
-      return root + s;
+  const withContent = read.contents.some((c) => c != null);
+  return { version: 3, sources: read.sources, names: read.names, mappings: out.join(';'), ...(withContent ? { sourcesContent: read.contents } : {}) };
+}
+
+interface ReadMap {
+  /** Every segment in (line, column) order, as Node searches them: across lines. */
+  entries: Array<{ line: number; seg: Segment }>;
+  sources: string[];
+  names: string[];
+  contents: Array<string | null>;
+}
+
+/** Appends `map`'s segments (shifted by a section's offset: lines, and columns on its first line) to `into`. */
+function readMap(map: InputSourceMap, base: string, lineOffset: number, columnOffset: number, into: ReadMap): void {
+  if (map.version !== 3) throw new Error('not a version 3 source map');
+  if (map.sections !== undefined) {
+    if (!Array.isArray(map.sections)) throw new Error('an index map whose `sections` is not an array');
+    for (const section of map.sections as Array<{ offset?: { line?: unknown; column?: unknown }; map?: InputSourceMap; url?: unknown }>) {
+      const { line, column } = section?.offset ?? {};
+      if (typeof line !== 'number' || typeof column !== 'number') throw new Error('an index map section without a numeric offset');
+      if (!section.map) throw new Error('an index map section without an inline `map` (`url` sections are not read)');
+      readMap(section.map, base, lineOffset + line, line === 0 ? columnOffset + column : column, into);
+    }
+    return;
+  }
+  if (!Array.isArray(map.sources) || typeof map.mappings !== 'string') throw new Error('a source map without sources or mappings');
+  const sourceBase = into.sources.length;
+  const nameBase = into.names.length;
+  decodeMappings(map.mappings).forEach((segments, l) => {
+    for (const seg of segments) {
+      const shifted = [...seg];
+      if (l === 0) shifted[0] = (shifted[0] ?? 0) + columnOffset;
+      if (shifted.length >= 4) shifted[1] = (shifted[1] ?? 0) + sourceBase;
+      if (shifted.length >= 5) shifted[4] = (shifted[4] ?? 0) + nameBase;
+      into.entries.push({ line: lineOffset + l, seg: shifted });
     }
   });
-  return { version: 3, sources, names: input.names ?? [], mappings: out.join(';'), ...(input.sourcesContent ? { sourcesContent: input.sourcesContent } : {}) };
+  const root = map.sourceRoot ?? '';
+  map.sources.forEach((s, i) => {
+    let url: string;
+    try {
+      url = new URL(root + s, base).href;
+    } catch {
+      url = root + s;
+    }
+    into.sources.push(url);
+    into.contents.push(map.sourcesContent?.[i] ?? null);
+  });
+  into.names.push(...(map.names ?? []));
 }
 
 /** Node's lookup: the last entry at or before (line, column), or null when it comes before the first. */
