@@ -27,6 +27,11 @@ export function enabled(which: LogLevel): boolean {
   return RANK[level] >= RANK[which];
 }
 
+/** Whether `DEBUG` shows this namespace: for a debug line that costs something to build. */
+export function debugging(namespace: string): boolean {
+  return namespaces !== null && namespaces.test(`fluxion:${namespace}`);
+}
+
 export function debug(namespace: string, message: string): void {
   if (namespaces && namespaces.test(`fluxion:${namespace}`)) process.stderr.write(`fluxion:${namespace} ${message}\n`);
 }

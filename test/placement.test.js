@@ -154,6 +154,35 @@ t.test('graceful shutdown: a request in flight on a worker finishes, then the pr
   }
 });
 
+t.test('requests that arrive together go to the worker in one message, and come back each to its own response', async (t) => {
+  const app = await startApp('test/apps/modules/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1', FLUXION_THREADS: '1', DEBUG: 'fluxion:pool' } });
+  try {
+    // ten pipelined requests in one write: Node parses them in one turn of its event loop
+    const texts = Array.from({ length: 10 }, (_, i) => `w${i} x${i}`);
+    const raw = texts.map((text) => `GET /parse?text=${encodeURIComponent(text)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`).join('');
+    const received = await new Promise((resolve, reject) => {
+      const socket = require('node:net').connect(app.port, '127.0.0.1', () => socket.write(raw));
+      let data = '';
+      const timer = setTimeout(() => (socket.destroy(), reject(new Error(`timed out: ${data}`))), 10000);
+      socket.on('data', (d) => {
+        data += d;
+        if ((data.match(/"thread":/g) ?? []).length === texts.length) {
+          clearTimeout(timer);
+          socket.end();
+          resolve(data);
+        }
+      });
+      socket.on('error', reject);
+    });
+    const bodies = [...received.matchAll(/\{"words":.*?"thread":\d+\}/g)].map((m) => JSON.parse(m[0]));
+    t.same(bodies.map((b) => b.words), texts.map((text) => text.toUpperCase().split(' ')), 'each response answers its own request, in order');
+    t.ok(bodies.every((b) => b.thread !== 0), 'all ran on the worker');
+    t.match(app.output().stderr, /fluxion:pool \d+ messages to worker 1 in one postMessage/);
+  } finally {
+    await app.stop();
+  }
+});
+
 t.test('in a node:cluster worker process, the pool has one thread by default', async (t) => {
   const app = await startApp('test/apps/cluster/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1' } });
   try {

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { AsyncResource } from 'node:async_hooks';
 import { Worker } from 'node:worker_threads';
-import { debug } from '../debug';
+import { debug, debugging } from '../debug';
 import { mergeRequest, replay, type Held } from './dispatcher';
 import { decode } from './serialize';
 import type { DoneMessage, RunMessage } from './worker';
@@ -50,6 +50,8 @@ interface Slot {
   idle?: NodeJS.Timeout;
   /** Stopped for being idle: its exit is not a crash. */
   retired?: boolean;
+  /** Messages sent during this turn of the event loop: one postMessage for all of them, at its end. */
+  outbox: RunMessage[];
 }
 
 const WORKER_FILE = path.join(__dirname, 'worker.js');
@@ -92,8 +94,39 @@ export class Pool {
       slot.idle = undefined;
     }
     if (slot.inFlight.size === 1) slot.worker.ref();
-    slot.worker.postMessage(message);
+    if (slot.outbox.push(message) === 1) setImmediate(() => this.flush(slot));
     return true;
+  }
+
+  /**
+   * The messages of one turn of the event loop go in one postMessage: under load the main loop sends several
+   * per turn, and each postMessage costs a wake-up of the worker. A message that cannot be cloned after all
+   * runs here instead (the others still go).
+   */
+  private flush(slot: Slot): void {
+    const messages = slot.outbox.splice(0);
+    if (messages.length === 0) return;
+    try {
+      slot.worker.postMessage(messages.length === 1 ? messages[0] : { type: 'batch', messages });
+      if (messages.length > 1 && debugging('pool')) debug('pool', `${messages.length} messages to worker ${slot.index} in one postMessage`);
+      return;
+    } catch {
+      // one of them cannot travel: each on its own
+    }
+    for (const message of messages) {
+      try {
+        slot.worker.postMessage(message);
+      } catch (error) {
+        const pending = slot.inFlight.get(message.id);
+        if (!pending) continue;
+        slot.inFlight.delete(message.id);
+        if (message.unit) slot.units.delete(`${message.file}#${message.ix}`);
+        if (slot.inFlight.size === 0) slot.worker.unref();
+        debug('pool', `a message to worker ${slot.index} could not be sent (${(error as Error).message}): it runs on the main loop`);
+        const result = this.runHere(pending);
+        pending.settle?.resolve(result);
+      }
+    }
   }
 
   private at(position: number): Slot | null {
@@ -113,8 +146,11 @@ export class Pool {
   private start(position: number): Slot {
     const index = ++this.started;
     const worker = new Worker(WORKER_FILE, { name: `fluxion-${index}`, workerData: { fluxion: true } });
-    const slot: Slot = { worker, index, position, inFlight: new Map(), units: new Set() };
-    worker.on('message', (done: DoneMessage) => this.done(slot, done));
+    const slot: Slot = { worker, index, position, inFlight: new Map(), units: new Set(), outbox: [] };
+    worker.on('message', (done: DoneMessage | { type: 'batch'; answers: DoneMessage[] }) => {
+      if (done.type === 'batch') for (const one of done.answers) this.done(slot, one);
+      else this.done(slot, done);
+    });
     worker.on('error', (error) => debug('pool', `worker ${index} failed: ${error.message}`));
     worker.on('exit', (code) => this.lost(slot, code));
     // after the listeners: adding a 'message' listener refs the worker's port again

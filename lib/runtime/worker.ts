@@ -190,11 +190,7 @@ function run(message: RunMessage): void {
         // the state holds a value that cannot travel: the main loop keeps its last copy
       }
     }
-    try {
-      parentPort!.postMessage(done);
-    } catch (e) {
-      parentPort!.postMessage({ ...done, ops: [], req: null, next: null, error: encode(e, 'error') });
-    }
+    post(done);
   };
   const unmark = (value: unknown): unknown => {
     const tag = value && typeof value === 'object' ? (value as { $flx?: string }).$flx : undefined;
@@ -230,7 +226,7 @@ function run(message: RunMessage): void {
     const env = message.env ? Object.fromEntries(Object.entries(message.env).map(([k, v]) => [k, unmark(v)])) : null;
     fn = factory(env);
   } catch (error) {
-    parentPort!.postMessage({ type: 'done', id: message.id, cpuMs: 0, ops: [], req: null, next: null, error: null, unavailable: String((error as Error).message) });
+    post({ type: 'done', id: message.id, cpuMs: 0, ops: [], req: null, next: null, error: null, unavailable: String((error as Error).message) });
     return;
   }
   const args = message.args.map(unmark);
@@ -262,8 +258,52 @@ function run(message: RunMessage): void {
   } else if (!hasRes && !hasNext) answer(null);
 }
 
+/**
+ * Answers of a batch (the messages the main loop sent in one turn of its event loop) go back together, one
+ * postMessage, unless they took more than a millisecond: a slow one never waits for the others.
+ */
+let answers: DoneMessage[] | null = null;
+let batchStarted = 0;
+function post(done: DoneMessage): void {
+  if (answers) {
+    answers.push(done);
+    if (performance.now() - batchStarted > 1) flushAnswers();
+    return;
+  }
+  postOne(done);
+}
+function postOne(done: DoneMessage): void {
+  try {
+    parentPort!.postMessage(done);
+  } catch (e) {
+    parentPort!.postMessage({ ...done, ops: [], req: null, next: null, error: encode(e, 'error') });
+  }
+}
+function flushAnswers(): void {
+  const out = answers!.splice(0);
+  batchStarted = performance.now();
+  if (out.length === 1) postOne(out[0]!);
+  else if (out.length > 1) {
+    try {
+      parentPort!.postMessage({ type: 'batch', answers: out });
+    } catch {
+      for (const done of out) postOne(done);
+    }
+  }
+}
+
 if (parentPort) {
-  parentPort.on('message', (message: RunMessage) => {
+  parentPort.on('message', (message: RunMessage | { type: 'batch'; messages: RunMessage[] }) => {
     if (message && message.type === 'run') run(message);
+    else if (message && message.type === 'batch') {
+      answers = [];
+      batchStarted = performance.now();
+      try {
+        for (const m of message.messages) run(m);
+      } finally {
+        flushAnswers();
+        answers = null;
+      }
+    }
   });
 }
