@@ -27,8 +27,8 @@ const allVariants = [
   ['worker_threads, by hand', 'bench/apps/cpu-workers.js', [], {}],
   ['node:cluster', 'bench/apps/cpu-cluster.js', [], {}],
 ];
-// BENCH_VARIANTS="plain node,fluxion (auto)": a subset (plain node always runs: the ratios are to it)
-const wanted = process.env.BENCH_VARIANTS ? process.env.BENCH_VARIANTS.split(',') : null;
+// BENCH_VARIANTS="fluxion (auto);node:cluster": a subset, by name (plain node always runs: the ratios are to it)
+const wanted = process.env.BENCH_VARIANTS ? process.env.BENCH_VARIANTS.split(';').map((v) => v.trim()) : null;
 const variants = allVariants.filter(([name]) => !wanted || name === 'plain node' || wanted.includes(name));
 
 /** The server's processes: the one started and its children (cluster). */
