@@ -183,6 +183,37 @@ t.test('requests that arrive together go to the worker in one message, and come 
   }
 });
 
+t.test('in a batch, a fast answer does not wait behind a slow message', async (t) => {
+  const app = await startApp('test/apps/modules/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1', FLUXION_THREADS: '1', DEBUG: 'fluxion:pool' } });
+  try {
+    // each ran on the worker once: it knows the one is cheap and the other slow
+    await request(app.port, { path: '/parse?text=a' });
+    await request(app.port, { path: '/spin/300' });
+    const raw = ['/parse?text=b', '/spin/300'].map((p) => `GET ${p} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`).join('');
+    const arrivals = await new Promise((resolve, reject) => {
+      const socket = require('node:net').connect(app.port, '127.0.0.1', () => socket.write(raw));
+      let data = '';
+      const at = [];
+      const timer = setTimeout(() => (socket.destroy(), reject(new Error(`timed out: ${data}`))), 20000);
+      socket.on('data', (d) => {
+        data += d;
+        const n = (data.match(/"thread":/g) ?? []).length;
+        while (at.length < n) at.push(Date.now());
+        if (n === 2) {
+          clearTimeout(timer);
+          socket.end();
+          resolve(at);
+        }
+      });
+      socket.on('error', reject);
+    });
+    t.match(app.output().stderr, /2 messages to worker 1 in one postMessage/, 'the two went together');
+    t.ok(arrivals[1] - arrivals[0] > 150, `the cheap answer came ${arrivals[1] - arrivals[0]} ms before the slow one`);
+  } finally {
+    await app.stop();
+  }
+});
+
 t.test('in a node:cluster worker process, the pool has one thread by default', async (t) => {
   const app = await startApp('test/apps/cluster/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1' } });
   try {

@@ -182,6 +182,7 @@ function run(message: RunMessage): void {
     answered = true;
     if (clock) clock.pause();
     const cpuMs = clock ? clock.cpu : performance.now() - started;
+    lastMs.set(`${message.file}#${message.ix}`, cpuMs);
     const done: DoneMessage = { type: 'done', id: message.id, cpuMs, ops, req: changes(reqBefore, req), next: nextArgs, error, value, nested: takeNested(message.file) };
     if (message.returnState) {
       try {
@@ -260,8 +261,11 @@ function run(message: RunMessage): void {
 
 /**
  * Answers of a batch (the messages the main loop sent in one turn of its event loop) go back together, one
- * postMessage, unless they took more than a millisecond: a slow one never waits for the others.
+ * postMessage, unless the batch has run for more than a millisecond, and the answers so far leave before a
+ * message whose fluxion took 0.5 ms or more here last time (or has not run here yet): a fast answer never
+ * waits behind a slow message.
  */
+const lastMs = new Map<string, number>();
 let answers: DoneMessage[] | null = null;
 let batchStarted = 0;
 function post(done: DoneMessage): void {
@@ -299,7 +303,10 @@ if (parentPort) {
       answers = [];
       batchStarted = performance.now();
       try {
-        for (const m of message.messages) run(m);
+        for (const m of message.messages) {
+          if (answers.length > 0 && !((lastMs.get(`${m.file}#${m.ix}`) ?? Infinity) < 0.5)) flushAnswers();
+          run(m);
+        }
       } finally {
         flushAnswers();
         answers = null;

@@ -28,6 +28,11 @@ app.get('/parse', function parseRoute(req, res) {
 app.get('/checksum', function checksumRoute(req, res) {
   res.json({ sum: pure.checksum(req.query.text), thread: threadId });
 });
+app.get('/spin/:ms', function spinRoute(req, res) {
+  var until = Date.now() + Number(req.params.ms);
+  while (Date.now() < until);
+  res.json({ spun: true, thread: threadId });
+});
 
 var server = app.listen(Number(process.env.PORT || 3000), '127.0.0.1', function () {
   console.log('modules listening on http://127.0.0.1:' + server.address().port);
