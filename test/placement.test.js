@@ -214,6 +214,34 @@ t.test('in a batch, a fast answer does not wait behind a slow message', async (t
   }
 });
 
+t.test('auto: a stateful fluxion that got cheap comes back to the main loop with its state, and moves again with it', async (t) => {
+  const app = await startApp('test/apps/state/app.js', { nodeArgs: HOOK, env: { FLUXION_THREADS: '1', FLUXION_HOT_MS: '1', FLUXION_DISABLE_CACHE: '1', DEBUG: 'fluxion:placement' } });
+  try {
+    let sent = 0;
+    const hit = async (spin) => {
+      sent++;
+      return JSON.parse((await request(app.port, { path: `/hit/a?spin=${spin}` })).body.toString());
+    };
+    const phase = async (n, spin) => {
+      const out = [];
+      for (let i = 0; i < n; i++) out.push(await hit(spin));
+      return out;
+    };
+    const hot = await phase(64, 3);
+    t.not(hot.at(-1).thread, 0, 'hot: it moved to the worker');
+    const cheap = await phase(48, 0);
+    t.equal(cheap.at(-1).thread, 0, 'cheap there: it came back to the main loop');
+    const again = await phase(64, 6);
+    t.not(again.at(-1).thread, 0, 'hot again: it moved again');
+    const all = [...hot, ...cheap, ...again];
+    t.same(all.map((r) => r.hits), Array.from({ length: sent }, (_, i) => i + 1), 'one counter all along: 1..n, on whichever loop');
+    t.same(all.map((r) => r.mine), Array.from({ length: sent }, (_, i) => i + 1), 'and one Map');
+    t.match(app.output().stderr, /hit: back on the main loop/);
+  } finally {
+    await app.stop();
+  }
+});
+
 t.test('in a node:cluster worker process, the pool has one thread by default', async (t) => {
   const app = await startApp('test/apps/cluster/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1' } });
   try {

@@ -98,6 +98,16 @@ export class Pool {
     return true;
   }
 
+  /** Messages of this file sent to a worker and not answered yet. */
+  inFlightFor(file: string): number {
+    let n = 0;
+    for (const slot of this.slots) {
+      if (!slot) continue;
+      for (const pending of slot.inFlight.values()) if (pending.message.file === file) n++;
+    }
+    return n;
+  }
+
   /**
    * The messages of one turn of the event loop go in one postMessage: under load the main loop sends several
    * per turn, and each postMessage costs a wake-up of the worker. A message that cannot be cloned after all

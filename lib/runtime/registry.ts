@@ -185,6 +185,10 @@ export class ModuleRuntime {
   private readonly stateful = new Map<number, string | null>();
   /** Writes the module's state variables (the rewritten module's trailer gives it; null: it has none). */
   setState: StateSetter | null = null;
+  /** Its stateful fluxions coming back from their worker, once it has answered all their messages. */
+  returning: FluxionRecord[] | null = null;
+  /** They ran on the main loop since they were on a worker: that worker's copy of the state is old. */
+  stateStale = false;
 
   /** The state a worker sent back with an answer: the main loop's copy follows it. */
   applyState(values: Record<string, unknown>): void {
@@ -249,8 +253,9 @@ export class ModuleRuntime {
     }
     const entry = this.description.fns[ix];
     const realArgs = Array.from(args);
+    const stateful = entry.unit!.state.length > 0;
     const sent = this.registry.pool().send({
-      message: { type: 'run', file: this.file, hash: this.description.hash, ix, unit: entry.unit!, fileState: this.fileState(), args: prepared.args, env: prepared.env, async: settle !== null, returnState: entry.unit!.state.length > 0 },
+      message: { type: 'run', file: this.file, hash: this.description.hash, ix, unit: entry.unit!, fileState: this.fileState(), args: prepared.args, env: prepared.env, async: settle !== null, returnState: stateful, resetState: stateful && this.stateStale },
       settle,
       slot: record.placement.startsWith('worker:') ? Number(record.placement.slice(7)) - 1 : -1,
       held: prepared.held,
@@ -262,6 +267,7 @@ export class ModuleRuntime {
         record.cpuMs += cpuMs;
         record.samples[record.timed++ & 15] = cpuMs;
         if (this.registry.auto && (record.timed & 15) === 0) this.registry.reconsider(record);
+        else if (this.returning) this.registry.returnWhenDrained(this);
       },
       onState: (state) => this.applyState(state),
       onNested: (nested) => {
@@ -280,6 +286,7 @@ export class ModuleRuntime {
       },
     });
     if (!sent) record.deopts++;
+    else if (stateful) this.stateStale = false;
     return sent;
   }
 
@@ -406,11 +413,35 @@ export class Registry {
     if (this.eligible(record)) this.place(record);
   }
 
-  /** On the workers: if the work measured there is under half the threshold, the move did not pay off. */
+  /**
+   * On the workers: if the work measured there is under half the threshold, the move did not pay off. A
+   * stateful fluxion comes back with every stateful fluxion of its file (they share its state on that worker),
+   * once all of them are that cheap, and once that worker has answered every message of the file it holds:
+   * until then they keep going there, so no message overtakes another and the main loop's copy of the state,
+   * which every answer updates, is the latest when they start running here.
+   */
   reconsider(record: FluxionRecord): void {
     if (record.placement === 'main' || this.mode !== 'auto' || median16(record.samples) >= record.hotMs / 2) return;
-    // a stateful fluxion stays: its state lives on that worker now (getting it back is not built yet)
-    if (record.module.description.fns[record.fn].unit?.state.length) return;
+    const module = record.module;
+    if (!module.description.fns[record.fn].unit?.state.length) {
+      this.bringBack(record);
+      return;
+    }
+    const together = module.statics.filter((r) => r.placement === record.placement && r.fn >= 0 && (module.description.fns[r.fn].unit?.state.length ?? 0) > 0);
+    if (together.some((r) => r.timed > 0 && median16(r.samples) >= r.hotMs / 2)) return;
+    module.returning = together;
+    this.returnWhenDrained(module);
+  }
+
+  /** The stateful fluxions of a file that are coming back go once its worker holds none of its messages. */
+  returnWhenDrained(module: ModuleRuntime): void {
+    if (!module.returning || this.pool().inFlightFor(module.file) > 0) return;
+    for (const r of module.returning) this.bringBack(r);
+    module.returning = null;
+    module.stateStale = true;
+  }
+
+  private bringBack(record: FluxionRecord): void {
     record.placement = 'main';
     record.hotMs *= 2;
     debug('placement', `${record.id}: back on the main loop (${median16(record.samples).toFixed(3)} ms per message on a worker); threshold now ${record.hotMs} ms`);

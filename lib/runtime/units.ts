@@ -45,6 +45,14 @@ export function stateOf(file: string): Record<string, unknown> {
   return scope(`(function () { var $flx$o = {}; ${reads} return $flx$o; })()`) as Record<string, unknown>;
 }
 
+/**
+ * Forget the state this worker holds for a file: the next message brings the main loop's copy (its fluxions
+ * ran on the main loop meanwhile, and came back here).
+ */
+export function resetState(file: string): void {
+  stateScopes.get(file)?.('for (var $flx$k in $flx$ready) delete $flx$ready[$flx$k];');
+}
+
 function stateScope(file: string, stateNames: string[]): (source: string) => unknown {
   let scope = stateScopes.get(file);
   if (!scope) {

@@ -9,7 +9,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { parentPort } from 'node:worker_threads';
 import type { CodeUnit } from '../internal-types';
 import { decode, encode } from './serialize';
-import { buildFactory, stateOf, type Factory } from './units';
+import { buildFactory, resetState, stateOf, type Factory } from './units';
 import { AsyncClock } from './clock';
 import type { Op } from './dispatcher';
 
@@ -29,6 +29,8 @@ export interface RunMessage {
   async?: boolean;
   /** A stateful fluxion's message: the answer carries the file's state back. */
   returnState?: boolean;
+  /** The main loop's copy of the file's state is newer than this worker's: take it from this message. */
+  resetState?: boolean;
 }
 
 export interface DoneMessage {
@@ -216,6 +218,7 @@ function run(message: RunMessage): void {
     return decode(value);
   };
   let fn: (...args: unknown[]) => unknown;
+  if (message.resetState) resetState(message.file);
   try {
     const key = `${message.file}#${message.ix}`;
     let factory = factories.get(key);

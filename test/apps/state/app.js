@@ -8,6 +8,8 @@ var hits = 0;
 const seen = new Map();
 
 app.get('/hit/:who', function hit(req, res) {
+  var until = Date.now() + Number(req.query.spin || 0); // ?spin=ms: a hot request
+  while (Date.now() < until);
   hits++;
   seen.set(req.params.who, (seen.get(req.params.who) || 0) + 1);
   res.json({ hits: hits, mine: seen.get(req.params.who), thread: threadId });
