@@ -184,7 +184,11 @@ function precompileRequireHook(withCodeCache: typeof CodeCache.withCodeCache, di
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxion-precompile-'));
   try {
     const { register } = withCodeCache({ shipped: null, local: dir }, (file) => file === bundle, () => require(bundle) as { register: typeof Register.register }, { saveAtExit: false, what: 'require hook' });
-    register({ enabled: true, cacheDir: scratch, logLevel: 'silent' })();
+    try {
+      register({ enabled: true, cacheDir: scratch, logLevel: 'silent' })();
+    } catch {
+      // an invalid FLUXION_* variable where fluxion is installed: the bundle's top level is cached all the same
+    }
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
   }
