@@ -1,0 +1,39 @@
+#!/bin/bash
+# Runs the benchmarks on a machine prepared by `node bench/remote/pack.js` (from the checkout's root, with dist/
+# built here and .bench-remote/ beside it; results also go to $OUT if set). Needs python3 (to unpack) and taskset.
+#   ONLY=cpu2      the CPU route with the server on 2 CPUs (R2 rounds of S2 s, default 3 × 5)
+#   ONLY=hello     the hello-world overhead, server on 2 CPUs
+#   ONLY=scaling   the scaling curve (SIZES, default 1,2,4,8,14)
+#   ONLY=startup   start-up times
+#   ONLY=all       all of them (default); ONLY=cpu2+startup: those two
+set -u
+OUT=${OUT:-/tmp/bench-remote-out}
+mkdir -p /tmp/bench-remote-node "$OUT"
+python3 - <<'PY'
+import lzma, tarfile, shutil, os
+with lzma.open('.bench-remote/node.xz') as f, open('/tmp/bench-remote-node/node', 'wb') as o: shutil.copyfileobj(f, o)
+os.chmod('/tmp/bench-remote-node/node', 0o755)
+with tarfile.open('.bench-remote/node_modules.tar.xz') as t: t.extractall('.')
+PY
+export PATH=/tmp/bench-remote-node:$PATH
+node -v; nproc; grep -m1 'model name' /proc/cpuinfo; grep Cpus_allowed_list /proc/self/status
+ONLY=${ONLY:-all}
+want() { [ "$ONLY" = all ] || [[ "+$ONLY+" == *"+$1+"* ]]; }
+if want cpu2; then
+  echo "== cpu bench, server on 2 CPUs"
+  BENCH_SCALING_CPUS=2 BENCH_ROUNDS=${R2:-3} BENCH_SECONDS=${S2:-5} timeout ${T2:-200} node bench/scaling.js 2>&1 | tee "$OUT/cpu2.txt"
+fi
+if want hello; then
+  S=$(node -e "console.log(require('./bench/lib').allowedCpus().slice(0, 2).join(','))")
+  L=$(node -e "console.log(require('./bench/lib').allowedCpus().slice(2).join(','))")
+  echo "== hello, server on $S, load on $L"
+  BENCH_SERVER_CPUS=$S BENCH_ROUNDS=3 BENCH_SECONDS=4 timeout 90 taskset -c "$L" node bench/hello.js 2>&1 | tee "$OUT/hello.txt"
+fi
+if want scaling; then
+  echo "== scaling"
+  BENCH_SCALING_CPUS=${SIZES:-1,2,4,8,14} BENCH_ROUNDS=1 BENCH_SECONDS=4 timeout 260 node bench/scaling.js 2>&1 | tee "$OUT/scaling.txt"
+fi
+if want startup; then
+  echo "== startup"
+  timeout 150 node bench/startup.js 2>&1 | tee "$OUT/startup.txt"
+fi
