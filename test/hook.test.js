@@ -218,6 +218,16 @@ t.test('-r fluxion/register loads the require hook as one bundled file, from its
   const inWorker = "new (require('node:worker_threads').Worker)(\"require('node:worker_threads').parentPort.postMessage(Object.keys(require.cache).filter((f) => f.includes('/dist/')).length)\", { eval: true }).on('message', (n) => console.log(n));";
   const worker = run([...HOOK, '-e', inWorker]);
   t.equal(worker.stdout, '0\n', `a worker thread's preload loads none of fluxion's files (${worker.stderr})`);
+  // a build without the bundle (tsc alone) runs the same code file by file
+  const copy = fs.mkdtempSync(path.join(tmp, 'no-bundle-'));
+  fs.copyFileSync(path.join(ROOT, 'register.js'), path.join(copy, 'register.js'));
+  fs.mkdirSync(path.join(copy, 'dist'));
+  for (const f of fs.readdirSync(path.join(ROOT, 'dist'))) if (f !== 'register.bundle.js') fs.symlinkSync(path.join(ROOT, 'dist', f), path.join(copy, 'dist', f));
+  const script = path.join(tmp, 'no-bundle-app.js');
+  fs.writeFileSync(script, "require('fs').readFile(__filename, function done(e, d) { console.log(d.length > 0); });\n");
+  const fallback = run(['-r', path.join(copy, 'register.js'), script], { FLUXION_DISABLE_CACHE: '1', DEBUG: 'fluxion:hook' });
+  t.equal(fallback.stdout, 'true\n', fallback.stderr);
+  t.match(fallback.stderr, /no-bundle-app\.js: rewritten/, 'without the bundle: dist/register.js, file by file');
   const unbundled = run(['-r', './dist/register.js', '-e', "require('./dist/register.js').register(); console.log(typeof globalThis[Symbol.for('fluxion.register')])"]);
   t.equal(unbundled.stdout, 'object\n', 'dist/register.js (the programmatic API) is the same code');
 });
