@@ -334,7 +334,7 @@ function rewrite(
       // Node cannot use it either: the file keeps its own comment, as it is
       debug('hook', `${rel(filename)}: its source map is not chained (${(error as Error).message})`);
     }
-  } else if (maps && sourceType === 'commonjs' && !SOURCE_MAP_COMMENT.test(code)) {
+  } else if (maps && sourceType === 'commonjs' && code.search(SOURCE_MAP_COMMENT) < 0) {
     out += dataUrlComment({ ...result.map(), sourcesContent: [code] });
   }
   return out;
@@ -359,6 +359,7 @@ function nodeReadsIndexMaps(): boolean {
   return readsIndexMaps;
 }
 
+// global, for matchAll: never call .test() on it (a global regexp's lastIndex carries over from file to file)
 const SOURCE_MAP_COMMENT = /\/[*/][#@]\s*sourceMappingURL=([^\s'"]+)/g;
 
 function dataUrlComment(map: object): string {
