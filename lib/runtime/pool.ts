@@ -52,6 +52,8 @@ interface Slot {
   retired?: boolean;
   /** Messages sent during this turn of the event loop: one postMessage for all of them, at its end. */
   outbox: RunMessage[];
+  /** Files whose state this worker must take again from their next message (one that should have could not go). */
+  resetState: Set<string>;
 }
 
 const WORKER_FILE = path.join(__dirname, 'worker.js');
@@ -88,6 +90,7 @@ export class Pool {
     const message = { ...pending.message, id } as RunMessage;
     if (slot.units.has(key)) message.unit = null;
     else slot.units.add(key);
+    if (message.returnState && slot.resetState.delete(message.file)) message.resetState = true;
     slot.inFlight.set(id, { ...pending, message });
     if (slot.idle) {
       clearTimeout(slot.idle);
@@ -127,11 +130,11 @@ export class Pool {
       try {
         slot.worker.postMessage(message);
       } catch (error) {
-        const pending = slot.inFlight.get(message.id);
+        const pending = this.release(slot, message.id);
         if (!pending) continue;
-        slot.inFlight.delete(message.id);
         if (message.unit) slot.units.delete(`${message.file}#${message.ix}`);
-        if (slot.inFlight.size === 0) slot.worker.unref();
+        // it was to give the worker the main loop's state: the file's next message to this worker does
+        if (message.resetState) slot.resetState.add(message.file);
         debug('pool', `a message to worker ${slot.index} could not be sent (${(error as Error).message}): it runs on the main loop`);
         const result = this.runHere(pending);
         pending.settle?.resolve(result);
@@ -156,7 +159,7 @@ export class Pool {
   private start(position: number): Slot {
     const index = ++this.started;
     const worker = new Worker(WORKER_FILE, { name: `fluxion-${index}`, workerData: { fluxion: true } });
-    const slot: Slot = { worker, index, position, inFlight: new Map(), units: new Set(), outbox: [] };
+    const slot: Slot = { worker, index, position, inFlight: new Map(), units: new Set(), outbox: [], resetState: new Set() };
     worker.on('message', (done: DoneMessage | { type: 'batch'; answers: DoneMessage[] }) => {
       if (done.type === 'batch') for (const one of done.answers) this.done(slot, one);
       else this.done(slot, done);
@@ -169,10 +172,11 @@ export class Pool {
     return slot;
   }
 
-  private done(slot: Slot, done: DoneMessage): void {
-    const pending = slot.inFlight.get(done.id);
-    if (!pending) return;
-    slot.inFlight.delete(done.id);
+  /** The message is no longer the worker's: when it was its last, the worker may idle (and `close()` go on). */
+  private release(slot: Slot, id: number): Pending | undefined {
+    const pending = slot.inFlight.get(id);
+    if (!pending) return undefined;
+    slot.inFlight.delete(id);
     if (slot.inFlight.size === 0) {
       slot.worker.unref();
       slot.drained?.();
@@ -181,6 +185,12 @@ export class Pool {
         slot.idle.unref();
       }
     }
+    return pending;
+  }
+
+  private done(slot: Slot, done: DoneMessage): void {
+    const pending = this.release(slot, done.id);
+    if (!pending) return;
     if (done.unavailable !== undefined) {
       pending.onUnavailable(done.unavailable);
       pending.settle?.resolve(this.runHere(pending));

@@ -168,6 +168,7 @@ function changes(before: Record<string, unknown> | null, after: Record<string, u
 
 function run(message: RunMessage): void {
   const started = performance.now();
+  const key = `${message.file}#${message.ix}`;
   const ops: Op[] = [];
   let req: Record<string, unknown> | null = null;
   let reqBefore: Record<string, unknown> | null = null;
@@ -184,7 +185,7 @@ function run(message: RunMessage): void {
     answered = true;
     if (clock) clock.pause();
     const cpuMs = clock ? clock.cpu : performance.now() - started;
-    lastMs.set(`${message.file}#${message.ix}`, cpuMs);
+    lastMs.set(key, cpuMs);
     const done: DoneMessage = { type: 'done', id: message.id, cpuMs, ops, req: changes(reqBefore, req), next: nextArgs, error, value, nested: takeNested(message.file) };
     if (message.returnState) {
       try {
@@ -220,7 +221,6 @@ function run(message: RunMessage): void {
   let fn: (...args: unknown[]) => unknown;
   if (message.resetState) resetState(message.file);
   try {
-    const key = `${message.file}#${message.ix}`;
     let factory = factories.get(key);
     if (!factory) {
       if (!message.unit) throw new Error('the code unit never reached this worker');
