@@ -79,25 +79,27 @@ export function instrument(analysis: Analysis, runtimePath: string, sourceName: 
 
   // 2. The description the runtime gets.
   const awaitsOf = ownAwaits(analysis);
-  const unitOf = (n: FunctionNode): CodeUnit | null => {
+  const unitOf = (n: FunctionNode, ix: number): CodeUnit | null => {
     const unit = codeUnit(n, analysis);
     if (unit) {
       // what a worker's copy adds to the original text (runtime/units.ts): an async function's clock at its
-      // awaits, and the count and time of the instrumented functions nested in it (for the report)
-      const nested = instrumented.filter((m) => m !== n && m.start >= n.start && m.end <= n.end);
+      // awaits, and the count and time of the instrumented functions nested in it (for the report); sorted by
+      // start, the functions nested in n are the ones right after it that start before it ends
+      const nested: FunctionNode[] = [];
+      for (let i = ix + 1; i < instrumented.length && instrumented[i].start < n.end; i++) nested.push(instrumented[i]);
       unit.splices = workerSplices(n, awaitsOf.get(n) ?? [], nested, ixOf, text);
     }
     return unit;
   };
   const fluxionIndex = new Map(pipeline.fluxions.map((f, i) => [f, i]));
-  const fns: FunctionEntry[] = instrumented.map((n) => ({
+  const fns: FunctionEntry[] = instrumented.map((n, ix) => ({
     name: functionName(n, parentOf) ?? '',
     line: n.loc.start.line,
     column: n.loc.start.column,
     fluxion: fluxionByNode.has(n) ? fluxionIndex.get(fluxionByNode.get(n)!)! : -1,
     enclosing: around(n, null),
     async: !!n.async,
-    unit: unitOf(n),
+    unit: unitOf(n, ix),
   }));
   const pairs = found.rupturePoints.flatMap((rp) => rp.callbacks.map((cb) => ({ rp, cb }))).sort((a, b) => a.cb.arg.start - b.cb.arg.start);
   const fluxions: StaticFluxion[] = pipeline.fluxions.map((f) => {
