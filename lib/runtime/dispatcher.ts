@@ -30,7 +30,7 @@ export interface Held {
  * Replaces `req`, `res`, `next` (at the top of the arguments and the captured variables) by markers. `uses`
  * (from the code unit) names the request fields the function touches: the snapshot carries those only.
  */
-export function prepare(args: ArrayLike<unknown>, env: Record<string, unknown> | null, uses?: CodeUnit['uses']): { args: unknown[]; env: Record<string, unknown> | null; held: Held } {
+export function prepare(args: ArrayLike<unknown>, env: Record<string, unknown> | null, uses?: CodeUnit['uses']): { args: unknown[]; env: Record<string, unknown> | undefined; held: Held } {
   const held: Held = { req: null, res: null, next: null, snapshot: null };
   const fields = requestFields(args, env, uses);
   const mark = (value: unknown, path: string): unknown => {
@@ -56,7 +56,7 @@ export function prepare(args: ArrayLike<unknown>, env: Record<string, unknown> |
     return encode(value, path);
   };
   const outArgs = Array.from(args, (a, i) => mark(a, `argument ${i + 1}`));
-  let outEnv: Record<string, unknown> | null = null;
+  let outEnv: Record<string, unknown> | undefined;
   if (env) {
     outEnv = {};
     for (const key of Object.keys(env)) outEnv[key] = mark(env[key], key);
@@ -135,7 +135,7 @@ function dataOf(object: Record<string, unknown>): Record<string, unknown> {
 }
 
 /** Merge the fields the fluxion changed (the worker sends only those) back into the real request. */
-export function mergeRequest(held: Held, changed: Record<string, unknown> | null): void {
+export function mergeRequest(held: Held, changed: Record<string, unknown> | undefined): void {
   if (!held.req || !changed) return;
   const real = held.req as unknown as Record<string, unknown>;
   for (const key of Object.keys(changed)) {

@@ -36,6 +36,11 @@ export interface Pending {
   onUnavailable: (reason: string) => void;
 }
 
+/** Where a message's code unit comes from, for a worker that does not have it yet. */
+export interface UnitSource {
+  unitMessage(ix: number): Required<Pick<RunMessage, 'unit' | 'hash' | 'fileState'>>;
+}
+
 interface Slot {
   /** Its place in the pool: a stateful fluxion is pinned to it, across restarts. */
   position: number;
@@ -81,17 +86,25 @@ export class Pool {
     this.size = threads ?? defaultThreads();
   }
 
-  /** Sends a message; false when every worker's queue is full (the caller runs it on the main loop). */
-  send(pending: Omit<Pending, 'message'> & { message: Omit<RunMessage, 'id'>; slot: number }): boolean {
+  /**
+   * Sends a message (its `id` is set here); false when every worker's queue is full (the caller runs it on the
+   * main loop). The fluxion's code unit goes along when this worker does not have it yet.
+   */
+  send(pending: Pending & { slot: number; unit: UnitSource }): boolean {
     const slot = pending.slot >= 0 ? this.at(pending.slot % this.size) : this.pick();
     if (!slot) return false;
-    const id = this.nextId++;
-    const key = `${pending.message.file}#${pending.message.ix}`;
-    const message = { ...pending.message, id } as RunMessage;
-    if (slot.units.has(key)) message.unit = null;
-    else slot.units.add(key);
+    const message = pending.message;
+    const id = (message.id = this.nextId++);
+    const key = `${message.file}#${message.ix}`;
+    if (!slot.units.has(key)) {
+      slot.units.add(key);
+      const { unit, hash, fileState } = pending.unit.unitMessage(message.ix);
+      message.unit = unit;
+      message.hash = hash;
+      message.fileState = fileState;
+    }
     if (message.returnState && slot.resetState.delete(message.file)) message.resetState = true;
-    slot.inFlight.set(id, { ...pending, message });
+    slot.inFlight.set(id, pending);
     if (slot.idle) {
       clearTimeout(slot.idle);
       slot.idle = undefined;

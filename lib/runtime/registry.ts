@@ -4,13 +4,14 @@
  */
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import type { ModuleDescription, SiteEntry } from '../internal-types';
+import type { CodeUnit, ModuleDescription, SiteEntry } from '../internal-types';
 import { isLocal, keepsState } from '../specifiers';
 import type { RuptureKind } from '../types';
 import { debug, warnOnce } from '../debug';
 import type * as DispatcherModule from './dispatcher';
 import { AsyncClock } from './clock';
 import type { Pool, Settle } from './pool';
+import type { RunMessage } from './worker';
 import type * as PoolModule from './pool';
 import type * as SerializeModule from './serialize';
 import type * as UnitsModule from './units';
@@ -176,6 +177,11 @@ export class ModuleRuntime {
     if (this.registry.auto && (record.timed & 15) === 0) this.registry.consider(record);
   }
 
+  /** What a worker needs to build this function's code unit (pool.ts sends it with its first message there). */
+  unitMessage(ix: number): { unit: CodeUnit; hash: string; fileState: string[] } {
+    return { unit: this.description.fns[ix]!.unit!, hash: this.description.hash, fileState: this.fileState() };
+  }
+
   private stateNames: string[] | null = null;
   /** The module state owned by its stateful fluxions (they all go to one worker). */
   fileState(): string[] {
@@ -254,8 +260,14 @@ export class ModuleRuntime {
     const entry = this.description.fns[ix];
     const realArgs = Array.from(args);
     const stateful = entry.unit!.state.length > 0;
+    const message: RunMessage = { type: 'run', id: 0, file: this.file, ix, args: prepared.args };
+    if (prepared.env) message.env = prepared.env;
+    if (settle) message.async = true;
+    if (stateful) message.returnState = true;
+    if (stateful && this.stateStale) message.resetState = true;
     const sent = this.registry.pool().send({
-      message: { type: 'run', file: this.file, hash: this.description.hash, ix, unit: entry.unit!, fileState: this.fileState(), args: prepared.args, env: prepared.env, async: settle !== null, returnState: stateful, resetState: stateful && this.stateStale },
+      message,
+      unit: this,
       settle,
       slot: record.placement.startsWith('worker:') ? Number(record.placement.slice(7)) - 1 : -1,
       held: prepared.held,

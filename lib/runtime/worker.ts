@@ -13,34 +13,45 @@ import { buildFactory, resetState, stateOf, type Factory } from './units';
 import { AsyncClock } from './clock';
 import type { Op } from './dispatcher';
 
+/**
+ * A message to a fluxion placed on a worker. Every property a structured clone carries costs on both sides
+ * (each key is looked up again as it is read), so what is absent is left out rather than sent as null: the
+ * code unit, its file's hash and state names travel with the fluxion's first message to a worker only.
+ */
 export interface RunMessage {
   type: 'run';
   id: number;
   file: string;
-  hash: string;
   ix: number;
-  /** The code unit, with the first message of the fluxion to this worker only (null afterwards). */
-  unit: CodeUnit | null;
-  /** The state of every stateful fluxion of the file (one scope per file on this worker). */
-  fileState: string[];
   args: unknown[];
-  env: Record<string, unknown> | null;
+  /** The captured variables (a closure's): absent when the function captures nothing that travels. */
+  env?: Record<string, unknown>;
+  /** The code unit, with the first message of the fluxion to this worker only. */
+  unit?: CodeUnit;
+  /** With the unit: the hash of the file's text the compiler saw. */
+  hash?: string;
+  /** With the unit: the state of every stateful fluxion of the file (one scope per file on this worker). */
+  fileState?: string[];
   /** An async function's message: answered when its promise settles, with its value or its rejection. */
-  async?: boolean;
+  async?: true;
   /** A stateful fluxion's message: the answer carries the file's state back. */
-  returnState?: boolean;
+  returnState?: true;
   /** The main loop's copy of the file's state is newer than this worker's: take it from this message. */
-  resetState?: boolean;
+  resetState?: true;
 }
 
+/** The answer to a RunMessage; as there, what is absent is left out. */
 export interface DoneMessage {
   type: 'done';
   id: number;
   cpuMs: number;
   ops: Op[];
-  req: Record<string, unknown> | null;
-  next: unknown[] | null;
-  error: unknown;
+  /** The request fields the fluxion set, changed or deleted. */
+  req?: Record<string, unknown>;
+  /** The arguments of its `next` call. */
+  next?: unknown[];
+  /** What it threw (or its promise rejected with), encoded. */
+  error?: unknown;
   /** What an async function's promise resolved to. */
   value?: unknown;
   /** The file's state after the message (a stateful fluxion's), encoded. */
@@ -119,7 +130,7 @@ function recorder(data: { statusCode: number; headers: Record<string, unknown>; 
       if (typeof prop !== 'string' || prop in t) return Reflect.get(t, prop, receiver);
       if (prop === 'then') return undefined;
       return (...args: unknown[]) => {
-        if (args.some((a) => typeof a === 'function')) throw new Error(`res.${prop}() with a callback cannot run on a worker`);
+        for (let i = 0; i < args.length; i++) if (typeof args[i] === 'function') throw new Error(`res.${prop}() with a callback cannot run on a worker`);
         if (prop === 'status' || prop === 'sendStatus') statusCode = Number(args[0]);
         if ((prop === 'set' || prop === 'header' || prop === 'setHeader') && typeof args[0] === 'string') headers[args[0].toLowerCase()] = args[1];
         if ((prop === 'set' || prop === 'header') && args[0] && typeof args[0] === 'object') {
@@ -142,28 +153,63 @@ function recorder(data: { statusCode: number; headers: Record<string, unknown>; 
   });
 }
 
+/** Express's header helpers of the worker-side `req`, on its prototype (not own fields: they are not data). */
+const REQUEST_PROTO = {
+  get(this: { headers?: Record<string, unknown> }, name: string): unknown {
+    const key = name.toLowerCase();
+    return this.headers?.[key === 'referrer' ? 'referer' : key];
+  },
+  header(this: { headers?: Record<string, unknown> }, name: string): unknown {
+    return this.headers?.[name.toLowerCase()];
+  },
+};
+Object.defineProperties(REQUEST_PROTO, { get: { enumerable: false }, header: { enumerable: false } });
+
 /** The worker-side `req`: the snapshot, with express's header helpers. */
 function request(data: Record<string, unknown>): Record<string, unknown> {
-  const req = decode(data) as Record<string, unknown>;
-  const headers = (req.headers ?? {}) as Record<string, unknown>;
-  Object.defineProperties(req, {
-    get: { value: (name: string) => headers[name.toLowerCase() === 'referrer' ? 'referer' : name.toLowerCase()], enumerable: false },
-    header: { value: (name: string) => headers[name.toLowerCase()], enumerable: false },
-  });
-  return req;
+  return Object.assign(Object.create(REQUEST_PROTO) as Record<string, unknown>, decode(data));
 }
 
-/** The request fields the fluxion set, changed or deleted (`undefined`), encoded. */
-function changes(before: Record<string, unknown> | null, after: Record<string, unknown> | null): Record<string, unknown> | null {
-  if (!before || !after) return null;
-  const out: Record<string, unknown> = {};
-  let any = false;
-  for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
-    if (isDeepStrictEqual(before[key], after[key])) continue;
-    out[key] = encode(after[key], `req.${key}`);
-    any = true;
+/**
+ * The request fields the fluxion set, changed or deleted (`undefined`), encoded. `before` is the snapshot as
+ * it came (encoded: decoding made `after` a copy of it), so nothing is decoded twice; what is not plain data
+ * is compared as before, with `isDeepStrictEqual` on its decoded copy.
+ */
+function changes(before: Record<string, unknown>, after: Record<string, unknown>): Record<string, unknown> | undefined {
+  let out: Record<string, unknown> | undefined;
+  for (const key of Object.keys(before)) {
+    if (Object.prototype.hasOwnProperty.call(after, key) && same(after[key], before[key])) continue;
+    (out ??= {})[key] = encode(after[key], `req.${key}`);
   }
-  return any ? out : null;
+  for (const key of Object.keys(after)) {
+    if (Object.prototype.hasOwnProperty.call(before, key) || after[key] === undefined) continue;
+    (out ??= {})[key] = encode(after[key], `req.${key}`);
+  }
+  return out;
+}
+
+/** isDeepStrictEqual(value, decode(encoded)), without decoding plain data. */
+function same(value: unknown, encoded: unknown): boolean {
+  if (encoded === null || typeof encoded !== 'object') return Object.is(value, encoded);
+  if (value === null || typeof value !== 'object') return false;
+  const proto = Object.getPrototypeOf(encoded);
+  if (Array.isArray(encoded)) {
+    if (!Array.isArray(value) || value.length !== encoded.length || Object.keys(value).length !== value.length || Object.getPrototypeOf(value) !== proto) {
+      return isDeepStrictEqual(value, decode(encoded));
+    }
+    for (let i = 0; i < encoded.length; i++) if (!same(value[i], encoded[i])) return false;
+    return true;
+  }
+  if ((proto === Object.prototype || proto === null) && !('$flx' in encoded)) {
+    if (Object.getPrototypeOf(value) !== proto || Array.isArray(value)) return false;
+    const keys = Object.keys(encoded);
+    if (Object.keys(value).length !== keys.length) return false;
+    for (const key of keys) {
+      if (!Object.prototype.hasOwnProperty.call(value, key) || !same((value as Record<string, unknown>)[key], (encoded as Record<string, unknown>)[key])) return false;
+    }
+    return true;
+  }
+  return isDeepStrictEqual(value, decode(encoded));
 }
 
 function run(message: RunMessage): void {
@@ -173,7 +219,7 @@ function run(message: RunMessage): void {
   let req: Record<string, unknown> | null = null;
   let reqBefore: Record<string, unknown> | null = null;
   let answered = false;
-  let nextArgs: unknown[] | null = null;
+  let nextArgs: unknown[] | undefined;
   let hasRes = false;
   let hasNext = false;
   // an async function answers when its promise settles (its value or rejection is part of the answer);
@@ -186,7 +232,14 @@ function run(message: RunMessage): void {
     if (clock) clock.pause();
     const cpuMs = clock ? clock.cpu : performance.now() - started;
     lastMs.set(key, cpuMs);
-    const done: DoneMessage = { type: 'done', id: message.id, cpuMs, ops, req: changes(reqBefore, req), next: nextArgs, error, value, nested: takeNested(message.file) };
+    const done: DoneMessage = { type: 'done', id: message.id, cpuMs, ops };
+    const changed = reqBefore && req ? changes(reqBefore, req) : undefined;
+    if (changed) done.req = changed;
+    if (nextArgs) done.next = nextArgs;
+    if (error != null) done.error = error;
+    if (value !== undefined) done.value = value;
+    const nested = takeNested(message.file);
+    if (nested) done.nested = nested;
     if (message.returnState) {
       try {
         done.state = encode(stateOf(message.file), 'state');
@@ -200,8 +253,8 @@ function run(message: RunMessage): void {
     const tag = value && typeof value === 'object' ? (value as { $flx?: string }).$flx : undefined;
     if (tag === 'req') {
       if (!req) {
-        reqBefore = decode((value as { data: Record<string, unknown> }).data) as Record<string, unknown>;
-        req = request((value as { data: Record<string, unknown> }).data);
+        reqBefore = (value as { data: Record<string, unknown> }).data;
+        req = request(reqBefore);
       }
       return req;
     }
@@ -224,13 +277,17 @@ function run(message: RunMessage): void {
     let factory = factories.get(key);
     if (!factory) {
       if (!message.unit) throw new Error('the code unit never reached this worker');
-      factory = buildFactory(message.file, message.hash, message.unit, message.fileState);
+      factory = buildFactory(message.file, message.hash!, message.unit, message.fileState);
       factories.set(key, factory);
     }
-    const env = message.env ? Object.fromEntries(Object.entries(message.env).map(([k, v]) => [k, unmark(v)])) : null;
+    let env: Record<string, unknown> | null = null;
+    if (message.env) {
+      env = {};
+      for (const name of Object.keys(message.env)) env[name] = unmark(message.env[name]);
+    }
     fn = factory(env);
   } catch (error) {
-    post({ type: 'done', id: message.id, cpuMs: 0, ops: [], req: null, next: null, error: null, unavailable: String((error as Error).message) });
+    post({ type: 'done', id: message.id, cpuMs: 0, ops: [], unavailable: String((error as Error).message) });
     return;
   }
   const args = message.args.map(unmark);
@@ -283,7 +340,10 @@ function postOne(done: DoneMessage): void {
   try {
     parentPort!.postMessage(done);
   } catch (e) {
-    parentPort!.postMessage({ ...done, ops: [], req: null, next: null, error: encode(e, 'error') });
+    // what could not travel (a response call's argument, the state) is dropped; the error says why
+    const failed: DoneMessage = { type: 'done', id: done.id, cpuMs: done.cpuMs, ops: [], error: encode(e, 'error') };
+    if (done.nested) failed.nested = done.nested;
+    parentPort!.postMessage(failed);
   }
 }
 function flushAnswers(): void {
