@@ -44,8 +44,14 @@ export function prepare(args: ArrayLike<unknown>, env: Record<string, unknown> |
       if (held.res && held.res !== value) throw new NotTransferable(path, 'a second response');
       held.res = value;
       const res = value as ServerResponse & { locals?: unknown };
+      const marker: ResponseMarker = { $flx: 'res', headers: { ...res.getHeaders() } };
+      if (res.statusCode !== 200) marker.statusCode = res.statusCode;
       // res.locals is an object (a function with properties in express 3): its data travels
-      return { $flx: 'res', data: { statusCode: res.statusCode, headers: { ...res.getHeaders() }, locals: dataOf((res.locals ?? {}) as Record<string, unknown>) } };
+      if (res.locals) {
+        const locals = dataOf(res.locals as Record<string, unknown>);
+        if (Object.keys(locals).length > 0) marker.locals = locals;
+      }
+      return marker;
     }
     // express's `next`: a function named so, or the function that follows a request and a response in
     // the arguments (express 3 calls it `callbacks`, express 4's app.param `paramCallback`)
@@ -157,14 +163,32 @@ function isPlain(value: object): boolean {
   return proto === Object.prototype || proto === null || Array.isArray(value);
 }
 
-export type Op = [string, unknown[]];
+/**
+ * The response calls a worker recorded, in order, flat (one array for all of them: a message's every array and
+ * object costs on both sides of a structured clone): the method's name (`=statusCode` for an assignment), the
+ * number of arguments, the encoded arguments; then the next call.
+ */
+export type Ops = unknown[];
+
+/** What the worker's `res` starts from: the response's headers so far, and its status and locals when set. */
+export interface ResponseMarker {
+  $flx: 'res';
+  headers: Record<string, unknown>;
+  /** Absent: 200. */
+  statusCode?: number;
+  /** Absent: none. */
+  locals?: Record<string, unknown>;
+}
 
 /** Replays the recorded response calls on the real response, in order. */
-export function replay(held: Held, ops: Op[]): void {
+export function replay(held: Held, ops: Ops): void {
   const res = held.res as unknown as Record<string, unknown> | null;
   if (!res) return;
-  for (const [name, rawArgs] of ops) {
-    const args = decode(rawArgs) as unknown[];
+  for (let i = 0; i < ops.length; ) {
+    const name = ops[i] as string;
+    const count = ops[i + 1] as number;
+    const args = decode(ops.slice(i + 2, i + 2 + count)) as unknown[];
+    i += 2 + count;
     if (name === '=statusCode') res.statusCode = args[0];
     else if (name === '=statusMessage') res.statusMessage = args[0];
     else if (name === '=locals') Object.assign(res.locals as object, args[0]);

@@ -18,15 +18,17 @@ type Tagged = { $flx: string; [key: string]: unknown };
 
 const PLAIN = new Set<unknown>([Object.prototype, null]);
 
-export function encode(value: unknown, path: string, seen = new Map<object, unknown>()): unknown {
+/** `seen` (shared and cyclic references) is made on the first container: a primitive or a Buffer needs none. */
+export function encode(value: unknown, path: string, seen?: Map<object, unknown>): unknown {
   if (value === null || typeof value !== 'object') {
     if (typeof value === 'function') throw new NotTransferable(path, `a function${value.name ? ` (${value.name})` : ''}`);
     if (typeof value === 'symbol') throw new NotTransferable(path, 'a symbol');
     return value;
   }
-  if (seen.has(value)) return seen.get(value);
+  if (seen?.has(value)) return seen.get(value);
   if (Buffer.isBuffer(value)) return { $flx: 'buffer', bytes: new Uint8Array(value) } satisfies Tagged;
   if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date || value instanceof RegExp) return value;
+  seen ??= new Map<object, unknown>();
   if (value instanceof Error) {
     const props: Record<string, unknown> = {};
     for (const key of Object.keys(value)) props[key] = encode((value as unknown as Record<string, unknown>)[key], `${path}.${key}`, seen);
@@ -69,10 +71,11 @@ function isIndex(key: string): boolean {
   return /^(?:0|[1-9]\d*)$/.test(key);
 }
 
-export function decode(value: unknown, seen = new Map<object, unknown>()): unknown {
+export function decode(value: unknown, seen?: Map<object, unknown>): unknown {
   if (value === null || typeof value !== 'object') return value;
-  if (seen.has(value)) return seen.get(value);
+  if (seen?.has(value)) return seen.get(value);
   if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date || value instanceof RegExp) return value;
+  seen ??= new Map<object, unknown>();
   if (Array.isArray(value)) {
     const out: unknown[] = [];
     seen.set(value, out);

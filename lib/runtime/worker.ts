@@ -11,7 +11,7 @@ import type { CodeUnit } from '../internal-types';
 import { decode, encode } from './serialize';
 import { buildFactory, resetState, stateOf, type Factory } from './units';
 import { AsyncClock } from './clock';
-import type { Op } from './dispatcher';
+import type { Ops, ResponseMarker } from './dispatcher';
 
 /**
  * A message to a fluxion placed on a worker. Every property a structured clone carries costs on both sides
@@ -45,7 +45,7 @@ export interface DoneMessage {
   type: 'done';
   id: number;
   cpuMs: number;
-  ops: Op[];
+  ops: Ops;
   /** The request fields the fluxion set, changed or deleted. */
   req?: Record<string, unknown>;
   /** The arguments of its `next` call. */
@@ -106,19 +106,19 @@ const FINISHERS = new Set(['send', 'json', 'jsonp', 'end', 'redirect', 'sendStat
 const factories = new Map<string, Factory>();
 
 /** The worker-side `res`: records every call, answers what it can from the snapshot. */
-function recorder(data: { statusCode: number; headers: Record<string, unknown>; locals: unknown }, ops: Op[], finished: () => void) {
+function recorder(data: ResponseMarker, ops: Ops, finished: () => void) {
   const headers: Record<string, unknown> = { ...data.headers };
-  let statusCode = data.statusCode;
+  let statusCode = data.statusCode ?? 200;
   let done = false;
   const target: Record<string, unknown> = {
-    locals: decode(data.locals),
+    locals: data.locals ? decode(data.locals) : {},
     headersSent: false,
     get statusCode() {
       return statusCode;
     },
     set statusCode(value: number) {
       statusCode = value;
-      ops.push(['=statusCode', [value]]);
+      ops.push('=statusCode', 1, value);
     },
     getHeader: (name: string) => headers[name.toLowerCase()],
     get: (name: string) => headers[name.toLowerCase()],
@@ -136,7 +136,8 @@ function recorder(data: { statusCode: number; headers: Record<string, unknown>; 
         if ((prop === 'set' || prop === 'header') && args[0] && typeof args[0] === 'object') {
           for (const [k, v] of Object.entries(args[0] as object)) headers[k.toLowerCase()] = v;
         }
-        ops.push([prop, encode(args, `res.${prop}()`) as unknown[]]);
+        const encoded = encode(args, `res.${prop}()`) as unknown[];
+        ops.push(prop, encoded.length, ...encoded);
         if (FINISHERS.has(prop) && !done) {
           done = true;
           t.headersSent = true;
@@ -147,7 +148,7 @@ function recorder(data: { statusCode: number; headers: Record<string, unknown>; 
     },
     set(t, prop, value) {
       if (prop === 'statusCode' || prop === 'locals' || prop === 'headersSent') return Reflect.set(t, prop, value);
-      if (prop === 'statusMessage') ops.push(['=statusMessage', [value]]);
+      if (prop === 'statusMessage') ops.push('=statusMessage', 1, value);
       return Reflect.set(t, prop, value);
     },
   });
@@ -215,7 +216,7 @@ function same(value: unknown, encoded: unknown): boolean {
 function run(message: RunMessage): void {
   const started = performance.now();
   const key = `${message.file}#${message.ix}`;
-  const ops: Op[] = [];
+  const ops: Ops = [];
   let req: Record<string, unknown> | null = null;
   let reqBefore: Record<string, unknown> | null = null;
   let answered = false;
@@ -260,7 +261,7 @@ function run(message: RunMessage): void {
     }
     if (tag === 'res') {
       hasRes = true;
-      return recorder((value as { data: never }).data, ops, () => settleOnly || answer(null));
+      return recorder(value as ResponseMarker, ops, () => settleOnly || answer(null));
     }
     if (tag === 'next') {
       hasNext = true;
