@@ -15,6 +15,7 @@ const SCRIPT = [
   { path: '/me', withCookies: true },
   { path: '/me' },
   { method: 'POST', path: '/echo', json: { a: [1, 2, { b: 'c' }], n: null } },
+  { method: 'POST', path: '/reshape', json: { items: [1, 2], meta: { n: 1, drop: 'x' }, keep: 'y' } },
   { path: '/context' },
   { path: '/stream' },
   { path: '/file' },
@@ -76,7 +77,7 @@ for (const [version, file] of [
     const by = (step) => plain.find((r) => r.step === step);
     t.equal(by('GET /me').status, 200, 'the session survived the login');
     t.match(Buffer.from(by('GET /me').body, 'base64').toString(), /"user":"ada","theme":"dark"/);
-    t.same(JSON.parse(Buffer.from(by('GET /context').body, 'base64')), { als: { hit: 9 }, cls: 9, hit: 9 });
+    t.same(JSON.parse(Buffer.from(by('GET /context').body, 'base64')), { als: { hit: 10 }, cls: 10, hit: 10 });
     t.equal(Buffer.from(by('GET /route/skip').body, 'base64').toString(), 'second skip');
     t.equal(by('GET /sync-error').status, 500);
     t.equal(by('GET /async-error').status, 404);
@@ -118,5 +119,6 @@ for (const [version, file] of [
     const onWorkers = observed.filter((f) => f.workerMessages > 0).map((f) => f.id);
     t.comment(`on workers: ${onWorkers.join(', ')}`);
     t.ok(onWorkers.length >= 5, 'several fluxions ran on workers');
+    t.ok(onWorkers.includes('reshape'), 'the handler that changes the request in place ran on a worker');
   });
 }

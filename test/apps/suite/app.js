@@ -78,6 +78,18 @@ app.post('/echo', function echo(req, res) {
   });
 });
 
+// changes made in place deep inside the request (a worker sends back only what differs from its snapshot)
+app.post('/reshape', function reshape(req, res, next) {
+  req.body.meta.n += 1;
+  delete req.body.meta.drop; // one field removed, one added: as many keys as before
+  req.body.meta.added = true;
+  req.body.items.push(req.body.items.length);
+  req.note = 'reshaped';
+  next();
+}, function reshaped(req, res) {
+  res.json({ body: req.body, note: req.note, dropped: !('drop' in req.body.meta) });
+});
+
 app.get('/context', function context(req, res) {
   fs.readFile(__filename, function () {
     setImmediate(function () {
