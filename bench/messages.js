@@ -3,8 +3,8 @@
 // tiny kernel (one letter, scale 1: ~20 µs of JavaScript), so that the cost of carrying the request to a worker
 // and its response back is most of what is counted. Side by side: plain node (the route on the main loop),
 // fluxion with FLUXION_PLACEMENT=isolate, and the same offload written by hand with raw worker_threads.
-// Per request: the main thread, the worker threads (those started after the server listened), and V8's and
-// libuv's helper threads (GC, compilation: their share moves from run to run, the first two do not).
+// Per request: the main thread, the worker threads, and V8's helper threads (GC, compilation: their share moves
+// from run to run, the first two do not).
 // Counts are steady to ~1% run to run on a noisy VM, where req/s are not: use it to judge a change to the path
 // of a message. Needs valgrind; ~1–2 minutes per variant. `npm run bench -- messages`.
 const fs = require('node:fs');
@@ -15,7 +15,7 @@ const { spawn, spawnSync, execFileSync } = require('node:child_process');
 const { ROOT, machine, table } = require('./lib');
 
 const WARM = Number(process.env.BENCH_MESSAGES_WARMUP || 200);
-const COUNT = Number(process.env.BENCH_MESSAGES_COUNT || 200);
+const COUNT = Number(process.env.BENCH_MESSAGES_COUNT || 400);
 const CONNECTIONS = 4;
 const URL_PATH = '/banner/a?scale=1';
 
@@ -75,15 +75,17 @@ function measure(file, args, env) {
       child.measuring = true;
       try {
         const port = Number(m[1]);
-        dump('listening'); // 1: the threads node started for itself
+        dump('listening'); // 1
         await many(port, WARM);
         dump('warm'); // 2
         await many(port, COUNT);
         dump('measured'); // 3: what COUNT requests cost, per thread
-        const own = new Set(dumpTotals(dir, 1).keys());
+        // callgrind numbers threads as they start: 1 is the main thread, 2–6 node's own (V8's platform pool of
+        // four and its delayed-task scheduler, started before any JavaScript runs), later ones the app's worker
+        // threads (and libuv's pool, which this route does not use)
         const counts = dumpTotals(dir, 3);
         const per = { main: 0, workers: 0, helpers: 0 };
-        for (const [thread, n] of counts) per[thread === 1 ? 'main' : own.has(thread) ? 'helpers' : 'workers'] += n / COUNT;
+        for (const [thread, n] of counts) per[thread === 1 ? 'main' : thread <= 6 ? 'helpers' : 'workers'] += n / COUNT;
         resolve(per);
       } catch (error) {
         reject(error);
