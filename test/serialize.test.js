@@ -37,6 +37,27 @@ t.test('Buffers, typed arrays, Maps, Sets, Dates, RegExps and nested data come b
   t.equal(back.list[0], back.list[1], 'shared references stay shared');
 });
 
+t.test('a Buffer comes back as its bytes, whatever memory it sits in, and never shares it with the sender', async (t) => {
+  const pooled = Buffer.from('small'); // a slice of Node's pool: only its own bytes travel
+  const own = Buffer.alloc(64 * 1024, 7); // its ArrayBuffer to itself
+  const slice = own.subarray(10, 20);
+  const sab = Buffer.from(new SharedArrayBuffer(16));
+  sab.fill(3);
+  const back = travel({ pooled, own, slice, sab });
+  t.equal(back.pooled.toString(), 'small');
+  t.equal(back.pooled.buffer.byteLength, 5, 'not the whole pool');
+  t.equal(back.own.length, 64 * 1024);
+  t.ok(back.own.every((b) => b === 7));
+  t.same([...back.slice], new Array(10).fill(7));
+  t.equal(back.slice.buffer.byteLength, 10, 'a slice travels alone');
+  t.ok(Buffer.isBuffer(back.sab));
+  t.notOk(back.sab.buffer instanceof SharedArrayBuffer, 'shared memory is copied, not shared');
+  own[0] = 1;
+  sab[0] = 1;
+  t.equal(back.own[0], 7, 'a copy: the sender changing its Buffer later changes nothing here');
+  t.equal(back.sab[0], 3);
+});
+
 t.test("an array's named properties come back (express 3's req.params is an array with names)", async (t) => {
   const params = ['7'];
   params.id = '7';

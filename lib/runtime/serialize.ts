@@ -26,7 +26,7 @@ export function encode(value: unknown, path: string, seen?: Map<object, unknown>
     return value;
   }
   if (seen?.has(value)) return seen.get(value);
-  if (Buffer.isBuffer(value)) return { $flx: 'buffer', bytes: new Uint8Array(value) } satisfies Tagged;
+  if (Buffer.isBuffer(value)) return { $flx: 'buffer', bytes: bytesOf(value) } satisfies Tagged;
   if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date || value instanceof RegExp) return value;
   seen ??= new Map<object, unknown>();
   if (value instanceof Error) {
@@ -65,6 +65,17 @@ export function encode(value: unknown, path: string, seen?: Map<object, unknown>
   for (const key of Object.keys(value)) out[key] = encode((value as Record<string, unknown>)[key], `${path}.${key}`, seen);
   if ('$flx' in out) throw new NotTransferable(path, 'an object with a `$flx` key');
   return out;
+}
+
+/**
+ * The bytes of a Buffer, for a structured clone (which copies them): a view of its memory when the Buffer has
+ * its ArrayBuffer to itself (one copy, the clone's, instead of two); a copy of its bytes when it is a slice of a
+ * larger one (Node's pool of small Buffers), since the clone would copy the whole ArrayBuffer, not the slice.
+ */
+function bytesOf(buffer: Buffer): Uint8Array {
+  const whole = buffer.byteOffset === 0 && buffer.byteLength === buffer.buffer.byteLength && buffer.buffer instanceof ArrayBuffer;
+  // (a SharedArrayBuffer would be shared by the clone, not copied: its bytes are copied here)
+  return whole ? new Uint8Array(buffer.buffer, 0, buffer.byteLength) : new Uint8Array(buffer);
 }
 
 function isIndex(key: string): boolean {
