@@ -6,7 +6,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { spawn, spawnSync } = require('node:child_process');
-const { ROOT, median, machine, table } = require('./lib');
+const { ROOT, SERVER_CPUS, median, machine, table } = require('./lib');
 
 const RUNS = Number(process.env.BENCH_STARTUP_RUNS || 20);
 const APP = 'bench/apps/startup.js';
@@ -45,7 +45,9 @@ const variants = [
 function once(args, env) {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(process.execPath, [...args, APP], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // BENCH_SERVER_CPUS pins each start to those CPUs (a machine whose CPUs differ in speed moves unpinned medians)
+    const [command, argv] = SERVER_CPUS ? ['taskset', ['-c', SERVER_CPUS, process.execPath, ...args, APP]] : [process.execPath, [...args, APP]];
+    const child = spawn(command, argv, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     let ms = 0;
