@@ -28,7 +28,7 @@ const precompiled = () => {
   if (r.status !== 0) throw new Error(`fluxion precompile failed: ${r.stderr}`);
   return { FLUXION_CACHE_DIR: dir };
 };
-const variants = [
+const allVariants = [
   ['plain node', [], {}],
   ['fluxion, no cache at all', ['-r', 'fluxion/register'], { FLUXION_DISABLE_CACHE: '1' }],
   ['fluxion, first start (cold cache)', ['-r', 'fluxion/register'], () => ({ FLUXION_CACHE_DIR: fs.mkdtempSync(path.join(tmp, 'cold-')) })],
@@ -37,6 +37,9 @@ const variants = [
   ['@babel/register, cold', ['-r', babelHook], { BABEL_DISABLE_CACHE: '1' }],
   ['@babel/register, warm', ['-r', babelHook], { BABEL_CACHE_PATH: warmBabel }],
 ];
+// BENCH_VARIANTS="fluxion, warm cache;…": a subset, by name (plain node always runs: the ratios are to it)
+const wanted = process.env.BENCH_VARIANTS ? process.env.BENCH_VARIANTS.split(';').map((v) => v.trim()) : null;
+const variants = allVariants.filter(([name]) => !wanted || name === 'plain node' || wanted.includes(name));
 
 /**
  * Wall time from spawn to the app's "ready" line (it listens), and the CPU time the process used until then
@@ -88,8 +91,17 @@ async function main() {
   await once(['-r', 'fluxion/register'], { FLUXION_CACHE_DIR: warmFluxion });
   await once(['-r', babelHook], { BABEL_CACHE_PATH: warmBabel });
   const times = new Map(variants.map(([name]) => [name, []]));
+  // each round in another order (a fixed seed): a start can be slowed by the one before it (seen on one pinned CPU
+  // after a variant that works hard), and a fixed order would charge that to the same variant every round
+  let seed = 42;
+  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
   for (let i = 0; i < RUNS; i++) {
-    for (const [name, args, env] of variants) times.get(name).push(await once(args, typeof env === 'function' ? env() : env));
+    const order = [...variants];
+    for (let j = order.length - 1; j > 0; j--) {
+      const k = Math.floor(random() * (j + 1));
+      [order[j], order[k]] = [order[k], order[j]];
+    }
+    for (const [name, args, env] of order) times.get(name).push(await once(args, typeof env === 'function' ? env() : env));
   }
   fs.rmSync(tmp, { recursive: true, force: true });
   // Wall time is what a user waits; on a shared VM it has long slow tails. CPU time (median) is the
