@@ -279,7 +279,8 @@ export class ModuleRuntime {
         record.cpuMs += cpuMs;
         record.samples[record.timed++ & 15] = cpuMs;
         if (this.registry.auto && (record.timed & 15) === 0) this.registry.reconsider(record);
-        else if (this.returning) this.registry.returnWhenDrained(this);
+        // every answer, also one that reconsidered: the last answer the worker owed may be this one
+        if (this.returning) this.registry.returnWhenDrained(this);
       },
       onState: (state) => this.applyState(state),
       onNested: (nested) => {
