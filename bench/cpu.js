@@ -23,13 +23,17 @@ const allVariants = [
   ['plain node', 'samples/cpu/app.js', [], {}],
   // as in production: the transform cache filled beforehand (`fluxion precompile`), so the compiler is not loaded
   ['fluxion (auto)', 'samples/cpu/app.js', ['-r', 'fluxion/register'], { FLUXION_CACHE_DIR: CACHE }],
+  // BENCH_FLUXION_ENV="FLUXION_THREADS=2": fluxion once more with those settings, beside the defaults (an A/B)
+  ...(process.env.BENCH_FLUXION_ENV
+    ? [[`fluxion (auto, ${process.env.BENCH_FLUXION_ENV})`, 'samples/cpu/app.js', ['-r', 'fluxion/register'], { FLUXION_CACHE_DIR: CACHE, ...Object.fromEntries(process.env.BENCH_FLUXION_ENV.split(/\s+/).filter(Boolean).map((kv) => kv.split('='))) }]]
+    : []),
   ['piscina, by hand', 'bench/apps/cpu-piscina.js', [], {}],
   ['worker_threads, by hand', 'bench/apps/cpu-workers.js', [], {}],
   ['node:cluster', 'bench/apps/cpu-cluster.js', [], {}],
 ];
 // BENCH_VARIANTS="fluxion (auto);node:cluster": a subset, by name (plain node always runs: the ratios are to it)
 const wanted = process.env.BENCH_VARIANTS ? process.env.BENCH_VARIANTS.split(';').map((v) => v.trim()) : null;
-const variants = allVariants.filter(([name]) => !wanted || name === 'plain node' || wanted.includes(name));
+const variants = allVariants.filter(([name]) => !wanted || name === 'plain node' || name.startsWith('fluxion (auto, ') || wanted.includes(name));
 
 /** The server's processes: the one started and its children (cluster). */
 function tree(pid) {

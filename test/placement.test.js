@@ -402,3 +402,46 @@ t.test('the CPU-heavy sample in auto: the JIT moves the hot route, leaves the ch
   const health = observed.find((f) => f.id === 'health');
   t.ok(health.workerMessages <= 16, `${health.workerMessages} health checks ran on workers (${health.placement} at the end)`);
 });
+
+t.test('auto: the main loop is a replica too: it takes a moved handler\'s messages while the worker has a backlog; isolate never does', async (t) => {
+  // the route's answer for n, as the app computes it
+  const work = (n) => {
+    let h = 0;
+    for (let i = 0; i < n * 1000; i++) h = (h * 31 + i) | 0;
+    return h;
+  };
+  const N = 3000; // ~3 ms of work per request
+  async function run(placement) {
+    const report = path.join(tmp, `replica-${placement}.json`);
+    const app = await startApp('test/apps/threads/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: placement, FLUXION_HOT_MS: '1', FLUXION_THREADS: '1', FLUXION_DISABLE_CACHE: '1', FLUXION_REPORT: report } });
+    const sequential = [];
+    const concurrent = [];
+    const check = (r) => {
+      const body = JSON.parse(r.body);
+      if (r.status !== 200 || body.result !== work(N)) t.fail(`wrong answer: ${r.status} ${r.body}`);
+      return body.thread;
+    };
+    try {
+      // one after the other: the JIT sees 48 hot messages and moves the route (auto)
+      for (let i = 0; i < 48; i++) sequential.push(check(await request(app.port, { path: `/work/${N}` })));
+      // then 5 waves of 12 at once: the one worker has a backlog
+      for (let wave = 0; wave < 5; wave++) {
+        const responses = await Promise.all(Array.from({ length: 12 }, () => request(app.port, { path: `/work/${N}` })));
+        concurrent.push(...responses.map(check));
+      }
+    } finally {
+      await app.stop();
+    }
+    return { sequential, concurrent, route: JSON.parse(fs.readFileSync(report, 'utf8')).fluxions.find((f) => f.id === 'workRoute') };
+  }
+  const auto = await run('auto');
+  t.equal(auto.route.placement, 'replicated', 'the JIT moved the route');
+  t.equal(auto.sequential.at(-1), auto.concurrent.find((id) => id !== 0), 'one request at a time: the worker runs it');
+  const onMain = auto.concurrent.filter((id) => id === 0).length;
+  t.ok(onMain > 0 && onMain < auto.concurrent.length, `${onMain} of ${auto.concurrent.length} concurrent requests ran on the main loop, the others on the worker`);
+  t.equal(auto.route.messages, 48 + 60, 'every message counted once');
+  const onWorker = [...auto.sequential, ...auto.concurrent].filter((id) => id !== 0).length;
+  t.equal(auto.route.workerMessages, onWorker, 'the report counts the messages the worker ran, not those the main loop took');
+  const isolate = await run('isolate');
+  t.ok(isolate.concurrent.every((id) => id !== 0), 'isolate: every message on the worker, backlog or not');
+});

@@ -59,16 +59,21 @@ interface Slot {
   outbox: RunMessage[];
   /** Files whose state this worker must take again from their next message (one that should have could not go). */
   resetState: Set<string>;
+  /** Messages posted to it, and (shared with it) how many of them it has started: the difference is its queue. */
+  posted: number;
+  started: Int32Array;
 }
 
 const WORKER_FILE = path.join(__dirname, 'worker.js');
 
 /**
- * One worker per core; one in a `node:cluster` worker process, whose siblings already take
- * a core each: cores × cores isolates would oversubscribe the machine and its memory.
+ * One worker per core, or one per core but one when the main loop is a replica too (`auto` placement: it takes
+ * messages itself when the workers have a backlog, see `mainMayTake`); one in a `node:cluster` worker process,
+ * whose siblings already take a core each: cores × cores isolates would oversubscribe the machine and its memory.
  */
-export function defaultThreads(): number {
-  return (require('node:cluster') as { isWorker: boolean }).isWorker ? 1 : Math.max(1, os.availableParallelism());
+export function defaultThreads(mainIsReplica = false): number {
+  if ((require('node:cluster') as { isWorker: boolean }).isWorker) return 1;
+  return Math.max(1, os.availableParallelism() - (mainIsReplica ? 1 : 0));
 }
 
 export class Pool {
@@ -82,8 +87,36 @@ export class Pool {
     private readonly maxInFlight = 1024,
     /** A worker idle this long stops and gives its memory back (its state is on the main loop too); 0: never. */
     private readonly idleMs = 0,
+    /** The main loop takes a share of the replicated fluxions' messages (`mainMayTake`). */
+    private readonly mainIsReplica = false,
   ) {
-    this.size = threads ?? defaultThreads();
+    this.size = threads ?? defaultThreads(mainIsReplica);
+  }
+
+  private tookThisTurn = false;
+  private readonly endTurn = (): void => {
+    this.tookThisTurn = false;
+  };
+
+  /**
+   * The main loop is one more replica of the stateless fluxions (paper: any event loop may run them): it runs a
+   * message itself, as if the fluxion had never moved, when every worker has a queue, at most once per turn of
+   * its event loop (it goes back to reading requests and replaying answers in between). A worker has a queue
+   * when a message posted to it in an earlier turn has not started there yet (a counter the worker bumps as it
+   * starts each one, in shared memory): not the messages in flight, which also count the answers waiting for
+   * the main loop itself, so a main loop that is the bottleneck (parsing HTTP for many workers) takes none.
+   * With N cores this is N − 1 workers and the main loop rather than N workers beside it: no thread fights
+   * another for a core, and one isolate less.
+   */
+  mainMayTake(): boolean {
+    if (!this.mainIsReplica || this.tookThisTurn) return false;
+    for (let i = 0; i < this.size; i++) {
+      const slot = this.slots[i];
+      if (!slot || slot.posted - Atomics.load(slot.started, 0) < 1) return false;
+    }
+    this.tookThisTurn = true;
+    setImmediate(this.endTurn);
+    return true;
   }
 
   /**
@@ -134,6 +167,7 @@ export class Pool {
     if (messages.length === 0) return;
     try {
       slot.worker.postMessage(messages.length === 1 ? messages[0] : { type: 'batch', messages });
+      slot.posted += messages.length;
       if (messages.length > 1 && debugging('pool')) debug('pool', `${messages.length} messages to worker ${slot.index} in one postMessage`);
       return;
     } catch {
@@ -142,6 +176,7 @@ export class Pool {
     for (const message of messages) {
       try {
         slot.worker.postMessage(message);
+        slot.posted++;
       } catch (error) {
         const pending = this.release(slot, message.id);
         if (!pending) continue;
@@ -171,8 +206,9 @@ export class Pool {
 
   private start(position: number): Slot {
     const index = ++this.started;
-    const worker = new Worker(WORKER_FILE, { name: `fluxion-${index}`, workerData: { fluxion: true } });
-    const slot: Slot = { worker, index, position, inFlight: new Map(), units: new Set(), outbox: [], resetState: new Set() };
+    const started = new Int32Array(new SharedArrayBuffer(4));
+    const worker = new Worker(WORKER_FILE, { name: `fluxion-${index}`, workerData: { fluxion: true, started } });
+    const slot: Slot = { worker, index, position, inFlight: new Map(), units: new Set(), outbox: [], resetState: new Set(), posted: 0, started };
     worker.on('message', (done: DoneMessage | { type: 'batch'; answers: DoneMessage[] }) => {
       if (done.type === 'batch') for (const one of done.answers) this.done(slot, one);
       else this.done(slot, done);

@@ -136,7 +136,7 @@ export class ModuleRuntime {
   enter(ix: number): number {
     const record = this.records[ix];
     if (record === null) return -1;
-    return record.placement === 'main' ? performance.now() : -2;
+    return record.placement === 'main' || (record.placement === 'replicated' && this.registry.mainTakes()) ? performance.now() : -2;
   }
 
   exit(ix: number, start: number): void {
@@ -148,7 +148,7 @@ export class ModuleRuntime {
   enterAsync(ix: number): number | AsyncClock {
     const record = this.records[ix];
     if (record === null) return -1;
-    return record.placement === 'main' ? new AsyncClock() : -2;
+    return record.placement === 'main' || (record.placement === 'replicated' && this.registry.mainTakes()) ? new AsyncClock() : -2;
   }
 
   /** Before an `await` suspends the function (its operand evaluated): the clock stops. */
@@ -366,8 +366,15 @@ export class Registry {
   idleMs = 30000;
 
   pool(): Pool {
-    return (this.workers ??= new (offloadModules().Pool)(this.threads, 1024, this.idleMs));
+    // with `auto`, the main loop is a replica too (Pool.mainMayTake); `isolate` keeps every message on the workers
+    return (this.workers ??= new (offloadModules().Pool)(this.threads, 1024, this.idleMs, this.auto));
   }
+
+  /** A replicated fluxion's message runs on the main loop this time (its workers all have a backlog). */
+  mainTakes(): boolean {
+    return this.workers !== null && this.workers.mainMayTake();
+  }
+
 
   /** `unregister()`: every fluxion back on the main loop (a stateful one with the main loop's copy), workers stopped. */
   async close(): Promise<void> {

@@ -6,7 +6,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { isDeepStrictEqual } from 'node:util';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import type { CodeUnit } from '../internal-types';
 import { decode, encode } from './serialize';
 import { buildFactory, resetState, stateOf, type Factory } from './units';
@@ -213,7 +213,11 @@ function same(value: unknown, encoded: unknown): boolean {
   return isDeepStrictEqual(value, decode(encoded));
 }
 
+/** Messages this worker has started, shared with the pool (its queue is what was posted minus this). */
+const startedCount: Int32Array | null = (workerData as { started?: Int32Array } | null)?.started ?? null;
+
 function run(message: RunMessage): void {
+  if (startedCount) Atomics.add(startedCount, 0, 1);
   const started = performance.now();
   const key = `${message.file}#${message.ix}`;
   const ops: Ops = [];
