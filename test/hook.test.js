@@ -388,3 +388,21 @@ t.test('a closure made at run time carries its identity and its captured values 
   t.match(b, { name: 'saveBody', line: 4, captured: { limit: 2048, encoding: 'latin1', calls: 1 } });
   t.match(a.file, /test\/apps\/closures\/app\.js$/);
 });
+
+t.test('a cold start compiles with TurboFan off, then turns it on again; a flag of the user about V8 tiers wins', async (t) => {
+  const app = 'test/apps/tiers/app.js';
+  const cases = [[], ['--max-opt=2'], ['--no-turbofan']];
+  for (const flags of cases) {
+    const cacheDir = fs.mkdtempSync(path.join(tmp, 'tiers-'));
+    const plain = run(['--allow-natives-syntax', ...flags, app]);
+    const cold = run(['--allow-natives-syntax', ...flags, ...HOOK, app], { FLUXION_CACHE_DIR: cacheDir, DEBUG: 'fluxion:hook' });
+    const label = flags.join(' ') || 'no flags';
+    t.equal(cold.status, 0, `${label}: ran`);
+    t.match(cold.stderr, /test\/apps\/tiers\/work\.js: rewritten/, `${label}: work.js was compiled on this start`);
+    t.equal(cold.stdout, plain.stdout, `${label}: V8 optimizes the app's code as it does without fluxion (${plain.stdout.trim()})`);
+    if (flags.length === 0) {
+      t.same(JSON.parse(plain.stdout), { optimized: true });
+      t.match(cold.stderr, /TurboFan is off while the compiler runs over the first 128 KB/);
+    } else t.notMatch(cold.stderr, /TurboFan is off/, `${label}: fluxion leaves the tiers alone`);
+  }
+});
