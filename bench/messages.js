@@ -17,16 +17,25 @@ const { ROOT, machine, table } = require('./lib');
 const WARM = Number(process.env.BENCH_MESSAGES_WARMUP || 200);
 const COUNT = Number(process.env.BENCH_MESSAGES_COUNT || 400);
 const CONNECTIONS = 4;
-const URL_PATH = '/banner/a?scale=1';
+// BENCH_MESSAGES_ROUTE=hello: the Express hello-world instead, plain vs fluxion (auto), where the route stays on
+// the main loop: what fluxion's instrumentation costs a request that never moves (the JIT's threshold is raised
+// to 50 ms: valgrind runs code ~50× slower, and a 20 µs handler must not look hot to it)
+const HELLO = process.env.BENCH_MESSAGES_ROUTE === 'hello';
+const URL_PATH = HELLO ? '/' : '/banner/a?scale=1';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxion-bench-messages-'));
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 
-const variants = [
-  ['plain node (route on the main loop)', 'samples/cpu/app.js', [], {}],
-  ['fluxion (FLUXION_PLACEMENT=isolate)', 'samples/cpu/app.js', ['-r', 'fluxion/register'], { FLUXION_PLACEMENT: 'isolate', FLUXION_CACHE_DIR: path.join(tmp, 'cache') }],
-  ['worker_threads, by hand', 'bench/apps/cpu-workers.js', [], {}],
-];
+const variants = HELLO
+  ? [
+      ['plain node', 'bench/apps/hello.js', [], {}],
+      ['fluxion (auto: the route stays on the main loop)', 'bench/apps/hello.js', ['-r', 'fluxion/register'], { FLUXION_HOT_MS: '50', FLUXION_CACHE_DIR: path.join(tmp, 'cache') }],
+    ]
+  : [
+      ['plain node (route on the main loop)', 'samples/cpu/app.js', [], {}],
+      ['fluxion (FLUXION_PLACEMENT=isolate)', 'samples/cpu/app.js', ['-r', 'fluxion/register'], { FLUXION_PLACEMENT: 'isolate', FLUXION_CACHE_DIR: path.join(tmp, 'cache') }],
+      ['worker_threads, by hand', 'bench/apps/cpu-workers.js', [], {}],
+    ];
 
 /** Instructions per thread in callgrind dump number `n` (one file per thread: <out>.<n>-<thread>). */
 function dumpTotals(dir, n) {
@@ -110,7 +119,7 @@ async function main() {
   for (const [name, file, args, env] of variants) rows.push([name, await measure(file, args, env)]);
   const k = (n) => (n / 1000).toFixed(0);
   const base = rows[0][1];
-  console.log(`\nOne request to ${URL_PATH} (a ~20 µs kernel), instructions per request (thousands), ${COUNT} requests after ${WARM}, ${CONNECTIONS} connections, under callgrind (${machine()})`);
+  console.log(`\nOne request to ${URL_PATH}${HELLO ? ' (Express hello-world)' : ' (a ~20 µs kernel)'}, instructions per request (thousands), ${COUNT} requests after ${WARM}, ${CONNECTIONS} connections, under callgrind (${machine()})`);
   console.log(
     table(
       ['variant', 'main thread', 'worker threads', 'main + workers', 'vs plain', 'helper threads (GC…)'],
