@@ -424,9 +424,11 @@ t.test('auto: the main loop is a replica too: it takes a moved handler\'s messag
     try {
       // one after the other: the JIT sees 48 hot messages and moves the route (auto)
       for (let i = 0; i < 48; i++) sequential.push(check(await request(app.port, { path: `/work/${N}` })));
-      // then 5 waves of 12 at once: the one worker has a backlog
+      // then 5 waves of 12 sent 1 ms apart (each a 3 ms message): later ones arrive while the one worker has a
+      // queue (what was posted in earlier turns), whatever the machine does with the first ones
+      const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
       for (let wave = 0; wave < 5; wave++) {
-        const responses = await Promise.all(Array.from({ length: 12 }, () => request(app.port, { path: `/work/${N}` })));
+        const responses = await Promise.all(Array.from({ length: 12 }, (_, i) => delay(i).then(() => request(app.port, { path: `/work/${N}` }))));
         concurrent.push(...responses.map(check));
       }
     } finally {
