@@ -298,8 +298,8 @@ const SAMPLE_APPS: Array<[string, string, 'commonjs' | 'module']> = [
  * first files run in V8's interpreter and baseline tier whatever happens (its code is cold; its bytecode comes
  * from the code cache): what optimizing its hottest functions on the way costs (TurboFan's compile jobs, on
  * another thread, then deoptimizations) is not paid back within a small app's first start. Measured on the
- * start-up bench's app (20 KB of app code, Node 20): −33 M instructions (1.372× → 1.339× plain), −14 ms of CPU
- * and wall time pinned to one CPU. Past this budget TurboFan stays on, so that the compiler gets optimized for
+ * start-up bench's app (20 KB of app code, Node 20): −80 M instructions (1.372× → 1.287× plain), −35 ms of CPU
+ * and wall time pinned to one CPU (1.42× → 1.31×). Past this budget TurboFan stays on, so that the compiler gets optimized for
  * a large app (at ~300 KB the optimized compiler is ahead in wall time, while still behind in CPU time).
  * `--turbofan` is the one switch: `--max-opt=1` would also turn TurboFan off, by an implication that setting
  * `--max-opt` back does not undo (functions then never get optimized again). Node 20 only (V8 11, no Maglev):

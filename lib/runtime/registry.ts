@@ -375,7 +375,6 @@ export class Registry {
     return this.workers !== null && this.workers.mainMayTake();
   }
 
-
   /** `unregister()`: every fluxion back on the main loop (a stateful one with the main loop's copy), workers stopped. */
   async close(): Promise<void> {
     for (const record of this.fluxions) record.placement = 'main';
