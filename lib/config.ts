@@ -25,6 +25,8 @@ export interface Options {
   hotMs: number;
   /** A worker with nothing to do for this long (ms) stops and gives its memory back; 0: never. */
   idleMs: number;
+  /** A worker scavenges once its external memory (array buffers) grew by this many MB; 0: V8's own policy. */
+  scavengeMb: number;
 }
 
 export type RegisterOptions = Partial<Options>;
@@ -42,6 +44,7 @@ export const DEFAULTS: Options = {
   rupturePoints: [],
   hotMs: 1,
   idleMs: 30000,
+  scavengeMb: 8,
 };
 
 const ENV: Record<keyof Options, string> = {
@@ -57,6 +60,7 @@ const ENV: Record<keyof Options, string> = {
   rupturePoints: 'FLUXION_RUPTURE_POINTS',
   hotMs: 'FLUXION_HOT_MS',
   idleMs: 'FLUXION_IDLE_MS',
+  scavengeMb: 'FLUXION_SCAVENGE_MB',
 };
 
 const LEVELS = ['silent', 'error', 'warn', 'info', 'debug'];
@@ -90,6 +94,10 @@ function validate(key: keyof Options, value: unknown, name: Named, fromText: boo
     case 'idleMs': {
       const n = typeof value === 'string' && fromText && value.trim() !== '' ? Number(value) : value;
       return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : fail('a number of milliseconds (0 or more)');
+    }
+    case 'scavengeMb': {
+      const n = typeof value === 'string' && fromText && value.trim() !== '' ? Number(value) : value;
+      return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : fail('a number of megabytes (0 or more)');
     }
     case 'cacheDir':
     case 'report':

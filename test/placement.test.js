@@ -350,6 +350,21 @@ t.test('FLUXION_IDLE_MS: an idle worker stops and gives its memory back; the nex
   }
 });
 
+t.test('a worker scavenges the buffers its messages dropped (FLUXION_SCAVENGE_MB); no `gc` appears in the app', async (t) => {
+  // 2 MB of pixels allocated and dropped per request on the worker; `held`: the thread's array buffers as it starts
+  const steps = [...Array.from({ length: 40 }, () => ({ path: '/pixels/2' })), { path: '/gc' }];
+  const held = (out) => out.slice(0, 40).map((r) => JSON.parse(r.body).held / 1048576);
+  const scavenged = await session('test/apps/buffers/app.js', HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '1' }, steps);
+  t.ok(scavenged.slice(0, 40).every((r) => JSON.parse(r.body).thread !== 0), 'the route ran on the worker');
+  t.ok(Math.max(...held(scavenged)) <= 8 + 2 + 1, `the worker held at most 8 MB (the default) + one message of dead buffers: ${held(scavenged).map((mb) => mb.toFixed(1)).join(' ')}`);
+  t.equal(scavenged[40].body, 'undefined undefined 0', 'no `gc` on the main loop, nor in a context it makes after the worker took its own');
+  const v8Alone = await session('test/apps/buffers/app.js', HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '1', FLUXION_SCAVENGE_MB: '0' }, steps);
+  t.ok(Math.max(...held(v8Alone)) >= 24, `with FLUXION_SCAVENGE_MB=0, V8 alone let them pile up (to 32 MB on Node 20): ${held(v8Alone).map((mb) => mb.toFixed(1)).join(' ')}`);
+  const exposed = await session('test/apps/buffers/app.js', ['--expose-gc', ...HOOK], { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '1' }, steps);
+  t.ok(Math.max(...held(exposed)) <= 11, 'with the process\'s own --expose-gc, the same');
+  t.equal(exposed[40].body, 'function function 0', "the app's --expose-gc is left on");
+});
+
 t.test('a share group (grp_hits) moves together to one worker, and the count stays one count', async (t) => {
   const steps = [{ path: '/hit' }, { path: '/hit' }, { path: '/hit' }, { method: 'POST', path: '/reset' }, { path: '/hit' }, { path: '/hit' }];
   const plain = await session('test/apps/share/app.js', [], {}, steps);

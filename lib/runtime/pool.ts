@@ -89,9 +89,14 @@ export class Pool {
     private readonly idleMs = 0,
     /** The main loop takes a share of the replicated fluxions' messages (`mainMayTake`). */
     private readonly mainIsReplica = false,
+    /** A worker scavenges once its external memory grew by this many MB (worker.ts `shouldScavenge`); 0: never. */
+    private readonly scavengeMb = 0,
   ) {
     this.size = threads ?? defaultThreads(mainIsReplica);
   }
+
+  /** Held by a worker while it turns V8's process-wide --expose-gc on and off (worker.ts `gcFunction`). */
+  private readonly gcLock = new Int32Array(new SharedArrayBuffer(4));
 
   private tookThisTurn = false;
   private readonly endTurn = (): void => {
@@ -207,7 +212,7 @@ export class Pool {
   private start(position: number): Slot {
     const index = ++this.started;
     const started = new Int32Array(new SharedArrayBuffer(4));
-    const worker = new Worker(WORKER_FILE, { name: `fluxion-${index}`, workerData: { fluxion: true, started } });
+    const worker = new Worker(WORKER_FILE, { name: `fluxion-${index}`, workerData: { fluxion: true, started, scavengeMb: this.scavengeMb, gcLock: this.gcLock } });
     const slot: Slot = { worker, index, position, inFlight: new Map(), units: new Set(), outbox: [], resetState: new Set(), posted: 0, started };
     worker.on('message', (done: DoneMessage | { type: 'batch'; answers: DoneMessage[] }) => {
       if (done.type === 'batch') for (const one of done.answers) this.done(slot, one);

@@ -354,20 +354,23 @@ export class Registry {
   private workers: Pool | null = null;
   private readonly factories = new Map<string, Factory>();
 
-  configure(options: { placement: 'auto' | 'inline' | 'isolate'; threads: number | null; hotMs?: number; idleMs?: number }): void {
+  configure(options: { placement: 'auto' | 'inline' | 'isolate'; threads: number | null; hotMs?: number; idleMs?: number; scavengeMb?: number }): void {
     this.mode = options.placement;
     this.auto = options.placement === 'auto';
     this.threads = options.threads;
     if (options.hotMs !== undefined) this.hotMs = options.hotMs;
     if (options.idleMs !== undefined) this.idleMs = options.idleMs;
+    if (options.scavengeMb !== undefined) this.scavengeMb = options.scavengeMb;
   }
 
   /** How long a worker may stay idle before it stops (0: never). */
   idleMs = 30000;
+  /** A worker scavenges once its external memory grew by this many MB (0: V8's own policy; worker.ts). */
+  scavengeMb = 8;
 
   pool(): Pool {
     // with `auto`, the main loop is a replica too (Pool.mainMayTake); `isolate` keeps every message on the workers
-    return (this.workers ??= new (offloadModules().Pool)(this.threads, 1024, this.idleMs, this.auto));
+    return (this.workers ??= new (offloadModules().Pool)(this.threads, 1024, this.idleMs, this.auto, this.scavengeMb));
   }
 
   /** A replicated fluxion's message runs on the main loop this time (its workers all have a backlog). */
