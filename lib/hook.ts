@@ -105,7 +105,7 @@ export function createTransformer(options: Options, version: string, { warnings 
       debug('hook', `${rel(filename)}: from the cache`);
       return hit;
     }
-    const started = performance.now();
+    const started = process.hrtime.bigint(); // not performance.now(): it loads perf_hooks (runtime/clock.ts)
     let out: string;
     try {
       out = rewrite(code, filename, sourceType, stats, options.rupturePoints, codeCache, maps, inputMap);
@@ -119,7 +119,7 @@ export function createTransformer(options: Options, version: string, { warnings 
       debug('hook', `${rel(filename)}: ${(error as Error).stack}`);
       return code;
     }
-    debug('hook', `${rel(filename)}: ${out === code ? 'nothing to rewrite' : 'rewritten'} in ${(performance.now() - started).toFixed(1)} ms`);
+    debug('hook', `${rel(filename)}: ${out === code ? 'nothing to rewrite' : 'rewritten'} in ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)} ms`);
     cache?.set(key, out);
     return out;
   };

@@ -9,7 +9,7 @@ import { isLocal, keepsState } from '../specifiers';
 import type { RuptureKind } from '../types';
 import { debug, warnOnce } from '../debug';
 import type * as DispatcherModule from './dispatcher';
-import { AsyncClock } from './clock';
+import { AsyncClock, now } from './clock';
 import type { Pool, Settle } from './pool';
 import type { RunMessage } from './worker';
 import type * as PoolModule from './pool';
@@ -136,12 +136,12 @@ export class ModuleRuntime {
   enter(ix: number): number {
     const record = this.records[ix];
     if (record === null) return -1;
-    return record.placement === 'main' || (record.placement === 'replicated' && this.registry.mainTakes()) ? performance.now() : -2;
+    return record.placement === 'main' || (record.placement === 'replicated' && this.registry.mainTakes()) ? now() : -2;
   }
 
   exit(ix: number, start: number): void {
     if (start < 0) return;
-    this.measured(ix, performance.now() - start);
+    this.measured(ix, now() - start);
   }
 
   /** An async function's message: its clock (it runs between awaits); -1 or -2 as `enter`. */
@@ -226,7 +226,7 @@ export class ModuleRuntime {
 
   /** The message goes to a worker (-2), or, when it cannot travel, runs here: returns the start time. */
   offload(ix: number, thisArg: unknown, args: ArrayLike<unknown>, env?: () => Record<string, unknown>): number {
-    return this.send(ix, thisArg, args, env, null) ? -2 : performance.now();
+    return this.send(ix, thisArg, args, env, null) ? -2 : now();
   }
 
   /**

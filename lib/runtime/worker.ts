@@ -12,7 +12,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { CodeUnit } from '../internal-types';
 import { decode, encode } from './serialize';
 import { buildFactory, resetState, stateOf, type Factory } from './units';
-import { AsyncClock } from './clock';
+import { AsyncClock, now } from './clock';
 import type { Ops, ResponseMarker } from './dispatcher';
 
 /**
@@ -85,10 +85,10 @@ const nestedCounts = new Map<string, Map<number, [number, number, number]>>();
     if (!c) counts.set(ix, (c = [0, 0, 0]));
     if (start === undefined || start === -1) {
       c[0]++;
-      return start === -1 ? -1 : performance.now();
+      return start === -1 ? -1 : now();
     }
     if (start >= 0) {
-      c[1] += performance.now() - start;
+      c[1] += now() - start;
       c[2]++;
     }
     return 0;
@@ -244,21 +244,21 @@ let lastCheck = 0;
  */
 function shouldScavenge(): boolean {
   if (SCAVENGE_BYTES === 0 || scavenge === null) return false;
-  const now = performance.now();
-  if (now - lastCheck < 1) return false;
-  lastCheck = now;
+  const at = now();
+  if (at - lastCheck < 1) return false;
+  lastCheck = at;
   const external = v8.getHeapStatistics().external_memory;
   if (external < lowExternal) lowExternal = external;
   if (external - lowExternal < SCAVENGE_BYTES) return false;
-  gcBudgetMs = Math.min(100, gcBudgetMs + (now - gcBudgetAt) * 0.05);
-  gcBudgetAt = now;
+  gcBudgetMs = Math.min(100, gcBudgetMs + (at - gcBudgetAt) * 0.05);
+  gcBudgetAt = at;
   return gcBudgetMs > 0;
 }
 function scavengeNow(): void {
   if (scavenge === undefined && (scavenge = gcFunction()) === null) return;
-  const started = performance.now();
+  const started = now();
   scavenge!({ type: 'minor' });
-  gcBudgetAt = performance.now();
+  gcBudgetAt = now();
   gcBudgetMs -= gcBudgetAt - started;
   // the sweeper frees the buffers concurrently: the floor is what the next checks see
   lowExternal = Infinity;
@@ -301,7 +301,7 @@ function gcFunction(): ((options: { type: 'minor' }) => void) | null {
 
 function run(message: RunMessage): void {
   if (startedCount) Atomics.add(startedCount, 0, 1);
-  const started = performance.now();
+  const started = now();
   const key = `${message.file}#${message.ix}`;
   const ops: Ops = [];
   let req: Record<string, unknown> | null = null;
@@ -318,7 +318,7 @@ function run(message: RunMessage): void {
     if (answered) return;
     answered = true;
     if (clock) clock.pause();
-    const cpuMs = clock ? clock.cpu : performance.now() - started;
+    const cpuMs = clock ? clock.cpu : now() - started;
     lastMs.set(key, cpuMs);
     const done: DoneMessage = { type: 'done', id: message.id, cpuMs, ops };
     const changed = reqBefore && req ? changes(reqBefore, req) : undefined;
@@ -419,7 +419,7 @@ let batchStarted = 0;
 function post(done: DoneMessage): void {
   if (answers) {
     answers.push(done);
-    if (performance.now() - batchStarted > 1) flushAnswers();
+    if (now() - batchStarted > 1) flushAnswers();
     return;
   }
   postOne(done);
@@ -436,7 +436,7 @@ function postOne(done: DoneMessage): void {
 }
 function flushAnswers(): void {
   const out = answers!.splice(0);
-  batchStarted = performance.now();
+  batchStarted = now();
   if (out.length === 1) postOne(out[0]!);
   else if (out.length > 1) {
     try {
@@ -454,7 +454,7 @@ if (parentPort) {
       if (shouldScavenge()) scavengeNow();
     } else if (message && message.type === 'batch') {
       answers = [];
-      batchStarted = performance.now();
+      batchStarted = now();
       try {
         for (const m of message.messages) {
           if (answers.length > 0 && !((lastMs.get(`${m.file}#${m.ix}`) ?? Infinity) < 0.5)) flushAnswers();
