@@ -237,19 +237,20 @@ let scavenge: ((options: { type: 'minor' }) => void) | null | undefined;
 let lowExternal = Infinity;
 let gcBudgetMs = 100;
 let gcBudgetAt = 0;
-let lastCheck = 0;
+let cheapSinceCheck = 0;
 /**
- * Whether to scavenge now: after a message, at most once a millisecond (`getHeapStatistics()` executes ~7 k
- * instructions, 2% of a small message's cost on a worker; allocating 8 MB takes longer than a millisecond).
+ * Whether to scavenge now, after a message that ran `ranMs`. `getHeapStatistics()` executes ~7 k instructions,
+ * 2% of a small message's cost on a worker: after a message that took 50 µs or more it is read every time (a
+ * message that allocates megabytes takes that long, zeroing them), after a quicker one every 16th time.
  */
-function shouldScavenge(): boolean {
+function shouldScavenge(ranMs: number): boolean {
   if (SCAVENGE_BYTES === 0 || scavenge === null) return false;
-  const at = now();
-  if (at - lastCheck < 1) return false;
-  lastCheck = at;
+  if (ranMs < 0.05 && ++cheapSinceCheck < 16) return false;
+  cheapSinceCheck = 0;
   const external = v8.getHeapStatistics().external_memory;
   if (external < lowExternal) lowExternal = external;
   if (external - lowExternal < SCAVENGE_BYTES) return false;
+  const at = now();
   gcBudgetMs = Math.min(100, gcBudgetMs + (at - gcBudgetAt) * 0.05);
   gcBudgetAt = at;
   return gcBudgetMs > 0;
@@ -450,17 +451,19 @@ function flushAnswers(): void {
 if (parentPort) {
   parentPort.on('message', (message: RunMessage | { type: 'batch'; messages: RunMessage[] }) => {
     if (message && message.type === 'run') {
+      const started = now();
       run(message);
-      if (shouldScavenge()) scavengeNow();
+      if (shouldScavenge(now() - started)) scavengeNow();
     } else if (message && message.type === 'batch') {
       answers = [];
       batchStarted = now();
       try {
         for (const m of message.messages) {
           if (answers.length > 0 && !((lastMs.get(`${m.file}#${m.ix}`) ?? Infinity) < 0.5)) flushAnswers();
+          const started = now();
           run(m);
           // the answers so far leave first: they do not wait for the scavenge
-          if (shouldScavenge()) {
+          if (shouldScavenge(now() - started)) {
             flushAnswers();
             scavengeNow();
           }
