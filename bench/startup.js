@@ -72,13 +72,19 @@ function once(args, env) {
 /**
  * BENCH_STARTUP_INSTRUCTIONS=1: each variant once under valgrind's callgrind, which counts the instructions the
  * process executes until it is ready: the same count run after run (±0.5%), whatever else the machine does.
- * Slower (10–40 s a run) but the one measure that settles a few percent on a noisy VM.
+ * Slower (10–40 s a run) but the one measure that settles a few percent on a noisy VM. Not counted: V8's search
+ * for random primes as it makes the isolate's hash seed (`HashSeed::InitializeRoots`, Node 22 and later), 11–15 M
+ * instructions that change with the seed from one start to the next, the same for every variant on average.
  */
 function instructions(args, env) {
-  const r = spawnSync('valgrind', ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath, ...args, APP], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' });
+  const out = path.join(tmp, `callgrind.${process.pid}.out`);
+  const r = spawnSync('valgrind', ['--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath, ...args, APP], { cwd: ROOT, env: { ...process.env, ...env }, encoding: 'utf8' });
   const m = /Collected : (\d+)/.exec(r.stderr);
   if (r.status !== 0 || !m) throw new Error(`callgrind failed (${r.status}): ${r.stderr.slice(-500)}`);
-  return Number(m[1]);
+  const annotated = spawnSync('callgrind_annotate', ['--inclusive=yes', '--threshold=100', out], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  fs.rmSync(out, { force: true });
+  const seed = /^\s*([\d,]+) \([^)]*\)\s+\S*HashSeed::InitializeRoots/m.exec(annotated.stdout ?? '');
+  return Number(m[1]) - (seed ? Number(seed[1].replace(/,/g, '')) : 0);
 }
 
 async function main() {
