@@ -367,6 +367,21 @@ t.test('a worker scavenges the buffers its messages dropped (FLUXION_SCAVENGE_MB
   t.equal(exposed[40].body, 'function function 0', "the app's --expose-gc is left on");
 });
 
+t.test('stateful files go to the workers with the fewest of them: three hot counters, three workers, one each', async (t) => {
+  const steps = [];
+  for (let i = 0; i < 4; i++) steps.push({ path: '/orders' }, { path: '/visits' }, { path: '/carts' });
+  const bodies = (out) => out.map((r) => JSON.parse(r.body));
+  const threadOf = (out, key) => new Set(bodies(out).filter((b) => key in b).map((b) => b.thread));
+  const three = await session('test/apps/counters/app.js', HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '3' }, steps);
+  t.same(bodies(three).filter((b) => 'carts' in b).map((b) => b.carts), [1, 2, 3, 4], 'each counter stays one counter');
+  const threads = ['orders', 'visits', 'carts'].map((key) => threadOf(three, key));
+  t.ok(threads.every((set) => set.size === 1 && !set.has(0)), 'each file on one worker');
+  t.equal(new Set(threads.map((set) => [...set][0])).size, 3, 'three files, three workers: none shares one while another idles');
+  const two = await session('test/apps/counters/app.js', HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '2' }, steps);
+  t.same([...threadOf(two, 'carts')], [...threadOf(two, 'orders')], 'two workers: the third file joins the first one');
+  t.not([...threadOf(two, 'visits')][0], [...threadOf(two, 'orders')][0]);
+});
+
 t.test('a share group (grp_hits) moves together to one worker, and the count stays one count', async (t) => {
   const steps = [{ path: '/hit' }, { path: '/hit' }, { path: '/hit' }, { method: 'POST', path: '/reset' }, { path: '/hit' }, { path: '/hit' }];
   const plain = await session('test/apps/share/app.js', [], {}, steps);

@@ -477,8 +477,25 @@ export class Registry {
   private placeOne(record: FluxionRecord): void {
     const unit = record.module.description.fns[record.fn].unit!;
     // stateless: on every worker; stateful: on one, the same for every stateful fluxion of the file
-    record.placement = unit.state.length ? `worker:${(hashOf(record.file) % this.pool().size) + 1}` : 'replicated';
+    record.placement = unit.state.length ? `worker:${this.positionOf(record.file) + 1}` : 'replicated';
     debug('placement', `${record.id} (${path.relative(process.cwd(), record.file)}:${record.line}) runs on ${record.placement === 'replicated' ? 'the workers' : record.placement} now${record.timed ? ` (${(record.cpuMs / record.timed).toFixed(2)} ms per message)` : ''}`);
+  }
+
+  /**
+   * The worker of each file whose stateful fluxions moved: the one with the fewest such files when the file's
+   * first one moves (a hash of its path put two hot files on one worker half the time, beside an idle one),
+   * and the same one for good, across that worker's restarts.
+   */
+  private readonly statefulFiles = new Map<string, number>();
+  private positionOf(file: string): number {
+    let position = this.statefulFiles.get(file);
+    if (position === undefined) {
+      const files = new Array<number>(this.pool().size).fill(0);
+      for (const p of this.statefulFiles.values()) files[p]!++;
+      position = files.indexOf(Math.min(...files));
+      this.statefulFiles.set(file, position);
+    }
+    return position;
   }
 
   private readonly byFile = new Map<string, ModuleRuntime>();
@@ -593,8 +610,3 @@ function median16(samples: Float64Array): number {
   return (sorted[7] + sorted[8]) / 2;
 }
 
-function hashOf(text: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
-  return h >>> 0;
-}
