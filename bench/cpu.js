@@ -56,6 +56,30 @@ function rssKb(pids) {
   }
   return kb;
 }
+/**
+ * BENCH_RSS_BREAKDOWN=1: where a server process's resident memory is, from /proc/<pid>/smaps (MB): the main
+ * thread's malloc heap (brk), the other threads' glibc arenas (64 MB-aligned mappings: a worker's buffers live
+ * there), files (the node binary, shared libraries) and the rest of the anonymous memory (V8's pages, stacks).
+ */
+const M64 = 64n * 1024n * 1024n;
+function rssBreakdown(pid) {
+  const maps = [];
+  for (const line of fs.readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const m = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (m) maps.push({ start: BigInt(`0x${m[1]}`), end: BigInt(`0x${m[2]}`), perms: m[3], name: m[4], kb: 0 });
+    const r = /^Rss:\s+(\d+) kB/.exec(line);
+    if (r && maps.length) maps[maps.length - 1].kb = Number(r[1]);
+  }
+  const out = { heap: 0, arenas: 0, files: 0, anonymous: 0 };
+  maps.forEach((m, i) => {
+    const next = maps[i + 1];
+    const arena = m.name === '' && m.start % M64 === 0n && m.perms.startsWith('rw') && next && next.start === m.end && next.perms === '---p' && next.end % M64 === 0n;
+    const key = m.name === '[heap]' ? 'heap' : arena ? 'arenas' : m.name && !m.name.startsWith('[') ? 'files' : 'anonymous';
+    out[key] += m.kb / 1024;
+  });
+  return out;
+}
+
 function cpuTicks(pids) {
   let ticks = 0;
   for (const pid of pids) {
@@ -83,7 +107,19 @@ async function measure(file, args, env) {
     await load(server.port, 2); // warm-up: V8, and fluxion's JIT (it moves the route after 32 messages)
     const pids = tree(server.pid);
     let peak = rssKb(pids);
-    const sampler = setInterval(() => (peak = Math.max(peak, rssKb(tree(server.pid)))), 100);
+    let breakdown = null;
+    const sampler = setInterval(() => {
+      const now = rssKb(tree(server.pid));
+      if (now <= peak && breakdown) return;
+      peak = Math.max(peak, now);
+      if (process.env.BENCH_RSS_BREAKDOWN) {
+        try {
+          breakdown = rssBreakdown(server.pid);
+        } catch {
+          // gone
+        }
+      }
+    }, 100);
     const ticks0 = cpuTicks(pids);
     const started = Date.now();
     const result = await load(server.port, SECONDS);
@@ -91,7 +127,7 @@ async function measure(file, args, env) {
     const cores = (cpuTicks(tree(server.pid)) - ticks0) / 100 / ((Date.now() - started) / 1000);
     // requests per second per core the server used: what each core is worth, whatever the load generator
     // left free on this machine (with N free cores, req/s ≈ N × this)
-    return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, rssMb: peak / 1024, cores, perCore: result.requests.average / cores, errors: result.errors + result.non2xx };
+    return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, rssMb: peak / 1024, cores, perCore: result.requests.average / cores, errors: result.errors + result.non2xx, breakdown };
   } finally {
     await server.stop();
   }
@@ -139,6 +175,16 @@ async function main() {
       ]),
     ),
   );
+  if (process.env.BENCH_RSS_BREAKDOWN) {
+    console.log('\nPeak RSS of the server process (the first one: cluster\'s workers are not in it), where it is, MB, median of the rounds');
+    const parts = ['heap', 'arenas', 'files', 'anonymous'];
+    console.log(
+      table(
+        ['variant', 'main heap (brk)', 'thread arenas', 'files', 'other anonymous (V8 pages…)'],
+        [...results].map(([name, runs]) => [name, ...parts.map((k) => median(runs.filter((r) => r.breakdown).map((r) => r.breakdown[k])).toFixed(0))]),
+      ),
+    );
+  }
 }
 
 main().catch((e) => {
