@@ -91,13 +91,10 @@ function validate(key: keyof Options, value: unknown, name: Named, fromText: boo
       return Array.isArray(list) && list.every((g) => typeof g === 'string' && g !== '') ? list : fail('a list of glob patterns');
     }
     case 'hotMs':
-    case 'idleMs': {
-      const n = typeof value === 'string' && fromText && value.trim() !== '' ? Number(value) : value;
-      return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : fail('a number of milliseconds (0 or more)');
-    }
+    case 'idleMs':
     case 'scavengeMb': {
       const n = typeof value === 'string' && fromText && value.trim() !== '' ? Number(value) : value;
-      return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : fail('a number of megabytes (0 or more)');
+      return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : fail(`a number of ${key === 'scavengeMb' ? 'megabytes' : 'milliseconds'} (0 or more)`);
     }
     case 'cacheDir':
     case 'report':

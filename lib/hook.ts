@@ -321,7 +321,7 @@ function coldCompile<T>(bytes: number, compile: () => T): T {
   tiersOurs ??=
     Number(process.versions.v8.split('.')[0]) < 12 &&
     (require('node:worker_threads') as typeof import('node:worker_threads')).isMainThread &&
-    ![...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((arg) => /^--(no-)?(max-opt|opt|turbofan|jitless|always-opt|always-turbofan)\b/.test(arg.replace(/_/g, '-')));
+    !nodeFlags().some((arg) => /^--(no-)?(max-opt|opt|turbofan|jitless|always-opt|always-turbofan)\b/.test(arg.replace(/_/g, '-')));
   if (!tiersOurs) return compile();
   if (coldBytes === 0) debug('hook', `TurboFan is off while the compiler runs over the first ${COLD_BUDGET / 1024} KB (cold start)`);
   coldBytes += bytes;
@@ -477,8 +477,12 @@ function buildStamp(): string {
  * disagree and miss each other's cache.
  */
 function sourceMapsWanted(): boolean {
-  const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
-  return flags.includes('--enable-source-maps');
+  return nodeFlags().includes('--enable-source-maps');
+}
+
+/** Node's options for this process: its command line's and NODE_OPTIONS'. */
+export function nodeFlags(): string[] {
+  return [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
 }
 
 function rel(file: string): string {

@@ -7,7 +7,7 @@ import Module = require('node:module');
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { sourceTypeOf } from './files';
-import { installHook, type Hook } from './hook';
+import { installHook, nodeFlags, type Hook } from './hook';
 import { resolveOptions, type Options, type RegisterOptions } from './config';
 import { info, setLogLevel, warnOnce } from './debug';
 import { registry } from './runtime';
@@ -57,7 +57,7 @@ export function register(programmatic: RegisterOptions = {}): () => void {
  * A CommonJS app started with `-r` does not pay for them.
  */
 function wantsEsmHooks(): boolean {
-  const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  const flags = nodeFlags();
   const imported = flags.some((flag, i) => {
     const value = flag.startsWith('--import=') ? flag.slice(9) : flag === '--import' ? flags[i + 1] ?? '' : '';
     return /fluxion[\\/]register|register\.js$/.test(value.replace(/^["']|["']$/g, ''));

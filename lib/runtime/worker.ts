@@ -14,6 +14,7 @@ import { decode, encode } from './serialize';
 import { buildFactory, resetState, stateOf, type Factory } from './units';
 import { AsyncClock, now } from './clock';
 import type { Ops, ResponseMarker } from './dispatcher';
+import { debug } from '../debug';
 
 /**
  * A message to a fluxion placed on a worker. Every property a structured clone carries costs on both sides
@@ -239,18 +240,18 @@ let gcBudgetMs = 100;
 let gcBudgetAt = 0;
 let cheapSinceCheck = 0;
 /**
- * Whether to scavenge now, after a message that ran `ranMs`. `getHeapStatistics()` executes ~7 k instructions,
- * 2% of a small message's cost on a worker: after a message that took 50 µs or more it is read every time (a
- * message that allocates megabytes takes that long, zeroing them), after a quicker one every 16th time.
+ * Whether to scavenge now, after a message that started at `started`. `getHeapStatistics()` executes ~7 k
+ * instructions, 2% of a small message's cost on a worker: after a message that took 50 µs or more it is read
+ * every time (a message that allocates megabytes takes that long, zeroing them), after a quicker one every 16th.
  */
-function shouldScavenge(ranMs: number): boolean {
+function shouldScavenge(started: number): boolean {
   if (SCAVENGE_BYTES === 0 || scavenge === null) return false;
-  if (ranMs < 0.05 && ++cheapSinceCheck < 16) return false;
+  const at = now();
+  if (at - started < 0.05 && ++cheapSinceCheck < 16) return false;
   cheapSinceCheck = 0;
   const external = v8.getHeapStatistics().external_memory;
   if (external < lowExternal) lowExternal = external;
   if (external - lowExternal < SCAVENGE_BYTES) return false;
-  const at = now();
   gcBudgetMs = Math.min(100, gcBudgetMs + (at - gcBudgetAt) * 0.05);
   gcBudgetAt = at;
   return gcBudgetMs > 0;
@@ -281,7 +282,10 @@ function gcFunction(): ((options: { type: 'minor' }) => void) | null {
     held = Atomics.compareExchange(lock!, 0, 0, 1) === 0;
     if (!held) Atomics.wait(lock!, 0, 1, 10);
   }
-  if (!held) return null;
+  if (!held) {
+    debug('pool', 'this worker does not scavenge: another one held the lock on --expose-gc for a second');
+    return null;
+  }
   try {
     v8.setFlagsFromString('--expose-gc');
     try {
@@ -290,7 +294,8 @@ function gcFunction(): ((options: { type: 'minor' }) => void) | null {
     } finally {
       v8.setFlagsFromString('--no-expose-gc');
     }
-  } catch {
+  } catch (error) {
+    debug('pool', `this worker does not scavenge: no gc() (${(error as Error).message})`);
     return null;
   } finally {
     if (lock) {
@@ -300,7 +305,8 @@ function gcFunction(): ((options: { type: 'minor' }) => void) | null {
   }
 }
 
-function run(message: RunMessage): void {
+/** Runs one message; returns when it started (`now()`). */
+function run(message: RunMessage): number {
   if (startedCount) Atomics.add(startedCount, 0, 1);
   const started = now();
   const key = `${message.file}#${message.ix}`;
@@ -377,7 +383,7 @@ function run(message: RunMessage): void {
     fn = factory(env);
   } catch (error) {
     post({ type: 'done', id: message.id, cpuMs: 0, ops: [], unavailable: String((error as Error).message) });
-    return;
+    return started;
   }
   const args = message.args.map(unmark);
   let result: unknown;
@@ -385,7 +391,7 @@ function run(message: RunMessage): void {
     result = clock ? clocks.run(clock, () => fn(...args)) : fn(...args);
   } catch (error) {
     answer(encode(error, 'error'));
-    return;
+    return started;
   }
   if (settleOnly) {
     Promise.resolve(result).then(
@@ -406,6 +412,7 @@ function run(message: RunMessage): void {
       (error) => answer(encode(error, 'error')),
     );
   } else if (!hasRes && !hasNext) answer(null);
+  return started;
 }
 
 /**
@@ -451,19 +458,15 @@ function flushAnswers(): void {
 if (parentPort) {
   parentPort.on('message', (message: RunMessage | { type: 'batch'; messages: RunMessage[] }) => {
     if (message && message.type === 'run') {
-      const started = now();
-      run(message);
-      if (shouldScavenge(now() - started)) scavengeNow();
+      if (shouldScavenge(run(message))) scavengeNow();
     } else if (message && message.type === 'batch') {
       answers = [];
       batchStarted = now();
       try {
         for (const m of message.messages) {
           if (answers.length > 0 && !((lastMs.get(`${m.file}#${m.ix}`) ?? Infinity) < 0.5)) flushAnswers();
-          const started = now();
-          run(m);
           // the answers so far leave first: they do not wait for the scavenge
-          if (shouldScavenge(now() - started)) {
+          if (shouldScavenge(run(m))) {
             flushAnswers();
             scavengeNow();
           }
