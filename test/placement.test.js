@@ -30,6 +30,12 @@ const STEPS = [
   { path: '/cheap/7' },
   { path: '/costly-reads' },
   { path: '/timer' },
+  {
+    method: 'POST',
+    path: '/negotiate',
+    body: '{"a":1}',
+    headers: { 'content-type': 'application/json', accept: 'text/html;q=0.5, application/json', 'accept-encoding': 'br, gzip', range: 'bytes=0-9' },
+  },
 ];
 /** The part of a response that must not depend on where it ran. */
 const portable = (r) => ({ status: r.status, type: r.type, body: r.body.replace(/("thread":\s*|"parsedOn":\s*|on )\d+/g, '$1N') });
@@ -67,6 +73,8 @@ for (const [version, alias] of [
     t.not(json(10, isolated).thread, 0);
     t.same(JSON.parse(isolated[11].body), { reads: 1, thread: 0 }, 'computed for the fluxion that reads it only (the snapshot carries the fields the code uses)');
     t.not(json(12, isolated).thread, 0, 'a handler with an empty nested callback runs on a worker');
+    t.not(json(13, isolated).thread, 0, "req.is, req.accepts, req.range: express's own methods ran on a worker");
+    t.match(JSON.parse(plain[13].body), { accepts: 'json', range: [{ start: 0, end: 9 }] }, 'and answered what they answer on the main loop');
   });
 }
 

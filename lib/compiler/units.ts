@@ -133,6 +133,7 @@ function usesOf(fn: FunctionNode, captured: string[], analysis: Analysis): CodeU
         if (name === null) return null;
         fields.add(name);
         if (HEADER_METHODS.has(name)) fields.add('headers');
+        else if (name === 'param') for (const f of ['params', 'body', 'query']) fields.add(f); // express 4's req.param(name)
       } else if (parent?.type === 'VariableDeclarator' && parent.init === id && parent.id.type === 'ObjectPattern') {
         const keys = patternKeys(parent.id);
         if (!keys) return null;

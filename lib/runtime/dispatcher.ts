@@ -24,6 +24,8 @@ export interface Held {
   next: ((...args: unknown[]) => unknown) | null;
   /** The snapshot as sent. */
   snapshot: Record<string, unknown> | null;
+  /** The file whose request methods the worker's `req` gets (`methodsFile`), when the fluxion may call them. */
+  methods: string | null;
 }
 
 /**
@@ -31,14 +33,14 @@ export interface Held {
  * (from the code unit) names the request fields the function touches: the snapshot carries those only.
  */
 export function prepare(args: ArrayLike<unknown>, env: Record<string, unknown> | null, uses?: CodeUnit['uses']): { args: unknown[]; env: Record<string, unknown> | undefined; held: Held } {
-  const held: Held = { req: null, res: null, next: null, snapshot: null };
+  const held: Held = { req: null, res: null, next: null, snapshot: null, methods: null };
   const fields = requestFields(args, env, uses);
   const mark = (value: unknown, path: string): unknown => {
     if (value instanceof IncomingMessage) {
       if (held.req && held.req !== value) throw new NotTransferable(path, 'a second request');
       held.req = value;
-      held.snapshot ??= snapshotRequest(value, fields);
-      return { $flx: 'req', data: held.snapshot };
+      held.snapshot ??= snapshotRequest(value, fields, held);
+      return held.methods ? { $flx: 'req', data: held.snapshot, methods: held.methods } : { $flx: 'req', data: held.snapshot };
     }
     if (value instanceof ServerResponse) {
       if (held.res && held.res !== value) throw new NotTransferable(path, 'a second response');
@@ -90,13 +92,24 @@ function requestFields(args: ArrayLike<unknown>, env: Record<string, unknown> | 
   return fields;
 }
 
-function snapshotRequest(req: IncomingMessage, fields: Set<string> | null): Record<string, unknown> {
+function snapshotRequest(req: IncomingMessage, fields: Set<string> | null, held: Held): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const r = req as unknown as Record<string, unknown>;
   if (fields) {
+    let methods: string[] | null = null;
     for (const key of fields) {
       if (key.startsWith('_') || REQUEST_SKIP.has(key)) continue;
-      readField(r, key, out);
+      if (readField(r, key, out) && key !== 'get' && key !== 'header') (methods ??= []).push(key);
+    }
+    if (methods) {
+      // `req.is('json')`, `req.accepts(…)`: on the worker, from the file that defines them (express's request.js)
+      const file = methodsFile(r);
+      const source = file ? (require.cache[file]?.exports as Record<string, unknown>) : null;
+      for (const key of methods) {
+        if (Object.prototype.hasOwnProperty.call(r, key)) throw new NotTransferable(`req.${key}`, 'a function');
+        if (!source || source[key] !== r[key]) throw new NotTransferable(`req.${key}()`, 'a method the worker does not have');
+      }
+      held.methods = file;
     }
     return out;
   }
@@ -107,23 +120,53 @@ function snapshotRequest(req: IncomingMessage, fields: Set<string> | null): Reco
   for (const key of [...REQUEST_GETTERS, 'query']) {
     if (!(key in out)) readField(r, key, out);
   }
+  // `req` escapes: whatever it reaches may call express's methods
+  held.methods = methodsFile(r);
   return out;
 }
 
-function readField(r: Record<string, unknown>, key: string, out: Record<string, unknown>): void {
+const methodFiles = new WeakMap<object, string | null>();
+
+/**
+ * The file of the request methods `req` inherits: express's `lib/request.js` (`req.is`, `req.accepts…`,
+ * `req.range`, `req.param`), the first object of its prototype chain that is the exports of a loaded module
+ * (an app's `app.request` is not: it inherits express's). Null for a plain `http` request (`router` alone).
+ */
+function methodsFile(req: object): string | null {
+  for (let proto = Object.getPrototypeOf(req) as object | null; proto && proto !== IncomingMessage.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
+    let file = methodFiles.get(proto);
+    if (file === undefined) {
+      file = null;
+      for (const id of Object.keys(require.cache)) {
+        if (require.cache[id]?.exports === proto) {
+          file = id;
+          break;
+        }
+      }
+      methodFiles.set(proto, file);
+    }
+    if (file) return file;
+  }
+  return null;
+}
+
+/** Reads one field into the snapshot; true when it is a function (the caller decides whether it can travel). */
+function readField(r: Record<string, unknown>, key: string, out: Record<string, unknown>): boolean {
   let value: unknown;
   try {
     value = r[key];
   } catch {
-    return; // a getter that needs the app (not an express request): leave it out
+    return false; // a getter that needs the app (not an express request): leave it out
   }
-  if (value === undefined || typeof value === 'function') return;
+  if (typeof value === 'function') return true;
+  if (value === undefined) return false;
   try {
     out[key] = encode(value, `req.${key}`);
   } catch {
     // an object of a class (a session, a user model): its data travels, its changes are merged back
     if (value && typeof value === 'object') out[key] = encode(dataOf(value as Record<string, unknown>), `req.${key}`);
   }
+  return false;
 }
 
 function dataOf(object: Record<string, unknown>): Record<string, unknown> {

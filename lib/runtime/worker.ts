@@ -169,9 +169,40 @@ const REQUEST_PROTO = {
 };
 Object.defineProperties(REQUEST_PROTO, { get: { enumerable: false }, header: { enumerable: false } });
 
-/** The worker-side `req`: the snapshot, with express's header helpers. */
-function request(data: Record<string, unknown>): Record<string, unknown> {
-  return Object.assign(Object.create(REQUEST_PROTO) as Record<string, unknown>, decode(data));
+const methodProtos = new Map<string, object>();
+
+/**
+ * The prototype of a worker-side `req` whose fluxion may call express's request methods: those of `file`
+ * (express's `lib/request.js`, required here: `is`, `accepts…`, `range`, `param`, its own `get`), and its getters
+ * (express 3's `acceptedEncodings`, read from the headers by its `acceptsEncoding`). A getter that needs the app
+ * or the socket (`req.ip`) is not called here when the fluxion reads it by name: its value came in the snapshot.
+ */
+function methodsProto(file: string): object {
+  let proto = methodProtos.get(file);
+  if (!proto) {
+    proto = Object.create(REQUEST_PROTO) as object;
+    try {
+      const source = require(file) as object;
+      for (const key of Object.getOwnPropertyNames(source)) {
+        const d = Object.getOwnPropertyDescriptor(source, key)!;
+        if (typeof d.value === 'function' || d.get) Object.defineProperty(proto, key, { ...d, enumerable: false, configurable: true });
+      }
+    } catch (error) {
+      debug('pool', `the request methods of ${file} could not be loaded on this worker (${(error as Error).message})`);
+    }
+    methodProtos.set(file, proto);
+  }
+  return proto;
+}
+
+/** The worker-side `req`: the snapshot, with express's header helpers (and its other methods, from `methods`). */
+function request(data: Record<string, unknown>, methods?: string): Record<string, unknown> {
+  if (!methods) return Object.assign(Object.create(REQUEST_PROTO) as Record<string, unknown>, decode(data));
+  // own fields shadow the prototype's getters (assigning would call their setters, or throw without one)
+  const req = Object.create(methodsProto(methods)) as Record<string, unknown>;
+  const fields = decode(data) as Record<string, unknown>;
+  for (const key of Object.keys(fields)) Object.defineProperty(req, key, { value: fields[key], writable: true, enumerable: true, configurable: true });
+  return req;
 }
 
 /**
@@ -348,8 +379,9 @@ function run(message: RunMessage): number {
     const tag = value && typeof value === 'object' ? (value as { $flx?: string }).$flx : undefined;
     if (tag === 'req') {
       if (!req) {
-        reqBefore = (value as { data: Record<string, unknown> }).data;
-        req = request(reqBefore);
+        const marker = value as { data: Record<string, unknown>; methods?: string };
+        reqBefore = marker.data;
+        req = request(reqBefore, marker.methods);
       }
       return req;
     }

@@ -61,6 +61,17 @@ app.get('/throw', function thrower() {
   throw Object.assign(new TypeError('thrown on purpose'), { code: 'E_PURPOSE' });
 });
 
+// express's request methods (content negotiation, ranges) on a worker: express's own code, required there
+app.post('/negotiate', function negotiate(req, res) {
+  res.json({
+    is: req.is('json'),
+    accepts: req.accepts(['json', 'html']),
+    encoding: req.acceptsEncodings ? req.acceptsEncodings('gzip') : req.acceptsEncoding('gzip'), // express 3: the singular only
+    range: req.range(100) || null,
+    thread: threadId,
+  });
+});
+
 app.get('/socket', function socketRoute(req, res) {
   res.send('socket ' + (res.socket ? 'open' : 'closed') + ' on ' + threadId);
 });
