@@ -27,6 +27,8 @@ export interface Options {
   idleMs: number;
   /** A worker scavenges once its external memory (array buffers) grew by this many MB; 0: V8's own policy. */
   scavengeMb: number;
+  /** Messages in flight per worker; past it a stateless fluxion's message runs on the main loop, a stateful one's waits. */
+  maxInFlight: number;
 }
 
 export type RegisterOptions = Partial<Options>;
@@ -45,6 +47,7 @@ export const DEFAULTS: Options = {
   hotMs: 1,
   idleMs: 30000,
   scavengeMb: 8,
+  maxInFlight: 1024,
 };
 
 const ENV: Record<keyof Options, string> = {
@@ -61,6 +64,7 @@ const ENV: Record<keyof Options, string> = {
   hotMs: 'FLUXION_HOT_MS',
   idleMs: 'FLUXION_IDLE_MS',
   scavengeMb: 'FLUXION_SCAVENGE_MB',
+  maxInFlight: 'FLUXION_MAX_IN_FLIGHT',
 };
 
 const LEVELS = ['silent', 'error', 'warn', 'info', 'debug'];
@@ -84,6 +88,10 @@ function validate(key: keyof Options, value: unknown, name: Named, fromText: boo
     case 'threads': {
       const n = typeof value === 'string' && fromText && /^\d+$/.test(value.trim()) ? Number(value) : value;
       return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 1024 ? n : fail('an integer from 1 to 1024');
+    }
+    case 'maxInFlight': {
+      const n = typeof value === 'string' && fromText && /^\d+$/.test(value.trim()) ? Number(value) : value;
+      return typeof n === 'number' && Number.isInteger(n) && n >= 1 ? n : fail('an integer of 1 or more');
     }
     case 'include':
     case 'exclude': {

@@ -250,6 +250,53 @@ t.test('auto: a stateful fluxion that got cheap comes back to the main loop with
   }
 });
 
+/** `n` requests sent at once; `query(i)` is the i-th one's query string. */
+async function burst(port, n, query) {
+  const answers = await Promise.all(Array.from({ length: n }, (_, i) => request(port, { path: `/hit/a?${query(i)}` })));
+  return answers.map((r) => ({ status: r.status, ...JSON.parse(r.body.toString()) }));
+}
+
+t.test("a stateful fluxion's message that cannot travel waits for its worker's earlier messages, then runs here with the latest state", async (t) => {
+  const app = await startApp('test/apps/state/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '1', FLUXION_DISABLE_CACHE: '1', DEBUG: 'fluxion:placement' } });
+  try {
+    // every fifth one carries a function (req.tool): it cannot go to the worker, which holds the others meanwhile
+    const out = await burst(app.port, 30, (i) => (i % 5 === 2 ? 'tool=1' : 'spin=2'));
+    t.ok(out.every((r) => r.status === 200));
+    const tools = out.filter((r) => r.tool !== null);
+    t.equal(tools.length, 6);
+    t.ok(tools.every((r) => r.thread === 0 && r.tool === 'a tool'), 'those ran on the main loop, with their function');
+    t.ok(out.filter((r) => r.tool === null).every((r) => r.thread !== 0), 'the others on the worker');
+    t.same(out.map((r) => r.hits).sort((a, b) => a - b), Array.from({ length: 30 }, (_, i) => i + 1), 'one counter: no count lost or seen twice');
+    t.same(out.map((r) => r.mine).sort((a, b) => a - b), Array.from({ length: 30 }, (_, i) => i + 1), 'one Map');
+    const after = await burst(app.port, 4, () => 'spin=1');
+    t.same(after.map((r) => r.hits).sort((a, b) => a - b), [31, 32, 33, 34], 'the worker took the state the main loop left');
+    t.ok(after.every((r) => r.thread !== 0));
+    t.match(app.output().stderr, /hit: .*a function.*; this message runs on the main loop once its worker has answered/);
+  } finally {
+    await app.stop();
+  }
+});
+
+t.test("FLUXION_MAX_IN_FLIGHT: past it a stateful fluxion's messages wait for room on their worker, in order; a stateless one's run here", async (t) => {
+  const app = await startApp('test/apps/state/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '1', FLUXION_MAX_IN_FLIGHT: '2', FLUXION_DISABLE_CACHE: '1' } });
+  try {
+    const out = await burst(app.port, 24, () => 'spin=2');
+    t.ok(out.every((r) => r.status === 200));
+    t.ok(out.every((r) => r.thread !== 0), 'all of them ran on the worker, none with the main loop\'s copy of the state');
+    t.same(out.map((r) => r.hits).sort((a, b) => a - b), Array.from({ length: 24 }, (_, i) => i + 1), 'one counter');
+  } finally {
+    await app.stop();
+  }
+  const plain = await startApp('test/apps/threads/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '1', FLUXION_MAX_IN_FLIGHT: '1', FLUXION_DISABLE_CACHE: '1' } });
+  try {
+    const answers = await Promise.all(Array.from({ length: 8 }, () => request(plain.port, { path: '/work/3' })));
+    const threads = answers.map((r) => JSON.parse(r.body.toString()).thread);
+    t.ok(threads.includes(0) && threads.some((n) => n !== 0), `a stateless handler: the worker and, past its one message, the main loop (${threads})`);
+  } finally {
+    await plain.stop();
+  }
+});
+
 t.test('in a node:cluster worker process, the pool has one thread by default', async (t) => {
   const app = await startApp('test/apps/cluster/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1' } });
   try {

@@ -72,6 +72,19 @@ export function prepare(args: ArrayLike<unknown>, env: Record<string, unknown> |
   return { args: outArgs, env: outEnv, held };
 }
 
+/** Express's `next` among the arguments, by the rule `prepare` follows; null when there is none. */
+export function nextOf(args: ArrayLike<unknown>): Held['next'] {
+  let req = false;
+  let res = false;
+  for (let i = 0; i < args.length; i++) {
+    const value = args[i];
+    if (value instanceof IncomingMessage) req = true;
+    else if (value instanceof ServerResponse) res = true;
+    else if (typeof value === 'function' && (value.name === 'next' || (req && res))) return value as Held['next'];
+  }
+  return null;
+}
+
 /** The union of the fields used wherever a request is passed, or null (all) when one of them is unknown. */
 function requestFields(args: ArrayLike<unknown>, env: Record<string, unknown> | null, uses: CodeUnit['uses']): Set<string> | null {
   const fields = new Set<string>();

@@ -67,6 +67,21 @@ interface Slot {
 const WORKER_FILE = path.join(__dirname, 'worker.js');
 
 /**
+ * Runs a message on the main loop after all, in its async context. A throw there goes where express's Layer
+ * would have sent it, had the function thrown when express called it: to `next`; without one, it is thrown, as
+ * the function's own.
+ */
+export function runOnMainLoop(resource: AsyncResource, run: () => unknown, next: ((...args: unknown[]) => unknown) | null): unknown {
+  try {
+    return resource.runInAsyncScope(run);
+  } catch (error) {
+    if (!next) throw error;
+    resource.runInAsyncScope(() => next(error));
+    return undefined;
+  }
+}
+
+/**
  * One worker per core, or one per core but one when the main loop is a replica too (`auto` placement: it takes
  * messages itself when the workers have a backlog, see `mainMayTake`); one in a `node:cluster` worker process,
  * whose siblings already take a core each: cores × cores isolates would oversubscribe the machine and its memory.
@@ -94,6 +109,9 @@ export class Pool {
   ) {
     this.size = threads ?? defaultThreads(mainIsReplica);
   }
+
+  /** Called after each batch of answers a worker sent, and after a worker was lost: messages may wait for them. */
+  afterAnswers: (() => void) | null = null;
 
   /** Held by a worker while it turns V8's process-wide --expose-gc on and off (worker.ts `gcFunction`). */
   private readonly gcLock = new Int32Array(new SharedArrayBuffer(4));
@@ -217,6 +235,7 @@ export class Pool {
     worker.on('message', (done: DoneMessage | { type: 'batch'; answers: DoneMessage[] }) => {
       if (done.type === 'batch') for (const one of done.answers) this.done(slot, one);
       else this.done(slot, done);
+      this.afterAnswers?.();
     });
     worker.on('error', (error) => debug('pool', `worker ${index} failed: ${error.message}`));
     worker.on('exit', (code) => this.lost(slot, code));
@@ -276,19 +295,8 @@ export class Pool {
     });
   }
 
-  /**
-   * Runs a message on the main loop after all. A throw there goes where express's Layer would have sent it, had
-   * the function thrown when express called it: to `next`; without one, it is thrown, as the function's own.
-   */
   private runHere(pending: Pending): unknown {
-    try {
-      return pending.resource.runInAsyncScope(pending.runHere);
-    } catch (error) {
-      const next = pending.held.next;
-      if (!next) throw error;
-      pending.resource.runInAsyncScope(() => next(error));
-      return undefined;
-    }
+    return runOnMainLoop(pending.resource, pending.runHere, pending.held.next);
   }
 
   /** Idle for `idleMs`: the worker stops; the next message for its place starts a new one. */
@@ -321,6 +329,7 @@ export class Pool {
     }
     slot.inFlight.clear();
     slot.drained?.();
+    this.afterAnswers?.();
   }
 
   /**
@@ -328,8 +337,11 @@ export class Pool {
    * still arrive): `unregister()`. New messages must not be sent meanwhile (every fluxion is back on main).
    */
   async close(): Promise<void> {
-    const slots = this.slots.splice(0).filter((s): s is Slot => s !== undefined);
+    // they stay in `slots` until they are drained: `inFlightFor` counts their messages meanwhile
+    const slots = this.slots.filter((s): s is Slot => s !== undefined);
     await Promise.all(slots.map((s) => (s.inFlight.size ? new Promise<void>((resolve) => (s.drained = resolve)) : undefined)));
+    this.slots.length = 0;
+    for (const slot of slots) slot.retired = true; // its exit is not a crash
     await Promise.all(slots.map((s) => s.worker.terminate()));
   }
 }

@@ -23,19 +23,43 @@ import type { Factory } from './units';
  */
 let offloading: {
   prepare: typeof DispatcherModule.prepare;
+  nextOf: typeof DispatcherModule.nextOf;
   NotTransferable: typeof SerializeModule.NotTransferable;
   Pool: typeof PoolModule.Pool;
-  buildFactory: typeof UnitsModule.buildFactory;
+  runOnMainLoop: typeof PoolModule.runOnMainLoop;
+  units: typeof UnitsModule;
   AsyncResource: typeof import('node:async_hooks').AsyncResource;
 } | null = null;
 function offloadModules(): NonNullable<typeof offloading> {
-  return (offloading ??= {
-    prepare: (require('./dispatcher') as typeof DispatcherModule).prepare,
-    NotTransferable: (require('./serialize') as typeof SerializeModule).NotTransferable,
-    Pool: (require('./pool') as typeof PoolModule).Pool,
-    buildFactory: (require('./units') as typeof UnitsModule).buildFactory,
-    AsyncResource: (require('node:async_hooks') as typeof import('node:async_hooks')).AsyncResource,
-  });
+  if (!offloading) {
+    const dispatcher = require('./dispatcher') as typeof DispatcherModule;
+    const pool = require('./pool') as typeof PoolModule;
+    offloading = {
+      prepare: dispatcher.prepare,
+      nextOf: dispatcher.nextOf,
+      NotTransferable: (require('./serialize') as typeof SerializeModule).NotTransferable,
+      Pool: pool.Pool,
+      runOnMainLoop: pool.runOnMainLoop,
+      units: require('./units') as typeof UnitsModule,
+      AsyncResource: (require('node:async_hooks') as typeof import('node:async_hooks')).AsyncResource,
+    };
+  }
+  return offloading;
+}
+
+type AsyncResource = import('node:async_hooks').AsyncResource;
+
+/** A message of a stateful fluxion waiting on the main loop for its turn (`ModuleRuntime.pump`). */
+interface Waiting {
+  ix: number;
+  thisArg: unknown;
+  args: unknown[];
+  env: (() => Record<string, unknown>) | undefined;
+  settle: Settle | null;
+  /** The async context of the call: the message runs or leaves in it. */
+  resource: AsyncResource;
+  /** It cannot travel: it runs here once the worker has answered every earlier message of the file. */
+  here: boolean;
 }
 
 export type Placement = 'main' | 'replicated' | `worker:${number}`;
@@ -241,21 +265,117 @@ export class ModuleRuntime {
     return this.send(ix, thisArg, args, env, settle) ? promise : new AsyncClock();
   }
 
+  /**
+   * Messages of its stateful fluxions waiting on the main loop, in their order. The state of a file lives on
+   * one worker while its fluxions are there, and the main loop's copy is the latest only once that worker has
+   * answered every message of the file it holds: so a message that cannot travel runs here after those answers
+   * (not at once, with an old copy), and one that finds the worker's queue full waits for room there (it does
+   * not run here meanwhile). A message that comes while others wait, waits behind them: none overtakes another.
+   */
+  readonly waiting: Waiting[] = [];
+
   private send(ix: number, thisArg: unknown, args: ArrayLike<unknown>, env: (() => Record<string, unknown>) | undefined, settle: Settle | null): boolean {
     const record = this.records[ix]!;
+    const stateful = this.description.fns[ix].unit!.state.length > 0;
+    const resource = new (offloadModules().AsyncResource)('fluxion.message');
+    if (stateful && this.waiting.length > 0) {
+      this.wait({ ix, thisArg, args: Array.from(args), env, settle, resource, here: false });
+      return true;
+    }
+    const outcome = this.trySend(ix, thisArg, args, env, settle, resource);
+    if (outcome === 'sent') return true;
+    if (stateful && outcome === 'full') {
+      this.wait({ ix, thisArg, args: Array.from(args), env, settle, resource, here: false });
+      return true;
+    }
+    const why = outcome === 'full' ? 'every worker has a full queue' : outcome.message;
+    if (stateful && this.registry.inFlightFor(this.file) > 0) {
+      debug('placement', `${record.id}: ${why}; this message runs on the main loop once its worker has answered the file's earlier ones`);
+      this.wait({ ix, thisArg, args: Array.from(args), env, settle, resource, here: true });
+      return true;
+    }
+    // here and now: the main loop's copy of the state is the latest, and from now on the worker's is old
+    record.deopts++;
+    if (stateful) this.stateStale = true;
+    debug('placement', `${record.id}: ${why}; this message runs on the main loop`);
+    return false;
+  }
+
+  private wait(message: Waiting): void {
+    this.waiting.push(message);
+    this.registry.pumpAfterAnswers(this);
+  }
+
+  /**
+   * The messages that wait go, in order, as far as the worker lets them: called after each batch of its
+   * answers. One that cannot travel (or whose fluxion came back meanwhile) runs here once the worker holds none
+   * of the file's messages; one that waits for room goes when there is some.
+   */
+  pump(): void {
+    while (this.waiting.length > 0) {
+      const w = this.waiting[0]!;
+      if (!w.here) {
+        if (this.records[w.ix]!.placement === 'main') w.here = true;
+        else {
+          const outcome = this.trySend(w.ix, w.thisArg, w.args, w.env, w.settle, w.resource);
+          if (outcome === 'full') return;
+          if (outcome === 'sent') {
+            this.waiting.shift();
+            continue;
+          }
+          debug('placement', `${this.records[w.ix]!.id}: ${outcome.message}; this message runs on the main loop once its worker has answered the file's earlier ones`);
+          w.here = true;
+        }
+      }
+      if (this.registry.inFlightFor(this.file) > 0) return;
+      this.waiting.shift();
+      this.records[w.ix]!.deopts++;
+      this.stateStale = true;
+      const { runOnMainLoop, nextOf } = offloadModules();
+      const result = runOnMainLoop(w.resource, () => this.runHere(w.ix, w.thisArg, w.args, w.env, null, w.settle !== null), nextOf(w.args));
+      w.settle?.resolve(result);
+    }
+  }
+
+  /**
+   * Runs a message here with the code unit built on the main loop (the message is not the function's call any
+   * more: the function is not at hand). A stateless unit gets `values`, the captured variables when the call
+   * was made; a stateful one the module's state as it is now, and what it changes goes back into the module (also
+   * once an async function's promise settles).
+   */
+  private runHere(ix: number, thisArg: unknown, args: unknown[], env: (() => Record<string, unknown>) | undefined, values: Record<string, unknown> | null, async: boolean): unknown {
+    const factory = this.registry.factory(this, ix);
+    if (!this.description.fns[ix].unit!.state.length) return factory(values).apply(thisArg, args);
+    const { units } = offloadModules();
+    const before = env ? env() : {};
+    const writeBack = (): void => {
+      const after = units.stateOf(this.file);
+      const changed: Record<string, unknown> = {};
+      for (const name of Object.keys(after)) if (after[name] !== before[name]) changed[name] = after[name];
+      this.applyState(changed);
+    };
+    units.resetState(this.file); // the unit's scope takes the module's state again
+    let result: unknown;
+    try {
+      result = factory(before).apply(thisArg, args);
+    } finally {
+      writeBack();
+    }
+    if (async && result instanceof Promise) result.then(writeBack, writeBack);
+    return result;
+  }
+
+  /** The message goes to a worker ('sent'), finds every queue full, or cannot travel (why). */
+  private trySend(ix: number, thisArg: unknown, args: ArrayLike<unknown>, env: (() => Record<string, unknown>) | undefined, settle: Settle | null, resource: AsyncResource): 'sent' | 'full' | Error {
+    const record = this.records[ix]!;
     const values = env ? env() : null;
-    const { prepare, NotTransferable, AsyncResource } = offloadModules();
+    const { prepare, NotTransferable } = offloadModules();
     let prepared: ReturnType<typeof prepare>;
     try {
       prepared = prepare(args, values, this.description.fns[ix]?.unit?.uses);
     } catch (error) {
       if (!(error instanceof NotTransferable)) throw error;
-      record.deopts++;
-      debug('placement', `${record.id}: ${error.message}; this message runs on the main loop`);
-      if (record.placement !== 'replicated') {
-        warnOnce(`state:${record.id}`, `${record.id} keeps its state on a worker, but a message could not travel (${error.message}): it ran with the main loop's copy`);
-      }
-      return false;
+      return error;
     }
     const entry = this.description.fns[ix];
     const realArgs = Array.from(args);
@@ -271,16 +391,14 @@ export class ModuleRuntime {
       settle,
       slot: record.placement.startsWith('worker:') ? Number(record.placement.slice(7)) - 1 : -1,
       held: prepared.held,
-      resource: new AsyncResource('fluxion.message'),
-      runHere: () => this.registry.factory(this, ix)(values).apply(thisArg, realArgs),
+      resource,
+      runHere: () => this.runHere(ix, thisArg, realArgs, env, values, settle !== null),
       onDone: (cpuMs) => {
         record.messages++;
         record.workerMessages++;
         record.cpuMs += cpuMs;
         record.samples[record.timed++ & 15] = cpuMs;
         if (this.registry.auto && (record.timed & 15) === 0) this.registry.reconsider(record);
-        // every answer, also one that reconsidered: the last answer the worker owed may be this one
-        if (this.returning) this.registry.returnWhenDrained(this);
       },
       onState: (state) => this.applyState(state),
       onNested: (nested) => {
@@ -298,9 +416,9 @@ export class ModuleRuntime {
         debug('placement', `${record.id}: back on the main loop (${reason})`);
       },
     });
-    if (!sent) record.deopts++;
-    else if (stateful) this.stateStale = false;
-    return sent;
+    if (!sent) return 'full';
+    if (stateful) this.stateStale = false;
+    return 'sent';
   }
 
   /**
@@ -354,23 +472,51 @@ export class Registry {
   private workers: Pool | null = null;
   private readonly factories = new Map<string, Factory>();
 
-  configure(options: { placement: 'auto' | 'inline' | 'isolate'; threads: number | null; hotMs?: number; idleMs?: number; scavengeMb?: number }): void {
+  configure(options: { placement: 'auto' | 'inline' | 'isolate'; threads: number | null; hotMs?: number; idleMs?: number; scavengeMb?: number; maxInFlight?: number }): void {
     this.mode = options.placement;
     this.auto = options.placement === 'auto';
     this.threads = options.threads;
     if (options.hotMs !== undefined) this.hotMs = options.hotMs;
     if (options.idleMs !== undefined) this.idleMs = options.idleMs;
     if (options.scavengeMb !== undefined) this.scavengeMb = options.scavengeMb;
+    if (options.maxInFlight !== undefined) this.maxInFlight = options.maxInFlight;
   }
 
   /** How long a worker may stay idle before it stops (0: never). */
   idleMs = 30000;
   /** A worker scavenges once its external memory grew by this many MB (0: V8's own policy; worker.ts). */
   scavengeMb = 8;
+  /** Messages in flight per worker; past it a stateless fluxion's message runs here, a stateful one's waits. */
+  maxInFlight = 1024;
 
   pool(): Pool {
-    // with `auto`, the main loop is a replica too (Pool.mainMayTake); `isolate` keeps every message on the workers
-    return (this.workers ??= new (offloadModules().Pool)(this.threads, 1024, this.idleMs, this.auto, this.scavengeMb));
+    if (!this.workers) {
+      // with `auto`, the main loop is a replica too (Pool.mainMayTake); `isolate` keeps every message on the workers
+      this.workers = new (offloadModules().Pool)(this.threads, this.maxInFlight, this.idleMs, this.auto, this.scavengeMb);
+      this.workers.afterAnswers = () => this.answered();
+    }
+    return this.workers;
+  }
+
+  /** Messages of this file sent to a worker and not answered yet. */
+  inFlightFor(file: string): number {
+    return this.workers ? this.workers.inFlightFor(file) : 0;
+  }
+
+  /** Files with messages waiting for their worker's answers, or stateful fluxions coming back once it has none. */
+  private readonly afterAnswers = new Set<ModuleRuntime>();
+  pumpAfterAnswers(module: ModuleRuntime): void {
+    this.afterAnswers.add(module);
+  }
+
+  /** After a batch of a worker's answers (their state applied, their responses replayed), or a lost worker. */
+  private answered(): void {
+    if (this.afterAnswers.size === 0) return;
+    for (const module of this.afterAnswers) {
+      if (module.returning) this.returnWhenDrained(module);
+      module.pump();
+      if (!module.returning && module.waiting.length === 0) this.afterAnswers.delete(module);
+    }
   }
 
   /** A replicated fluxion's message runs on the main loop this time (its workers all have a backlog). */
@@ -393,7 +539,7 @@ export class Registry {
     let f = this.factories.get(key);
     if (!f) {
       try {
-        f = offloadModules().buildFactory(module.file, module.description.hash, module.description.fns[ix].unit!, module.fileState());
+        f = offloadModules().units.buildFactory(module.file, module.description.hash, module.description.fns[ix].unit!, module.fileState());
       } catch (error) {
         warnOnce(`factory:${key}`, `${path.relative(process.cwd(), module.file)}:${module.description.fns[ix].line}: a message could not be run again on the main loop (${(error as Error).message}); it fails through the error path`);
         throw error;
@@ -453,6 +599,7 @@ export class Registry {
     if (together.some((r) => r.timed > 0 && median16(r.samples) >= r.hotMs / 2)) return;
     module.returning = together;
     this.returnWhenDrained(module);
+    if (module.returning) this.pumpAfterAnswers(module);
   }
 
   /** The stateful fluxions of a file that are coming back go once its worker holds none of its messages. */

@@ -1,5 +1,5 @@
 // State that lives on a worker comes back with every answer: a worker that dies, or unregister(), loses none
-// of it. `hits` is a number (assigned), `seen` a const Map (changed in place).
+// of it. `hits` is a number (assigned), `seen` a const Map (changed in place). ?spin=ms makes a request hot.
 var express = require('express');
 var threadId = require('worker_threads').threadId;
 
@@ -7,12 +7,18 @@ var app = express();
 var hits = 0;
 const seen = new Map();
 
+// reads the socket, so it stays on the main loop; with ?tool=1 it hands `hit` a function, which cannot travel
+app.use(function tool(req, res, next) {
+  if (req.query.tool && req.socket) req.tool = function tool() { return 'a tool'; };
+  next();
+});
+
 app.get('/hit/:who', function hit(req, res) {
-  var until = Date.now() + Number(req.query.spin || 0); // ?spin=ms: a hot request
-  while (Date.now() < until);
+  var until = process.hrtime.bigint() + BigInt(Math.round(Number(req.query.spin || 0) * 1e6)); // ms, fractions too
+  while (process.hrtime.bigint() < until);
   hits++;
   seen.set(req.params.who, (seen.get(req.params.who) || 0) + 1);
-  res.json({ hits: hits, mine: seen.get(req.params.who), thread: threadId });
+  res.json({ hits: hits, mine: seen.get(req.params.who), thread: threadId, tool: req.tool ? req.tool() : null });
 });
 
 app.get('/crash', function crash(req, res) {
