@@ -36,6 +36,8 @@ const STEPS = [
     body: '{"a":1}',
     headers: { 'content-type': 'application/json', accept: 'text/html;q=0.5, application/json', 'accept-encoding': 'br, gzip', range: 'bytes=0-9' },
   },
+  { path: '/headers/1' },
+  { path: '/format', headers: { accept: 'application/json' } },
 ];
 /** The part of a response that must not depend on where it ran. */
 const portable = (r) => ({ status: r.status, type: r.type, body: r.body.replace(/("thread":\s*|"parsedOn":\s*|on )\d+/g, '$1N') });
@@ -75,6 +77,11 @@ for (const [version, alias] of [
     t.not(json(12, isolated).thread, 0, 'a handler with an empty nested callback runs on a worker');
     t.not(json(13, isolated).thread, 0, "req.is, req.accepts, req.range: express's own methods ran on a worker");
     t.match(JSON.parse(plain[13].body), { accepts: 'json', range: [{ start: 0, end: 9 }] }, 'and answered what they answer on the main loop');
+    t.not(json(14, isolated).thread, 0, 'headers set and read back on a worker');
+    t.match(JSON.parse(plain[14].body), { route: '/headers/:id', type: /^text\/plain/, link: '</headers/2>; rel="next"', has: true }, '(what they read)');
+    t.match(isolated[14], { status: 201 }, 'the status too');
+    t.equal(json(15, isolated).thread, 0, 'res.format stayed on the main loop');
+    t.match(byId('formatRoute'), { placement: 'main' });
   });
 }
 

@@ -324,7 +324,7 @@ const marksMemo = new WeakMap<object, Marks>();
 /**
  * One walk of the module for what keeps any function on the main loop by its own text: `this`, `req.socket`,
  * `getRawBody(req, …)` / `stream.pipe(res)` (other code needs the real request or response), and
- * `res.render(view, locals, cb)` (the callback would have to come back).
+ * `res.render(view, locals, cb)`, `res.format({ json() {…} })` (the callback would have to come back).
  */
 function marksOf(analysis: Analysis): Marks {
   let marks = marksMemo.get(analysis.pipeline);
@@ -347,12 +347,18 @@ function marksOf(analysis: Analysis): Marks {
     const prop = propertyName(parent) ?? '';
     if (SOCKETS.has(prop)) found.sockets.push({ at: node.start, message: `touches \`${node.name}.${prop}\` (a socket)` });
     const call = parentOf.get(parent);
-    if (call && call.type === 'CallExpression' && call.callee === parent && call.arguments.some((a: AstNode) => isFunction(a))) {
+    // `res.format({ json() {…}, html: … })` calls back the one it picks, whatever its argument looks like here
+    if (call && call.type === 'CallExpression' && call.callee === parent && (prop === 'format' || call.arguments.some(callsBack))) {
       found.sockets.push({ at: node.start, message: `passes a callback to \`${node.name}.${prop || '…'}()\`` });
     }
   }
   marksMemo.set(analysis.pipeline, marks);
   return marks;
+}
+
+/** A function, or an object literal holding one (`{ json() {…} }`): what the callee may call back. */
+function callsBack(node: AstNode): boolean {
+  return isFunction(node) || (node.type === 'ObjectExpression' && (node.properties as AstNode[]).some((p) => p.type === 'Property' && isFunction(p.value)));
 }
 
 function textMarks(fn: FunctionNode, analysis: Analysis, unit: Partial): void {

@@ -47,6 +47,9 @@ export function prepare(args: ArrayLike<unknown>, env: Record<string, unknown> |
       held.res = value;
       const res = value as ServerResponse & { locals?: unknown };
       const marker: ResponseMarker = { $flx: 'res', headers: { ...res.getHeaders() } };
+      // the worker applies express's header methods to a model of the headers, so reading them back works there
+      const methods = methodsFile(res, ServerResponse.prototype);
+      if (methods) marker.methods = methods;
       if (res.statusCode !== 200) marker.statusCode = res.statusCode;
       // res.locals is an object (a function with properties in express 3): its data travels
       if (res.locals) {
@@ -111,7 +114,8 @@ function snapshotRequest(req: IncomingMessage, fields: Set<string> | null, held:
   if (fields) {
     let methods: string[] | null = null;
     for (const key of fields) {
-      if (key.startsWith('_') || REQUEST_SKIP.has(key)) continue;
+      // `req.route` by name: its data (`path`, `methods`); not sent when `req` escapes (every message would pay)
+      if (key.startsWith('_') || (REQUEST_SKIP.has(key) && key !== 'route')) continue;
       if (readField(r, key, out) && key !== 'get' && key !== 'header') (methods ??= []).push(key);
     }
     if (methods) {
@@ -141,12 +145,13 @@ function snapshotRequest(req: IncomingMessage, fields: Set<string> | null, held:
 const methodFiles = new WeakMap<object, string | null>();
 
 /**
- * The file of the request methods `req` inherits: express's `lib/request.js` (`req.is`, `req.accepts…`,
- * `req.range`, `req.param`), the first object of its prototype chain that is the exports of a loaded module
- * (an app's `app.request` is not: it inherits express's). Null for a plain `http` request (`router` alone).
+ * The file of the methods `req` (or `res`) inherits: express's `lib/request.js` (`req.is`, `req.accepts…`,
+ * `req.range`, `req.param`) or `lib/response.js` (`res.append`, `res.type`, `res.vary`…), the first object of
+ * its prototype chain that is the exports of a loaded module (an app's `app.request` is not: it inherits
+ * express's). Null for a plain `http` request or response (`router` alone).
  */
-function methodsFile(req: object): string | null {
-  for (let proto = Object.getPrototypeOf(req) as object | null; proto && proto !== IncomingMessage.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
+function methodsFile(object: object, base: object = IncomingMessage.prototype): string | null {
+  for (let proto = Object.getPrototypeOf(object) as object | null; proto && proto !== base; proto = Object.getPrototypeOf(proto) as object | null) {
     let file = methodFiles.get(proto);
     if (file === undefined) {
       file = null;
@@ -177,7 +182,9 @@ function readField(r: Record<string, unknown>, key: string, out: Record<string, 
     out[key] = encode(value, `req.${key}`);
   } catch {
     // an object of a class (a session, a user model): its data travels, its changes are merged back
-    if (value && typeof value === 'object') out[key] = encode(dataOf(value as Record<string, unknown>), `req.${key}`);
+    // (dataOf encodes each field: encoding its result again would take a tagged field, a Map or an array with
+    // named keys like express 3's `req.route.params`, for a value that cannot travel)
+    if (value && typeof value === 'object') out[key] = dataOf(value as Record<string, unknown>);
   }
   return false;
 }
@@ -234,6 +241,8 @@ export interface ResponseMarker {
   statusCode?: number;
   /** Absent: none. */
   locals?: Record<string, unknown>;
+  /** The file of express's response methods (`methodsFile`); absent for a plain `http` response. */
+  methods?: string;
 }
 
 /** Replays the recorded response calls on the real response, in order. */

@@ -109,10 +109,18 @@ const FINISHERS = new Set(['send', 'json', 'jsonp', 'end', 'redirect', 'sendStat
 const factories = new Map<string, Factory>();
 
 /** The worker-side `res`: records every call, answers what it can from the snapshot. */
-function recorder(data: ResponseMarker, ops: Ops, finished: () => void) {
+/**
+ * The response methods that only set headers or the status: on a worker they are recorded (the main loop replays
+ * them on the real `res`) and applied to a model of the headers with express's own code, so that reading them
+ * back there (`res.get('Content-Type')` after `res.type('txt')`, `res.getHeaderNames()`) answers what it would.
+ */
+const HEADER_METHODS = new Set(['set', 'header', 'append', 'type', 'contentType', 'vary', 'links', 'location', 'attachment', 'cookie', 'clearCookie', 'status', 'setHeader', 'removeHeader', 'writeHead']);
+
+function recorder(data: ResponseMarker, ops: Ops, finished: () => void, req: () => unknown) {
   const headers: Record<string, unknown> = { ...data.headers };
   let statusCode = data.statusCode ?? 200;
   let done = false;
+  const headerNames = (): string[] => Object.keys(headers);
   const target: Record<string, unknown> = {
     locals: data.locals ? decode(data.locals) : {},
     headersSent: false,
@@ -126,8 +134,26 @@ function recorder(data: ResponseMarker, ops: Ops, finished: () => void) {
     getHeader: (name: string) => headers[name.toLowerCase()],
     get: (name: string) => headers[name.toLowerCase()],
     getHeaders: () => ({ ...headers }),
+    getHeaderNames: headerNames,
     hasHeader: (name: string) => name.toLowerCase() in headers,
   };
+  // the model: express's methods over the same headers (node's own header calls, written out)
+  const model = Object.create(data.methods ? methodsProto(data.methods) : null) as Record<string, unknown>;
+  Object.assign(model, {
+    setHeader: (name: string, value: unknown) => void (headers[String(name).toLowerCase()] = value),
+    getHeader: target.getHeader,
+    removeHeader: (name: string) => void delete headers[String(name).toLowerCase()],
+    getHeaders: target.getHeaders,
+    getHeaderNames: headerNames,
+    hasHeader: target.hasHeader,
+    writeHead: (code: number, ...rest: unknown[]) => {
+      statusCode = code;
+      const fields = rest.find((r) => r && typeof r === 'object') as Record<string, unknown> | undefined;
+      if (fields) for (const [k, v] of Object.entries(fields)) headers[k.toLowerCase()] = v;
+    },
+  });
+  Object.defineProperty(model, 'statusCode', { get: () => statusCode, set: (value: number) => void (statusCode = value) });
+  Object.defineProperty(model, 'req', { get: req });
   return new Proxy(target, {
     get(t, prop, receiver) {
       if (typeof prop !== 'string' || prop in t) return Reflect.get(t, prop, receiver);
@@ -135,12 +161,9 @@ function recorder(data: ResponseMarker, ops: Ops, finished: () => void) {
       return (...args: unknown[]) => {
         for (let i = 0; i < args.length; i++) if (typeof args[i] === 'function') throw new Error(`res.${prop}() with a callback cannot run on a worker`);
         if (prop === 'status' || prop === 'sendStatus') statusCode = Number(args[0]);
-        if ((prop === 'set' || prop === 'header' || prop === 'setHeader') && typeof args[0] === 'string') headers[args[0].toLowerCase()] = args[1];
-        if ((prop === 'set' || prop === 'header') && args[0] && typeof args[0] === 'object') {
-          for (const [k, v] of Object.entries(args[0] as object)) headers[k.toLowerCase()] = v;
-        }
         const encoded = encode(args, `res.${prop}()`) as unknown[];
         ops.push(prop, encoded.length, ...encoded);
+        if (HEADER_METHODS.has(prop)) applyToModel(model, prop, args, headers);
         if (FINISHERS.has(prop) && !done) {
           done = true;
           t.headersSent = true;
@@ -155,6 +178,26 @@ function recorder(data: ResponseMarker, ops: Ops, finished: () => void) {
       return Reflect.set(t, prop, value);
     },
   });
+}
+
+/**
+ * A header call on the model: express's method when the response has express's (the main loop replays the same
+ * call, so a model that cannot follow, e.g. a signed cookie without the secret, only leaves a read-back stale);
+ * without express, `set`/`header` with a name and a value or an object of them, as `http` would.
+ */
+function applyToModel(model: Record<string, unknown>, prop: string, args: unknown[], headers: Record<string, unknown>): void {
+  const method = model[prop];
+  if (typeof method === 'function') {
+    try {
+      (method as (...a: unknown[]) => unknown).apply(model, args);
+    } catch {
+      // the real call, on the main loop, throws or not as it does without fluxion
+    }
+    return;
+  }
+  if (prop !== 'set' && prop !== 'header') return;
+  if (typeof args[0] === 'string') headers[args[0].toLowerCase()] = args[1];
+  else if (args[0] && typeof args[0] === 'object') for (const [k, v] of Object.entries(args[0] as object)) headers[k.toLowerCase()] = v;
 }
 
 /** Express's header helpers of the worker-side `req`, on its prototype (not own fields: they are not data). */
@@ -387,7 +430,7 @@ function run(message: RunMessage): number {
     }
     if (tag === 'res') {
       hasRes = true;
-      return recorder(value as ResponseMarker, ops, () => settleOnly || answer(null));
+      return recorder(value as ResponseMarker, ops, () => settleOnly || answer(null), () => req);
     }
     if (tag === 'next') {
       hasNext = true;

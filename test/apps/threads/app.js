@@ -72,6 +72,35 @@ app.post('/negotiate', function negotiate(req, res) {
   });
 });
 
+// response headers read back on a worker: express's header methods applied to a model of them there
+app.get('/headers/:id', function headersRoute(req, res) {
+  res.status(201);
+  res.set('X-One', '1');
+  res.links({ next: '/headers/2' });
+  res.vary('Accept');
+  res.cookie('k', 'v', { path: '/' });
+  res.attachment('report.txt');
+  res.setHeader('X-Status', String(res.statusCode));
+  res.removeHeader('X-Powered-By');
+  res.json({
+    route: req.route.path,
+    type: res.get('Content-Type'),
+    link: res.get('Link'),
+    cookie: res.get('Set-Cookie'),
+    names: res.getHeaderNames().sort(),
+    has: res.hasHeader('x-one'),
+    thread: threadId,
+  });
+});
+
+// res.format picks one of its callbacks: the handler stays on the main loop (explain says why)
+app.get('/format', function formatRoute(req, res) {
+  res.format({
+    json: function () { res.json({ format: 'json', thread: threadId }); },
+    default: function () { res.send('format ' + threadId); },
+  });
+});
+
 app.get('/socket', function socketRoute(req, res) {
   res.send('socket ' + (res.socket ? 'open' : 'closed') + ' on ' + threadId);
 });
