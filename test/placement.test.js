@@ -38,6 +38,8 @@ const STEPS = [
   },
   { path: '/headers/1' },
   { path: '/format', headers: { accept: 'application/json' } },
+  { path: '/app-env' },
+  { path: '/app-env-renamed' },
 ];
 /** The part of a response that must not depend on where it ran. */
 const portable = (r) => ({ status: r.status, type: r.type, body: r.body.replace(/("thread":\s*|"parsedOn":\s*|on )\d+/g, '$1N') });
@@ -82,6 +84,10 @@ for (const [version, alias] of [
     t.match(isolated[14], { status: 201 }, 'the status too');
     t.equal(json(15, isolated).thread, 0, 'res.format stayed on the main loop');
     t.match(byId('formatRoute'), { placement: 'main' });
+    t.equal(isolated[16].body, 'env string on 0', 'req.app: the handler stayed on the main loop');
+    t.match(byId('appEnv'), { placement: 'main' });
+    t.equal(isolated[17].body, 'env string via object on 0', 'req.app under another name: the message ran on the main loop');
+    t.match(byId('appEnvRenamed'), { placement: 'replicated', workerMessages: 0 }, 'placed, but its message deoptimised');
   });
 }
 

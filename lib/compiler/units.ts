@@ -346,6 +346,7 @@ function marksOf(analysis: Analysis): Marks {
     if (parent.type !== 'MemberExpression' || parent.object !== node) continue;
     const prop = propertyName(parent) ?? '';
     if (SOCKETS.has(prop)) found.sockets.push({ at: node.start, message: `touches \`${node.name}.${prop}\` (a socket)` });
+    else if (prop === 'app') found.sockets.push({ at: node.start, message: `touches \`${node.name}.app\` (the express app stays on the main loop)` });
     const call = parentOf.get(parent);
     // `res.format({ json() {…}, html: … })` calls back the one it picks, whatever its argument looks like here
     if (call && call.type === 'CallExpression' && call.callee === parent && (prop === 'format' || call.arguments.some(callsBack))) {

@@ -17,6 +17,8 @@ import { decode, encode, NotTransferable } from './serialize';
 /** Request fields that live on a prototype as getters (Node's `headers`, express's `path`…): read them in. */
 const REQUEST_GETTERS = ['method', 'url', 'headers', 'httpVersion', 'path', 'hostname', 'ip', 'ips', 'protocol', 'secure', 'xhr', 'subdomains', 'fresh', 'stale'];
 const REQUEST_SKIP = new Set(['socket', 'client', 'connection', 'res', 'req', 'next', 'app', 'route', 'rawHeaders', 'rawTrailers', 'trailers', 'upgrade', 'complete', 'aborted']);
+/** Fields left out when `req` escapes (every message would pay for them) that travel when a fluxion names them. */
+const NAMED_DATA = new Set(['route', 'rawHeaders', 'rawTrailers', 'trailers', 'upgrade', 'complete', 'aborted']);
 
 export interface Held {
   req: IncomingMessage | null;
@@ -114,8 +116,12 @@ function snapshotRequest(req: IncomingMessage, fields: Set<string> | null, held:
   if (fields) {
     let methods: string[] | null = null;
     for (const key of fields) {
-      // `req.route` by name: its data (`path`, `methods`); not sent when `req` escapes (every message would pay)
-      if (key.startsWith('_') || (REQUEST_SKIP.has(key) && key !== 'route')) continue;
+      if (key.startsWith('_')) continue;
+      if (REQUEST_SKIP.has(key) && !NAMED_DATA.has(key)) {
+        // read by name, the app, the response or the socket cannot be left out: the message stays here
+        if (r[key] != null) throw new NotTransferable(`req.${key}`, 'it stays on the main loop');
+        continue;
+      }
       if (readField(r, key, out) && key !== 'get' && key !== 'header') (methods ??= []).push(key);
     }
     if (methods) {

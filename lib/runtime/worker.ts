@@ -108,22 +108,33 @@ function takeNested(file: string): Array<[number, number, number, number]> | und
 const FINISHERS = new Set(['send', 'json', 'jsonp', 'end', 'redirect', 'sendStatus', 'render', 'sendFile', 'download']);
 const factories = new Map<string, Factory>();
 
-/** The worker-side `res`: records every call, answers what it can from the snapshot. */
 /**
  * The response methods that only set headers or the status: on a worker they are recorded (the main loop replays
- * them on the real `res`) and applied to a model of the headers with express's own code, so that reading them
- * back there (`res.get('Content-Type')` after `res.type('txt')`, `res.getHeaderNames()`) answers what it would.
+ * them on the real `res`) and, once the fluxion reads headers back, applied to a model of them with express's
+ * own code, so that reading them (`res.get('Content-Type')` after `res.type('txt')`, `res.getHeaderNames()`) answers what it would.
  */
 const HEADER_METHODS = new Set(['set', 'header', 'append', 'type', 'contentType', 'vary', 'links', 'location', 'attachment', 'cookie', 'clearCookie', 'status', 'setHeader', 'removeHeader', 'writeHead']);
 
+/** The worker-side `res`: records every call, answers what it can from the snapshot and the header calls. */
 function recorder(data: ResponseMarker, ops: Ops, finished: () => void, req: () => unknown) {
   const headers: Record<string, unknown> = { ...data.headers };
   let statusCode = data.statusCode ?? 200;
   let done = false;
-  const headerNames = (): string[] => Object.keys(headers);
+  // the header calls not applied to the model yet: it is made, and they are applied, when headers are read back
+  // (most handlers never do: express's `res.type()` alone is a mime lookup the main loop does again anyway)
+  let model: Record<string, unknown> | null = null;
+  const unapplied: Array<[string, unknown[]]> = [];
+  const read = (): Record<string, unknown> => {
+    model ??= headerModel(data.methods, headers, (code) => (statusCode = code), () => statusCode, req);
+    for (const [prop, args] of unapplied.splice(0)) applyToModel(model, prop, args, headers);
+    return headers;
+  };
   const target: Record<string, unknown> = {
     locals: data.locals ? decode(data.locals) : {},
     headersSent: false,
+    get req() {
+      return req();
+    },
     get statusCode() {
       return statusCode;
     },
@@ -131,39 +142,22 @@ function recorder(data: ResponseMarker, ops: Ops, finished: () => void, req: () 
       statusCode = value;
       ops.push('=statusCode', 1, value);
     },
-    getHeader: (name: string) => headers[name.toLowerCase()],
-    get: (name: string) => headers[name.toLowerCase()],
-    getHeaders: () => ({ ...headers }),
-    getHeaderNames: headerNames,
-    hasHeader: (name: string) => name.toLowerCase() in headers,
+    getHeader: (name: string) => read()[name.toLowerCase()],
+    get: (name: string) => read()[name.toLowerCase()],
+    getHeaders: () => ({ ...read() }),
+    getHeaderNames: () => Object.keys(read()),
+    hasHeader: (name: string) => name.toLowerCase() in read(),
   };
-  // the model: express's methods over the same headers (node's own header calls, written out)
-  const model = Object.create(data.methods ? methodsProto(data.methods) : null) as Record<string, unknown>;
-  Object.assign(model, {
-    setHeader: (name: string, value: unknown) => void (headers[String(name).toLowerCase()] = value),
-    getHeader: target.getHeader,
-    removeHeader: (name: string) => void delete headers[String(name).toLowerCase()],
-    getHeaders: target.getHeaders,
-    getHeaderNames: headerNames,
-    hasHeader: target.hasHeader,
-    writeHead: (code: number, ...rest: unknown[]) => {
-      statusCode = code;
-      const fields = rest.find((r) => r && typeof r === 'object') as Record<string, unknown> | undefined;
-      if (fields) for (const [k, v] of Object.entries(fields)) headers[k.toLowerCase()] = v;
-    },
-  });
-  Object.defineProperty(model, 'statusCode', { get: () => statusCode, set: (value: number) => void (statusCode = value) });
-  Object.defineProperty(model, 'req', { get: req });
   return new Proxy(target, {
     get(t, prop, receiver) {
       if (typeof prop !== 'string' || prop in t) return Reflect.get(t, prop, receiver);
       if (prop === 'then') return undefined;
       return (...args: unknown[]) => {
         for (let i = 0; i < args.length; i++) if (typeof args[i] === 'function') throw new Error(`res.${prop}() with a callback cannot run on a worker`);
-        if (prop === 'status' || prop === 'sendStatus') statusCode = Number(args[0]);
+        if (prop === 'status' || prop === 'sendStatus' || prop === 'writeHead') statusCode = Number(args[0]);
         const encoded = encode(args, `res.${prop}()`) as unknown[];
         ops.push(prop, encoded.length, ...encoded);
-        if (HEADER_METHODS.has(prop)) applyToModel(model, prop, args, headers);
+        if (HEADER_METHODS.has(prop)) unapplied.push([prop, args]);
         if (FINISHERS.has(prop) && !done) {
           done = true;
           t.headersSent = true;
@@ -178,6 +172,27 @@ function recorder(data: ResponseMarker, ops: Ops, finished: () => void, req: () 
       return Reflect.set(t, prop, value);
     },
   });
+}
+
+/** The headers of a worker-side `res` as express's methods see them: `methods` (its response.js) over `headers`. */
+function headerModel(methods: string | undefined, headers: Record<string, unknown>, setStatus: (code: number) => void, status: () => number, req: () => unknown): Record<string, unknown> {
+  const model = Object.create(methods ? methodsProto(methods) : null) as Record<string, unknown>;
+  Object.assign(model, {
+    setHeader: (name: string, value: unknown) => void (headers[String(name).toLowerCase()] = value),
+    getHeader: (name: string) => headers[String(name).toLowerCase()],
+    removeHeader: (name: string) => void delete headers[String(name).toLowerCase()],
+    getHeaders: () => ({ ...headers }),
+    getHeaderNames: () => Object.keys(headers),
+    hasHeader: (name: string) => String(name).toLowerCase() in headers,
+    writeHead: (code: number, ...rest: unknown[]) => {
+      setStatus(code);
+      const fields = rest.find((r) => r && typeof r === 'object') as Record<string, unknown> | undefined;
+      if (fields) for (const [k, v] of Object.entries(fields)) headers[k.toLowerCase()] = v;
+    },
+  });
+  Object.defineProperty(model, 'statusCode', { get: status, set: setStatus });
+  Object.defineProperty(model, 'req', { get: req });
+  return model;
 }
 
 /**
@@ -219,6 +234,7 @@ const methodProtos = new Map<string, object>();
  * (express's `lib/request.js`, required here: `is`, `accepts…`, `range`, `param`, its own `get`), and its getters
  * (express 3's `acceptedEncodings`, read from the headers by its `acceptsEncoding`). A getter that needs the app
  * or the socket (`req.ip`) is not called here when the fluxion reads it by name: its value came in the snapshot.
+ * Also the prototype of a `res` header model (`lib/response.js`).
  */
 function methodsProto(file: string): object {
   let proto = methodProtos.get(file);

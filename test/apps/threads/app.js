@@ -101,6 +101,14 @@ app.get('/format', function formatRoute(req, res) {
   });
 });
 
+// the app lives on the main loop: a handler that reads req.app stays there (by its text, or by the message)
+app.get('/app-env', function appEnv(req, res) {
+  res.send('env ' + typeof req.app.get('env') + ' on ' + threadId);
+});
+app.get('/app-env-renamed', function appEnvRenamed(rq, rs) {
+  rs.send('env ' + typeof rq.app.get('env') + ' via ' + typeof rs.req.query + ' on ' + threadId);
+});
+
 app.get('/socket', function socketRoute(req, res) {
   res.send('socket ' + (res.socket ? 'open' : 'closed') + ' on ' + threadId);
 });
