@@ -40,6 +40,7 @@ const STEPS = [
   { path: '/format', headers: { accept: 'application/json' } },
   { path: '/app-env' },
   { path: '/app-env-renamed' },
+  { path: '/points' },
 ];
 /** The part of a response that must not depend on where it ran. */
 const portable = (r) => ({ status: r.status, type: r.type, body: r.body.replace(/("thread":\s*|"parsedOn":\s*|on )\d+/g, '$1N') });
@@ -88,6 +89,8 @@ for (const [version, alias] of [
     t.match(byId('appEnv'), { placement: 'main' });
     t.equal(isolated[17].body, 'env string via object on 0', 'req.app under another name: the message ran on the main loop');
     t.match(byId('appEnvRenamed'), { placement: 'replicated', workerMessages: 0 }, 'placed, but its message deoptimised');
+    t.not(json(18, isolated).thread, 0, 'res.json with instances of an app class, on a worker');
+    t.same(JSON.parse(plain[18].body), { point: { point: [1, 2] }, list: [{ point: [3, 4] }], thread: 0 }, '(their toJSON)');
   });
 }
 

@@ -10,7 +10,7 @@ import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { CodeUnit } from '../internal-types';
-import { decode, encode } from './serialize';
+import { decode, encode, NotTransferable } from './serialize';
 import { buildFactory, resetState, stateOf, type Factory } from './units';
 import { AsyncClock, now } from './clock';
 import type { Ops, ResponseMarker } from './dispatcher';
@@ -155,7 +155,7 @@ function recorder(data: ResponseMarker, ops: Ops, finished: () => void, req: () 
       return (...args: unknown[]) => {
         for (let i = 0; i < args.length; i++) if (typeof args[i] === 'function') throw new Error(`res.${prop}() with a callback cannot run on a worker`);
         if (prop === 'status' || prop === 'sendStatus' || prop === 'writeHead') statusCode = Number(args[0]);
-        const encoded = encode(args, `res.${prop}()`) as unknown[];
+        const encoded = encodeResponseCall(prop, args);
         ops.push(prop, encoded.length, ...encoded);
         if (HEADER_METHODS.has(prop)) unapplied.push([prop, args]);
         if (FINISHERS.has(prop) && !done) {
@@ -172,6 +172,29 @@ function recorder(data: ResponseMarker, ops: Ops, finished: () => void, req: () 
       return Reflect.set(t, prop, value);
     },
   });
+}
+
+/** Response calls whose objects express turns into JSON text (`res.send(object)` is `res.json(object)`). */
+const JSON_BODIES = new Set(['json', 'jsonp', 'send']);
+
+/**
+ * A response call's arguments, encoded. An object that cannot travel as it is (an instance of the app's class:
+ * a model with `toJSON`, a DTO) goes to `res.json`/`res.jsonp`/`res.send` as the data JSON.stringify makes of it
+ * here: toJSON runs before express's replacer and spacing do, so the main loop writes the same text.
+ */
+function encodeResponseCall(prop: string, args: unknown[]): unknown[] {
+  try {
+    return encode(args, `res.${prop}()`) as unknown[];
+  } catch (error) {
+    if (!(error instanceof NotTransferable) || !JSON_BODIES.has(prop)) throw error;
+    const data = args.map((a) => (a !== null && typeof a === 'object' && !ArrayBuffer.isView(a) && !(a instanceof ArrayBuffer) ? asJson(a) : a));
+    return encode(data, `res.${prop}()`) as unknown[];
+  }
+}
+
+function asJson(value: object): unknown {
+  const text = JSON.stringify(value);
+  return text === undefined ? undefined : JSON.parse(text);
 }
 
 /** The headers of a worker-side `res` as express's methods see them: `methods` (its response.js) over `headers`. */

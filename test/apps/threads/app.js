@@ -2,6 +2,7 @@
 var express = require('express');
 var getRawBody = require('raw-body');
 var threadId = require('worker_threads').threadId;
+var Point = require('./point');
 
 var app = express();
 // a handler made by a factory: its closure captures `options`, which holds a function (it cannot travel)
@@ -107,6 +108,11 @@ app.get('/app-env', function appEnv(req, res) {
 });
 app.get('/app-env-renamed', function appEnvRenamed(rq, rs) {
   rs.send('env ' + typeof rq.app.get('env') + ' via ' + typeof rs.req.query + ' on ' + threadId);
+});
+
+// instances of the app's class in a JSON body: what their toJSON makes of them, as on the main loop
+app.get('/points', function points(req, res) {
+  res.json({ point: new Point(1, 2), list: [new Point(3, 4)], thread: threadId });
 });
 
 app.get('/socket', function socketRoute(req, res) {
