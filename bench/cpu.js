@@ -1,14 +1,15 @@
 'use strict';
 // The CPU-heavy route (samples/cpu, a GIF banner rendered in JavaScript), side by side in one run: plain
 // node, fluxion (auto: the JIT moves it), the same offload written by hand with piscina and with raw
-// worker_threads, and node:cluster with one process per core. Requests/s, latency, peak RSS of the whole
+// worker_threads, node:cluster with one process per core, and the ceiling: one independent plain server per
+// core, loaded at once (what this machine's cores give together, whatever runs on them). Requests/s, latency, peak RSS of the whole
 // server (its processes), server CPU used (in cores), ratios to plain node. Rounds alternate; medians.
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { execFileSync, spawnSync } = require('node:child_process');
 const autocannon = require('autocannon');
-const { median, machine, table, startServer } = require('./lib');
+const { median, machine, table, startServer, serverCpuCount } = require('./lib');
 
 const CACHE = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxion-bench-cpu-'));
 process.on('exit', () => fs.rmSync(CACHE, { recursive: true, force: true }));
@@ -19,8 +20,13 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 16);
 const LOAD_WORKERS = Number(process.env.BENCH_LOAD_WORKERS || 0);
 const URL_PATH = '/banner/fluxion%20scales%20up?scale=16';
 
+// The machine's ceiling: one plain server per core, each with its own share of the connections, loaded at once
+// (no shared port, no shared memory, nothing to merge). What they reach together is what any way of using those
+// cores can reach on this machine: a VM whose two vCPUs share a physical core gives them ~1.5× one alone.
+const CEILING = 'plain node, one per core, independent (the ceiling)';
 const allVariants = [
   ['plain node', 'samples/cpu/app.js', [], {}],
+  [CEILING, 'samples/cpu/app.js', [], {}, serverCpuCount()],
   // as in production: the transform cache filled beforehand (`fluxion precompile`), so the compiler is not loaded
   ['fluxion (auto)', 'samples/cpu/app.js', ['-r', 'fluxion/register'], { FLUXION_CACHE_DIR: CACHE }],
   // BENCH_FLUXION_ENV="FLUXION_THREADS=2": fluxion once more with those settings, beside the defaults (an A/B)
@@ -33,7 +39,7 @@ const allVariants = [
 ];
 // BENCH_VARIANTS="fluxion (auto);node:cluster": a subset, by name (plain node always runs: the ratios are to it)
 const wanted = process.env.BENCH_VARIANTS ? process.env.BENCH_VARIANTS.split(';').map((v) => v.trim()) : null;
-const variants = allVariants.filter(([name]) => !wanted || name === 'plain node' || name.startsWith('fluxion (auto, ') || wanted.includes(name));
+const variants = allVariants.filter(([name]) => !wanted || name === 'plain node' || name === CEILING || name.startsWith('fluxion (auto, ') || wanted.includes(name));
 
 /** The server's processes: the one started and its children (cluster). */
 function tree(pid) {
@@ -93,28 +99,33 @@ function cpuTicks(pids) {
   return ticks;
 }
 
-function load(port, seconds) {
+function load(port, seconds, connections = CONNECTIONS) {
   return new Promise((resolve, reject) => {
-    const options = { url: `http://127.0.0.1:${port}${URL_PATH}`, connections: CONNECTIONS, duration: seconds };
+    const options = { url: `http://127.0.0.1:${port}${URL_PATH}`, connections, duration: seconds };
     if (LOAD_WORKERS > 1) options.workers = LOAD_WORKERS;
     autocannon(options, (err, r) => (err ? reject(err) : resolve(r)));
   });
 }
 
-async function measure(file, args, env) {
-  const server = await startServer(file, args, env);
+/** One variant, once: `copies` servers of it (the ceiling's), loaded at once, their connections split. */
+async function measure(file, args, env, copies = 1) {
+  const servers = [];
   try {
-    await load(server.port, 2); // warm-up: V8, and fluxion's JIT (it moves the route after 32 messages)
-    const pids = tree(server.pid);
+    for (let i = 0; i < copies; i++) servers.push(await startServer(file, args, env));
+    const connections = Math.max(1, Math.round(CONNECTIONS / copies));
+    // warm-up: V8, and fluxion's JIT (it moves the route after 32 messages)
+    await Promise.all(servers.map((s) => load(s.port, 2, connections)));
+    const pidsNow = () => servers.flatMap((s) => tree(s.pid));
+    const pids = pidsNow();
     let peak = rssKb(pids);
     let breakdown = null;
     const sampler = setInterval(() => {
-      const now = rssKb(tree(server.pid));
+      const now = rssKb(pidsNow());
       if (now <= peak && breakdown) return;
       peak = Math.max(peak, now);
       if (process.env.BENCH_RSS_BREAKDOWN) {
         try {
-          breakdown = rssBreakdown(server.pid);
+          breakdown = rssBreakdown(servers[0].pid);
         } catch {
           // gone
         }
@@ -122,14 +133,24 @@ async function measure(file, args, env) {
     }, 100);
     const ticks0 = cpuTicks(pids);
     const started = Date.now();
-    const result = await load(server.port, SECONDS);
+    const results = await Promise.all(servers.map((s) => load(s.port, SECONDS, connections)));
     clearInterval(sampler);
-    const cores = (cpuTicks(tree(server.pid)) - ticks0) / 100 / ((Date.now() - started) / 1000);
+    const cores = (cpuTicks(pidsNow()) - ticks0) / 100 / ((Date.now() - started) / 1000);
+    const rps = results.reduce((n, r) => n + r.requests.average, 0);
     // requests per second per core the server used: what each core is worth, whatever the load generator
     // left free on this machine (with N free cores, req/s ≈ N × this)
-    return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, rssMb: peak / 1024, cores, perCore: result.requests.average / cores, errors: result.errors + result.non2xx, breakdown };
+    return {
+      rps,
+      p50: median(results.map((r) => r.latency.p50)),
+      p99: Math.max(...results.map((r) => r.latency.p99)),
+      rssMb: peak / 1024,
+      cores,
+      perCore: rps / cores,
+      errors: results.reduce((n, r) => n + r.errors + r.non2xx, 0),
+      breakdown,
+    };
   } finally {
-    await server.stop();
+    await Promise.all(servers.map((s) => s.stop()));
   }
 }
 
@@ -148,10 +169,11 @@ async function main() {
 
   const results = new Map(variants.map(([name]) => [name, []]));
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [name, file, args, env] of variants) results.get(name).push(await measure(file, args, env));
+    for (const [name, file, args, env, copies] of variants) results.get(name).push(await measure(file, args, env, copies));
   }
   const med = (runs, key) => median(runs.map((r) => r[key]));
   const base = results.get('plain node');
+  const ceiling = results.get(CEILING);
   if (process.env.BENCH_JSON) {
     const summary = Object.fromEntries([...results].map(([name, runs]) => [name, Object.fromEntries(['rps', 'p50', 'p99', 'rssMb', 'cores', 'perCore'].map((k) => [k, med(runs, k)]))]));
     fs.writeFileSync(process.env.BENCH_JSON, JSON.stringify({ kernelMs, connections: CONNECTIONS, rounds: ROUNDS, seconds: SECONDS, results: summary }));
@@ -159,11 +181,12 @@ async function main() {
   console.log(`\nCPU-heavy route ${URL_PATH} (${kernelMs.toFixed(2)} ms per call of the kernel alone): ${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connections, autocannon on the same machine (${machine()})`);
   console.log(
     table(
-      ['variant', 'req/s', 'vs plain', 'p50 ms', 'p99 ms', 'peak RSS MB', 'vs plain', 'server cores', 'req/s per core', 'vs plain', 'errors'],
+      ['variant', 'req/s', 'vs plain', 'of the ceiling', 'p50 ms', 'p99 ms', 'peak RSS MB', 'vs plain', 'server cores', 'req/s per core', 'vs plain', 'errors'],
       [...results].map(([name, runs]) => [
         name,
         med(runs, 'rps').toFixed(0),
         `${(med(runs, 'rps') / med(base, 'rps')).toFixed(2)}×`,
+        ceiling ? `${((100 * med(runs, 'rps')) / med(ceiling, 'rps')).toFixed(0)}%` : '',
         med(runs, 'p50').toFixed(1),
         med(runs, 'p99').toFixed(1),
         med(runs, 'rssMb').toFixed(0),

@@ -16,17 +16,26 @@ function median(xs) {
 // measures the server's cores alone, which a load generator sharing them cannot.
 const SERVER_CPUS = process.env.BENCH_SERVER_CPUS || '';
 
+/** A CPU list as taskset and /proc write it ("0-3,6"), as numbers. */
+function cpuList(list) {
+  return list.split(',').flatMap((part) => {
+    const [a, b = a] = part.split('-').map(Number);
+    return Array.from({ length: b - a + 1 }, (_, i) => a + i);
+  });
+}
+
 /** The CPUs this process may run on (Linux's Cpus_allowed_list), as numbers; every CPU elsewhere. */
 function allowedCpus() {
   try {
-    const list = /Cpus_allowed_list:\s*(\S+)/.exec(require('node:fs').readFileSync('/proc/self/status', 'utf8'))[1];
-    return list.split(',').flatMap((part) => {
-      const [a, b = a] = part.split('-').map(Number);
-      return Array.from({ length: b - a + 1 }, (_, i) => a + i);
-    });
+    return cpuList(/Cpus_allowed_list:\s*(\S+)/.exec(require('node:fs').readFileSync('/proc/self/status', 'utf8'))[1]);
   } catch {
     return os.cpus().map((_, i) => i);
   }
+}
+
+/** How many CPUs the servers a benchmark starts run on: BENCH_SERVER_CPUS's, or the machine's. */
+function serverCpuCount() {
+  return SERVER_CPUS ? cpuList(SERVER_CPUS).length : os.availableParallelism();
 }
 
 function machine() {
@@ -60,4 +69,4 @@ function startServer(file, args = [], env = {}) {
   });
 }
 
-module.exports = { ROOT, SERVER_CPUS, allowedCpus, median, machine, table, startServer };
+module.exports = { ROOT, SERVER_CPUS, allowedCpus, serverCpuCount, median, machine, table, startServer };
