@@ -29,6 +29,8 @@ const SCRIPT = [
   { path: '/api/items/abc' },
   { path: '/api/items?q=x' },
   { method: 'DELETE', path: '/nowhere' },
+  { path: '/profile' },
+  { path: '/profile' },
 ];
 
 async function play(file, nodeArgs, env = {}) {
@@ -120,5 +122,6 @@ for (const [version, file] of [
     t.comment(`on workers: ${onWorkers.join(', ')}`);
     t.ok(onWorkers.length >= 5, 'several fluxions ran on workers');
     t.ok(onWorkers.includes('reshape'), 'the handler that changes the request in place ran on a worker');
+    t.match(observed.find((f) => f.id === 'profile'), { placement: 'main', messages: 2, workerMessages: 0 }, "res.render's locals could not travel back: the request ran again on the main loop, and the fluxion stayed there");
   });
 }

@@ -362,6 +362,18 @@ t.test('a worker killed mid-request: the request fails through the error path, t
   t.equal(out[3].status, 200);
 });
 
+t.test('a worker killed while it runs a plain callback: the callback runs again on the main loop', async (t) => {
+  const app = await startApp('test/apps/threads/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '1', FLUXION_DISABLE_CACHE: '1' } });
+  try {
+    t.equal((await request(app.port, { path: '/crash-callback' })).body.toString(), 'started on 0');
+    for (let i = 0; i < 50 && !/report ran on/.test(app.output().stdout); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    t.match(app.output().stdout, /report ran on 0\n/, 'its worker died under it; the main loop ran it');
+    t.equal((await request(app.port, { path: '/work/1' })).status, 200, 'and a new worker serves the next request');
+  } finally {
+    await app.stop();
+  }
+});
+
 t.test('gifsockets (paper Listing 3) under isolate: the getRawBody callback runs on a worker, no change to the app', async (t) => {
   const steps = [1, 2, 3].map((i) => ({ method: 'POST', path: '/image/text', body: `frame ${i}` }));
   const plain = await session('samples/gifsockets/app.js', [], {}, steps);

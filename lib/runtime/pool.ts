@@ -33,7 +33,8 @@ export interface Pending {
   onState: (state: Record<string, unknown>) => void;
   /** The counts of the file's nested functions that ran on the worker. */
   onNested: (nested: Array<[number, number, number, number]>) => void;
-  onUnavailable: (reason: string) => void;
+  /** The worker could not run it (`again`: it ran until a response call could not travel back): it runs here. */
+  onUnavailable: (reason: string, again: boolean) => void;
 }
 
 /** Where a message's code unit comes from, for a worker that does not have it yet. */
@@ -265,8 +266,10 @@ export class Pool {
     const pending = this.release(slot, done.id);
     if (!pending) return;
     if (done.unavailable !== undefined) {
-      pending.onUnavailable(done.unavailable);
-      pending.settle?.resolve(this.runHere(pending));
+      pending.onUnavailable(done.unavailable, done.again === true);
+      // (not `settle?.resolve(this.runHere(…))`: without a promise to settle, that would not run it at all)
+      const result = this.runHere(pending);
+      pending.settle?.resolve(result);
       return;
     }
     pending.onDone(done.cpuMs);
@@ -321,7 +324,8 @@ export class Pool {
           held.res.end();
         } else {
           // a plain callback: run it here, as if it had never left
-          settle?.resolve(this.runHere(pending));
+          const result = this.runHere(pending);
+          settle?.resolve(result);
           return;
         }
         settle?.resolve(undefined);

@@ -411,9 +411,16 @@ export class ModuleRuntime {
           r.timed += timed;
         }
       },
-      onUnavailable: (reason) => {
+      onUnavailable: (reason, again) => {
+        // it runs here now, with the unit built on the main loop (not the function, whose entry counts a message)
+        record.messages++;
+        record.deopts++;
         record.placement = 'main';
         debug('placement', `${record.id}: back on the main loop (${reason})`);
+        if (!again) return;
+        // for good: its answers hold what cannot travel back, and each time the work would be done twice
+        this.stateful.set(ix, `an answer could not travel back (${reason})`);
+        warnOnce(`again:${record.id}`, `${record.id} (${path.relative(process.cwd(), this.file)}:${entry.line}) answered on a worker with a value that cannot travel back (${reason}): that request ran again on the main loop, where ${record.id} stays`);
       },
     });
     if (!sent) return 'full';

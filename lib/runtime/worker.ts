@@ -63,6 +63,8 @@ export interface DoneMessage {
   nested?: Array<[number, number, number, number]>;
   /** The unit could not be built here: run the message on the main loop. */
   unavailable?: string;
+  /** With `unavailable`: the message ran here until a response call could not travel back; run it again there. */
+  again?: true;
 }
 
 /** The clock of the async message running: units.ts's spliced awaits pause and resume it. */
@@ -116,7 +118,7 @@ const factories = new Map<string, Factory>();
 const HEADER_METHODS = new Set(['set', 'header', 'append', 'type', 'contentType', 'vary', 'links', 'location', 'attachment', 'cookie', 'clearCookie', 'status', 'setHeader', 'removeHeader', 'writeHead']);
 
 /** The worker-side `res`: records every call, answers what it can from the snapshot and the header calls. */
-function recorder(data: ResponseMarker, ops: Ops, finished: () => void, req: () => unknown) {
+function recorder(data: ResponseMarker, ops: Ops, finished: () => void, req: () => unknown, cannotTravel: (error: NotTransferable) => void) {
   const headers: Record<string, unknown> = { ...data.headers };
   let statusCode = data.statusCode ?? 200;
   let done = false;
@@ -155,7 +157,13 @@ function recorder(data: ResponseMarker, ops: Ops, finished: () => void, req: () 
       return (...args: unknown[]) => {
         for (let i = 0; i < args.length; i++) if (typeof args[i] === 'function') throw new Error(`res.${prop}() with a callback cannot run on a worker`);
         if (prop === 'status' || prop === 'sendStatus' || prop === 'writeHead') statusCode = Number(args[0]);
-        const encoded = encodeResponseCall(prop, args);
+        let encoded: unknown[];
+        try {
+          encoded = encodeResponseCall(prop, args);
+        } catch (error) {
+          if (error instanceof NotTransferable) cannotTravel(error);
+          throw error;
+        }
         ops.push(prop, encoded.length, ...encoded);
         if (HEADER_METHODS.has(prop)) unapplied.push([prop, args]);
         if (FINISHERS.has(prop) && !done) {
@@ -434,12 +442,20 @@ function run(message: RunMessage): number {
   // its CPU time is its synchronous segments (the clock pauses at each of its own awaits: units.ts)
   const settleOnly = message.async === true;
   const clock = settleOnly ? new AsyncClock() : null;
+  // a response call whose argument cannot travel back (`res.render(view, { user: instanceOfAModel })`): a
+  // stateless fluxion's message runs again on the main loop, whatever the function did after the throw
+  let again: string | null = null;
   const answer = (error: unknown, value?: unknown) => {
     if (answered) return;
     answered = true;
     if (clock) clock.pause();
     const cpuMs = clock ? clock.cpu : now() - started;
     lastMs.set(key, cpuMs);
+    if (again !== null) {
+      takeNested(message.file);
+      post({ type: 'done', id: message.id, cpuMs, ops: [], unavailable: again, again: true });
+      return;
+    }
     const done: DoneMessage = { type: 'done', id: message.id, cpuMs, ops };
     const changed = reqBefore && req ? changes(reqBefore, req) : undefined;
     if (changed) done.req = changed;
@@ -469,7 +485,15 @@ function run(message: RunMessage): number {
     }
     if (tag === 'res') {
       hasRes = true;
-      return recorder(value as ResponseMarker, ops, () => settleOnly || answer(null), () => req);
+      return recorder(
+        value as ResponseMarker,
+        ops,
+        () => settleOnly || answer(null),
+        () => req,
+        (error) => {
+          if (!message.returnState) again ??= error.message;
+        },
+      );
     }
     if (tag === 'next') {
       hasNext = true;

@@ -90,6 +90,12 @@ app.post('/reshape', function reshape(req, res, next) {
   res.json({ body: req.body, note: req.note, dropped: !('drop' in req.body.meta) });
 });
 
+// a template that calls a method of the app's class: its locals cannot travel back from a worker
+var Visitor = require('./visitor');
+app.get('/profile', function profile(req, res) {
+  res.render('profile', { visitor: new Visitor('ada', req.hit) });
+});
+
 app.get('/context', function context(req, res) {
   fs.readFile(__filename, function () {
     setImmediate(function () {

@@ -1,5 +1,6 @@
 // Fluxions on worker threads, for express 3, 4 and 5: each response says which thread did the work.
 var express = require('express');
+var fs = require('fs');
 var getRawBody = require('raw-body');
 var threadId = require('worker_threads').threadId;
 var Point = require('./point');
@@ -173,6 +174,15 @@ app.get('/async-reject', async function asyncReject() {
 app.get('/timer', function timerRoute(req, res) {
   setTimeout(function () {}, 0);
   res.json({ thread: threadId });
+});
+
+// a plain callback (nothing of a request in it) that kills its worker: it runs again on the main loop
+app.get('/crash-callback', function crashCallback(req, res) {
+  fs.readFile(__filename, function report() {
+    if (threadId !== 0) process.exit(3);
+    console.log('report ran on ' + threadId);
+  });
+  res.send('started on ' + (res.socket ? threadId : -1));
 });
 
 app.get('/crash', function crash(req, res) {
