@@ -41,9 +41,10 @@ const STEPS = [
   { path: '/app-env' },
   { path: '/app-env-renamed' },
   { path: '/points' },
+  { path: '/locals' },
 ];
 /** The part of a response that must not depend on where it ran. */
-const portable = (r) => ({ status: r.status, type: r.type, body: r.body.replace(/("thread":\s*|"parsedOn":\s*|on )\d+/g, '$1N') });
+const portable = (r) => ({ status: r.status, type: r.type, body: r.body.replace(/("thread":\s*|"parsedOn":\s*|"setOn":\s*|on )\d+/g, '$1N') });
 
 for (const [version, alias] of [
   ['express 5', null],
@@ -91,6 +92,8 @@ for (const [version, alias] of [
     t.match(byId('appEnvRenamed'), { placement: 'replicated', workerMessages: 0 }, 'placed, but its message deoptimised');
     t.not(json(18, isolated).thread, 0, 'res.json with instances of an app class, on a worker');
     t.same(JSON.parse(plain[18].body), { point: { point: [1, 2] }, list: [{ point: [3, 4] }], thread: 0 }, '(their toJSON)');
+    t.match(JSON.parse(isolated[19].body), { user: 'ann', thread: 0 }, 'res.locals set on a worker reached the handler on the main loop');
+    t.not(JSON.parse(isolated[19].body).setOn, 0, '(set on a worker)');
   });
 }
 

@@ -262,7 +262,14 @@ export function replay(held: Held, ops: Ops): void {
     i += 2 + count;
     if (name === '=statusCode') res.statusCode = args[0];
     else if (name === '=statusMessage') res.statusMessage = args[0];
-    else if (name === '=locals') Object.assign(res.locals as object, args[0]);
+    else if (name === '=locals') {
+      const locals = res.locals as Record<string, unknown>;
+      const changed = args[0] as Record<string, unknown>;
+      for (const key of Object.keys(changed)) {
+        if (changed[key] === undefined) delete locals[key];
+        else locals[key] = changed[key];
+      }
+    }
     else (res[name] as (...a: unknown[]) => unknown).apply(res, args);
   }
 }

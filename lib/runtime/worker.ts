@@ -118,8 +118,20 @@ const factories = new Map<string, Factory>();
 const HEADER_METHODS = new Set(['set', 'header', 'append', 'type', 'contentType', 'vary', 'links', 'location', 'attachment', 'cookie', 'clearCookie', 'status', 'setHeader', 'removeHeader', 'writeHead']);
 
 /** The worker-side `res`: records every call, answers what it can from the snapshot and the header calls. */
-function recorder(data: ResponseMarker, ops: Ops, finished: () => void, req: () => unknown, cannotTravel: (error: NotTransferable) => void) {
+function recorder(data: ResponseMarker, ops: Ops, finished: () => void, req: () => unknown, cannotTravel: (error: NotTransferable) => void, onLocals: (flush: () => void) => void) {
   const headers: Record<string, unknown> = { ...data.headers };
+  // res.locals: what the fluxion changed goes back as an `=locals` call, before each call that ends the response
+  // (`res.render` reads them) and with the answer, so a middleware's `res.locals.user = …` reaches what follows
+  let localsSent: Record<string, unknown> = data.locals ?? {};
+  const flushLocals = (): void => {
+    const now = target.locals as Record<string, unknown>;
+    if (!now || typeof now !== 'object') return;
+    const changed = changes(localsSent, now, 'res.locals');
+    if (!changed) return;
+    ops.push('=locals', 1, changed);
+    localsSent = encode(now, 'res.locals') as Record<string, unknown>;
+  };
+  onLocals(flushLocals);
   let statusCode = data.statusCode ?? 200;
   let done = false;
   // the header calls not applied to the model yet: it is made, and they are applied, when headers are read back
@@ -160,6 +172,7 @@ function recorder(data: ResponseMarker, ops: Ops, finished: () => void, req: () 
         let encoded: unknown[];
         try {
           encoded = encodeResponseCall(prop, args);
+          if (FINISHERS.has(prop)) flushLocals(); // what `res.render` will read, replayed before it
         } catch (error) {
           if (error instanceof NotTransferable) cannotTravel(error);
           throw error;
@@ -300,15 +313,15 @@ function request(data: Record<string, unknown>, methods?: string): Record<string
  * it came (encoded: decoding made `after` a copy of it), so nothing is decoded twice; what is not plain data
  * is compared as before, with `isDeepStrictEqual` on its decoded copy.
  */
-function changes(before: Record<string, unknown>, after: Record<string, unknown>): Record<string, unknown> | undefined {
+function changes(before: Record<string, unknown>, after: Record<string, unknown>, where = 'req'): Record<string, unknown> | undefined {
   let out: Record<string, unknown> | undefined;
   for (const key of Object.keys(before)) {
     if (Object.prototype.hasOwnProperty.call(after, key) && same(after[key], before[key])) continue;
-    (out ??= {})[key] = encode(after[key], `req.${key}`);
+    (out ??= {})[key] = encode(after[key], `${where}.${key}`);
   }
   for (const key of Object.keys(after)) {
     if (Object.prototype.hasOwnProperty.call(before, key) || after[key] === undefined) continue;
-    (out ??= {})[key] = encode(after[key], `req.${key}`);
+    (out ??= {})[key] = encode(after[key], `${where}.${key}`);
   }
   return out;
 }
@@ -445,9 +458,17 @@ function run(message: RunMessage): number {
   // a response call whose argument cannot travel back (`res.render(view, { user: instanceOfAModel })`): a
   // stateless fluxion's message runs again on the main loop, whatever the function did after the throw
   let again: string | null = null;
+  let flushLocals: (() => void) | null = null;
   const answer = (error: unknown, value?: unknown) => {
     if (answered) return;
     answered = true;
+    if (flushLocals && again === null) {
+      try {
+        flushLocals();
+      } catch {
+        // a value put in res.locals that cannot travel: the main loop's locals stay as they were
+      }
+    }
     if (clock) clock.pause();
     const cpuMs = clock ? clock.cpu : now() - started;
     lastMs.set(key, cpuMs);
@@ -493,6 +514,7 @@ function run(message: RunMessage): number {
         (error) => {
           if (!message.returnState) again ??= error.message;
         },
+        (flush) => (flushLocals = flush),
       );
     }
     if (tag === 'next') {

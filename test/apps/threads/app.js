@@ -176,6 +176,19 @@ app.get('/timer', function timerRoute(req, res) {
   res.json({ thread: threadId });
 });
 
+// res.locals set by a middleware on a worker reach the handler that follows (it stays on the main loop)
+app.get(
+  '/locals',
+  function setLocals(req, res, next) {
+    res.locals.user = 'ann';
+    res.locals.setOn = threadId;
+    next();
+  },
+  function readLocals(req, res) {
+    res.json({ user: res.locals.user, setOn: res.locals.setOn, socket: !!res.socket, thread: threadId });
+  },
+);
+
 // a plain callback (nothing of a request in it) that kills its worker: it runs again on the main loop
 app.get('/crash-callback', function crashCallback(req, res) {
   fs.readFile(__filename, function report() {
