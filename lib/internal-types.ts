@@ -51,6 +51,8 @@ export interface CodeUnit {
    * (`req.params`, `req.query`; `req.get()` counts as `headers`), or null where the value escapes (passed
    * along, stored, reassigned, read by a computed key). express_dispatcher snapshots a request with those
    * fields only: the getters nobody reads (`req.ip`, `req.fresh`, …) are not computed for every message.
+   * A method called on a field is listed too, as `session.regenerate()`: a field that travels as the data of a
+   * class instance has no methods on the worker, so such a message stays on the main loop.
    */
   uses?: { params: Array<string[] | null>; captured: Record<string, string[] | null> };
   /**

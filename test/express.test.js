@@ -31,6 +31,7 @@ const SCRIPT = [
   { method: 'DELETE', path: '/nowhere' },
   { path: '/profile' },
   { path: '/profile' },
+  { path: '/session-touch' },
 ];
 
 async function play(file, nodeArgs, env = {}) {

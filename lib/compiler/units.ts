@@ -132,6 +132,13 @@ function usesOf(fn: FunctionNode, captured: string[], analysis: Analysis): CodeU
         const name = propertyName(parent);
         if (name === null) return null;
         fields.add(name);
+        // `req.session.regenerate(…)`: a method of the field's value
+        const outer = parentOf.get(parent);
+        const call = outer?.type === 'MemberExpression' && outer.object === parent ? parentOf.get(outer) : null;
+        if (outer && call?.type === 'CallExpression' && call.callee === outer) {
+          const method = propertyName(outer);
+          if (method !== null) fields.add(`${name}.${method}()`);
+        }
         if (HEADER_METHODS.has(name)) fields.add('headers');
         else if (name === 'param') for (const f of ['params', 'body', 'query']) fields.add(f); // express 4's req.param(name)
       } else if (parent?.type === 'VariableDeclarator' && parent.init === id && parent.id.type === 'ObjectPattern') {

@@ -115,7 +115,12 @@ function snapshotRequest(req: IncomingMessage, fields: Set<string> | null, held:
   const r = req as unknown as Record<string, unknown>;
   if (fields) {
     let methods: string[] | null = null;
+    let calls: string[] | null = null;
     for (const key of fields) {
+      if (key.endsWith('()')) {
+        (calls ??= []).push(key);
+        continue;
+      }
       if (key.startsWith('_')) continue;
       if (REQUEST_SKIP.has(key) && !NAMED_DATA.has(key)) {
         // read by name, the app, the response or the socket cannot be left out: the message stays here
@@ -133,6 +138,17 @@ function snapshotRequest(req: IncomingMessage, fields: Set<string> | null, held:
         if (!source || source[key] !== r[key]) throw new NotTransferable(`req.${key}()`, 'a method the worker does not have');
       }
       held.methods = file;
+    }
+    // `req.session.save()`: a field that travels as the data of a class instance has no methods there
+    if (calls) {
+      for (const call of calls) {
+        const [field, method] = call.slice(0, -2).split('.') as [string, string];
+        if (!(field in out)) continue;
+        const value = r[field];
+        if (value && typeof value === 'object' && !travelsWhole(value) && typeof (value as Record<string, unknown>)[method] === 'function') {
+          throw new NotTransferable(`req.${field}.${method}()`, `a method of ${value.constructor?.name || 'its class'}, which the worker's copy has not`);
+        }
+      }
     }
     return out;
   }
@@ -172,6 +188,12 @@ function methodsFile(object: object, base: object = IncomingMessage.prototype): 
     if (file) return file;
   }
   return null;
+}
+
+/** Whether a structured clone keeps what the object is (its methods too): plain data, arrays, and the built-ins. */
+function travelsWhole(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null || Array.isArray(value) || value instanceof Map || value instanceof Set || value instanceof Date || value instanceof RegExp || ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Error;
 }
 
 /** Reads one field into the snapshot; true when it is a function (the caller decides whether it can travel). */

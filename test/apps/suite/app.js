@@ -90,6 +90,12 @@ app.post('/reshape', function reshape(req, res, next) {
   res.json({ body: req.body, note: req.note, dropped: !('drop' in req.body.meta) });
 });
 
+// a method of express-session's Session: the worker's copy of req.session is its data, so this stays here
+app.get('/session-touch', function sessionTouch(req, res) {
+  req.session.touch();
+  res.json({ touched: typeof req.session.cookie });
+});
+
 // a template that calls a method of the app's class: its locals cannot travel back from a worker
 var Visitor = require('./visitor');
 app.get('/profile', function profile(req, res) {
