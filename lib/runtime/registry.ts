@@ -317,7 +317,12 @@ export class ModuleRuntime {
       if (!w.here) {
         if (this.records[w.ix]!.placement === 'main') w.here = true;
         else {
-          const outcome = this.trySend(w.ix, w.thisArg, w.args, w.env, w.settle, w.resource);
+          let outcome: ReturnType<ModuleRuntime['trySend']>;
+          try {
+            outcome = this.trySend(w.ix, w.thisArg, w.args, w.env, w.settle, w.resource);
+          } catch (error) {
+            outcome = error as Error; // (called from a worker's answer: nothing above would catch it)
+          }
           if (outcome === 'full') return;
           if (outcome === 'sent') {
             this.waiting.shift();
@@ -332,7 +337,15 @@ export class ModuleRuntime {
       this.records[w.ix]!.deopts++;
       this.stateStale = true;
       const { runOnMainLoop, nextOf } = offloadModules();
-      const result = runOnMainLoop(w.resource, () => this.runHere(w.ix, w.thisArg, w.args, w.env, null, w.settle !== null), nextOf(w.args));
+      let result: unknown;
+      try {
+        result = runOnMainLoop(w.resource, () => this.runHere(w.ix, w.thisArg, w.args, w.env, null, w.settle !== null), nextOf(w.args));
+      } catch (error) {
+        // what the function's throw would have done where it was called (the messages behind it still go)
+        process.nextTick(() => {
+          throw error;
+        });
+      }
       w.settle?.resolve(result);
     }
   }
