@@ -32,6 +32,8 @@ const SCRIPT = [
   { path: '/profile' },
   { path: '/profile' },
   { path: '/session-touch' },
+  { path: '/visitor' },
+  { path: '/visitor' },
 ];
 
 async function play(file, nodeArgs, env = {}) {
@@ -123,6 +125,8 @@ for (const [version, file] of [
     t.comment(`on workers: ${onWorkers.join(', ')}`);
     t.ok(onWorkers.length >= 5, 'several fluxions ran on workers');
     t.ok(onWorkers.includes('reshape'), 'the handler that changes the request in place ran on a worker');
-    t.match(observed.find((f) => f.id === 'profile'), { placement: 'main', messages: 2, workerMessages: 0 }, "res.render's locals could not travel back: the request ran again on the main loop, and the fluxion stayed there");
+    t.match(observed.find((f) => f.id === 'profile'), { placement: 'replicated', messages: 2, workerMessages: 2 }, 'a template that calls methods of its locals rendered on a worker');
+    t.ok(onWorkers.includes('home'), 'and so did the plain one');
+    t.match(observed.find((f) => f.id === 'visitorHeader'), { placement: 'main', messages: 2, workerMessages: 0 }, "a header that could not travel back: the request ran again on the main loop, and the fluxion stayed there");
   });
 }

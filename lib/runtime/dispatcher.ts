@@ -37,6 +37,7 @@ export interface Held {
 export function prepare(args: ArrayLike<unknown>, env: Record<string, unknown> | null, uses?: CodeUnit['uses']): { args: unknown[]; env: Record<string, unknown> | undefined; held: Held } {
   const held: Held = { req: null, res: null, next: null, snapshot: null, methods: null };
   const fields = requestFields(args, env, uses);
+  const renders = callsRender(args, env, uses);
   const mark = (value: unknown, path: string): unknown => {
     if (value instanceof IncomingMessage) {
       if (held.req && held.req !== value) throw new NotTransferable(path, 'a second request');
@@ -57,6 +58,10 @@ export function prepare(args: ArrayLike<unknown>, env: Record<string, unknown> |
       if (res.locals) {
         const locals = dataOf(res.locals as Record<string, unknown>);
         if (Object.keys(locals).length > 0) marker.locals = locals;
+      }
+      if (renders) {
+        const view = viewOf(res);
+        if (view) marker.view = view;
       }
       return marker;
     }
@@ -88,6 +93,73 @@ export function nextOf(args: ArrayLike<unknown>): Held['next'] {
     else if (typeof value === 'function' && (value.name === 'next' || (req && res))) return value as Held['next'];
   }
   return null;
+}
+
+/** Whether the function calls `res.render()` on a response it is given (the fields it uses on it say so). */
+function callsRender(args: ArrayLike<unknown>, env: Record<string, unknown> | null, uses: CodeUnit['uses']): boolean {
+  for (let i = 0; i < args.length; i++) if (args[i] instanceof ServerResponse && uses?.params[i]?.includes('render')) return true;
+  if (env) for (const key of Object.keys(env)) if (env[key] instanceof ServerResponse && uses?.captured[key]?.includes('render')) return true;
+  return false;
+}
+
+/**
+ * What a worker needs to render the app's templates as `app.render` would (worker.ts `renderHere`): the file of
+ * its View class, its views, default engine and view cache setting, its engines as the modules that export them,
+ * and the data of `app.locals` (with its settings). Null when the response has no express app, or a View class
+ * or an engine function no module exports (the worker could not get the same one): then `res.render` is
+ * replayed on the main loop, as before.
+ */
+function viewOf(res: ServerResponse): ViewConfig | null {
+  const app = (res as unknown as { app?: { get?: (name: string) => unknown; enabled?: (name: string) => boolean; engines?: Record<string, unknown>; locals?: Record<string, unknown>; settings?: Record<string, unknown> } }).app;
+  if (!app || typeof app.get !== 'function' || typeof app.enabled !== 'function') return null;
+  const viewFile = exportOf(app.get('view'));
+  if (!viewFile || viewFile[1] !== '') return null;
+  const engines: Record<string, [string, string]> = {};
+  for (const ext of Object.keys(app.engines ?? {})) {
+    const where = exportOf(app.engines![ext]);
+    if (!where) return null;
+    engines[ext] = where;
+  }
+  const locals = app.locals ? dataOf(app.locals) : {};
+  if (app.settings) locals.settings = dataOf(app.settings);
+  return { file: viewFile[0], views: app.get('views'), engine: app.get('view engine'), cache: app.enabled('view cache'), engines, locals };
+}
+
+export interface ViewConfig {
+  /** express's lib/view.js */
+  file: string;
+  views: unknown;
+  engine: unknown;
+  cache: boolean;
+  /** extension → [module file, export key ('' for the module itself)] */
+  engines: Record<string, [string, string]>;
+  locals: Record<string, unknown>;
+}
+
+const exported = new WeakMap<object, [string, string] | null>();
+
+/** The module file, and the key in its exports ('' for the exports themselves), of a function a module exports. */
+function exportOf(fn: unknown): [string, string] | null {
+  if (typeof fn !== 'function') return null;
+  let where = exported.get(fn);
+  if (where === undefined) {
+    where = null;
+    for (const id of Object.keys(require.cache)) {
+      const exports = require.cache[id]?.exports as Record<string, unknown> | undefined;
+      if ((exports as unknown) === fn) where = [id, ''];
+      else if (exports && (typeof exports === 'object' || typeof exports === 'function')) {
+        for (const key of ['__express', 'renderFile', 'render', 'default']) {
+          if (exports[key] === fn) {
+            where = [id, key];
+            break;
+          }
+        }
+      }
+      if (where) break;
+    }
+    exported.set(fn, where);
+  }
+  return where;
 }
 
 /** The union of the fields used wherever a request is passed, or null (all) when one of them is unknown. */
@@ -271,6 +343,8 @@ export interface ResponseMarker {
   locals?: Record<string, unknown>;
   /** The file of express's response methods (`methodsFile`); absent for a plain `http` response. */
   methods?: string;
+  /** For a fluxion that calls `res.render()`: how the app renders (`viewOf`). */
+  view?: ViewConfig;
 }
 
 /** Replays the recorded response calls on the real response, in order. */

@@ -13,7 +13,7 @@ import type { CodeUnit } from '../internal-types';
 import { decode, encode, NotTransferable } from './serialize';
 import { buildFactory, resetState, stateOf, type Factory } from './units';
 import { AsyncClock, now } from './clock';
-import type { Ops, ResponseMarker } from './dispatcher';
+import type { Ops, ResponseMarker, ViewConfig } from './dispatcher';
 import { debug } from '../debug';
 
 /**
@@ -118,7 +118,14 @@ const factories = new Map<string, Factory>();
 const HEADER_METHODS = new Set(['set', 'header', 'append', 'type', 'contentType', 'vary', 'links', 'location', 'attachment', 'cookie', 'clearCookie', 'status', 'setHeader', 'removeHeader', 'writeHead']);
 
 /** The worker-side `res`: records every call, answers what it can from the snapshot and the header calls. */
-function recorder(data: ResponseMarker, ops: Ops, finished: () => void, req: () => unknown, cannotTravel: (error: NotTransferable) => void, onLocals: (flush: () => void) => void) {
+/** How run() follows a template rendered here: it answers once every render has called back. */
+interface Rendering {
+  begin(): void;
+  /** The render called back: its HTML is sent (or its error goes to `next`), then the answer may go. */
+  end(error: unknown, html: unknown): void;
+}
+
+function recorder(data: ResponseMarker, ops: Ops, finished: () => void, req: () => unknown, cannotTravel: (error: NotTransferable) => void, onLocals: (flush: () => void) => void, rendering: Rendering) {
   const headers: Record<string, unknown> = { ...data.headers };
   // res.locals: what the fluxion changed goes back as an `=locals` call, before each call that ends the response
   // (`res.render` reads them) and with the answer, so a middleware's `res.locals.user = …` reaches what follows
@@ -169,6 +176,19 @@ function recorder(data: ResponseMarker, ops: Ops, finished: () => void, req: () 
       return (...args: unknown[]) => {
         for (let i = 0; i < args.length; i++) if (typeof args[i] === 'function') throw new Error(`res.${prop}() with a callback cannot run on a worker`);
         if (prop === 'status' || prop === 'sendStatus' || prop === 'writeHead') statusCode = Number(args[0]);
+        // a template rendered here, as app.render would (the main loop only sends the HTML, or calls next(err))
+        if (prop === 'render' && data.view && !done) {
+          const started = renderHere(data.view, args, t.locals as Record<string, unknown>, (error, html) => {
+            rendering.end(error, html);
+            finished();
+          });
+          if (started) {
+            done = true;
+            t.headersSent = true;
+            rendering.begin();
+            return receiver;
+          }
+        }
         let encoded: unknown[];
         try {
           encoded = encodeResponseCall(prop, args);
@@ -195,20 +215,67 @@ function recorder(data: ResponseMarker, ops: Ops, finished: () => void, req: () 
   });
 }
 
-/** Response calls whose objects express turns into JSON text (`res.send(object)` is `res.json(object)`). */
+interface ViewLike {
+  path?: string;
+  render(options: object, done: (error: unknown, html?: unknown) => void): void;
+}
+const views = new Map<string, ViewLike>();
+
+/**
+ * `res.render(name, options)` on this worker, as express's `res.render` and `app.render` do it: the options over
+ * the response's locals over the app's locals, the view found by express's own View class (from the app's
+ * settings), its engine the module the app's is. False when it cannot start here (no such view, a View that
+ * throws): the call is then recorded and replayed on the main loop, which answers as express does.
+ */
+function renderHere(config: ViewConfig, args: unknown[], locals: Record<string, unknown>, done: (error: unknown, html?: unknown) => void): boolean {
+  const [name, options] = args as [unknown, unknown];
+  if (typeof name !== 'string' || (options !== undefined && (options === null || typeof options !== 'object'))) return false;
+  let view: ViewLike | undefined;
+  const opts: Record<string, unknown> = { ...(options as Record<string, unknown> | undefined), _locals: locals };
+  const renderOptions: Record<string, unknown> = { ...config.locals, ...locals, ...opts };
+  if (renderOptions.cache == null) renderOptions.cache = config.cache;
+  const key = JSON.stringify([config.file, config.views, config.engine, name]);
+  if (renderOptions.cache) view = views.get(key);
+  if (!view) {
+    try {
+      const View = require(config.file) as new (name: string, options: object) => ViewLike;
+      const engines: Record<string, unknown> = {};
+      for (const ext of Object.keys(config.engines)) {
+        const [file, property] = config.engines[ext]!;
+        const exports = require(file) as Record<string, unknown>;
+        engines[ext] = property ? exports[property] : exports;
+      }
+      view = new View(name, { defaultEngine: config.engine, root: config.views, engines });
+    } catch {
+      return false;
+    }
+    if (!view.path) return false;
+    if (renderOptions.cache) views.set(key, view);
+  }
+  try {
+    view.render(renderOptions, done);
+  } catch (error) {
+    done(error);
+  }
+  return true;
+}
+
+/** Response calls whose objects express turns into JSON text (`res.send(object)` is `res.json(object)`; `res.cookie`'s value too). */
 const JSON_BODIES = new Set(['json', 'jsonp', 'send']);
 
 /**
  * A response call's arguments, encoded. An object that cannot travel as it is (an instance of the app's class:
- * a model with `toJSON`, a DTO) goes to `res.json`/`res.jsonp`/`res.send` as the data JSON.stringify makes of it
- * here: toJSON runs before express's replacer and spacing do, so the main loop writes the same text.
+ * a model with `toJSON`, a DTO) goes to `res.json`/`res.jsonp`/`res.send` (and as `res.cookie`'s value) as the
+ * data JSON.stringify makes of it here: toJSON runs before express's replacer and spacing do, so the main loop
+ * writes the same text.
  */
 function encodeResponseCall(prop: string, args: unknown[]): unknown[] {
   try {
     return encode(args, `res.${prop}()`) as unknown[];
   } catch (error) {
-    if (!(error instanceof NotTransferable) || !JSON_BODIES.has(prop)) throw error;
-    const data = args.map((a) => (a !== null && typeof a === 'object' && !ArrayBuffer.isView(a) && !(a instanceof ArrayBuffer) ? asJson(a) : a));
+    if (!(error instanceof NotTransferable) || !(JSON_BODIES.has(prop) || prop === 'cookie')) throw error;
+    // res.cookie(name, object) writes 'j:' + JSON.stringify(object): its value alone
+    const data = args.map((a, i) => ((prop !== 'cookie' || i === 1) && a !== null && typeof a === 'object' && !ArrayBuffer.isView(a) && !(a instanceof ArrayBuffer) ? asJson(a) : a));
     return encode(data, `res.${prop}()`) as unknown[];
   }
 }
@@ -459,8 +526,27 @@ function run(message: RunMessage): number {
   // stateless fluxion's message runs again on the main loop, whatever the function did after the throw
   let again: string | null = null;
   let flushLocals: (() => void) | null = null;
+  // templates rendering here: the answer waits for them (an async handler's promise may settle first)
+  let renders = 0;
+  let afterRenders: (() => void) | null = null;
+  const rendering: Rendering = {
+    begin: () => void renders++,
+    end: (error, html) => {
+      if (error != null) nextArgs = encode([error], 'next()') as unknown[]; // express's render callback: req.next(err)
+      else ops.push('send', 1, encode(html, 'the rendered view'));
+      if (--renders === 0 && afterRenders) {
+        const go = afterRenders;
+        afterRenders = null;
+        go();
+      }
+    },
+  };
   const answer = (error: unknown, value?: unknown) => {
     if (answered) return;
+    if (renders > 0) {
+      afterRenders = () => answer(error, value);
+      return;
+    }
     answered = true;
     if (flushLocals && again === null) {
       try {
@@ -515,6 +601,7 @@ function run(message: RunMessage): number {
           if (!message.returnState) again ??= error.message;
         },
         (flush) => (flushLocals = flush),
+        rendering,
       );
     }
     if (tag === 'next') {

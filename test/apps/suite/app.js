@@ -96,10 +96,19 @@ app.get('/session-touch', function sessionTouch(req, res) {
   res.json({ touched: typeof req.session.cookie });
 });
 
-// a template that calls a method of the app's class: its locals cannot travel back from a worker
+// a template that calls a method of the app's class: rendered where the handler runs, with the instance itself
 var Visitor = require('./visitor');
 app.get('/profile', function profile(req, res) {
   res.render('profile', { visitor: new Visitor('ada', req.hit) });
+});
+
+// a header that is an instance's toString, a cookie that is its JSON: the header cannot travel back from a
+// worker as it is, so this request runs again on the main loop
+app.get('/visitor', function visitorHeader(req, res) {
+  var visitor = new Visitor('ada', req.hit);
+  res.cookie('visitor', visitor);
+  res.set('X-Visitor', visitor);
+  res.send('ok');
 });
 
 app.get('/context', function context(req, res) {

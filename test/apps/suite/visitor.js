@@ -1,4 +1,5 @@
-// A class of the app: a template calls its method and reads its getter, so its instances mean more than their data.
+// A class of the app: a template calls its method and reads its getter, a header is its toString: its instances
+// mean more than their data.
 class Visitor {
   constructor(name, visit) {
     this.name = name;
@@ -9,6 +10,9 @@ class Visitor {
   }
   greeting() {
     return `Hello, ${this.name}`;
+  }
+  toString() {
+    return `${this.name}@${this.visit}`;
   }
 }
 module.exports = Visitor;
