@@ -377,6 +377,21 @@ t.test('a worker killed while it runs a plain callback: the callback runs again 
   }
 });
 
+t.test('templates: rendered on the worker with the app\'s settings and locals; a helper function put in res.locals or on req brings its middleware back to the main loop', async (t) => {
+  const steps = [{ path: '/page/ada' }, { path: '/shout/ada' }, { path: '/page/bob' }, { path: '/helped' }];
+  const plain = await session('test/apps/views/app.js', [], {}, steps);
+  const report = path.join(tmp, 'views.json');
+  const isolated = await session('test/apps/views/app.js', HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_REPORT: report }, steps);
+  t.same(plain.map((r) => r.body), ['<h1>fluxion: ada</h1><p>handled on the main thread</p>\n', '<h1>fluxion: ADA!</h1>\n', '<h1>fluxion: bob</h1><p>handled on the main thread</p>\n', 'helped']);
+  t.same(isolated.map((r) => r.body.replace('worker thread', 'main thread')), plain.map((r) => r.body), 'the same pages (app.locals too)');
+  t.match(isolated[0].body, /handled on the worker thread/);
+  t.same(isolated.map((r) => r.type), plain.map((r) => r.type));
+  const observed = JSON.parse(fs.readFileSync(report, 'utf8')).fluxions;
+  t.match(observed.find((f) => f.id === 'page'), { placement: 'replicated', workerMessages: 2 });
+  t.match(observed.find((f) => f.id === 'addHelper'), { placement: 'main', workerMessages: 0 }, 'the middleware that put a function in res.locals ran again on the main loop, and stays there');
+  t.match(observed.find((f) => f.id === 'addReqHelper'), { placement: 'main', workerMessages: 0 }, 'so did the one that put a function on req (its request hung before)');
+});
+
 t.test('gifsockets (paper Listing 3) under isolate: the getRawBody callback runs on a worker, no change to the app', async (t) => {
   const steps = [1, 2, 3].map((i) => ({ method: 'POST', path: '/image/text', body: `frame ${i}` }));
   const plain = await session('samples/gifsockets/app.js', [], {}, steps);

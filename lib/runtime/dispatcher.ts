@@ -55,11 +55,14 @@ export function prepare(args: ArrayLike<unknown>, env: Record<string, unknown> |
       if (methods) marker.methods = methods;
       if (res.statusCode !== 200) marker.statusCode = res.statusCode;
       // res.locals is an object (a function with properties in express 3): its data travels
+      let localsWhole = true;
       if (res.locals) {
         const locals = dataOf(res.locals as Record<string, unknown>);
         if (Object.keys(locals).length > 0) marker.locals = locals;
+        localsWhole = Object.keys(locals).length === Object.keys(res.locals).length;
       }
-      if (renders) {
+      // (a helper function in res.locals, `res.locals.t = i18n.t`: the template needs it, the worker has not)
+      if (renders && localsWhole) {
         const view = viewOf(res);
         if (view) marker.view = view;
       }
@@ -105,9 +108,9 @@ function callsRender(args: ArrayLike<unknown>, env: Record<string, unknown> | nu
 /**
  * What a worker needs to render the app's templates as `app.render` would (worker.ts `renderHere`): the file of
  * its View class, its views, default engine and view cache setting, its engines as the modules that export them,
- * and the data of `app.locals` (with its settings). Null when the response has no express app, or a View class
- * or an engine function no module exports (the worker could not get the same one): then `res.render` is
- * replayed on the main loop, as before.
+ * and the data of `app.locals` (with its settings). Null when the response has no express app, a View class or
+ * an engine function no module exports (the worker could not get the same one), or `app.locals` holds a helper
+ * function: then `res.render` is replayed on the main loop.
  */
 function viewOf(res: ServerResponse): ViewConfig | null {
   const app = (res as unknown as { app?: { get?: (name: string) => unknown; enabled?: (name: string) => boolean; engines?: Record<string, unknown>; locals?: Record<string, unknown>; settings?: Record<string, unknown> } }).app;
@@ -121,6 +124,8 @@ function viewOf(res: ServerResponse): ViewConfig | null {
     engines[ext] = where;
   }
   const locals = app.locals ? dataOf(app.locals) : {};
+  // a helper in app.locals (`app.locals.formatDate = …`) would be missing in the templates there
+  for (const key of Object.keys(app.locals ?? {})) if (key !== 'settings' && !(key in locals)) return null;
   if (app.settings) locals.settings = dataOf(app.settings);
   return { file: viewFile[0], views: app.get('views'), engine: app.get('view engine'), cache: app.enabled('view cache'), engines, locals };
 }
@@ -148,8 +153,11 @@ function exportOf(fn: unknown): [string, string] | null {
       const exports = require.cache[id]?.exports as Record<string, unknown> | undefined;
       if ((exports as unknown) === fn) where = [id, ''];
       else if (exports && (typeof exports === 'object' || typeof exports === 'function')) {
-        for (const key of ['__express', 'renderFile', 'render', 'default']) {
-          if (exports[key] === fn) {
+        // `ejs.__express`, `ejs.renderFile`, consolidate's `cons.handlebars`…
+        for (const key of Object.keys(exports)) {
+          // data properties only: a getter may load a module (express 3's connect exports its middleware so)
+          const value = Object.getOwnPropertyDescriptor(exports, key)?.value as unknown;
+          if (value === fn) {
             where = [id, key];
             break;
           }

@@ -548,11 +548,17 @@ function run(message: RunMessage): number {
       return;
     }
     answered = true;
-    if (flushLocals && again === null) {
+    // what the function left in req and res.locals: a value that cannot travel back there (a helper function a
+    // middleware adds for what follows) makes a stateless fluxion's message run again on the main loop; a
+    // stateful one's request fails through next(err) (it must not run twice)
+    let changed: Record<string, unknown> | undefined;
+    if (again === null) {
       try {
-        flushLocals();
-      } catch {
-        // a value put in res.locals that cannot travel: the main loop's locals stay as they were
+        flushLocals?.();
+        changed = reqBefore && req ? changes(reqBefore, req) : undefined;
+      } catch (problem) {
+        if (problem instanceof NotTransferable && !message.returnState) again = problem.message;
+        else error = encode(problem, 'error');
       }
     }
     if (clock) clock.pause();
@@ -564,7 +570,6 @@ function run(message: RunMessage): number {
       return;
     }
     const done: DoneMessage = { type: 'done', id: message.id, cpuMs, ops };
-    const changed = reqBefore && req ? changes(reqBefore, req) : undefined;
     if (changed) done.req = changed;
     if (nextArgs) done.next = nextArgs;
     if (error != null) done.error = error;
