@@ -29,7 +29,11 @@ const URL_PATH = HELLO ? '/' : SCALE === 1 ? '/banner/a?scale=1' : `/banner/flux
 const fluxionEnv = (process.env.BENCH_FLUXION_ENV || '').split(/\s+/).filter(Boolean).map((kv) => kv.split('='));
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxion-bench-messages-'));
+// BENCH_MESSAGES_KEEP=dir: the callgrind files of each variant stay there (dir/<n>/cg.3-<thread> is the measured
+// part), to compare two builds function by function with callgrind_annotate
+const KEEP = process.env.BENCH_MESSAGES_KEEP || '';
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
+let measured = 0;
 
 const variants = HELLO
   ? [
@@ -58,7 +62,8 @@ function dumpTotals(dir, n) {
 }
 
 function measure(file, args, env) {
-  const dir = fs.mkdtempSync(path.join(tmp, 'cg-'));
+  const dir = KEEP ? path.join(KEEP, String(++measured)) : fs.mkdtempSync(path.join(tmp, 'cg-'));
+  if (KEEP) fs.mkdirSync(dir, { recursive: true });
   const child = spawn('valgrind', ['--tool=callgrind', '--separate-threads=yes', `--callgrind-out-file=${dir}/cg`, process.execPath, ...args, file], {
     cwd: ROOT,
     env: { ...process.env, PORT: '0', ...env },
