@@ -29,6 +29,8 @@ export interface Options {
   scavengeMb: number;
   /** Messages in flight per worker; past it a stateless fluxion's message runs on the main loop, a stateful one's waits. */
   maxInFlight: number;
+  /** Packages whose module memory is state (connections, configuration made at start-up): code calling into them stays. */
+  statefulPackages: string[];
 }
 
 export type RegisterOptions = Partial<Options>;
@@ -48,6 +50,7 @@ export const DEFAULTS: Options = {
   idleMs: 30000,
   scavengeMb: 8,
   maxInFlight: 1024,
+  statefulPackages: ['mongoose', 'passport', 'i18next', 'prom-client'],
 };
 
 const ENV: Record<keyof Options, string> = {
@@ -65,6 +68,7 @@ const ENV: Record<keyof Options, string> = {
   idleMs: 'FLUXION_IDLE_MS',
   scavengeMb: 'FLUXION_SCAVENGE_MB',
   maxInFlight: 'FLUXION_MAX_IN_FLIGHT',
+  statefulPackages: 'FLUXION_STATEFUL_PACKAGES',
 };
 
 const LEVELS = ['silent', 'error', 'warn', 'info', 'debug'];
@@ -97,6 +101,10 @@ function validate(key: keyof Options, value: unknown, name: Named, fromText: boo
     case 'exclude': {
       const list = fromText && typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
       return Array.isArray(list) && list.every((g) => typeof g === 'string' && g !== '') ? list : fail('a list of glob patterns');
+    }
+    case 'statefulPackages': {
+      const list = fromText && typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
+      return Array.isArray(list) && list.every((p) => typeof p === 'string' && /^(@[^/\s]+\/)?[^/@\s][^/\s]*$/.test(p)) ? list : fail('a list of package names');
     }
     case 'hotMs':
     case 'idleMs':

@@ -107,4 +107,6 @@ export interface ModuleDescription {
   state: string[];
   /** The app files it requires (relative or absolute specifiers, as written), for that check. */
   requires: string[];
+  /** The packages it requires (bare specifiers): one named in `statefulPackages` is state too. */
+  packages?: string[];
 }

@@ -282,6 +282,7 @@ t.test('an invalid option stops at start, naming the option', async (t) => {
     [{ FLUXION_IDLE_MS: 'soon' }, /^fluxion: FLUXION_IDLE_MS must be a number of milliseconds \(0 or more\) \(got "soon"\)\n$/],
     [{ FLUXION_SCAVENGE_MB: 'lots' }, /^fluxion: FLUXION_SCAVENGE_MB must be a number of megabytes \(0 or more\) \(got "lots"\)\n$/],
     [{ FLUXION_MAX_IN_FLIGHT: '0' }, /^fluxion: FLUXION_MAX_IN_FLIGHT must be an integer of 1 or more \(got "0"\)\n$/],
+    [{ FLUXION_STATEFUL_PACKAGES: 'mongoose, ../db' }, /^fluxion: FLUXION_STATEFUL_PACKAGES must be a list of package names \(got "mongoose, ..\/db"\)\n$/],
   ];
   for (const [env, expected] of cases) {
     const r = run([...HOOK, '-e', 'console.log("ran")'], env);

@@ -392,6 +392,26 @@ t.test('templates: rendered on the worker with the app\'s settings and locals; a
   t.match(observed.find((f) => f.id === 'addReqHelper'), { placement: 'main', workerMessages: 0 }, 'so did the one that put a function on req (its request hung before)');
 });
 
+t.test('statefulPackages: a handler calling into such a package, directly or through an app file, stays on the main loop', async (t) => {
+  const steps = ['/direct', '/nested', '/free'].map((p) => ({ path: p }));
+  const threads = (out) => out.map((r) => JSON.parse(r.body).thread);
+  const named = await session('test/apps/packages/app.js', HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_STATEFUL_PACKAGES: 'ms' }, steps);
+  t.same(named.map((r) => JSON.parse(r.body).ms), [7200000, 7200000, 7200000]);
+  const [direct, nested, free] = threads(named);
+  t.equal(direct, 0, 'it requires `ms` itself: main loop');
+  t.equal(nested, 0, 'it calls into limits.js, which requires `ms`: main loop');
+  t.not(free, 0, 'the other one moved');
+  const byDefault = await session('test/apps/packages/app.js', HOOK, { FLUXION_PLACEMENT: 'isolate' }, steps);
+  t.ok(threads(byDefault).every((n) => n !== 0), '`ms` is not in the default list: all three moved');
+  const app = await startApp('test/apps/packages/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_STATEFUL_PACKAGES: 'ms', FLUXION_DISABLE_CACHE: '1', DEBUG: 'fluxion:placement' } });
+  try {
+    await request(app.port, { path: '/nested' });
+    t.match(app.output().stderr, /nested \(test\/apps\/packages\/app\.js:14\) stays on the main loop: it calls into the package `ms` \(through test\/apps\/packages\/limits\.js\)/);
+  } finally {
+    await app.stop();
+  }
+});
+
 t.test('gifsockets (paper Listing 3) under isolate: the getRawBody callback runs on a worker, no change to the app', async (t) => {
   const steps = [1, 2, 3].map((i) => ({ method: 'POST', path: '/image/text', body: `frame ${i}` }));
   const plain = await session('samples/gifsockets/app.js', [], {}, steps);

@@ -21,7 +21,7 @@ import { isFunction, type AstNode, type FunctionNode } from './ast';
 import type { Analysis } from './index';
 import { functionName } from './pipeliner';
 import { splice, type Insertion, type Spliced } from './splice';
-import { codeUnit } from './units';
+import { codeUnit, packageRequires } from './units';
 import type { CodeUnit, FunctionEntry, ModuleDescription, SiteEntry, StaticFluxion } from '../internal-types';
 
 export interface Instrumented {
@@ -157,6 +157,7 @@ export function instrument(analysis: Analysis, runtimePath: string, sourceName: 
     sites,
     state: analysis.program.state,
     requires: analysis.program.requires,
+    packages: packageRequires(analysis),
   };
   const spliced = splice(text, insertions, sourceName);
   // CommonJS: `require` the runtime; an ES module imports it (import declarations are hoisted, so the

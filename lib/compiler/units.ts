@@ -101,14 +101,23 @@ function isConstructorLike(fn: FunctionNode, parentOf: Map<AstNode, AstNode>): b
 
 /** The app files a module requires or imports (relative or absolute specifiers). */
 export function appRequires(analysis: Analysis): string[] {
+  return moduleRequires(analysis, true);
+}
+
+/** The packages a module requires or imports (bare specifiers, `node:` ones included), for the same check. */
+export function packageRequires(analysis: Analysis): string[] {
+  return moduleRequires(analysis, false);
+}
+
+function moduleRequires(analysis: Analysis, local: boolean): string[] {
   const out = new Set<string>();
-  const local = (s: unknown): s is string => typeof s === 'string' && isLocal(s);
+  const wanted = (s: unknown): s is string => typeof s === 'string' && isLocal(s) === local;
   for (const call of analysis.index.ofType('CallExpression')) {
     const s = requireSpecifier(call);
-    if (local(s)) out.add(s);
+    if (wanted(s)) out.add(s);
   }
   for (const type of ['ImportDeclaration', 'ExportNamedDeclaration', 'ExportAllDeclaration']) {
-    for (const node of analysis.index.ofType(type)) if (local(node.source?.value)) out.add(node.source.value);
+    for (const node of analysis.index.ofType(type)) if (wanted(node.source?.value)) out.add(node.source.value);
   }
   return [...out];
 }

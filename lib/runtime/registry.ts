@@ -2,6 +2,7 @@
  * The registry of fluxions of this process: each rewritten module's static fluxions, the functions the
  * probes promoted at run time, and their live statistics (messages, CPU time per message).
  */
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type { CodeUnit, ModuleDescription, SiteEntry } from '../internal-types';
@@ -492,7 +493,7 @@ export class Registry {
   private workers: Pool | null = null;
   private readonly factories = new Map<string, Factory>();
 
-  configure(options: { placement: 'auto' | 'inline' | 'isolate'; threads: number | null; hotMs?: number; idleMs?: number; scavengeMb?: number; maxInFlight?: number }): void {
+  configure(options: { placement: 'auto' | 'inline' | 'isolate'; threads: number | null; hotMs?: number; idleMs?: number; scavengeMb?: number; maxInFlight?: number; statefulPackages?: string[] }): void {
     this.mode = options.placement;
     this.auto = options.placement === 'auto';
     this.threads = options.threads;
@@ -500,7 +501,11 @@ export class Registry {
     if (options.idleMs !== undefined) this.idleMs = options.idleMs;
     if (options.scavengeMb !== undefined) this.scavengeMb = options.scavengeMb;
     if (options.maxInFlight !== undefined) this.maxInFlight = options.maxInFlight;
+    if (options.statefulPackages !== undefined) this.statefulPackages = options.statefulPackages;
   }
+
+  /** Packages whose module memory is state: a worker would require an unconnected, unconfigured copy. */
+  statefulPackages: string[] = [];
 
   /** How long a worker may stay idle before it stops (0: never). */
   idleMs = 30000;
@@ -676,7 +681,15 @@ export class Registry {
   statefulRequire(file: string, specifiers: string[], seen = new Set<string>()): string | null {
     let resolve: ((s: string) => string) | null = null;
     for (const specifier of specifiers) {
-      if (!isLocal(specifier)) continue;
+      if (!isLocal(specifier)) {
+        // `@scope/name/sub` → `@scope/name`, `name/sub` → `name`
+        const name = specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+        if (this.statefulPackages.includes(name)) {
+          const via = seen.size ? ` (through ${path.relative(process.cwd(), file) || file})` : '';
+          return `it calls into the package \`${name}\`${via}, whose module memory holds connections or configuration made at start-up (statefulPackages)`;
+        }
+        continue;
+      }
       let target: string;
       try {
         resolve ??= createRequire(file).resolve;
@@ -687,13 +700,38 @@ export class Registry {
       if (seen.has(target)) continue;
       seen.add(target);
       const module = this.byFile.get(target);
-      if (!module) continue;
+      if (!module) {
+        // a file fluxion left as it is (no functions: `module.exports = mongoose.model('User', schema)`): the
+        // packages its text requires, read once
+        if (!target.includes(`${path.sep}node_modules${path.sep}`) && this.statefulPackages.length) {
+          const deeper = this.statefulRequire(target, this.packagesOf(target), seen);
+          if (deeper) return deeper;
+        }
+        continue;
+      }
       const rel = path.relative(process.cwd(), target) || target;
       if (module.description.state.length) return keepsState(rel, module.description.state);
-      const deeper = this.statefulRequire(target, module.description.requires, seen);
+      const deeper = this.statefulRequire(target, [...module.description.requires, ...(module.description.packages ?? [])], seen);
       if (deeper) return deeper;
     }
     return null;
+  }
+
+  private readonly textPackages = new Map<string, string[]>();
+  /** The bare specifiers a file's text requires or imports (for a file the compiler did not describe). */
+  private packagesOf(file: string): string[] {
+    let found = this.textPackages.get(file);
+    if (!found) {
+      found = [];
+      try {
+        const text = readFileSync(file, 'utf8');
+        for (const m of text.matchAll(/\brequire\s*\(\s*['"]([^'"./][^'"]*)['"]\s*\)|\bfrom\s*['"]([^'"./][^'"]*)['"]|\bimport\s*['"]([^'"./][^'"]*)['"]/g)) found.push(m[1] ?? m[2] ?? m[3]!);
+      } catch {
+        // unreadable: nothing known
+      }
+      this.textPackages.set(file, found);
+    }
+    return found;
   }
 
   load(file: string, description: ModuleDescription, declarations: () => unknown[], setState?: StateSetter): ModuleRuntime {
