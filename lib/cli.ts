@@ -8,7 +8,7 @@ import { formatReport, type Report } from './runtime/report';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { isLocal, keepsState } from './specifiers';
+import { isLocal, keepsState, statefulPackage } from './specifiers';
 import type { FluxionalProgram } from './types';
 
 const USAGE = `usage: fluxion <command> [options]
@@ -154,9 +154,19 @@ function markStatefulRequires(program: FluxionalProgram, file: string): void {
     }
     return programs.get(target) ?? null;
   };
-  const check = (from: string, specifiers: string[], seen: Set<string>): string | null => {
+  let stateful: string[] = [];
+  try {
+    stateful = resolveOptions({}, process.env, path.dirname(path.resolve(file))).statefulPackages;
+  } catch {
+    // options the hook would refuse: it says so when the app starts
+  }
+  const check = (from: string, specifiers: string[], seen: Set<string>, nested = false): string | null => {
     for (const specifier of specifiers) {
-      if (!isLocal(specifier)) continue;
+      if (!isLocal(specifier)) {
+        const reason = statefulPackage(specifier, stateful, nested ? path.relative(process.cwd(), from) || from : null);
+        if (reason) return reason;
+        continue;
+      }
       let target: string;
       try {
         target = createRequire(path.resolve(from)).resolve(specifier);
@@ -168,14 +178,15 @@ function markStatefulRequires(program: FluxionalProgram, file: string): void {
       const required = load(target);
       if (!required) continue;
       if (required.state.length) return keepsState(path.relative(process.cwd(), target) || target, required.state);
-      const deeper = check(target, required.requires, seen);
+      const deeper = check(target, [...required.requires, ...(required.packages ?? [])], seen, true);
       if (deeper) return deeper;
     }
     return null;
   };
   for (const f of program.fluxions) {
-    if (!f.offload.movable || !f.offload.requires.length) continue;
-    const reason = check(file, f.offload.requires, new Set());
+    const specifiers = [...f.offload.requires, ...(f.offload.packages ?? [])];
+    if (!f.offload.movable || !specifiers.length) continue;
+    const reason = check(file, specifiers, new Set());
     if (reason) {
       f.offload.movable = false;
       f.offload.blockers.push(reason);

@@ -8,3 +8,14 @@ export function keepsState(file: string, state: string[]): string {
   const what = state.map((n) => (n === 'this' ? 'objects it made at load time' : `\`${n}\``)).join(', ');
   return `it calls into ${file}, which keeps ${what} in its module memory`;
 }
+
+/**
+ * Why code that requires `specifier` cannot run on another event loop when it names a package of `statefulPackages`
+ * (`@scope/name/sub` → `@scope/name`), or null; `through`: the app file that requires it (the runtime and
+ * `fluxion explain` say the same).
+ */
+export function statefulPackage(specifier: string, stateful: string[], through: string | null): string | null {
+  const name = specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+  if (!stateful.includes(name)) return null;
+  return `it calls into the package \`${name}\`${through ? ` (through ${through})` : ''}, whose module memory holds connections or configuration made at start-up (statefulPackages)`;
+}

@@ -410,6 +410,10 @@ t.test('statefulPackages: a handler calling into such a package, directly or thr
   } finally {
     await app.stop();
   }
+  const explained = fluxion(['explain', 'test/apps/packages/app.js'], { env: { FLUXION_STATEFUL_PACKAGES: 'ms' } });
+  t.equal(explained.status, 0, explained.stderr);
+  t.match(explained.stdout, /placement: stays on the main loop: it calls into the package `ms`, whose module memory/, 'explain says so for the direct one');
+  t.match(explained.stdout, /placement: stays on the main loop: it calls into the package `ms` \(through test\/apps\/packages\/limits\.js\)/, 'and the one through an app file');
 });
 
 t.test('gifsockets (paper Listing 3) under isolate: the getRawBody callback runs on a worker, no change to the app', async (t) => {

@@ -3,7 +3,7 @@
  * Pure: no file system, no runtime. `fluxion compile` and the require hook share it.
  */
 import { indexAst, span, type AstIndex, type AstNode, type FunctionNode } from './ast';
-import { appRequires, codeUnit, moduleState } from './units';
+import { appRequires, codeUnit, moduleState, packageRequires } from './units';
 import { isLocal } from '../specifiers';
 import { Callees } from './callees';
 import { Catalogue } from './catalogue';
@@ -120,6 +120,7 @@ export function analyze(source: string, options: CompileOptions = {}): Analysis 
   const analysis: Analysis = { program, ast, index, text, found, pipeline: result, scopes, ignored: fileIgnored };
   program.state = moduleState(analysis);
   program.requires = appRequires(analysis);
+  program.packages = packageRequires(analysis);
   return analysis;
 }
 
@@ -136,7 +137,8 @@ function offloadOf(node: AstNode, kind: Fluxion['kind'], analysis: Pick<Analysis
   const unit = codeUnit(node as FunctionNode, analysis as Analysis);
   if (!unit) return { movable: false, blockers: ['a generator'], ...none };
   const requires = unit.requires.map((r) => r.specifier).filter(isLocal);
-  return { movable: unit.blockers.length === 0, blockers: unit.blockers, state: unit.state, shared: unit.shared, requires };
+  const packages = unit.requires.map((r) => r.specifier).filter((s) => !isLocal(s));
+  return { movable: unit.blockers.length === 0, blockers: unit.blockers, state: unit.state, shared: unit.shared, requires, packages };
 }
 
 function tagRank(tag: string): number {

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type { CodeUnit, ModuleDescription, SiteEntry } from '../internal-types';
-import { isLocal, keepsState } from '../specifiers';
+import { isLocal, keepsState, statefulPackage } from '../specifiers';
 import type { RuptureKind } from '../types';
 import { debug, warnOnce } from '../debug';
 import type * as DispatcherModule from './dispatcher';
@@ -678,16 +678,12 @@ export class Registry {
    * require its own copy, and the app would see two stores). Packages of node_modules are taken as stateless,
    * as the paper does; an app file fluxion left byte for byte has no functions to call into.
    */
-  statefulRequire(file: string, specifiers: string[], seen = new Set<string>()): string | null {
+  statefulRequire(file: string, specifiers: string[], seen = new Set<string>(), nested = false): string | null {
     let resolve: ((s: string) => string) | null = null;
     for (const specifier of specifiers) {
       if (!isLocal(specifier)) {
-        // `@scope/name/sub` → `@scope/name`, `name/sub` → `name`
-        const name = specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
-        if (this.statefulPackages.includes(name)) {
-          const via = seen.size ? ` (through ${path.relative(process.cwd(), file) || file})` : '';
-          return `it calls into the package \`${name}\`${via}, whose module memory holds connections or configuration made at start-up (statefulPackages)`;
-        }
+        const reason = statefulPackage(specifier, this.statefulPackages, nested ? path.relative(process.cwd(), file) || file : null);
+        if (reason) return reason;
         continue;
       }
       let target: string;
@@ -704,14 +700,14 @@ export class Registry {
         // a file fluxion left as it is (no functions: `module.exports = mongoose.model('User', schema)`): the
         // packages its text requires, read once
         if (!target.includes(`${path.sep}node_modules${path.sep}`) && this.statefulPackages.length) {
-          const deeper = this.statefulRequire(target, this.packagesOf(target), seen);
+          const deeper = this.statefulRequire(target, this.packagesOf(target), seen, true);
           if (deeper) return deeper;
         }
         continue;
       }
       const rel = path.relative(process.cwd(), target) || target;
       if (module.description.state.length) return keepsState(rel, module.description.state);
-      const deeper = this.statefulRequire(target, [...module.description.requires, ...(module.description.packages ?? [])], seen);
+      const deeper = this.statefulRequire(target, [...module.description.requires, ...(module.description.packages ?? [])], seen, true);
       if (deeper) return deeper;
     }
     return null;

@@ -9,7 +9,7 @@ const CLI = path.join(ROOT, 'bin', 'fluxion.js');
 
 /** Runs `fluxion <args>` and returns { status, stdout, stderr }. */
 function fluxion(args, options = {}) {
-  const result = spawnSync(process.execPath, [CLI, ...args], { cwd: options.cwd || ROOT, encoding: 'utf8', timeout: 60000 });
+  const result = spawnSync(process.execPath, [CLI, ...args], { cwd: options.cwd || ROOT, encoding: 'utf8', timeout: 60000, env: options.env ? { ...process.env, ...options.env } : undefined });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
