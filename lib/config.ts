@@ -89,22 +89,19 @@ function validate(key: keyof Options, value: unknown, name: Named, fromText: boo
       return fail(fromText ? 'true or false' : 'a boolean');
     case 'placement':
       return value === 'auto' || value === 'inline' || value === 'isolate' ? value : fail('"auto", "inline" or "isolate"');
-    case 'threads': {
-      const n = typeof value === 'string' && fromText && /^\d+$/.test(value.trim()) ? Number(value) : value;
-      return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 1024 ? n : fail('an integer from 1 to 1024');
-    }
+    case 'threads':
     case 'maxInFlight': {
       const n = typeof value === 'string' && fromText && /^\d+$/.test(value.trim()) ? Number(value) : value;
-      return typeof n === 'number' && Number.isInteger(n) && n >= 1 ? n : fail('an integer of 1 or more');
+      const max = key === 'threads' ? 1024 : Infinity;
+      return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= max ? n : fail(key === 'threads' ? 'an integer from 1 to 1024' : 'an integer of 1 or more');
     }
     case 'include':
-    case 'exclude': {
-      const list = fromText && typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
-      return Array.isArray(list) && list.every((g) => typeof g === 'string' && g !== '') ? list : fail('a list of glob patterns');
-    }
+    case 'exclude':
     case 'statefulPackages': {
       const list = fromText && typeof value === 'string' ? value.split(',').map((s) => s.trim()).filter(Boolean) : value;
-      return Array.isArray(list) && list.every((p) => typeof p === 'string' && /^(@[^/\s]+\/)?[^/@\s][^/\s]*$/.test(p)) ? list : fail('a list of package names');
+      // a package name: `name` or `@scope/name`, no path
+      const item = key === 'statefulPackages' ? /^(@[^/\s]+\/)?[^/@\s][^/\s]*$/ : /./;
+      return Array.isArray(list) && list.every((g) => typeof g === 'string' && item.test(g)) ? list : fail(key === 'statefulPackages' ? 'a list of package names' : 'a list of glob patterns');
     }
     case 'hotMs':
     case 'idleMs':
