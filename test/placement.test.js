@@ -42,6 +42,7 @@ const STEPS = [
   { path: '/app-env-renamed' },
   { path: '/points' },
   { path: '/locals' },
+  { path: '/throw-arrow' },
 ];
 /** The part of a response that must not depend on where it ran. */
 const portable = (r) => ({ status: r.status, type: r.type, body: r.body.replace(/("thread":\s*|"parsedOn":\s*|"setOn":\s*|on )\d+/g, '$1N') });
@@ -94,7 +95,50 @@ for (const [version, alias] of [
     t.same(JSON.parse(plain[18].body), { point: { point: [1, 2] }, list: [{ point: [3, 4] }], thread: 0 }, '(their toJSON)');
     t.match(JSON.parse(isolated[19].body), { user: 'ann', thread: 0 }, 'res.locals set on a worker reached the handler on the main loop');
     t.not(JSON.parse(isolated[19].body).setOn, 0, '(set on a worker)');
+    t.equal(isolated[20].status, 500);
+    t.match(JSON.parse(isolated[20].body), { error: /^arrow threw on [1-9]\d*$/, name: 'RangeError', code: 'E_ARROW' }, "an arrow's throw on a worker reached the error handler (it names no next)");
   });
+}
+
+t.test('a header call after the response is sent throws on a worker as on the main loop; express\'s error path follows', async (t) => {
+  const outputs = [];
+  for (const nodeArgs of [[], HOOK]) {
+    const app = await startApp('test/apps/threads/app.js', { nodeArgs, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1' } });
+    try {
+      const r = await request(app.port, { path: '/double' });
+      t.equal(r.status, 400);
+      outputs.push({ body: r.body.toString(), ...(await settled(app, /late header/)) });
+    } finally {
+      await app.stop();
+    }
+  }
+  const [plain, isolated] = outputs;
+  t.equal(plain.body, 'bad on 0');
+  t.match(isolated.body, /^bad on [1-9]\d*$/, 'the handler ran on a worker');
+  t.match(plain.stdout, /late header: ERR_HTTP_HEADERS_SENT on 0, head sent/);
+  t.match(isolated.stdout, /late header: ERR_HTTP_HEADERS_SENT on [1-9]\d*, head sent/, 'res.set() after res.send() threw there, and res.headersSent said so');
+  for (const { stderr } of outputs) t.match(stderr, /Error \[ERR_HTTP_HEADERS_SENT\]: Cannot set headers after they are sent to the client\n/, "the second send's throw reached express's final handler");
+});
+
+t.test('errors thrown on a worker: the frames of the app name its lines and columns as without fluxion', async (t) => {
+  const requests = [{ path: '/sync' }, { path: '/async' }, { path: '/arrow' }];
+  const plain = await serve('test/apps/stack/app.js', [], {}, requests);
+  const isolated = await serve('test/apps/stack/app.js', HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1' }, requests);
+  const appFrames = (r) => r.body.toString().split('\n').filter((line, i) => i === 0 || line.includes('test/apps/stack/app.js'));
+  for (const [i, r] of plain.entries()) {
+    t.equal(r.headers['x-thread'], '0');
+    t.equal(isolated[i].status, 500);
+    t.match(isolated[i].headers['x-thread'], /^[1-9]\d*$/, `${requests[i].path}: thrown on a worker`);
+    t.same(appFrames(isolated[i]), appFrames(r), `${requests[i].path}: the same message and app frames`);
+  }
+  t.match(plain[2].body.toString(), /^RangeError: cannot check arrow\n {4}at checkArrow \(.*app\.js:\d+:15\)\n {4}at .*app\.js:\d+:3\n/, "(a module constant read by the helper; the arrow's frame)");
+});
+
+/** The app's output once `pattern` is in it (a worker's console output reaches the process's asynchronously). */
+async function settled(app, pattern) {
+  for (let i = 0; i < 50 && !pattern.test(app.output().stdout); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  return app.output();
 }
 
 t.test('a handler that calls into an app module keeping state stays on the main loop; one that calls pure code moves', async (t) => {

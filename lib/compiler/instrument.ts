@@ -407,7 +407,12 @@ function bodyEdits(fn: FunctionNode, ix: number, text: string, unit: CodeUnit | 
   if (unit && args === null) unit.blockers.push('an arrow function with destructured or default parameters');
   const movable = unit !== null && args !== null && unit.blockers.length === 0;
   const shipped = unit ? [...unit.captured, ...unit.state] : [];
-  const env = movable && shipped.length ? `, function () { return { ${shipped.map((n) => `${JSON.stringify(n)}: ${n}`).join(', ')} }; }` : '';
+  let env = movable && shipped.length ? `, function () { return { ${shipped.map((n) => `${JSON.stringify(n)}: ${n}`).join(', ')} }; }` : '';
+  // `(req, res) => { throw … }`: express calls it with `next` too, and its throw must reach `next(err)` as
+  // Express's Layer would send it; an arrow has no `arguments`, so it gets a rest parameter (not counted in
+  // its `length`) that hands the arguments it does not name to the runtime, which keeps only express's `next`
+  const rest = movable && fn.type === 'ArrowFunctionExpression' ? restParameter(fn) : [];
+  if (rest.length) env = `${env || ', undefined'}, $flx$x`;
   const self = fn.type === 'ArrowFunctionExpression' ? 'undefined' : 'this';
   // offload() answers -2 when the message left (the function returns at once), or a start time when it must
   // run here after all (a value that cannot travel): then the body runs as usual. An async function's message
@@ -421,7 +426,19 @@ function bodyEdits(fn: FunctionNode, ix: number, text: string, unit: CodeUnit | 
   // an async function's CPU time is the sum of its synchronous segments: each `await` pauses the clock once its
   // operand is evaluated, and the clock restarts when the function resumes (see resumeAt)
   const clock = fn.async ? awaitClock(awaits, { pause: '$flx$().pause($flx$t, ', resume: '$flx$().resume($flx$t, ', restart: '$flx$().resume($flx$t)' }) : [];
-  return [...bodyWrap(fn, text, `var $flx$t = $flx$().${enter}(${ix});${offload} try {`, `} finally { $flx$().${exit}(${ix}, $flx$t); }`), ...clock];
+  return [...rest, ...bodyWrap(fn, text, `var $flx$t = $flx$().${enter}(${ix});${offload} try {`, `} finally { $flx$().${exit}(${ix}, $flx$t); }`), ...clock];
+}
+
+/**
+ * `, ...$flx$x` after the last of two or more plain parameters of an arrow (a request handler names at least
+ * `req` and `res`); none when it has a rest parameter already, or a 'use strict' directive (a function with
+ * one may not have a rest parameter).
+ */
+function restParameter(fn: FunctionNode): Insertion[] {
+  if (fn.params.length < 2 || fn.params.some((p) => p.type !== 'Identifier')) return [];
+  if (fn.body.type === 'BlockStatement' && (fn.body.body as AstNode[]).some((s) => s.type === 'ExpressionStatement' && s.directive === 'use strict')) return [];
+  const last = fn.params[fn.params.length - 1];
+  return [{ at: last.end, text: ', ...$flx$x', order: closing(last, 9) }];
 }
 
 /** An arrow has no `arguments`: its parameters, when they are plain names (`[a, b, ...rest]`), else null. */

@@ -54,6 +54,7 @@ export function prepare(args: ArrayLike<unknown>, env: Record<string, unknown> |
       const methods = methodsFile(res, ServerResponse.prototype);
       if (methods) marker.methods = methods;
       if (res.statusCode !== 200) marker.statusCode = res.statusCode;
+      if (res.headersSent) marker.headersSent = true;
       // res.locals is an object (a function with properties in express 3): its data travels
       let localsWhole = true;
       if (res.locals) {
@@ -349,6 +350,8 @@ export interface ResponseMarker {
   statusCode?: number;
   /** Absent: none. */
   locals?: Record<string, unknown>;
+  /** Present (true) when the head is written already: an error handler's `if (res.headersSent) return next(err)`. */
+  headersSent?: true;
   /** The file of express's response methods (`methodsFile`); absent for a plain `http` response. */
   methods?: string;
   /** For a fluxion that calls `res.render()`: how the app renders (`viewOf`). */

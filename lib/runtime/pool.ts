@@ -278,7 +278,15 @@ export class Pool {
     pending.resource.runInAsyncScope(() => {
       const { held, settle } = pending;
       mergeRequest(held, done.req);
-      replay(held, done.ops);
+      try {
+        replay(held, done.ops);
+      } catch (error) {
+        // a response call that throws here and did not there: it throws in the function, as without fluxion,
+        // and Express's Layer hands that to next(err)
+        if (!held.next || settle) throw error;
+        held.next(error);
+        return;
+      }
       if (settle) {
         // as the async function did: its `next` call, then its promise settles
         if (done.next) held.next?.(...(decode(done.next) as unknown[]));

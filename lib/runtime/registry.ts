@@ -63,6 +63,16 @@ interface Waiting {
   here: boolean;
 }
 
+/**
+ * An arrow's arguments (the names it declares) and express's `next` when it came among the ones it does not name
+ * (the rewrite's `...$flx$x`): a throw on the worker then reaches `next(err)` as Express's Layer would send it.
+ */
+function withNext(args: ArrayLike<unknown>, rest: unknown[]): ArrayLike<unknown> {
+  if (typeof rest[0] !== 'function') return args;
+  const all = [...Array.from(args), rest[0]];
+  return offloadModules().nextOf(all) === rest[0] ? all : args;
+}
+
 export type Placement = 'main' | 'replicated' | `worker:${number}`;
 
 export type StateSetter = (name: string, value: unknown, refill: (target: unknown, value: unknown) => void) => void;
@@ -250,8 +260,8 @@ export class ModuleRuntime {
   }
 
   /** The message goes to a worker (-2), or, when it cannot travel, runs here: returns the start time. */
-  offload(ix: number, thisArg: unknown, args: ArrayLike<unknown>, env?: () => Record<string, unknown>): number {
-    return this.send(ix, thisArg, args, env, null) ? -2 : now();
+  offload(ix: number, thisArg: unknown, args: ArrayLike<unknown>, env?: () => Record<string, unknown>, rest?: unknown[]): number {
+    return this.send(ix, thisArg, rest?.length ? withNext(args, rest) : args, env, null) ? -2 : now();
   }
 
   /**
@@ -260,10 +270,10 @@ export class ModuleRuntime {
    * it would, and Express 4 leaves it unhandled as it would. When the message cannot travel: the clock, and
    * the body runs here.
    */
-  offloadAsync(ix: number, thisArg: unknown, args: ArrayLike<unknown>, env?: () => Record<string, unknown>): Promise<unknown> | AsyncClock {
+  offloadAsync(ix: number, thisArg: unknown, args: ArrayLike<unknown>, env?: () => Record<string, unknown>, rest?: unknown[]): Promise<unknown> | AsyncClock {
     let settle: Settle | null = null;
     const promise = new Promise<unknown>((resolve, reject) => (settle = { resolve, reject }));
-    return this.send(ix, thisArg, args, env, settle) ? promise : new AsyncClock();
+    return this.send(ix, thisArg, rest?.length ? withNext(args, rest) : args, env, settle) ? promise : new AsyncClock();
   }
 
   /**

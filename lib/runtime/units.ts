@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { compileFunction } from 'node:vm';
 import type { CodeUnit } from '../internal-types';
 
 export type Factory = (env: Record<string, unknown> | null) => (...args: unknown[]) => unknown;
@@ -92,18 +94,100 @@ function spliced(text: string, unit: CodeUnit): string {
 export function buildFactory(file: string, hash: string, unit: CodeUnit, stateNames: string[] = unit.state): Factory {
   const text = original(file, hash);
   if (text === null) throw new Error(`${file} changed on disk since it was loaded`);
-  const lines: string[] = ['(function () {'];
-  for (const r of unit.requires) {
+  const requires = unit.requires.map((r) => {
     const required = `require(${JSON.stringify(r.specifier)})`;
     // an ES module required is its namespace: a default import is its `default`; a CommonJS module's is itself
     const value = r.import === 'default' ? `$flx$default(${required})` : required;
-    lines.push(`var ${r.name} = ${value}${r.path.map((p) => `[${JSON.stringify(p)}]`).join('')};`);
-  }
-  for (const h of unit.helpers) lines.push(h.prefix + text.slice(h.range[0], h.range[1]) + (h.prefix.startsWith('var ') ? ';' : ''));
+    return `var ${r.name} = ${value}${r.path.map((p) => `[${JSON.stringify(p)}]`).join('')};`;
+  });
   const bind = unit.captured.map((n) => `var ${n} = $flx$env[${JSON.stringify(n)}];`).join(' ');
   // the state comes once, with the first message this worker gets: from then on it lives here
   const init = unit.state.map((n) => `if (!$flx$ready[${JSON.stringify(n)}]) { $flx$ready[${JSON.stringify(n)}] = true; ${n} = $flx$env[${JSON.stringify(n)}]; }`).join(' ');
-  lines.push(`return function ($flx$env) { ${bind} ${init} return (${unit.prefix}${spliced(text, unit)}); };`);
-  lines.push('})()');
-  return stateScope(file, [...new Set([...stateNames, ...unit.state])])(lines.join('\n')) as Factory;
+  const pieces: Piece[] = unit.helpers.map((h) => ({ range: h.range, before: h.prefix, text: text.slice(h.range[0], h.range[1]), after: h.prefix.startsWith('var ') ? ';' : '' }));
+  // the module's functions the fluxion calls (helpers) read the module's constants it was given, as it does: they
+  // see them in the scope around them, set with each message (the fluxion's own bindings stay its own, as an
+  // async function's of one message must stay while another's message runs)
+  const shared = unit.helpers.length && unit.captured.length ? unit.captured : [];
+  const around = shared.length ? ` var ${shared.join(', ')}; function $flx$bind($flx$env) { ${shared.map((n) => `${n} = $flx$env[${JSON.stringify(n)}];`).join(' ')} }` : '';
+  pieces.push({ range: unit.range, before: `var $flx$f = function ($flx$env) { ${shared.length ? '$flx$bind($flx$env); ' : ''}${bind} ${init} return (${unit.prefix}`, text: spliced(text, unit), after: '); };' });
+  const name = sourceName(file, unit);
+  const source = layout(text, pieces, `(function () { ${requires.join(' ')}${around}`, ' return $flx$f; })()', name);
+  if (unit.state.length) return stateScope(file, [...new Set([...stateNames, ...unit.state])])(source) as Factory;
+  // a fluxion without module state needs no shared scope: a script (not an eval, whose anonymous functions V8
+  // calls `eval`) names its frames as plain node does (`at /app.js:6:9`)
+  const g = (globalThis as Record<symbol, WorkerKit | undefined>)[Symbol.for('fluxion.worker')];
+  const run = compileFunction(`return ${source}`, ['require', '__filename', '__dirname', '$flx$default', '$flx$pause', '$flx$resume', '$flx$wk'], { filename: name });
+  return run(
+    createRequire(file),
+    file,
+    path.dirname(file),
+    (m: unknown) => (Object.prototype.toString.call(m) === '[object Module]' ? (m as { default: unknown }).default : m),
+    (v: unknown) => (g ? g.pause(v) : v),
+    (v: unknown) => (g ? g.resume(v) : v),
+    (ix: number, t?: number) => (g ? g.nested(file, ix, t) : 0),
+  ) as Factory;
+}
+
+/** What a worker gives its code units (worker.ts): the clock of an async function, the count of nested ones. */
+interface WorkerKit {
+  pause(value: unknown): unknown;
+  resume(value: unknown): unknown;
+  nested(file: string, ix: number, t?: number): number;
+}
+
+interface Piece {
+  range: [number, number];
+  before: string;
+  text: string;
+  after: string;
+}
+
+/**
+ * The code a worker evaluates, with every piece of the app's text (the function, the module's helpers it calls) at
+ * its line and column in the app's file, and the code around them placed in the gaps (where a gap has no line
+ * break, the piece after it moves right): named by the file (`sourceURL`), a worker's stack frames read as plain
+ * node's, `at …/app.js:6:9` (V8 calls an anonymous function of evaluated code `eval`). Ranges that overlap (a
+ * helper around the function) are put one after the other, lines no longer kept.
+ */
+function layout(text: string, pieces: Piece[], open: string, close: string, name: string): string {
+  pieces.sort((a, b) => a.range[0] - b.range[0]);
+  let out = open;
+  let at = 0;
+  let column = out.length;
+  for (const piece of pieces) {
+    const [from, to] = piece.range;
+    out += piece.before;
+    column += piece.before.length;
+    if (from >= at) {
+      const breaks = text.slice(at, from).match(LINE_BREAK);
+      const want = from - lineStart(text, from);
+      if (breaks) {
+        out += breaks.join('');
+        column = 0;
+      }
+      if (want > column) out += ' '.repeat(want - column);
+      at = to;
+    } else {
+      out += ' ';
+      at = Math.max(at, to);
+    }
+    out += piece.text + piece.after;
+    const last = piece.text.match(LAST_LINE)!;
+    column = last.index! > 0 ? last[0].length + piece.after.length : column + piece.text.length + piece.after.length;
+  }
+  return `${out}${close}\n//# sourceURL=${name}`;
+}
+
+const LINE_BREAK = /\r\n|[\n\r\u2028\u2029]/g;
+const LAST_LINE = /[^\n\r\u2028\u2029]*$/;
+
+function lineStart(text: string, offset: number): number {
+  let i = offset;
+  while (i > 0 && !'\n\r\u2028\u2029'.includes(text[i - 1])) i--;
+  return i;
+}
+
+/** What plain node's frames call the file: its path (CommonJS), its URL (an ES module). */
+function sourceName(file: string, unit: CodeUnit): string {
+  return file.endsWith('.mjs') || unit.requires.some((r) => r.import) ? pathToFileURL(file).href : file;
 }

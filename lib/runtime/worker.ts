@@ -108,6 +108,29 @@ function takeNested(file: string): Array<[number, number, number, number]> | und
 }
 
 const FINISHERS = new Set(['send', 'json', 'jsonp', 'end', 'redirect', 'sendStatus', 'render', 'sendFile', 'download']);
+/** The calls after which the response's head is written (`res.headersSent`): a later header call throws there. */
+const HEAD_WRITERS = new Set(['send', 'json', 'jsonp', 'end', 'redirect', 'sendStatus', 'write', 'writeHead', 'flushHeaders']);
+/**
+ * The calls that set or remove a header (express's through `setHeader`), and what Node's error says of them, once
+ * the head is written: on the main loop they throw `ERR_HTTP_HEADERS_SENT` in the handler (a missing `return`
+ * after `res.send`), so they throw here too, and nothing is recorded (Express's error path follows, as it does).
+ */
+const AFTER_HEAD: Record<string, string> = {
+  setHeader: 'set', set: 'set', header: 'set', append: 'set', type: 'set', contentType: 'set', cookie: 'set', clearCookie: 'set',
+  location: 'set', attachment: 'set', vary: 'set', links: 'set', redirect: 'set', sendStatus: 'set', json: 'set', jsonp: 'set', send: 'set',
+  removeHeader: 'remove', writeHead: 'write',
+};
+
+/** Node's own error (`Error [ERR_HTTP_HEADERS_SENT]: Cannot set headers after they are sent to the client`). */
+function headersSentError(what: string): Error {
+  const error = new Error(`Cannot ${what} headers after they are sent to the client`);
+  Error.captureStackTrace(error, headersSentError);
+  Object.defineProperty(error, 'name', { value: 'Error [ERR_HTTP_HEADERS_SENT]', configurable: true, writable: true });
+  void error.stack; // formatted with that name, as Node's internal errors are
+  delete (error as { name?: string }).name;
+  (error as Error & { code: string }).code = 'ERR_HTTP_HEADERS_SENT';
+  return error;
+}
 const factories = new Map<string, Factory>();
 
 /**
@@ -152,7 +175,7 @@ function recorder(data: ResponseMarker, ops: Ops, finished: () => void, req: () 
   };
   const target: Record<string, unknown> = {
     locals: data.locals ? decode(data.locals) : {},
-    headersSent: false,
+    headersSent: data.headersSent === true,
     get req() {
       return req();
     },
@@ -175,16 +198,18 @@ function recorder(data: ResponseMarker, ops: Ops, finished: () => void, req: () 
       if (prop === 'then') return undefined;
       return (...args: unknown[]) => {
         for (let i = 0; i < args.length; i++) if (typeof args[i] === 'function') throw new Error(`res.${prop}() with a callback cannot run on a worker`);
+        // (`res.send()` with no body sets no header)
+        if (t.headersSent && AFTER_HEAD[prop] && !(prop === 'send' && args[0] === undefined)) throw headersSentError(AFTER_HEAD[prop]);
         if (prop === 'status' || prop === 'sendStatus' || prop === 'writeHead') statusCode = Number(args[0]);
         // a template rendered here, as app.render would (the main loop only sends the HTML, or calls next(err))
         if (prop === 'render' && data.view && !done) {
           const started = renderHere(data.view, args, t.locals as Record<string, unknown>, (error, html) => {
+            if (error == null) t.headersSent = true;
             rendering.end(error, html);
             finished();
           });
           if (started) {
             done = true;
-            t.headersSent = true;
             rendering.begin();
             return receiver;
           }
@@ -199,9 +224,9 @@ function recorder(data: ResponseMarker, ops: Ops, finished: () => void, req: () 
         }
         ops.push(prop, encoded.length, ...encoded);
         if (HEADER_METHODS.has(prop)) unapplied.push([prop, args]);
+        if (HEAD_WRITERS.has(prop)) t.headersSent = true;
         if (FINISHERS.has(prop) && !done) {
           done = true;
-          t.headersSent = true;
           finished();
         }
         return prop.startsWith('get') ? undefined : receiver;
@@ -518,6 +543,8 @@ function run(message: RunMessage): number {
   let nextArgs: unknown[] | undefined;
   let hasRes = false;
   let hasNext = false;
+  let running = false;
+  let finishedWhileRunning = false;
   // an async function answers when its promise settles (its value or rejection is part of the answer);
   // its CPU time is its synchronous segments (the clock pauses at each of its own awaits: units.ts)
   const settleOnly = message.async === true;
@@ -600,7 +627,9 @@ function run(message: RunMessage): number {
       return recorder(
         value as ResponseMarker,
         ops,
-        () => settleOnly || answer(null),
+        // the function's own run goes on to its end first: what it does after `res.send` (a header call that
+        // throws, as on the main loop) is part of the answer, whether or not answers leave in a batch
+        () => settleOnly || (running ? (finishedWhileRunning = true) : answer(null)),
         () => req,
         (error) => {
           if (!message.returnState) again ??= error.message;
@@ -639,12 +668,16 @@ function run(message: RunMessage): number {
   }
   const args = message.args.map(unmark);
   let result: unknown;
+  running = true;
   try {
     result = clock ? clocks.run(clock, () => fn(...args)) : fn(...args);
   } catch (error) {
+    running = false;
     answer(encode(error, 'error'));
     return started;
   }
+  running = false;
+  if (finishedWhileRunning) answer(null);
   if (settleOnly) {
     Promise.resolve(result).then(
       (value) => {

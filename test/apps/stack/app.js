@@ -1,11 +1,11 @@
 // Errors thrown inside rewritten callbacks: their stacks must be the same as without fluxion.
 var express = require('express');
-var fs = require('fs');
+var fs = require('fs'); var threadId = require('worker_threads').threadId;
 var app = express();
 
 function parse(text) {
   var error = new Error('cannot parse ' + text.length + ' bytes');
-  error.code = 'E_PARSE';
+  error.code = 'E_PARSE'; error.thread = threadId;
   throw error;
 }
 
@@ -37,8 +37,21 @@ app.get('/await', async function awaitRoute(req, res, next) {
   }
 });
 
+// a module constant read by a module function the handler calls: both travel with the handler to a worker
+var PREFIX = 'cannot check';
+function checkArrow(text) {
+  var error = new RangeError(PREFIX + ' ' + text);
+  error.thread = threadId;
+  throw error;
+}
+
+// an arrow: its frame is anonymous (`at …/app.js:L:C`); it names no `next`, its throw reaches the error handler
+app.get('/arrow', (req, res) => {
+  checkArrow('arrow');
+});
+
 app.use(function (err, req, res, next) {
-  res.status(500).type('text').send(err.stack);
+  res.status(500).set('x-thread', String(err.thread)).type('text').send(err.stack);
 });
 
 var server = app.listen(Number(process.env.PORT || 3000), '127.0.0.1', function () {

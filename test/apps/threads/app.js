@@ -203,7 +203,25 @@ app.get('/crash', function crash(req, res) {
   res.send('no crash on the main thread');
 });
 
+// an arrow names no `next`: express calls it with one all the same, and its throw goes to the error handler
+app.get('/throw-arrow', (req, res) => {
+  throw Object.assign(new RangeError('arrow threw on ' + threadId), { code: 'E_ARROW' });
+});
+
+// a missing `return` after res.send: the header call after it throws, as on the main loop; the send after that too,
+// and express's error path follows (the error handler sees res.headersSent)
+app.get('/double', function double(req, res) {
+  if (!req.query.ok) res.status(400).send('bad on ' + threadId);
+  try {
+    res.set('X-Late', '1');
+  } catch (e) {
+    console.log('late header: ' + e.code + ' on ' + threadId + (res.headersSent ? ', head sent' : ''));
+  }
+  res.send('ok');
+});
+
 app.use(function onError(err, req, res, next) {
+  if (res.headersSent) return next(err);
   res.status(err.status || 500).json({ error: err.message, name: err.name, code: err.code || null, thread: threadId });
 });
 
