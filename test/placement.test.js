@@ -313,6 +313,32 @@ t.test('auto: a stateful fluxion that got cheap comes back to the main loop with
   }
 });
 
+t.test("auto: a stateful fluxion that got cheap comes back under an open-loop load past its worker's capacity", async (t) => {
+  const app = await startApp('test/apps/state/app.js', { nodeArgs: HOOK, env: { FLUXION_THREADS: '1', FLUXION_HOT_MS: '20', FLUXION_DISABLE_CACHE: '1', DEBUG: 'fluxion:placement' } });
+  try {
+    const hit = async (spin) => JSON.parse((await request(app.port, { path: `/hit/a?spin=${spin}` })).body.toString());
+    const hot = [];
+    for (let i = 0; i < 56; i++) hot.push(await hit(25));
+    t.not(hot.at(-1).thread, 0, 'hot (25 ms): it moved to the worker');
+    // 8 ms each (cheap: under half of 20 ms), one every 5 ms for 2 s: the worker always holds some, and its queue
+    // grows; the fluxion comes back all the same (new messages wait for the worker's last answers, then run here)
+    const cheap = [];
+    const started = Date.now();
+    while (Date.now() - started < 2000) {
+      cheap.push(hit(8));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const answers = await Promise.all(cheap);
+    t.ok(answers.some((r) => r.thread !== 0) && answers.some((r) => r.thread === 0), 'it came back to the main loop while the load went on');
+    t.equal(answers.at(-1).thread, 0, '(the last one ran there)');
+    const all = [...hot, ...answers].map((r) => r.hits).sort((a, b) => a - b);
+    t.same(all, Array.from({ length: all.length }, (_, i) => i + 1), 'one counter: 1..n, none lost or counted twice');
+    t.match(app.output().stderr, /hit: back on the main loop/);
+  } finally {
+    await app.stop();
+  }
+});
+
 /** `n` requests sent at once; `query(i)` is the i-th one's query string. */
 async function burst(port, n, query) {
   const answers = await Promise.all(Array.from({ length: n }, (_, i) => request(port, { path: `/hit/a?${query(i)}` })));

@@ -289,8 +289,10 @@ export class ModuleRuntime {
     const record = this.records[ix]!;
     const stateful = this.description.fns[ix].unit!.state.length > 0;
     const resource = new (offloadModules().AsyncResource)('fluxion.message');
-    if (stateful && this.waiting.length > 0) {
-      this.wait({ ix, thisArg, args: Array.from(args), env, settle, resource, here: false });
+    // while the file's stateful fluxions come back (`returning`), a new message waits here for the worker's last
+    // answers, then runs here: under a load that never lets that worker idle, it drains all the same
+    if (stateful && (this.waiting.length > 0 || this.returning)) {
+      this.wait({ ix, thisArg, args: Array.from(args), env, settle, resource, here: this.returning !== null });
       return true;
     }
     const outcome = this.trySend(ix, thisArg, args, env, settle, resource);
