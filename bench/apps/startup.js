@@ -1,4 +1,4 @@
-// Start-up of an Express app: the suite app (routers, sessions, templates) and the GIF encoder, up to the
+// Start-up of an Express app: startup-app/ (routers, sessions, templates; a frozen copy of the test suite app) and the GIF encoder, up to the
 // moment it listens. The harness measures the time until "ready", then ends the process.
 process.env.PORT = '0';
 require('../../samples/gifsockets/gif.js');
@@ -12,4 +12,4 @@ console.log = (line, ...rest) => {
   }
   return log(line, ...rest);
 };
-require('../../test/apps/suite/app.js');
+require('./startup-app/app.js'); // a copy of test/apps/suite as it was on 2026-11-26: tests keep growing theirs
