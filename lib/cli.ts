@@ -8,7 +8,7 @@ import { formatReport, type Report } from './runtime/report';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { isLocal, keepsState, statefulPackage } from './specifiers';
+import { isLocal, keepsState, statefulPackage, writtenElsewhere } from './specifiers';
 import type { FluxionalProgram } from './types';
 
 const USAGE = `usage: fluxion <command> [options]
@@ -160,6 +160,32 @@ function markStatefulRequires(program: FluxionalProgram, file: string): void {
   } catch {
     // options the hook would refuse: it says so when the app starts
   }
+  // the app files whose exports some file reachable from this one writes (`store.set()` on another file's Map)
+  const resolveFrom = (from: string, specifier: string): string | null => {
+    try {
+      return createRequire(path.resolve(from)).resolve(specifier);
+    } catch {
+      return null;
+    }
+  };
+  const writtenBy = new Map<string, Array<[string, string, string | null]>>();
+  const visit = (from: string, p: FluxionalProgram, visited: Set<string>): void => {
+    for (const [specifier, write, , method] of p.writes ?? []) {
+      const target = resolveFrom(from, specifier);
+      if (!target) continue;
+      let list = writtenBy.get(target);
+      if (!list) writtenBy.set(target, (list = []));
+      list.push([path.relative(process.cwd(), from) || from, write, method]);
+    }
+    for (const specifier of p.requires) {
+      const target = resolveFrom(from, specifier);
+      if (!target || visited.has(target) || target.includes(`${path.sep}node_modules${path.sep}`)) continue;
+      visited.add(target);
+      const required = load(target);
+      if (required) visit(target, required, visited);
+    }
+  };
+  visit(path.resolve(file), program, new Set([path.resolve(file)]));
   const check = (from: string, specifiers: string[], seen: Set<string>, nested = false): string | null => {
     for (const specifier of specifiers) {
       if (!isLocal(specifier)) {
@@ -167,17 +193,16 @@ function markStatefulRequires(program: FluxionalProgram, file: string): void {
         if (reason) return reason;
         continue;
       }
-      let target: string;
-      try {
-        target = createRequire(path.resolve(from)).resolve(specifier);
-      } catch {
-        continue;
-      }
-      if (seen.has(target) || target.includes(`${path.sep}node_modules${path.sep}`)) continue;
+      const target = resolveFrom(from, specifier);
+      if (!target || seen.has(target) || target.includes(`${path.sep}node_modules${path.sep}`)) continue;
       seen.add(target);
       const required = load(target);
+      const rel = path.relative(process.cwd(), target) || target;
+      if (required?.state.length) return keepsState(rel, required.state);
+      // (the runtime reads the loaded module: a method that is the file's own function is not a write of data)
+      const writer = writtenBy.get(target)?.find(([, , method]) => method === null || !required?.functions?.includes(method));
+      if (writer) return writtenElsewhere(rel, writer[0], writer[1]);
       if (!required) continue;
-      if (required.state.length) return keepsState(path.relative(process.cwd(), target) || target, required.state);
       const deeper = check(target, [...required.requires, ...(required.packages ?? [])], seen, true);
       if (deeper) return deeper;
     }

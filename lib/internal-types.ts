@@ -109,4 +109,6 @@ export interface ModuleDescription {
   requires: string[];
   /** The packages it requires (bare specifiers): one named in `statefulPackages` is state too. */
   packages?: string[];
+  /** The app files whose exports its functions write after start-up (FluxionalProgram.writes): state too. */
+  writes?: Array<[string, string, string[], string | null]>;
 }

@@ -9,6 +9,11 @@ export function keepsState(file: string, state: string[]): string {
   return `it calls into ${file}, which keeps ${what} in its module memory`;
 }
 
+/** Why code that calls into `file` cannot run on another event loop when another app file writes its exports. */
+export function writtenElsewhere(file: string, writer: string, write: string): string {
+  return `it calls into ${file}, whose exports ${writer} writes after start-up (\`${write}\`): one copy for every request`;
+}
+
 /**
  * Why code that requires `specifier` cannot run on another event loop when it names a package of `statefulPackages`
  * (`@scope/name/sub` → `@scope/name`), or null; `through`: the app file that requires it (the runtime and

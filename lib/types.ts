@@ -142,6 +142,14 @@ export interface FluxionalProgram {
   requires: string[];
   /** The packages it requires or imports (bare specifiers). */
   packages?: string[];
+  /**
+   * The app files whose exports its functions write after start-up, as [specifier, the write, the path from the
+   * export to the object written, the method called or null]: `store.set(k, v)` on `module.exports = new Map()`.
+   * Code that calls into such a file cannot move either (unless the method is one of that file's `functions`).
+   */
+  writes?: Array<[string, string, string[], string | null]>;
+  /** The names of the functions it defines (not class methods): its own, when another file calls them as methods. */
+  functions?: string[];
 }
 
 export interface CompileOptions {

@@ -46,6 +46,19 @@ t.test('explain: a fluxion that calls into an app file keeping state stays on th
   t.equal(verdict('nextRoute'), 'stays on the main loop: it calls into test/apps/modules/counter.js, which keeps objects it made at load time in its module memory');
   t.match(verdict('parseRoute'), /^can run on another event loop when hot/, 'a class whose objects are made per call');
   t.match(verdict('checksumRoute'), /^can run on another event loop when hot/);
+  const written = 'stays on the main loop: it calls into test/apps/modules/cache.js, whose exports test/apps/modules/app.js writes after start-up (`cache.set(req.query.key, req.query.value)`): one copy for every request';
+  t.equal(verdict('rememberRoute'), written, "another file's Map, written here");
+  t.equal(verdict('recallRoute'), written, 'read through a module that requires it');
+  t.match(verdict('visitRoute'), /it calls into test\/apps\/modules\/cache\.js, whose exports test\/apps\/modules\/(app|history)\.js writes after start-up/, 'through a class method of another file');
+  t.match(verdict('sumRoute'), /^can run on another event loop when hot/, "pure.add(): the file's own function, not a write");
+  t.match(verdict('tagRoute'), /it calls into test\/apps\/modules\/tags\.js, whose exports .* writes after start-up \(`tags\.push\(req\.query\.tag\)`\)/, 'an array, destructured');
+  t.same(JSON.parse(fluxion(['compile', 'test/apps/modules/app.js', '--format', 'json']).stdout).writes, [
+    ['./store', 'store.add(req.query.item)', [], 'add'],
+    ['./pure', 'pure.add(Number(req.query.a), Number(req.query.b))', [], 'add'],
+    ['./cache', 'cache.set(req.query.key, req.query.value)', [], 'set'],
+    ['./tags', 'tags.push(req.query.tag)', ['list'], 'push'],
+  ], "what it writes of other files' exports (store.add is store.js's own function)");
+  t.same(JSON.parse(fluxion(['compile', 'test/apps/modules/store.js', '--format', 'json']).stdout).functions, ['add', 'count']);
   const json = JSON.parse(fluxion(['compile', 'test/apps/modules/store.js', '--format', 'json']).stdout);
   t.same(json.state, ['items']);
   t.same(JSON.parse(fluxion(['compile', 'test/apps/modules/wrapper.js', '--format', 'json']).stdout).requires, ['./store']);

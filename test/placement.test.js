@@ -159,6 +159,18 @@ t.test('a handler that calls into an app module keeping state stays on the main 
     const sum = await get('/checksum?text=abc');
     t.equal(sum.sum, 304891);
     t.not(sum.thread, 0, 'pure functions of another module: the handler moved');
+    // another file's exports (a Map, an array) written here: two copies would answer from either
+    const remembered = await Promise.all(Array.from({ length: 10 }, (_, i) => get(`/remember?key=k${i}&value=v${i}`)));
+    t.ok(remembered.every((r) => r.thread === 0), 'cache.set ran on the main loop');
+    const recalled = await Promise.all(Array.from({ length: 10 }, (_, i) => get(`/recall?key=k${i}`)));
+    t.same(recalled, Array.from({ length: 10 }, (_, i) => ({ value: `v${i}`, thread: 0 })), 'read through lookup.js: every value, on the main loop');
+    t.same(await get('/visit?key=k3'), { size: 11, thread: 0 }, "a class method of another file writes the Map (history.js, left as it was but for that): its caller stays");
+    t.same(await get('/recall?key=last'), { value: 'k3', thread: 0 });
+    const summed = await get('/sum?a=2&b=3');
+    t.equal(summed.sum, 5);
+    t.not(summed.thread, 0, "pure.add() is pure.js's own function, not a write of its data: the handler moved");
+    const tagged = await Promise.all(Array.from({ length: 10 }, (_, i) => get(`/tag?tag=t${i}`)));
+    t.same(tagged.map((r) => r.n).sort((a, b) => a - b), Array.from({ length: 10 }, (_, i) => i + 1), 'one array: 1..10');
     await new Promise((resolve) => setTimeout(resolve, 50));
     t.match(app.output().stderr, /addRoute \(test\/apps\/modules\/app\.js:13\) stays on the main loop: it calls into test\/apps\/modules\/store\.js, which keeps `items` in its module memory/);
     t.match(app.output().stderr, /twiceRoute .* stays on the main loop: it calls into test\/apps\/modules\/store\.js/);

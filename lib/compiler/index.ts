@@ -3,7 +3,7 @@
  * Pure: no file system, no runtime. `fluxion compile` and the require hook share it.
  */
 import { indexAst, span, type AstIndex, type AstNode, type FunctionNode } from './ast';
-import { appRequires, codeUnit, moduleState, packageRequires } from './units';
+import { appRequires, codeUnit, foreignWrites, moduleState, ownFunctions, packageRequires } from './units';
 import { isLocal } from '../specifiers';
 import { Callees } from './callees';
 import { Catalogue } from './catalogue';
@@ -121,6 +121,10 @@ export function analyze(source: string, options: CompileOptions = {}): Analysis 
   program.state = moduleState(analysis);
   program.requires = appRequires(analysis);
   program.packages = packageRequires(analysis);
+  const writes = foreignWrites(analysis);
+  if (writes.length) program.writes = writes;
+  const functions = ownFunctions(analysis);
+  if (functions.length) program.functions = functions;
   return analysis;
 }
 

@@ -92,6 +92,113 @@ export function moduleState(analysis: Analysis): string[] {
   return out;
 }
 
+/**
+ * Methods that change the object they are called on (a Map, a Set, an array, a cache): called after start-up on
+ * what another app file exports (`store.set(k, v)` where store.js has `module.exports = new Map()`), they write that
+ * file's module memory from here, where its own analysis sees nothing written (it has no functions).
+ */
+const WRITING_METHODS = new Set(
+  ('set add delete clear push pop shift unshift splice sort reverse fill copyWithin put del mset mdel incr incrBy decr ' +
+    'decrBy increment decrement insert remove upsert setItem removeItem reset flushAll take').split(' '),
+);
+
+/**
+ * The app files whose exports this module's functions write after start-up, as [specifier, the first write's
+ * text, the path from the export to the object written, the method called (null: an assignment, `++`, `delete`)]:
+ * `store.set(k, v)`, `items.push(x)` (`const { items } = require('./list')`), `config.debug = true`. A copy of such
+ * a file on another event loop would hold its own data: every fluxion calling into it stays on the main loop
+ * (runtime: Registry.statefulRequire; `fluxion explain`), unless the method is one of the file's own functions
+ * (`math.add(a, b)`: its own analysis says whether it writes anything).
+ */
+export function foreignWrites(analysis: Analysis): Array<[string, string, string[], string | null]> {
+  const { parentOf, ownerOf } = analysis.pipeline.ownership;
+  const out = new Map<string, [string, string, string[], string | null]>();
+  for (const variable of analysis.scopes.moduleScope.variables) {
+    const def = variable.defs[0];
+    if (!def) continue;
+    let required: { specifier: string; path: string[] } | null = null;
+    if (def.type === 'Variable') required = requiredFrom(def.node as unknown as AstNode, def.name as unknown as AstNode);
+    else if (def.type === 'ImportBinding') {
+      const spec = def.node as unknown as AstNode;
+      const imported = spec.type === 'ImportSpecifier' ? (spec.imported.type === 'Identifier' ? spec.imported.name : String(spec.imported.value)) : null;
+      required = { specifier: String((def.parent as unknown as AstNode).source.value), path: imported && imported !== 'default' ? [imported] : [] };
+    }
+    if (required === null || !isLocal(required.specifier) || out.has(required.specifier)) continue;
+    for (const r of variable.references) {
+      const id = r.identifier as unknown as AstNode;
+      const o = ownerOf.get(id);
+      if (!o || (o.flx === analysis.ast && o.topFn === null)) continue; // load time
+      const write = writeThrough(id, parentOf);
+      if (write) {
+        const text = analysis.text.slice(write.node.start, write.node.end).replace(/\s+/g, ' ').slice(0, 60);
+        out.set(required.specifier, [required.specifier, text, [...required.path, ...write.path], write.method]);
+        break;
+      }
+    }
+  }
+  return [...out.values()];
+}
+
+/**
+ * The names of the functions a module defines as functions (declarations, `var f = function`, `exports.f = …`,
+ * object literals' functions and methods), not class methods: what `fluxion explain` takes for a module's own
+ * function when another file calls it as a method of its exports.
+ */
+export function ownFunctions(analysis: Analysis): string[] {
+  const { parentOf } = analysis.pipeline.ownership;
+  const names = new Set<string>();
+  for (const type of ['FunctionDeclaration', 'FunctionExpression', 'ArrowFunctionExpression']) {
+    for (const fn of analysis.index.ofType(type)) {
+      if (fn.id?.type === 'Identifier') names.add(fn.id.name);
+      const parent = parentOf.get(fn);
+      if (!parent) continue;
+      if (parent.type === 'VariableDeclarator' && parent.id.type === 'Identifier') names.add(parent.id.name);
+      else if (parent.type === 'Property' && !parent.computed) names.add(parent.key.type === 'Identifier' ? parent.key.name : String(parent.key.value));
+      else if (parent.type === 'AssignmentExpression' && parent.right === fn && parent.left.type === 'MemberExpression') {
+        const name = propertyName(parent.left);
+        if (name !== null && !(parent.left.object.type === 'MemberExpression' && propertyName(parent.left.object) === 'prototype')) names.add(name);
+      }
+    }
+  }
+  return [...names].sort();
+}
+
+/**
+ * `x.a = …`, `x.n++`, `delete x[k]`, `x.set(…)`, `x.list.push(…)`: the expression that writes what `x` holds,
+ * the members between `x` and the object written, and the method called (null for the others); or null.
+ */
+function writeThrough(id: AstNode, parentOf: Map<AstNode, AstNode>): { node: AstNode; path: string[]; method: string | null } | null {
+  let node = id;
+  let parent = parentOf.get(node);
+  const members: Array<string | null> = [];
+  while (parent && parent.type === 'MemberExpression' && parent.object === node) {
+    members.push(propertyName(parent));
+    node = parent;
+    parent = parentOf.get(node);
+  }
+  if (!parent || members.length === 0) return null;
+  if (parent.type === 'ChainExpression') {
+    node = parent;
+    parent = parentOf.get(node);
+    if (!parent) return null;
+  }
+  const known = (list: Array<string | null>): string[] => {
+    const path: string[] = [];
+    for (const m of list) {
+      if (m === null) break;
+      path.push(m);
+    }
+    return path;
+  };
+  if (parent.type === 'AssignmentExpression' && parent.left === node) return { node: parent, path: known(members.slice(0, -1)), method: null };
+  if (parent.type === 'UpdateExpression' || (parent.type === 'UnaryExpression' && parent.operator === 'delete')) return { node: parent, path: known(members.slice(0, -1)), method: null };
+  if (parent.type === 'CallExpression' && parent.callee === node) {
+    const name = members[members.length - 1];
+    if (name != null && WRITING_METHODS.has(name)) return { node: parent, path: known(members.slice(0, -1)), method: name };
+  }
+  return null;
+}
+
 function isConstructorLike(fn: FunctionNode, parentOf: Map<AstNode, AstNode>): boolean {
   const parent = parentOf.get(fn);
   if (parent?.type === 'MethodDefinition') return parent.kind === 'constructor';

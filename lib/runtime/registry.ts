@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type { CodeUnit, ModuleDescription, SiteEntry } from '../internal-types';
-import { isLocal, keepsState, statefulPackage } from '../specifiers';
+import { isLocal, keepsState, statefulPackage, writtenElsewhere } from '../specifiers';
 import type { RuptureKind } from '../types';
 import { debug, warnOnce } from '../debug';
 import type * as DispatcherModule from './dispatcher';
@@ -71,6 +71,20 @@ function withNext(args: ArrayLike<unknown>, rest: unknown[]): ArrayLike<unknown>
   if (typeof rest[0] !== 'function') return args;
   const all = [...Array.from(args), rest[0]];
   return offloadModules().nextOf(all) === rest[0] ? all : args;
+}
+
+/**
+ * Whether a write another file makes to `target`'s exports writes data (a Map, an array, an object the file made at
+ * load time), not a call of one of the file's own functions (`math.add(a, b)`, a function it put on its exports: its
+ * own analysis says whether that writes anything). Read on the loaded module; one that is not at hand (an ES
+ * module) counts as data.
+ */
+function writesData(target: string, [, , at, method]: [string, string, string[], string | null]): boolean {
+  if (method === null) return true;
+  let value: unknown = require.cache[target]?.exports;
+  for (const key of at) value = value == null ? undefined : (value as Record<string, unknown>)[key];
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return true;
+  return !(Object.prototype.hasOwnProperty.call(value, method) && typeof (value as Record<string, unknown>)[method] === 'function');
 }
 
 export type Placement = 'main' | 'replicated' | `worker:${number}`;
@@ -708,6 +722,10 @@ export class Registry {
       if (seen.has(target)) continue;
       seen.add(target);
       const module = this.byFile.get(target);
+      const rel = path.relative(process.cwd(), target) || target;
+      if (module?.description.state.length) return keepsState(rel, module.description.state);
+      const writer = this.writtenBy.get(target)?.find((w) => writesData(target, w));
+      if (writer) return writtenElsewhere(rel, writer[0], writer[1]);
       if (!module) {
         // a file fluxion left as it is (no functions: `module.exports = mongoose.model('User', schema)`): the
         // packages its text requires, read once
@@ -717,8 +735,6 @@ export class Registry {
         }
         continue;
       }
-      const rel = path.relative(process.cwd(), target) || target;
-      if (module.description.state.length) return keepsState(rel, module.description.state);
       const deeper = this.statefulRequire(target, [...module.description.requires, ...(module.description.packages ?? [])], seen, true);
       if (deeper) return deeper;
     }
@@ -742,7 +758,23 @@ export class Registry {
     return found;
   }
 
+  /** App files whose exports other files' functions write (description.writes): [that file, the write, path, method]. */
+  private readonly writtenBy = new Map<string, Array<[string, string, string[], string | null]>>();
+
   load(file: string, description: ModuleDescription, declarations: () => unknown[], setState?: StateSetter): ModuleRuntime {
+    if (description.writes) {
+      const resolve = createRequire(file).resolve;
+      for (const [specifier, write, at, method] of description.writes) {
+        try {
+          const target = resolve(specifier);
+          let list = this.writtenBy.get(target);
+          if (!list) this.writtenBy.set(target, (list = []));
+          list.push([path.relative(process.cwd(), file) || file, write, at, method]);
+        } catch {
+          // not resolvable: nothing this code calls into
+        }
+      }
+    }
     const module = new ModuleRuntime(this, file, description);
     module.setState = setState ?? null;
     this.modules.push(module);

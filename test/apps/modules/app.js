@@ -34,6 +34,29 @@ app.get('/spin/:ms', function spinRoute(req, res) {
   res.json({ spun: true, thread: threadId });
 });
 
+// another file's exports written here: a Map (read through lookup.js too) and an array (destructured)
+var cache = require('./cache');
+var lookup = require('./lookup');
+var tags = require('./tags').list;
+var history = require('./history');
+app.get('/visit', function visitRoute(req, res) {
+  res.json({ size: history.record(req.query.key), thread: threadId });
+});
+app.get('/remember', function rememberRoute(req, res) {
+  cache.set(req.query.key, req.query.value);
+  res.json({ size: cache.size, thread: threadId });
+});
+app.get('/recall', function recallRoute(req, res) {
+  res.json({ value: lookup.find(req.query.key) || null, thread: threadId });
+});
+app.get('/sum', function sumRoute(req, res) {
+  res.json({ sum: pure.add(Number(req.query.a), Number(req.query.b)), thread: threadId });
+});
+app.get('/tag', function tagRoute(req, res) {
+  tags.push(req.query.tag);
+  res.json({ n: tags.length, thread: threadId });
+});
+
 var server = app.listen(Number(process.env.PORT || 3000), '127.0.0.1', function () {
   console.log('modules listening on http://127.0.0.1:' + server.address().port);
 });

@@ -1,0 +1,2 @@
+var list = [];
+module.exports = { list: list };
