@@ -21,7 +21,13 @@ function load() {
     const { withCodeCache, SHIPPED_DIR } = require('./dist/compile-cache.js');
     // FLUXION_DISABLE_CACHE turns this cache off too (the environment only: a package.json setting is read later)
     const off = /^(1|true|yes|on)$/i.test(process.env.FLUXION_DISABLE_CACHE || '');
-    return withCodeCache({ shipped: off ? null : SHIPPED_DIR, local: null }, (file) => file === bundle, () => require(bundle), { saveAtExit: false, what: 'require hook', logCached: false }).register;
+    // where the install-time entry does not fit (another Node than the one fluxion was installed with: V8 rejects
+    // it), the transform cache's v8 folder keeps one, written at the first start's exit (its options are read
+    // later: FLUXION_CACHE_DIR or the default folder)
+    const local = path.join(process.env.FLUXION_CACHE_DIR || path.join(process.cwd(), 'node_modules', '.cache', 'fluxion'), 'v8');
+    // (the bundle and the files of dist/ it loads: the runtime, and debug/errors, which the runtime shares)
+    const dist = path.join(__dirname, 'dist') + path.sep;
+    return withCodeCache({ shipped: off ? null : SHIPPED_DIR, local: off ? null : local }, (file) => file.startsWith(dist), () => require(bundle), { what: 'require hook', logCached: false }).register;
   } catch (error) {
     // a build without the bundle (tsc alone): the same code, file by file
     if (error && error.code === 'MODULE_NOT_FOUND') return require('./dist/register.js').register;

@@ -7,7 +7,8 @@
  *   (`postinstall`, or `fluxion precompile` where install scripts are off) after running the compiler over
  *   a sample app, so the cache holds the functions a real rewrite compiles too. Only read at run time.
  * - **local**: `<transform cache>/v8`, written at exit by a process that found no usable shipped entry
- *   (no install script, another Node, V8 flags that make V8 reject the shipped data).
+ *   (no install script, another Node, V8 flags that make V8 reject the shipped data). The require hook, loaded
+ *   before the options are read, takes `FLUXION_CACHE_DIR`'s or the default transform cache's (register.js).
  * Only the listed files are affected, only while the compiler is being loaded; any problem falls back to
  * Node's own loading. Entries are named by a hash of Node's version, the file's path and its content, so a
  * rebuilt or moved fluxion simply misses.
@@ -37,9 +38,11 @@ export interface CodeCacheDirs {
 interface Produced {
   name: string;
   script: vm.Script;
+  /** The local directory of the load that compiled it (null: none; `saveCodeCache(dir)` writes it anyway). */
+  dir: string | null;
 }
 const produced: Produced[] = [];
-let saveScheduled = false;
+const saveScheduled = new Set<string>();
 
 function read(dir: string | null, name: string): Buffer | undefined {
   if (!dir) return undefined;
@@ -80,7 +83,7 @@ export function withCodeCache<T>(dirs: CodeCacheDirs, own: (filename: string) =>
     }
     if (!script) {
       script = rejected ?? new vm.Script(wrapped, { filename });
-      produced.push({ name, script });
+      produced.push({ name, script, dir: dirs.local });
       counts.compiled++;
     }
     const fn = script.runInThisContext({ displayErrors: true }) as (...args: unknown[]) => unknown;
@@ -94,26 +97,40 @@ export function withCodeCache<T>(dirs: CodeCacheDirs, own: (filename: string) =>
     // logCached false (the require hook, loaded on every start, also where fluxion is off): only when it compiled
     if (logCached || counts.compiled > 0) debug('cache', `${what} loaded in ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)} ms: ${counts.shipped} files from the install-time code cache, ${counts.local} from ${dirs.local ?? '(none)'}, ${counts.compiled} compiled`);
     const local = dirs.local;
-    if (saveAtExit && local && produced.length && !saveScheduled) {
-      saveScheduled = true;
-      // after the first rewrites, so that the functions they compiled lazily are in the cache too
-      process.once('exit', () => saveCodeCache(local));
+    if (saveAtExit && local && counts.compiled > 0 && !saveScheduled.has(local)) {
+      saveScheduled.add(local);
+      // after the first rewrites, so that the functions they compiled lazily are in the cache too: a second
+      // later (a server stopped by a signal never sees 'exit'; the timer keeps no process alive), or at exit
+      let saved = false;
+      const save = (): void => {
+        if (saved) return;
+        saved = true;
+        saveCodeCache(local, true);
+      };
+      setTimeout(save, 1000).unref();
+      process.once('exit', save);
     }
   }
 }
 
-/** Writes the code cache of every file loaded here without one; returns how many. */
-export function saveCodeCache(dir: string): number {
+/**
+ * Writes the code cache of every file loaded here without one (`atExit`: those whose load named `dir`, and only
+ * where the directory above it exists: the transform cache's, made by the hook; fluxion makes no directory in a
+ * project it does not cache); returns how many.
+ */
+export function saveCodeCache(dir: string, atExit = false): number {
+  const entries = atExit ? produced.filter((p) => p.dir === dir) : produced;
   try {
+    if (atExit && !fs.existsSync(path.dirname(dir))) return 0;
     fs.mkdirSync(dir, { recursive: true });
-    for (const { name, script } of produced) {
+    for (const { name, script } of entries) {
       const file = path.join(dir, name);
       const tmp = `${file}.${process.pid}.tmp`;
       fs.writeFileSync(tmp, script.createCachedData());
       fs.renameSync(tmp, file);
     }
-    debug('cache', `wrote the code cache of ${produced.length} files to ${dir}`);
-    return produced.length;
+    debug('cache', `wrote the code cache of ${entries.length} files to ${dir}`);
+    return entries.length;
   } catch (error) {
     debug('cache', `code cache not written: ${(error as Error).message}`);
     return 0;

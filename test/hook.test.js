@@ -5,7 +5,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { ROOT, serve, fluxion } = require('./helpers/processes');
+const { ROOT, serve, fluxion, startApp } = require('./helpers/processes');
 
 const HOOK = ['-r', 'fluxion/register'];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxion-hook-'));
@@ -189,7 +189,7 @@ t.test('the warm run reads the cache', async (t) => {
 t.test('a cold start loads the compiler from the code cache written at install (fluxion precompile)', async (t) => {
   const made = fluxion(['precompile']);
   t.equal(made.status, 0, made.stderr);
-  t.match(made.stdout, /^fluxion: code cache of 2 files \(the require hook, the compiler\) for node v[\d.]+ in .*dist\/\.code-cache \(\d+ ms\)\n$/);
+  t.match(made.stdout, /^fluxion: code cache of 8 files \(the require hook and the runtime it loads, the compiler\) for node v[\d.]+ in .*dist\/\.code-cache \(\d+ ms\)\n$/);
   const usage = fluxion(['precompile', '--fast']);
   t.equal(usage.status, 1);
   t.equal(usage.stderr, 'fluxion: unknown option --fast (try: fluxion help)\n');
@@ -205,6 +205,24 @@ t.test('a cold start loads the compiler from the code cache written at install (
   const off = run([...HOOK, script], { FLUXION_DISABLE_CACHE: '1', DEBUG: 'fluxion:cache' });
   t.equal(off.stdout, 'true\n', off.stderr);
   t.notMatch(off.stderr, /install-time code cache/, 'FLUXION_DISABLE_CACHE turns the code cache off too');
+});
+
+t.test('where the install-time code cache does not fit (other V8 flags, another Node), the require hook keeps one in the transform cache', async (t) => {
+  const cacheDir = fs.mkdtempSync(path.join(tmp, 'hook-v8-'));
+  const script = path.join(tmp, 'hook-v8.js');
+  // a server, stopped by a signal: no 'exit' event, the cache is written a second after the start
+  fs.writeFileSync(script, "require('http').createServer(function (req, res) { res.end('ok'); }).listen(0, '127.0.0.1', function () { console.log('listening on http://127.0.0.1:' + this.address().port); });\n");
+  const start = async () => {
+    const app = await startApp(script, { nodeArgs: ['--no-opt', ...HOOK], env: { FLUXION_CACHE_DIR: cacheDir, DEBUG: 'fluxion:cache' } });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    await app.stop();
+    return app.output().stderr;
+  };
+  const first = await start();
+  t.match(first, /require hook loaded in [\d.]+ ms: 0 files from the install-time code cache, 0 from .*v8, [1-9]\d* compiled/, 'V8 rejects the install-time entries under --no-opt');
+  t.match(first, /wrote the code cache of [1-9]\d* files to .*v8/);
+  const second = await start();
+  t.notMatch(second, /require hook loaded/, 'the next start compiles nothing');
 });
 
 t.test('-r fluxion/register loads the require hook as one bundled file, from its install-time code cache', async (t) => {

@@ -123,7 +123,8 @@ export function analyze(source: string, options: CompileOptions = {}): Analysis 
   program.packages = packageRequires(analysis);
   const writes = foreignWrites(analysis);
   if (writes.length) program.writes = writes;
-  const functions = ownFunctions(analysis);
+  // (for `fluxion explain`; the require hook's runtime reads the loaded module instead)
+  const functions = options.withCode === false ? [] : ownFunctions(analysis);
   if (functions.length) program.functions = functions;
   return analysis;
 }
