@@ -43,6 +43,8 @@ const STEPS = [
   { path: '/points' },
   { path: '/locals' },
   { path: '/throw-arrow' },
+  { path: '/collect/a' },
+  { path: '/collect/b' },
 ];
 /** The part of a response that must not depend on where it ran. */
 const portable = (r) => ({ status: r.status, type: r.type, body: r.body.replace(/("thread":\s*|"parsedOn":\s*|"setOn":\s*|on )\d+/g, '$1N') });
@@ -97,6 +99,7 @@ for (const [version, alias] of [
     t.not(JSON.parse(isolated[19].body).setOn, 0, '(set on a worker)');
     t.equal(isolated[20].status, 500);
     t.match(JSON.parse(isolated[20].body), { error: /^arrow threw on [1-9]\d*$/, name: 'RangeError', code: 'E_ARROW' }, "an arrow's throw on a worker reached the error handler (it names no next)");
+    t.same(isolated.slice(21, 23).map((r) => JSON.parse(r.body)), [{ n: 1, thread: 0 }, { n: 2, thread: 0 }], "a closure that pushes to the array it captured: one array, on the main loop");
   });
 }
 

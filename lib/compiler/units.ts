@@ -328,7 +328,10 @@ function collect(fn: FunctionNode, analysis: Analysis, written: Map<Variable, bo
     }
     const moduleLevel = variable.scope === scopes.moduleScope || variable.scope.type === 'global' || variable.scope.type === 'module';
     if (!moduleLevel) {
+      // `store.push(x)` on a captured array (`makeHandler([])` returns the fluxion): the worker's copy, not
+      // the one every call of the closure shares, would change (a request's changes travel back: not those)
       if (ref.isWrite()) unit.blockers.push(`writes \`${name}\`, a variable of the function around it`);
+      else if (!NETWORK_NAMES.has(name) && writeThrough(id, parentOf)) unit.blockers.push(`changes \`${name}\`, a variable of the function around it (every call shares it)`);
       else add(unit.captured, name);
       continue;
     }

@@ -208,6 +208,16 @@ app.get('/throw-arrow', (req, res) => {
   throw Object.assign(new RangeError('arrow threw on ' + threadId), { code: 'E_ARROW' });
 });
 
+// a handler made by a function: the array it captured is every call's, so one that pushes to it stays on the
+// main loop (a worker would push to its copy)
+function collector(list) {
+  return function collect(req, res) {
+    list.push(req.params.item);
+    res.json({ n: list.length, thread: threadId });
+  };
+}
+app.get('/collect/:item', collector([]));
+
 // a missing `return` after res.send: the header call after it throws, as on the main loop; the send after that too,
 // and express's error path follows (the error handler sees res.headersSent)
 app.get('/double', function double(req, res) {
