@@ -4,7 +4,7 @@
  * fluxion's version, the options that change the output and Node's version. Writes are atomic (temporary
  * file + rename). A directory that cannot be used disables the cache with one warning and nothing else.
  */
-import { createHash } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { debug, warnOnce } from './debug';
@@ -40,7 +40,9 @@ export class TransformCache {
   }
 
   key(filename: string, source: string): string {
-    return createHash('sha256').update(this.salt).update('\0').update(filename).update('\0').update(source).digest('hex');
+    // (node:crypto is loaded here, with the first file the hook sees, not with fluxion: a process that loads no
+    // app file through the hook, npm under NODE_OPTIONS say, does not pay for it)
+    return (require('node:crypto') as typeof Crypto).createHash('sha256').update(this.salt).update('\0').update(filename).update('\0').update(source).digest('hex');
   }
 
   private file(key: string): string {

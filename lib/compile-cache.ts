@@ -10,10 +10,9 @@
  *   (no install script, another Node, V8 flags that make V8 reject the shipped data). The require hook, loaded
  *   before the options are read, takes `FLUXION_CACHE_DIR`'s or the default transform cache's (register.js).
  * Only the listed files are affected, only while the compiler is being loaded; any problem falls back to
- * Node's own loading. Entries are named by a hash of Node's version, the file's path and its content, so a
- * rebuilt or moved fluxion simply misses.
+ * Node's own loading. Entries are named by a hash of Node's version, the file's path, length and modification
+ * time (`entryName`), so a rebuilt or moved fluxion simply misses.
  */
-import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import Module = require('node:module');
 import * as path from 'node:path';
@@ -53,6 +52,33 @@ function read(dir: string | null, name: string): Buffer | undefined {
   }
 }
 
+/**
+ * A code cache entry's name: a 53-bit hash (cyrb53) of Node's version, the file's path, its length and its
+ * modification time; not of its content: hashing 100 KB in V8's interpreter, or loading node:crypto (with the
+ * streams it pulls in) for a digest, would cost every process started with `-r fluxion/register` more than the
+ * code cache saves (Node 22: ~25 M instructions). A rebuilt file has another time; V8 checks the entry it is given
+ * (its version, flags, the source's length) besides.
+ */
+function entryName(filename: string, content: string): string {
+  let mtime = 0;
+  try {
+    mtime = fs.statSync(filename).mtimeMs;
+  } catch {
+    // not on disk: the name goes by the rest
+  }
+  const text = `${process.version}\0${filename}\0${content.length}\0${mtime}`;
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 2654435761);
+    h2 = Math.imul(h2 ^ c, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(16).padStart(14, '0');
+}
+
 /** Loads `load()` with the code caches of `dirs` applied to the CommonJS files `own` accepts. */
 export function withCodeCache<T>(dirs: CodeCacheDirs, own: (filename: string) => boolean, load: () => T, { saveAtExit = true, what = 'compiler', logCached = true } = {}): T {
   if (!dirs.shipped && !dirs.local) return load();
@@ -65,7 +91,7 @@ export function withCodeCache<T>(dirs: CodeCacheDirs, own: (filename: string) =>
     if (!own(filename) || (format !== undefined && format !== 'commonjs') || filename.endsWith('.mjs')) {
       return previous.call(this, content, filename, format);
     }
-    const name = `${createHash('sha256').update(process.version).update(filename).update(content).digest('hex').slice(0, 32)}.bin`;
+    const name = `${entryName(filename, content)}.bin`;
     const wrapped = Module.wrap(content);
     let script: vm.Script | undefined;
     let rejected: vm.Script | undefined; // compiled all the same: V8 compiles normally when it rejects data
