@@ -30,6 +30,8 @@ export interface CodeUnit {
   range: [number, number];
   /** Text to put before it (`function ` for a method's text). */
   prefix: string;
+  /** Strict code where it is (an ES module, a class, under 'use strict'): so it runs on a worker too. */
+  strict?: true;
   captured: string[];
   /** `import` marks an ES module import: required there too (Node's require of ES modules), `default` unwrapped. */
   requires: Array<{ name: string; specifier: string; path: string[]; import?: 'default' | 'named' | 'namespace' }>;

@@ -124,6 +124,20 @@ t.test('under isolate, ES module fluxions move to the workers like their CommonJ
   t.same(placements['samples/gifsockets/app.mjs'], placements['samples/gifsockets/app.js']);
 });
 
+t.test('under isolate, an ES module handler using import.meta stays on the main loop, one using import() moves, and its throw names the module', async (t) => {
+  const steps = [{ path: '/meta' }, { path: '/dynamic' }, { path: '/throw' }];
+  const plain = await serve('test/apps/esm/server.mjs', [], {}, steps);
+  const isolated = await serve('test/apps/esm/server.mjs', IMPORT, { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1' }, steps);
+  const json = (r) => JSON.parse(r.body.toString());
+  t.same(json(isolated[0]), { file: 'server.mjs', thread: 0 }, 'import.meta: on the main loop (a 500 before: a syntax error on the worker)');
+  t.match(json(isolated[1]), { eol: 1, lazy: 'dynamically imported' }, "import('./lazy.mjs') found the file beside the app's (it looked in fluxion's runtime folder)");
+  t.not(json(isolated[1]).thread, 0, 'import() ran on a worker');
+  t.equal(isolated[2].status, 500);
+  t.not(json(isolated[2]).thread, 0, 'thrown on a worker');
+  t.equal(json(isolated[2]).stack, json(plain[2]).stack, 'the same first frame: the module URL, its line and column');
+  t.match(json(plain[2]).stack, /at file:\/\/.*\/test\/apps\/esm\/server\.mjs:19:23$/);
+});
+
 t.test('--import on a Node that cannot honour it: one warning, the app runs unmodified', async (t) => {
   const plain = run(['test/apps/esm/main.mjs']);
   const report = path.join(tmp, 'no-register.json');

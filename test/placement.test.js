@@ -137,6 +137,15 @@ t.test('errors thrown on a worker: the frames of the app name its lines and colu
   t.match(plain[2].body.toString(), /^RangeError: cannot check arrow\n {4}at checkArrow \(.*app\.js:\d+:15\)\n {4}at .*app\.js:\d+:3\n/, "(a module constant read by the helper; the arrow's frame)");
 });
 
+t.test("strict code stays strict on a worker ('use strict' at the top of the file)", async (t) => {
+  const [plain] = await serve('test/apps/strict/app.js', [], {}, [{ path: '/mode' }]);
+  const [isolated] = await serve('test/apps/strict/app.js', HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1' }, [{ path: '/mode' }]);
+  t.same(JSON.parse(plain.body.toString()), { mode: 'strict', thread: 0 });
+  const moved = JSON.parse(isolated.body.toString());
+  t.not(moved.thread, 0, 'the handler ran on a worker');
+  t.equal(moved.mode, 'strict', "writing a frozen object's field threw there too (it was ignored: the worker ran the code sloppy)");
+});
+
 /** The app's output once `pattern` is in it (a worker's console output reaches the process's asynchronously). */
 async function settled(app, pattern) {
   for (let i = 0; i < 50 && !pattern.test(app.output().stdout); i++) await new Promise((resolve) => setTimeout(resolve, 20));

@@ -21,7 +21,7 @@ import { isFunction, type AstNode, type FunctionNode } from './ast';
 import type { Analysis } from './index';
 import { functionName } from './pipeliner';
 import { splice, type Insertion, type Spliced } from './splice';
-import { codeUnit, packageRequires } from './units';
+import { codeUnit, isFileSpecifier, packageRequires } from './units';
 import type { CodeUnit, FunctionEntry, ModuleDescription, SiteEntry, StaticFluxion } from '../internal-types';
 
 export interface Instrumented {
@@ -87,7 +87,7 @@ export function instrument(analysis: Analysis, runtimePath: string, sourceName: 
       // start, the functions nested in n are the ones right after it that start before it ends
       const nested: FunctionNode[] = [];
       for (let i = ix + 1; i < instrumented.length && instrumented[i].start < n.end; i++) nested.push(instrumented[i]);
-      unit.splices = workerSplices(n, awaitsOf.get(n) ?? [], nested, ixOf, text);
+      unit.splices = workerSplices(n, awaitsOf.get(n) ?? [], nested, ixOf, text, analysis.index.ofType('ImportExpression'));
     }
     return unit;
   };
@@ -331,8 +331,14 @@ type Await = [number, number, number, number, number];
  * and each instrumented function nested in it counts its messages and time (`$flx$wk`), which the worker
  * sends back with its answers, so the report counts a nested fluxion that ran on a worker.
  */
-function workerSplices(fn: FunctionNode, awaits: Await[], nested: FunctionNode[], ixOf: Map<AstNode, number>, text: string): Array<[number, number, string]> {
+function workerSplices(fn: FunctionNode, awaits: Await[], nested: FunctionNode[], ixOf: Map<AstNode, number>, text: string, imports: readonly AstNode[]): Array<[number, number, string]> {
   const edits = fn.async ? awaitClock(awaits, { pause: '$flx$pause(', resume: '$flx$resume(', restart: '$flx$resume()' }) : [];
+  // `import('./x.mjs')`: resolved against the app's file, as Node does (a worker evaluates the text elsewhere)
+  for (const call of imports) {
+    const source = call.source as AstNode;
+    if (call.start < fn.start || call.end > fn.end || source.type !== 'Literal' || typeof source.value !== 'string' || !isFileSpecifier(source.value)) continue;
+    edits.push({ at: source.start, text: '$flx$spec(', order: opening(source, 1) }, { at: source.end, text: ')', order: closing(source, 1) });
+  }
   for (const m of nested) {
     const ix = ixOf.get(m)!;
     edits.push(...(m.async ? bodyWrap(m, text, `$flx$wk(${ix}, -1);`, '') : bodyWrap(m, text, `var $flx$s = $flx$wk(${ix}); try {`, `} finally { $flx$wk(${ix}, $flx$s); }`)));
@@ -412,7 +418,7 @@ function bodyEdits(fn: FunctionNode, ix: number, text: string, unit: CodeUnit | 
   // `(req, res) => { throw … }`: express calls it with `next` too, and its throw must reach `next(err)` as
   // Express's Layer would send it; an arrow has no `arguments`, so it gets a rest parameter (not counted in
   // its `length`) that hands the arguments it does not name to the runtime, which keeps only express's `next`
-  const rest = movable && fn.type === 'ArrowFunctionExpression' ? restParameter(fn) : [];
+  const rest = movable && fn.type === 'ArrowFunctionExpression' ? restParameter(fn, text) : [];
   if (rest.length) env = `${env || ', undefined'}, $flx$x`;
   const self = fn.type === 'ArrowFunctionExpression' ? 'undefined' : 'this';
   // offload() answers -2 when the message left (the function returns at once), or a start time when it must
@@ -431,14 +437,20 @@ function bodyEdits(fn: FunctionNode, ix: number, text: string, unit: CodeUnit | 
 }
 
 /**
- * `, ...$flx$x` after the last of two or more plain parameters of an arrow (a request handler names at least
- * `req` and `res`); none when it has a rest parameter already, or a 'use strict' directive (a function with
- * one may not have a rest parameter).
+ * `...$flx$x` after an arrow's plain parameters (in parentheses it gets if it had none: `req => …`); none when it
+ * has a rest parameter already, a pattern, or a 'use strict' directive (a function with one may not have a rest
+ * parameter). Express calls `() => { throw … }` with its `next` too.
  */
-function restParameter(fn: FunctionNode): Insertion[] {
-  if (fn.params.length < 2 || fn.params.some((p) => p.type !== 'Identifier')) return [];
+function restParameter(fn: FunctionNode, text: string): Insertion[] {
+  if (fn.params.some((p) => p.type !== 'Identifier')) return [];
   if (fn.body.type === 'BlockStatement' && (fn.body.body as AstNode[]).some((s) => s.type === 'ExpressionStatement' && s.directive === 'use strict')) return [];
+  if (fn.params.length === 0) {
+    const open = text.indexOf('(', fn.start);
+    return open < 0 || open >= fn.body.start ? [] : [{ at: open + 1, text: '...$flx$x', order: opening(fn, 1) }];
+  }
+  const first = fn.params[0];
   const last = fn.params[fn.params.length - 1];
+  if (!text.slice(fn.start, first.start).includes('(')) return [{ at: first.start, text: '(', order: opening(first, 0) }, { at: last.end, text: ', ...$flx$x)', order: closing(last, 9) }];
   return [{ at: last.end, text: ', ...$flx$x', order: closing(last, 9) }];
 }
 

@@ -13,7 +13,13 @@ import type { Analysis } from './index';
 import { isMutation } from './pipeliner';
 import type { Variable } from './scopes';
 import type { CodeUnit } from '../internal-types';
+import { isBuiltin } from 'node:module';
 import { isLocal } from '../specifiers';
+
+/** `./x.mjs`, `../y.js`, `/abs/z.js`, `file:///…`: what `import()` resolves against the importing file. */
+export function isFileSpecifier(spec: string): boolean {
+  return isLocal(spec) || spec.startsWith('file:');
+}
 
 const SOCKETS = new Set(['socket', 'connection']);
 
@@ -28,6 +34,7 @@ export function codeUnit(fn: FunctionNode, analysis: Analysis): CodeUnit | null 
   let cache = memo.get(analysis.pipeline);
   if (!cache) memo.set(analysis.pipeline, (cache = { partials: new Map(), written: new Map() }));
   const unit: CodeUnit = { range: [fn.start, fn.end], prefix: methodPrefix(fn, analysis), captured: [], requires: [], helpers: [], state: [], shared: [], blockers: [] };
+  if (inStrictCode(fn, analysis)) unit.strict = true;
   // the function and, transitively, the module functions it calls
   const queue: FunctionNode[] = [fn];
   const seen = new Set<AstNode>([fn]);
@@ -42,7 +49,11 @@ export function codeUnit(fn: FunctionNode, analysis: Analysis): CodeUnit | null 
       unit.state.push(...partial.state);
       unit.shared.push(...partial.shared);
     }
-    else for (const name of partial.state) unit.blockers.push(`\`${name}\`, module memory, is written by a function it calls`);
+    else {
+      for (const name of partial.state) unit.blockers.push(`\`${name}\`, module memory, is written by a function it calls`);
+      // (a worker resolves the function's own `import('./x')` from its file; a helper's is not rewritten so)
+      if (analysis.index.ofType('ImportExpression').some((c) => c.start >= current.start && c.end <= current.end)) unit.blockers.push('a function it calls uses `import()`');
+    }
     for (const h of partial.helpers) {
       if (seen.has(h.fn)) continue;
       seen.add(h.fn);
@@ -292,6 +303,25 @@ function patternKeys(pattern: AstNode): string[] | null {
   return keys;
 }
 
+/** Whether the function's text is strict code where it is: an ES module, a class, under a 'use strict' directive. */
+function inStrictCode(fn: FunctionNode, analysis: Analysis): boolean {
+  if (analysis.ast.sourceType === 'module') return true;
+  const { parentOf } = analysis.pipeline.ownership;
+  const directive = (body: AstNode[] | undefined): boolean => {
+    for (const s of body ?? []) {
+      if (s.type !== 'ExpressionStatement' || typeof s.directive !== 'string') return false;
+      if (s.directive === 'use strict') return true;
+    }
+    return false;
+  };
+  for (let node: AstNode | undefined = fn; node; node = parentOf.get(node)) {
+    if (node.type === 'ClassBody' || node.type === 'Program') {
+      if (node.type === 'ClassBody' || directive(node.body)) return true;
+    } else if (isFunction(node) && node.body?.type === 'BlockStatement' && directive(node.body.body)) return true;
+  }
+  return directive(analysis.ast.body);
+}
+
 function methodPrefix(fn: FunctionNode, analysis: Analysis): string {
   const parent = analysis.pipeline.ownership.parentOf.get(fn);
   // `{ index(req, res) { … } }`: a method's text is not an expression on its own
@@ -315,6 +345,21 @@ function collect(fn: FunctionNode, analysis: Analysis, written: Map<Variable, bo
     for (const h of list) {
       if (h.what !== 'this' && h.node.start >= fn.start && h.node.end <= fn.end) unit.blockers.push(`uses \`${h.what}\``);
     }
+  }
+  // a worker runs the text as a script, where `import.meta` is a syntax error
+  for (const meta of analysis.index.ofType('MetaProperty')) {
+    if (meta.meta?.name === 'import' && meta.start >= fn.start && meta.end <= fn.end) {
+      unit.blockers.push('uses `import.meta`');
+      break;
+    }
+  }
+  // import(): a built-in module, or a file (the worker resolves it from this file, instrument.ts workerSplices);
+  // a package or a computed specifier would be resolved from fluxion's own folder there
+  for (const call of analysis.index.ofType('ImportExpression')) {
+    if (call.start < fn.start || call.end > fn.end) continue;
+    const spec = call.source?.type === 'Literal' && typeof call.source.value === 'string' ? (call.source.value as string) : null;
+    if (spec === null) unit.blockers.push('imports a computed specifier with `import()`');
+    else if (!isBuiltin(spec) && !isFileSpecifier(spec)) unit.blockers.push(`imports the package \`${spec}\` with \`import()\``);
   }
   textMarks(fn, analysis, unit);
   for (const ref of scope.through) {

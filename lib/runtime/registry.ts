@@ -68,9 +68,9 @@ interface Waiting {
  * (the rewrite's `...$flx$x`): a throw on the worker then reaches `next(err)` as Express's Layer would send it.
  */
 function withNext(args: ArrayLike<unknown>, rest: unknown[]): ArrayLike<unknown> {
-  if (typeof rest[0] !== 'function') return args;
-  const all = [...Array.from(args), rest[0]];
-  return offloadModules().nextOf(all) === rest[0] ? all : args;
+  const named = Array.from(args);
+  const next = offloadModules().nextOf([...named, ...rest]);
+  return next && !named.includes(next) ? [...named, next] : args;
 }
 
 /**

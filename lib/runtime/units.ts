@@ -66,6 +66,8 @@ var $flx$g = globalThis[Symbol.for('fluxion.worker')];
 function $flx$pause(v) { return $flx$g ? $flx$g.pause(v) : v; }
 function $flx$resume(v) { return $flx$g ? $flx$g.resume(v) : v; }
 function $flx$wk(ix, t) { return $flx$g ? $flx$g.nested(__filename, ix, t) : 0; }
+var $flx$url = require('node:url').pathToFileURL(__filename).href;
+function $flx$spec(s) { return new URL(s, $flx$url).href; }
 return function ($flx$source) { return eval($flx$source); };`;
     scope = (new Function('require', '__filename', '__dirname', body) as (...a: unknown[]) => (source: string) => unknown)(createRequire(file), file, path.dirname(file));
     stateScopes.set(file, scope);
@@ -111,8 +113,9 @@ export function buildFactory(file: string, hash: string, unit: CodeUnit, stateNa
   const around = shared.length ? ` var ${shared.join(', ')}; function $flx$bind($flx$env) { ${shared.map((n) => `${n} = $flx$env[${JSON.stringify(n)}];`).join(' ')} }` : '';
   pieces.push({ range: unit.range, before: `var $flx$f = function ($flx$env) { ${shared.length ? '$flx$bind($flx$env); ' : ''}${bind} ${init} return (${unit.prefix}`, text: spliced(text, unit), after: '); };' });
   const name = sourceName(file, unit);
-  const source = layout(text, pieces, `(function () { ${requires.join(' ')}${around}`, ' return $flx$f; })()', name);
-  if (unit.state.length) return stateScope(file, [...new Set([...stateNames, ...unit.state])])(source) as Factory;
+  const source = layout(text, pieces, `(function () { ${unit.strict ? "'use strict'; " : ''}${requires.join(' ')}${around}`, ' return $flx$f; })()', name);
+  // (`import()` works in evaluated code, not in a compiled function without a loader of its own)
+  if (unit.state.length || DYNAMIC_IMPORT.test(source)) return stateScope(file, [...new Set([...stateNames, ...unit.state])])(source) as Factory;
   // a fluxion without module state needs no shared scope: a script (not an eval, whose anonymous functions V8
   // calls `eval`) names its frames as plain node does (`at /app.js:6:9`)
   const g = (globalThis as Record<symbol, WorkerKit | undefined>)[Symbol.for('fluxion.worker')];
@@ -178,6 +181,7 @@ function layout(text: string, pieces: Piece[], open: string, close: string, name
   return `${out}${close}\n//# sourceURL=${name}`;
 }
 
+const DYNAMIC_IMPORT = /\bimport\s*\(/;
 const LINE_BREAK = /\r\n|[\n\r\u2028\u2029]/g;
 const LAST_LINE = /[^\n\r\u2028\u2029]*$/;
 
