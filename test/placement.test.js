@@ -45,6 +45,8 @@ const STEPS = [
   { path: '/throw-arrow' },
   { path: '/collect/a' },
   { path: '/collect/b' },
+  { path: '/super' },
+  { path: '/echo-args' },
 ];
 /** The part of a response that must not depend on where it ran. */
 const portable = (r) => ({ status: r.status, type: r.type, body: r.body.replace(/("thread":\s*|"parsedOn":\s*|"setOn":\s*|on )\d+/g, '$1N') });
@@ -100,6 +102,8 @@ for (const [version, alias] of [
     t.equal(isolated[20].status, 500);
     t.match(JSON.parse(isolated[20].body), { error: /^arrow threw on [1-9]\d*$/, name: 'RangeError', code: 'E_ARROW' }, "an arrow's throw on a worker reached the error handler (it names no next)");
     t.same(isolated.slice(21, 23).map((r) => JSON.parse(r.body)), [{ n: 1, thread: 0 }, { n: 2, thread: 0 }], "a closure that pushes to the array it captured: one array, on the main loop");
+    t.equal(isolated[23].body, 'hello on 0', 'a method calling super stayed on the main loop (a 500 before: a syntax error on the worker)');
+    t.equal(isolated[24].body, 'args 1 on 0', "an arrow reading its outer function's arguments stayed on the main loop (they were lost)");
   });
 }
 

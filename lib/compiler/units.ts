@@ -353,6 +353,16 @@ function collect(fn: FunctionNode, analysis: Analysis, written: Map<Variable, bo
       break;
     }
   }
+  // `super.x` of a method: the worker's copy of its text is a function of no object
+  for (const sup of analysis.index.ofType('Super')) {
+    if (sup.start < fn.start || sup.end > fn.end) continue;
+    let owner = parentOf.get(sup);
+    while (owner && (!isFunction(owner) || owner.type === 'ArrowFunctionExpression')) owner = parentOf.get(owner);
+    if (owner === fn) {
+      unit.blockers.push('uses `super`');
+      break;
+    }
+  }
   // import(): a built-in module, or a file (the worker resolves it from this file, instrument.ts workerSplices);
   // a package or a computed specifier would be resolved from fluxion's own folder there
   for (const call of analysis.index.ofType('ImportExpression')) {
@@ -375,7 +385,8 @@ function collect(fn: FunctionNode, analysis: Analysis, written: Map<Variable, bo
     if (!moduleLevel) {
       // `store.push(x)` on a captured array (`makeHandler([])` returns the fluxion): the worker's copy, not
       // the one every call of the closure shares, would change (a request's changes travel back: not those)
-      if (ref.isWrite()) unit.blockers.push(`writes \`${name}\`, a variable of the function around it`);
+      if (name === 'arguments') unit.blockers.push('uses `arguments` of the function around it');
+      else if (ref.isWrite()) unit.blockers.push(`writes \`${name}\`, a variable of the function around it`);
       else if (!NETWORK_NAMES.has(name) && writeThrough(id, parentOf)) unit.blockers.push(`changes \`${name}\`, a variable of the function around it (every call shares it)`);
       else add(unit.captured, name);
       continue;

@@ -218,6 +218,22 @@ function collector(list) {
 }
 app.get('/collect/:item', collector([]));
 
+// a method that calls `super`: its text alone is no method (a syntax error on a worker), so it stays here
+var baseRoutes = { greeting: function () { return 'hello'; } };
+var routes = {
+  __proto__: baseRoutes,
+  greet(req, res) {
+    res.send(super.greeting() + ' on ' + threadId);
+  },
+};
+app.get('/super', routes.greet);
+
+// an arrow reading the `arguments` of the function around it: a worker has not those, so it stays here
+function registerEcho(prefix) {
+  app.get('/echo-args', (req, res) => res.send(arguments[0] + ' ' + arguments.length + ' on ' + threadId));
+}
+registerEcho('args');
+
 // a missing `return` after res.send: the header call after it throws, as on the main loop; the send after that too,
 // and express's error path follows (the error handler sees res.headersSent)
 app.get('/double', function double(req, res) {
