@@ -431,6 +431,15 @@ function moduleBinding(variable: Variable, name: string, analysis: Analysis, uni
     else unit.helpers.push({ name, range: [(def.node as unknown as AstNode).start, (def.node as unknown as AstNode).end], prefix: '', fn: def.node as unknown as FunctionNode });
     return;
   }
+  if (def.type === 'ClassName') {
+    // a class of the module (`class Hasher {…}`): shipped as source, as its functions are; one whose static
+    // members are written after start-up holds state
+    const node = def.node as unknown as AstNode;
+    if (written) unit.blockers.push(`uses \`${name}\`, a class whose static members are written after start-up`);
+    else if (node.type === 'ClassDeclaration' && !variable.references.some((r) => r.isWrite() && !r.init)) unit.helpers.push({ name, range: [node.start, node.end], prefix: '', fn: node as unknown as FunctionNode });
+    else unit.blockers.push(`uses \`${name}\` (${def.type})`);
+    return;
+  }
   if (def.type !== 'Variable') {
     unit.blockers.push(`uses \`${name}\` (${def.type})`);
     return;

@@ -234,6 +234,20 @@ function registerEcho(prefix) {
 }
 registerEcho('args');
 
+// a class of this file, used per request: it travels as source with the handler, which moves
+class Hasher {
+  constructor(seed) {
+    this.h = seed;
+  }
+  add(text) {
+    for (var i = 0; i < text.length; i++) this.h = (this.h * 31 + text.charCodeAt(i)) | 0;
+    return this;
+  }
+}
+app.get('/hash/:text', function hashRoute(req, res) {
+  res.json({ hash: new Hasher(7).add(req.params.text).h, thread: threadId });
+});
+
 // a missing `return` after res.send: the header call after it throws, as on the main loop; the send after that too,
 // and express's error path follows (the error handler sees res.headersSent)
 app.get('/double', function double(req, res) {
