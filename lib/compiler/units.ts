@@ -474,7 +474,7 @@ function moduleBinding(variable: Variable, name: string, analysis: Analysis, uni
     } else unit.blockers.push(`uses \`${name}\`, module memory that other code uses too`);
     return;
   }
-  if (declarator.id.type === 'Identifier' && isFunction(init) && !init.generator) {
+  if (declarator.id.type === 'Identifier' && ((isFunction(init) && !init.generator) || init?.type === 'ClassExpression')) {
     unit.helpers.push({ name, range: [init.start, init.end], prefix: `var ${name} = `, fn: init as FunctionNode });
     return;
   }

@@ -244,8 +244,13 @@ class Hasher {
     return this;
   }
 }
+var Scaler = class {
+  scale(n) {
+    return n * 2;
+  }
+};
 app.get('/hash/:text', function hashRoute(req, res) {
-  res.json({ hash: new Hasher(7).add(req.params.text).h, thread: threadId });
+  res.json({ hash: new Hasher(7).add(req.params.text).h, double: new Scaler().scale(2), thread: threadId });
 });
 
 // a missing `return` after res.send: the header call after it throws, as on the main loop; the send after that too,
