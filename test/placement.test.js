@@ -48,6 +48,8 @@ const STEPS = [
   { path: '/super' },
   { path: '/echo-args' },
   { path: '/hash/abc' },
+  { path: '/object-count' },
+  { path: '/object-count' },
 ];
 /** The part of a response that must not depend on where it ran. */
 const portable = (r) => ({ status: r.status, type: r.type, body: r.body.replace(/("thread":\s*|"parsedOn":\s*|"setOn":\s*|on )\d+/g, '$1N') });
@@ -105,8 +107,9 @@ for (const [version, alias] of [
     t.same(isolated.slice(21, 23).map((r) => JSON.parse(r.body)), [{ n: 1, thread: 0 }, { n: 2, thread: 0 }], "a closure that pushes to the array it captured: one array, on the main loop");
     t.equal(isolated[23].body, 'hello on 0', 'a method calling super stayed on the main loop (a 500 before: a syntax error on the worker)');
     t.equal(isolated[24].body, 'args 1 on 0', "an arrow reading its outer function's arguments stayed on the main loop (they were lost)");
-    t.match(json(25, plain), { hash: 304891, double: 4 });
-    t.not(json(25, isolated).thread, 0, 'a handler using classes of its file (a declaration, a `var X = class`) moved: they travel as source');
+    t.match(json(25, plain), { hash: 304891, double: 4, shout: 'ABC!' });
+    t.same([json(26, isolated), json(27, isolated)], [{ n: 1, thread: 0 }, { n: 2, thread: 0 }], 'an object whose functions write `this` holds state: one count, on the main loop');
+    t.not(json(25, isolated).thread, 0, 'a handler using classes (a declaration, a `var X = class`) and a namespace of functions of its file moved: they travel as source');
   });
 }
 

@@ -22,6 +22,40 @@ export function isFunction(node: AstNode | null | undefined): node is FunctionNo
   return !!node && FUNCTION_TYPES.has(node.type);
 }
 
+/**
+ * `{ slug(s) {…}, hash: (s) => … }`: an object literal whose every property is a function under a plain key, a
+ * namespace of functions: calling them does not write it (as calling a module's functions does not).
+ */
+export function isFunctionNamespace(node: AstNode | null | undefined): boolean {
+  if (!node || node.type !== 'ObjectExpression' || node.properties.length === 0) return false;
+  return (node.properties as AstNode[]).every((p) => p.type === 'Property' && !p.computed && p.kind === 'init' && isFunction(p.value) && !p.value.generator) && !writesThis(node);
+}
+
+/** `this.n = …`, `this.n++`, `delete this.k`, `this.list.push(…)` anywhere under `node` (its functions' state). */
+function writesThis(node: AstNode): boolean {
+  const rootedAtThis = (m: AstNode): boolean => {
+    let o = m;
+    while (o && o.type === 'MemberExpression') o = o.object;
+    return !!o && o.type === 'ThisExpression';
+  };
+  let found = false;
+  const visit = (n: AstNode): void => {
+    if (found || !n || typeof n.type !== 'string') return;
+    if ((n.type === 'AssignmentExpression' && n.left.type === 'MemberExpression' && rootedAtThis(n.left)) || (n.type === 'UpdateExpression' && n.argument.type === 'MemberExpression' && rootedAtThis(n.argument)) || (n.type === 'UnaryExpression' && n.operator === 'delete' && n.argument.type === 'MemberExpression' && rootedAtThis(n.argument)) || (n.type === 'CallExpression' && n.callee.type === 'MemberExpression' && n.callee.object.type === 'MemberExpression' && rootedAtThis(n.callee.object))) {
+      found = true;
+      return;
+    }
+    for (const key of Object.keys(n)) {
+      if (key === 'loc' || key === 'range') continue;
+      const child = (n as Record<string, unknown>)[key];
+      if (Array.isArray(child)) for (const c of child) visit(c as AstNode);
+      else if (child && typeof child === 'object') visit(child as AstNode);
+    }
+  };
+  visit(node);
+  return found;
+}
+
 export function span(node: AstNode): SourceSpan {
   return {
     start: { line: node.loc.start.line, column: node.loc.start.column },

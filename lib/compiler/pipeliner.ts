@@ -16,7 +16,7 @@
  *   parameters (req, res) originate upstream, in the start message. It is shared instead when a fluxion other
  *   than its origin writes it and another fluxion that is not downstream of that writer uses it.
  */
-import { isFunction, type AstIndex, type AstNode, type FunctionNode } from './ast';
+import { isFunction, isFunctionNamespace, type AstIndex, type AstNode, type FunctionNode } from './ast';
 import type { Callees } from './callees';
 import { computeOwnership, type Owner, type Ownership } from './ownership';
 import type { Found, FoundRupturePoint } from './rupture-points';
@@ -336,6 +336,8 @@ export function functionName(fn: FunctionNode, parentOf: Map<AstNode, AstNode>):
 
 /** What a module binding holds. */
 export function holdsOf(v: Variable, callees: Callees): VariableInfo['holds'] {
+  const def = v.defs[0];
+  if (def?.type === 'Variable' && isFunctionNamespace((def.node as unknown as AstNode).init)) return 'function';
   const value = callees.variable(v, Infinity);
   switch (value.kind) {
     case 'module':

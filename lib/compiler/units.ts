@@ -8,7 +8,7 @@
  * - module memory written after start-up (scope/share), ES module imports, `module`/`exports`, `this`,
  *   `eval`, `with`, writes to globals, sockets (`req.socket`): blockers.
  */
-import { isFunction, requireSpecifier, propertyName, type AstNode, type FunctionNode } from './ast';
+import { isFunction, isFunctionNamespace, requireSpecifier, propertyName, type AstNode, type FunctionNode } from './ast';
 import type { Analysis } from './index';
 import { isMutation } from './pipeliner';
 import type { Variable } from './scopes';
@@ -38,13 +38,14 @@ export function codeUnit(fn: FunctionNode, analysis: Analysis): CodeUnit | null 
   // the function and, transitively, the module functions it calls
   const queue: FunctionNode[] = [fn];
   const seen = new Set<AstNode>([fn]);
+  const methods = new Set<AstNode>();
   while (queue.length) {
     const current = queue.shift()!;
     let partial = cache.partials.get(current);
     if (!partial) cache.partials.set(current, (partial = collect(current, analysis, cache.written)));
     for (const name of partial.captured) add(unit.captured, name);
     for (const r of partial.requires) if (!unit.requires.some((x) => x.name === r.name)) unit.requires.push(r);
-    unit.blockers.push(...partial.blockers);
+    unit.blockers.push(...(methods.has(current) ? partial.blockers.filter((b) => b !== 'uses `this`') : partial.blockers));
     if (current === fn) {
       unit.state.push(...partial.state);
       unit.shared.push(...partial.shared);
@@ -58,7 +59,15 @@ export function codeUnit(fn: FunctionNode, analysis: Analysis): CodeUnit | null 
       if (seen.has(h.fn)) continue;
       seen.add(h.fn);
       unit.helpers.push({ name: h.name, range: h.range, prefix: h.prefix });
-      queue.push(h.fn);
+      if (h.fn.type !== 'ObjectExpression') queue.push(h.fn);
+      else {
+        // a namespace of functions travels whole: its functions are analysed one by one, and their `this` is it
+        for (const p of (h.fn as unknown as AstNode).properties as AstNode[]) {
+          seen.add(p.value);
+          methods.add(p.value);
+          queue.push(p.value);
+        }
+      }
     }
   }
   unit.blockers = [...new Set(unit.blockers)];
@@ -83,7 +92,7 @@ export function moduleState(analysis: Analysis): string[] {
     const def = variable.defs[0];
     if (!def) continue;
     const required = def.type === 'Variable' ? requiredFrom(def.node as unknown as AstNode, def.name as unknown as AstNode) : null;
-    const holds = required || def.type === 'ImportBinding' ? 'module' : undefined;
+    const holds = required || def.type === 'ImportBinding' ? 'module' : namespaceOf(def) ? 'function' : undefined;
     const written = variable.references.some((r) => {
       const id = r.identifier as unknown as AstNode;
       return !loadTime(id) && ((r.isWrite() && !r.init) || isMutation(id, parentOf, holds));
@@ -401,8 +410,9 @@ function moduleBinding(variable: Variable, name: string, analysis: Analysis, uni
   const def = variable.defs[0];
   if (!def) return;
   const required = def.type === 'Variable' ? requiredFrom(def.node as unknown as AstNode, def.name as unknown as AstNode) : null;
-  // calling a method of a module (`gif.textToGif()`) does not write it; calling one of an object may
-  const holds = required || def.type === 'ImportBinding' ? 'module' : undefined;
+  // calling a method of a module (`gif.textToGif()`) or of a namespace of functions does not write it; calling
+  // one of an object may
+  const holds = required || def.type === 'ImportBinding' ? 'module' : namespaceOf(def) ? 'function' : undefined;
   let written = writtenMemo.get(variable);
   if (written === undefined) {
     written = variable.references.some((r) => {
@@ -474,11 +484,16 @@ function moduleBinding(variable: Variable, name: string, analysis: Analysis, uni
     } else unit.blockers.push(`uses \`${name}\`, module memory that other code uses too`);
     return;
   }
-  if (declarator.id.type === 'Identifier' && ((isFunction(init) && !init.generator) || init?.type === 'ClassExpression')) {
-    unit.helpers.push({ name, range: [init.start, init.end], prefix: `var ${name} = `, fn: init as FunctionNode });
+  if (declarator.id.type === 'Identifier' && ((isFunction(init) && !init.generator) || init?.type === 'ClassExpression' || isFunctionNamespace(init))) {
+    unit.helpers.push({ name, range: [init!.start, init!.end], prefix: `var ${name} = `, fn: init as FunctionNode });
     return;
   }
   add(unit.captured, name);
+}
+
+/** A `const utils = { slug(s) {…} }` binding (ast.ts isFunctionNamespace). */
+function namespaceOf(def: Variable['defs'][number]): boolean {
+  return def.type === 'Variable' && isFunctionNamespace((def.node as unknown as AstNode).init);
 }
 
 /** `var fs = require('fs')`, `var readFile = require('fs').readFile`, `const { a: b } = require('x')`. */

@@ -249,8 +249,27 @@ var Scaler = class {
     return n * 2;
   }
 };
+// a namespace of functions (its `this` is itself): it travels as source too; one whose functions write `this`
+// holds state, and stays (counterObject)
+var text = {
+  upper: function (s) {
+    return s.toUpperCase();
+  },
+  shout(s) {
+    return this.upper(s) + '!';
+  },
+};
+var counterObject = {
+  next() {
+    this.n = (this.n || 0) + 1;
+    return this.n;
+  },
+};
 app.get('/hash/:text', function hashRoute(req, res) {
-  res.json({ hash: new Hasher(7).add(req.params.text).h, double: new Scaler().scale(2), thread: threadId });
+  res.json({ hash: new Hasher(7).add(req.params.text).h, double: new Scaler().scale(2), shout: text.shout(req.params.text), thread: threadId });
+});
+app.get('/object-count', function objectCountRoute(req, res) {
+  res.json({ n: counterObject.next(), thread: threadId });
 });
 
 // a missing `return` after res.send: the header call after it throws, as on the main loop; the send after that too,
