@@ -50,6 +50,7 @@ const STEPS = [
   { path: '/hash/abc' },
   { path: '/object-count' },
   { path: '/object-count' },
+  { path: '/bad-header' },
 ];
 /** The part of a response that must not depend on where it ran. */
 const portable = (r) => ({ status: r.status, type: r.type, body: r.body.replace(/("thread":\s*|"parsedOn":\s*|"setOn":\s*|on )\d+/g, '$1N') });
@@ -108,6 +109,8 @@ for (const [version, alias] of [
     t.equal(isolated[23].body, 'hello on 0', 'a method calling super stayed on the main loop (a 500 before: a syntax error on the worker)');
     t.equal(isolated[24].body, 'args 1 on 0', "an arrow reading its outer function's arguments stayed on the main loop (they were lost)");
     t.match(json(25, plain), { hash: 304891, double: 4, shout: 'ABC!' });
+    t.match(isolated[28], { status: 500 });
+    t.match(json(28, isolated), { code: 'ERR_INVALID_CHAR' }, "a response call that throws in the main loop's replay reached the error handler");
     t.same([json(26, isolated), json(27, isolated)], [{ n: 1, thread: 0 }, { n: 2, thread: 0 }], 'an object whose functions write `this` holds state: one count, on the main loop');
     t.not(json(25, isolated).thread, 0, 'a handler using classes (a declaration, a `var X = class`) and a namespace of functions of its file moved: they travel as source');
   });
@@ -210,7 +213,7 @@ for (const [version, alias] of [
   t.test(`${version}: async handlers run on workers between their awaits, next(err) and responses come back`, async (t) => {
     const app = alias ? withExpress('threads', alias) : 'test/apps/threads/app.js';
     // express 4 does not catch a rejected promise (the request would hang): express 5 only
-    const steps = alias ? ASYNC_STEPS : [...ASYNC_STEPS, { path: '/async-reject' }];
+    const steps = alias ? ASYNC_STEPS : [...ASYNC_STEPS, { path: '/async-reject' }, { path: '/async-bad-header' }];
     const plain = await session(app, [], {}, steps);
     for (const [placement, expectWorker] of [['inline', false], ['isolate', true]]) {
       const report = path.join(tmp, `async-${alias || 'express5'}-${placement}.json`);
@@ -225,6 +228,8 @@ for (const [version, alias] of [
       if (!alias) {
         t.equal(out[4].status, 409, 'a rejection reached the error handler, as express 5 does without fluxion');
         t.equal(JSON.parse(out[4].body).error, 'rejected on purpose');
+        t.match(out[5], { status: 500 });
+        t.match(JSON.parse(out[5].body), { code: 'ERR_INVALID_CHAR' }, "a response call that throws in the replay rejects the async function's promise (it escaped from the worker's answer)");
       }
       const observed = JSON.parse(fs.readFileSync(report, 'utf8')).fluxions;
       const sleep = observed.find((f) => f.id === 'asyncSleep');

@@ -281,10 +281,13 @@ export class Pool {
       try {
         replay(held, done.ops);
       } catch (error) {
-        // a response call that throws here and did not there: it throws in the function, as without fluxion,
-        // and Express's Layer hands that to next(err)
-        if (!held.next || settle) throw error;
-        held.next(error);
+        // a response call that throws here and did not there: it throws in the function, as without fluxion:
+        // Express's Layer hands that to next(err), an async function's promise rejects with it
+        if (settle) settle.reject(error);
+        else if (held.next) held.next(error);
+        else process.nextTick(() => {
+          throw error;
+        });
         return;
       }
       if (settle) {

@@ -165,6 +165,12 @@ app.get('/async-sleep', async function asyncSleep(req, res) {
   await pause(100);
   res.json({ slept: true, thread: threadId });
 });
+app.get('/async-bad-header', async function asyncBadHeader(req, res) {
+  await pause(1);
+  res.set('X-Bad', 'a\nb'); // Node refuses it in the main loop's replay: the function's promise rejects with that
+  res.send('not sent');
+});
+
 app.get('/async-reject', async function asyncReject() {
   await pause(1);
   throw Object.assign(new Error('rejected on purpose'), { status: 409 });
@@ -270,6 +276,13 @@ app.get('/hash/:text', function hashRoute(req, res) {
 });
 app.get('/object-count', function objectCountRoute(req, res) {
   res.json({ n: counterObject.next(), thread: threadId });
+});
+
+// a header value Node refuses: the worker records the call, the main loop's replay throws, and that goes to the
+// error handler as the handler's own throw would
+app.get('/bad-header', function badHeader(req, res) {
+  res.set('X-Bad', 'a\nb');
+  res.send('not sent');
 });
 
 // a missing `return` after res.send: the header call after it throws, as on the main loop; the send after that too,
