@@ -16,7 +16,7 @@
  *   parameters (req, res) originate upstream, in the start message. It is shared instead when a fluxion other
  *   than its origin writes it and another fluxion that is not downstream of that writer uses it.
  */
-import { isFunction, isFunctionNamespace, type AstIndex, type AstNode, type FunctionNode } from './ast';
+import { isFunction, isFunctionNamespace, propertyName, type AstIndex, type AstNode, type FunctionNode } from './ast';
 import type { Callees } from './callees';
 import { computeOwnership, type Owner, type Ownership } from './ownership';
 import type { Found, FoundRupturePoint } from './rupture-points';
@@ -369,29 +369,40 @@ function isNetworkParam(v: Variable, rps: FoundRupturePoint[]): boolean {
   return isFunction(fn) && rps.some((rp) => rp.server && rp.callbacks.some((cb) => cb.fn === fn));
 }
 
-/** `x.a = …`, `x.a++`, `delete x.a`, `x.push(…)`: the object held by `x` is written. */
-export function isMutation(id: AstNode, parentOf: Map<AstNode, AstNode>, holds: VariableInfo['holds'] | undefined): boolean {
+/**
+ * `x.a.b…` read from `x`: the outermost member expression (or the optional chain around it), what uses it, and the
+ * member names on the way (null for a computed one); null when `x` is not the object of a member expression.
+ */
+export function memberUse(id: AstNode, parentOf: Map<AstNode, AstNode>): { node: AstNode; parent: AstNode; members: Array<string | null> } | null {
   let node = id;
   let parent = parentOf.get(node);
-  if (!parent || parent.type !== 'MemberExpression' || parent.object !== node) return false;
+  const members: Array<string | null> = [];
   while (parent && parent.type === 'MemberExpression' && parent.object === node) {
+    members.push(propertyName(parent));
     node = parent;
     parent = parentOf.get(node);
   }
-  if (!parent) return false;
+  if (!parent || members.length === 0) return null;
   if (parent.type === 'ChainExpression') {
     node = parent;
     parent = parentOf.get(node);
-    if (!parent) return false;
+    if (!parent) return null;
   }
+  return { node, parent, members };
+}
+
+/** `x.a = …`, `x.a++`, `delete x.a`, `x.push(…)`: the object held by `x` is written. */
+export function isMutation(id: AstNode, parentOf: Map<AstNode, AstNode>, holds: VariableInfo['holds'] | undefined): boolean {
+  const use = memberUse(id, parentOf);
+  if (!use) return false;
+  const { node, parent, members } = use;
   if (parent.type === 'AssignmentExpression' && parent.left === node) return true;
   if (parent.type === 'UpdateExpression') return true;
   if (parent.type === 'UnaryExpression' && parent.operator === 'delete') return true;
   if ((parent.type === 'ForInStatement' || parent.type === 'ForOfStatement') && parent.left === node) return true;
   if (parent.type === 'CallExpression' && parent.callee === node && holds !== 'module' && holds !== 'function' && holds !== 'network') {
-    const member = node.type === 'ChainExpression' ? node.expression : node;
-    const name = !member.computed && member.property?.type === 'Identifier' ? member.property.name : null;
-    return name === null || !PURE_METHODS.has(name);
+    const name = members[members.length - 1];
+    return name == null || !PURE_METHODS.has(name);
   }
   return false;
 }

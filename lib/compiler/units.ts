@@ -10,7 +10,7 @@
  */
 import { isFunction, isFunctionNamespace, requireSpecifier, propertyName, type AstNode, type FunctionNode } from './ast';
 import type { Analysis } from './index';
-import { isMutation } from './pipeliner';
+import { isMutation, memberUse } from './pipeliner';
 import type { Variable } from './scopes';
 import type { CodeUnit } from '../internal-types';
 import { isBuiltin } from 'node:module';
@@ -188,34 +188,18 @@ export function ownFunctions(analysis: Analysis): string[] {
  * the members between `x` and the object written, and the method called (null for the others); or null.
  */
 function writeThrough(id: AstNode, parentOf: Map<AstNode, AstNode>): { node: AstNode; path: string[]; method: string | null } | null {
-  let node = id;
-  let parent = parentOf.get(node);
-  const members: Array<string | null> = [];
-  while (parent && parent.type === 'MemberExpression' && parent.object === node) {
-    members.push(propertyName(parent));
-    node = parent;
-    parent = parentOf.get(node);
+  const use = memberUse(id, parentOf);
+  if (!use) return null;
+  const { node, parent, members } = use;
+  // the members up to the object written, as far as they are known
+  const path: string[] = [];
+  for (const m of members.slice(0, -1)) {
+    if (m === null) break;
+    path.push(m);
   }
-  if (!parent || members.length === 0) return null;
-  if (parent.type === 'ChainExpression') {
-    node = parent;
-    parent = parentOf.get(node);
-    if (!parent) return null;
-  }
-  const known = (list: Array<string | null>): string[] => {
-    const path: string[] = [];
-    for (const m of list) {
-      if (m === null) break;
-      path.push(m);
-    }
-    return path;
-  };
-  if (parent.type === 'AssignmentExpression' && parent.left === node) return { node: parent, path: known(members.slice(0, -1)), method: null };
-  if (parent.type === 'UpdateExpression' || (parent.type === 'UnaryExpression' && parent.operator === 'delete')) return { node: parent, path: known(members.slice(0, -1)), method: null };
-  if (parent.type === 'CallExpression' && parent.callee === node) {
-    const name = members[members.length - 1];
-    if (name != null && WRITING_METHODS.has(name)) return { node: parent, path: known(members.slice(0, -1)), method: name };
-  }
+  if ((parent.type === 'AssignmentExpression' && parent.left === node) || parent.type === 'UpdateExpression' || (parent.type === 'UnaryExpression' && parent.operator === 'delete')) return { node: parent, path, method: null };
+  const method = members[members.length - 1];
+  if (parent.type === 'CallExpression' && parent.callee === node && method != null && WRITING_METHODS.has(method)) return { node: parent, path, method };
   return null;
 }
 
