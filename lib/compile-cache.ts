@@ -140,14 +140,14 @@ export function withCodeCache<T>(dirs: CodeCacheDirs, own: (filename: string) =>
 }
 
 /**
- * Writes the code cache of every file loaded here without one (`atExit`: those whose load named `dir`, and only
+ * Writes the code cache of every file loaded here without one (`scheduled`, after a load or at exit: those whose load named `dir`, and only
  * where the directory above it exists: the transform cache's, made by the hook; fluxion makes no directory in a
  * project it does not cache); returns how many.
  */
-export function saveCodeCache(dir: string, atExit = false): number {
-  const entries = atExit ? produced.filter((p) => p.dir === dir) : produced;
+export function saveCodeCache(dir: string, scheduled = false): number {
+  const entries = scheduled ? produced.filter((p) => p.dir === dir) : produced;
   try {
-    if (atExit && !fs.existsSync(path.dirname(dir))) return 0;
+    if (scheduled && !fs.existsSync(path.dirname(dir))) return 0;
     fs.mkdirSync(dir, { recursive: true });
     for (const { name, script } of entries) {
       const file = path.join(dir, name);
