@@ -73,7 +73,7 @@ export function main(argv: string[], io: Io = processIo): number {
         let line: string;
         try {
           const { dir, files } = hook.precompile();
-          line = `code cache of ${files} files (the require hook and the runtime it loads, the compiler) for node ${process.version} in ${dir}`;
+          line = `code cache of ${files} files (the require hook with its runtime, and the compiler) for node ${process.version} in ${dir}`;
         } catch (error) {
           line = `no code cache of the require hook and the compiler (${(error as Error).message})`;
         }

@@ -17,7 +17,12 @@ import * as fs from 'node:fs';
 import Module = require('node:module');
 import * as path from 'node:path';
 import * as vm from 'node:vm';
-import { debug } from './debug';
+import type * as Debug from './debug';
+
+/** debug.ts, loaded when there is something to say: register.js loads this file before the bundle, which carries it. */
+function debug(namespace: string, message: string): void {
+  (require('./debug') as typeof Debug).debug(namespace, message);
+}
 
 type CompileFn = (this: Module, content: string, filename: string, format?: string) => unknown;
 interface Internal {
@@ -45,8 +50,12 @@ const saveScheduled = new Set<string>();
 
 function read(dir: string | null, name: string): Buffer | undefined {
   if (!dir) return undefined;
+  const file = path.join(dir, name);
+  // (a missing entry is the usual case where the shipped cache is another Node's: existsSync throws nothing, a failed
+  // read makes an error object with its stack, for every file)
+  if (!fs.existsSync(file)) return undefined;
   try {
-    return fs.readFileSync(path.join(dir, name));
+    return fs.readFileSync(file);
   } catch {
     return undefined;
   }

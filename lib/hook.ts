@@ -7,7 +7,6 @@
  * - Any failure of ours loads the original source, with one warning naming the file (fail open).
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import Module = require('node:module');
 import { createRequire, findSourceMap } from 'node:module';
@@ -181,7 +180,7 @@ export function precompile(): { dir: string; files: number } {
 function precompileRequireHook(withCodeCache: typeof CodeCache.withCodeCache, dir: string): void {
   const bundle = path.join(__dirname, 'register.bundle.js');
   if (!fs.existsSync(bundle)) return; // built by tsc alone: register.js loads dist/register.js
-  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxion-precompile-'));
+  const scratch = fs.mkdtempSync(path.join((require('node:os') as typeof import('node:os')).tmpdir(), 'fluxion-precompile-')); // (node:os: not loaded by every start)
   try {
     // (and the runtime, which it loads: register.js caches every file of dist/ it loads the same way; those this
     // process loaded already, `fluxion precompile`'s CLI among them, are loaded again for their entries)

@@ -189,7 +189,7 @@ t.test('the warm run reads the cache', async (t) => {
 t.test('a cold start loads the compiler from the code cache written at install (fluxion precompile)', async (t) => {
   const made = fluxion(['precompile']);
   t.equal(made.status, 0, made.stderr);
-  t.match(made.stdout, /^fluxion: code cache of 8 files \(the require hook and the runtime it loads, the compiler\) for node v[\d.]+ in .*dist\/\.code-cache \(\d+ ms\)\n$/);
+  t.match(made.stdout, /^fluxion: code cache of 2 files \(the require hook with its runtime, and the compiler\) for node v[\d.]+ in .*dist\/\.code-cache \(\d+ ms\)\n$/);
   const usage = fluxion(['precompile', '--fast']);
   t.equal(usage.status, 1);
   t.equal(usage.stderr, 'fluxion: unknown option --fast (try: fluxion help)\n');
@@ -233,6 +233,15 @@ t.test('-r fluxion/register loads the require hook as one bundled file, from its
   t.ok(loaded.includes('dist/register.bundle.js'), 'the bundle');
   t.notOk(loaded.some((f) => /^dist\/(register|hook|config|cache|glob|files)\.js$/.test(f)), `not its files one by one (${loaded.join(', ')})`);
   t.notMatch(r.stderr, /require hook loaded/, 'silent: nothing had to be compiled');
+  // the runtime travels in the bundle: a rewritten file's require of dist/runtime/index.js (and the lazily loaded
+  // files' require of ../debug) find the bundle's copies in Node's module cache, never read from disk
+  const app = path.join(tmp, 'bundled-runtime-app.js');
+  fs.writeFileSync(app, `require('fs').readFile(__filename, function done(e, d) {\n  const rt = require(${JSON.stringify(path.join(ROOT, 'dist', 'runtime', 'index.js'))});\n  console.log(d.length > 0, rt.registry() === globalThis[Symbol.for('fluxion.registry')], typeof require(${JSON.stringify(path.join(ROOT, 'dist', 'debug.js'))}).warnOnce);\n});\n`);
+  const bundled = run([...HOOK, app], { NODE_DEBUG: 'module', FLUXION_DISABLE_CACHE: '1' });
+  t.equal(bundled.stdout, 'true true function\n', bundled.stderr.slice(-2000));
+  const fromDisk = [...bundled.stderr.matchAll(/load "[^"]*\/(dist\/[^"]+)" for module/g)].map((m) => m[1]);
+  t.ok(fromDisk.includes('dist/register.bundle.js'), `the bundle is read (${fromDisk.join(', ')})`);
+  t.notOk(fromDisk.some((f) => /^dist\/(debug|errors|specifiers|runtime\/(index|registry|clock))\.js$/.test(f)), `the files it carries are not (${fromDisk.join(', ')})`);
   const inWorker = "new (require('node:worker_threads').Worker)(\"require('node:worker_threads').parentPort.postMessage(Object.keys(require.cache).filter((f) => f.includes('/dist/')).length)\", { eval: true }).on('message', (n) => console.log(n));";
   const worker = run([...HOOK, '-e', inWorker]);
   t.equal(worker.stdout, '0\n', `a worker thread's preload loads none of fluxion's files (${worker.stderr})`);

@@ -33,15 +33,17 @@ let offloading: {
 } | null = null;
 function offloadModules(): NonNullable<typeof offloading> {
   if (!offloading) {
-    const dispatcher = require('./dispatcher') as typeof DispatcherModule;
-    const pool = require('./pool') as typeof PoolModule;
+    // by their full path: this file is also part of register.bundle.js, one folder up (register.ts)
+    const here = path.basename(__dirname) === 'runtime' ? __dirname : path.join(__dirname, 'runtime');
+    const dispatcher = require(path.join(here, 'dispatcher.js')) as typeof DispatcherModule;
+    const pool = require(path.join(here, 'pool.js')) as typeof PoolModule;
     offloading = {
       prepare: dispatcher.prepare,
       nextOf: dispatcher.nextOf,
-      NotTransferable: (require('./serialize') as typeof SerializeModule).NotTransferable,
+      NotTransferable: (require(path.join(here, 'serialize.js')) as typeof SerializeModule).NotTransferable,
       Pool: pool.Pool,
       runOnMainLoop: pool.runOnMainLoop,
-      units: require('./units') as typeof UnitsModule,
+      units: require(path.join(here, 'units.js')) as typeof UnitsModule,
       AsyncResource: (require('node:async_hooks') as typeof import('node:async_hooks')).AsyncResource,
     };
   }
