@@ -168,14 +168,14 @@ function markStatefulRequires(program: FluxionalProgram, file: string): void {
       return null;
     }
   };
-  const writtenBy = new Map<string, Array<[string, string, string | null]>>();
+  const writtenBy = new Map<string, Array<[string, string, string | null, boolean]>>();
   const visit = (from: string, p: FluxionalProgram, visited: Set<string>): void => {
-    for (const [specifier, write, , method] of p.writes ?? []) {
+    for (const [specifier, write, , method, atLoad] of p.writes ?? []) {
       const target = resolveFrom(from, specifier);
       if (!target) continue;
       let list = writtenBy.get(target);
       if (!list) writtenBy.set(target, (list = []));
-      list.push([path.relative(process.cwd(), from) || from, write, method]);
+      list.push([path.relative(process.cwd(), from) || from, write, method, atLoad === true]);
     }
     for (const specifier of p.requires) {
       const target = resolveFrom(from, specifier);
@@ -201,7 +201,7 @@ function markStatefulRequires(program: FluxionalProgram, file: string): void {
       if (required?.state.length) return keepsState(rel, required.state);
       // (the runtime reads the loaded module: a method that is the file's own function is not a write of data)
       const writer = writtenBy.get(target)?.find(([, , method]) => method === null || !required?.functions?.includes(method));
-      if (writer) return writtenElsewhere(rel, writer[0], writer[1]);
+      if (writer) return writtenElsewhere(rel, writer[0], writer[1], writer[3]);
       if (!required) continue;
       const deeper = check(target, [...required.requires, ...(required.packages ?? [])], seen, true);
       if (deeper) return deeper;

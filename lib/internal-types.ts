@@ -3,7 +3,7 @@
  * module's instrumented functions, its static fluxions and its dynamic sites. Indexes are stable within
  * one rewrite (the cache key includes fluxion's version).
  */
-import type { RuptureKind } from './types';
+import type { ForeignWrite, RuptureKind } from './types';
 
 export interface FunctionEntry {
   /** Function name or inferred name ('' when anonymous). */
@@ -111,6 +111,6 @@ export interface ModuleDescription {
   requires: string[];
   /** The packages it requires (bare specifiers): one named in `statefulPackages` is state too. */
   packages?: string[];
-  /** The app files whose exports its functions write after start-up (FluxionalProgram.writes): state too. */
-  writes?: Array<[string, string, string[], string | null]>;
+  /** The app files whose exports it writes, at start-up or after (FluxionalProgram.writes): state too. */
+  writes?: ForeignWrite[];
 }

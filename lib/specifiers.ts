@@ -10,8 +10,10 @@ export function keepsState(file: string, state: string[]): string {
 }
 
 /** Why code that calls into `file` cannot run on another event loop when another app file writes its exports. */
-export function writtenElsewhere(file: string, writer: string, write: string): string {
-  return `it calls into ${file}, whose exports ${writer} writes after start-up (\`${write}\`): one copy for every request`;
+export function writtenElsewhere(file: string, writer: string, write: string, atLoad: boolean): string {
+  return atLoad
+    ? `it calls into ${file}, whose exports ${writer} writes at start-up (\`${write}\`): another event loop would load the file without it`
+    : `it calls into ${file}, whose exports ${writer} writes after start-up (\`${write}\`): one copy for every request`;
 }
 
 /**

@@ -124,6 +124,9 @@ export interface Fluxion {
   code: string;
 }
 
+/** A write to another app file's exports (FluxionalProgram.writes): [specifier, text, path, method, at start-up]. */
+export type ForeignWrite = [string, string, string[], string | null, boolean];
+
 export interface FluxionalProgram {
   file: string;
   sourceType: 'commonjs' | 'module';
@@ -143,11 +146,13 @@ export interface FluxionalProgram {
   /** The packages it requires or imports (bare specifiers). */
   packages?: string[];
   /**
-   * The app files whose exports its functions write after start-up, as [specifier, the write, the path from the
-   * export to the object written, the method called or null]: `store.set(k, v)` on `module.exports = new Map()`.
-   * Code that calls into such a file cannot move either (unless the method is one of that file's `functions`).
+   * The app files whose exports it writes, as [specifier, the write, the path from the export to the object
+   * written, the method called or null, whether it is a write of its top level (at start-up)]: `store.set(k, v)` on
+   * `module.exports = new Map()`, `config.debug = true`, `bus.on('x', f)`. Code that calls into such a file cannot
+   * move either (unless the method is one of that file's `functions`): another event loop requires the file again
+   * and gets none of it.
    */
-  writes?: Array<[string, string, string[], string | null]>;
+  writes?: ForeignWrite[];
   /** The names of the functions it defines (not class methods): its own, when another file calls them as methods. */
   functions?: string[];
 }

@@ -53,11 +53,19 @@ t.test('explain: a fluxion that calls into an app file keeping state stays on th
   t.match(verdict('sumRoute'), /^can run on another event loop when hot/, "pure.add(): the file's own function, not a write");
   t.match(verdict('tagRoute'), /it calls into test\/apps\/modules\/tags\.js, whose exports .* writes after start-up \(`tags\.push\(req\.query\.tag\)`\)/, 'an array, destructured');
   t.same(JSON.parse(fluxion(['compile', 'test/apps/modules/app.js', '--format', 'json']).stdout).writes, [
-    ['./store', 'store.add(req.query.item)', [], 'add'],
-    ['./pure', 'pure.add(Number(req.query.a), Number(req.query.b))', [], 'add'],
-    ['./cache', 'cache.set(req.query.key, req.query.value)', [], 'set'],
-    ['./tags', 'tags.push(req.query.tag)', ['list'], 'push'],
-  ], "what it writes of other files' exports (store.add is store.js's own function)");
+    ['./store', 'store.add(req.query.item)', [], 'add', false],
+    ['./pure', 'pure.add(Number(req.query.a), Number(req.query.b))', [], 'add', false],
+    ['./cache', 'cache.set(req.query.key, req.query.value)', [], 'set', false],
+    ['./tags', 'tags.push(req.query.tag)', ['list'], 'push', false],
+    ['./settings', "settings.mode = process.env.APP_MODE || 'configured'", [], null, true],
+    ['./bus', "bus.on('visit', function onVisit(n) { heard += n; })", [], 'on', true],
+  ], "what it writes of other files' exports, after start-up or at it (store.add is store.js's own function)");
+  t.equal(
+    verdict('settingsRoute'),
+    "stays on the main loop: it calls into test/apps/modules/settings.js, whose exports test/apps/modules/app.js writes at start-up (`settings.mode = process.env.APP_MODE || 'configured'`): another event loop would load the file without it",
+    'an assignment at start-up',
+  );
+  t.match(verdict('emitRoute'), /it calls into test\/apps\/modules\/bus\.js, whose exports test\/apps\/modules\/app\.js writes at start-up \(`bus\.on\('visit'/, "an emitter's listener, registered at start-up");
   t.same(JSON.parse(fluxion(['compile', 'test/apps/modules/store.js', '--format', 'json']).stdout).functions, ['add', 'count']);
   const json = JSON.parse(fluxion(['compile', 'test/apps/modules/store.js', '--format', 'json']).stdout);
   t.same(json.state, ['items']);

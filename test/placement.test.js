@@ -196,6 +196,11 @@ t.test('a handler that calls into an app module keeping state stays on the main 
     t.not(summed.thread, 0, "pure.add() is pure.js's own function, not a write of its data: the handler moved");
     const tagged = await Promise.all(Array.from({ length: 10 }, (_, i) => get(`/tag?tag=t${i}`)));
     t.same(tagged.map((r) => r.n).sort((a, b) => a - b), Array.from({ length: 10 }, (_, i) => i + 1), 'one array: 1..10');
+    // another file's exports written at start-up: a worker's copy of the file would have the defaults, no listener
+    t.same(await get('/settings'), { mode: 'configured', greeting: 'hello', thread: 0 }, 'settings.mode as app.js set it at start-up');
+    const emitted = await Promise.all([1, 2, 3].map((n) => get(`/emit?n=${n}`)));
+    t.same(emitted, [1, 2, 3].map(() => ({ listeners: 1, thread: 0 })), "bus.emit() reaches the listener app.js registered at start-up");
+    t.equal((await get('/heard')).heard, 6, 'the listener heard every emit');
     await new Promise((resolve) => setTimeout(resolve, 50));
     t.match(app.output().stderr, /addRoute \(test\/apps\/modules\/app\.js:13\) stays on the main loop: it calls into test\/apps\/modules\/store\.js, which keeps `items` in its module memory/);
     t.match(app.output().stderr, /twiceRoute .* stays on the main loop: it calls into test\/apps\/modules\/store\.js/);

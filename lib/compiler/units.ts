@@ -13,6 +13,7 @@ import type { Analysis } from './index';
 import { isMutation, memberUse } from './pipeliner';
 import type { Variable } from './scopes';
 import type { CodeUnit } from '../internal-types';
+import type { ForeignWrite } from '../types';
 import { isBuiltin } from 'node:module';
 import { isLocal } from '../specifiers';
 
@@ -119,20 +120,25 @@ export function moduleState(analysis: Analysis): string[] {
  */
 const WRITING_METHODS = new Set(
   ('set add delete clear push pop shift unshift splice sort reverse fill copyWithin put del mset mdel incr incrBy decr ' +
-    'decrBy increment decrement insert remove upsert setItem removeItem reset flushAll take').split(' '),
+    'decrBy increment decrement insert remove upsert setItem removeItem reset flushAll take ' +
+    // an EventEmitter's listeners: `bus.on('order', f)` in one file, `bus.emit('order')` from a route of another,
+    // which a worker would send to its own copy of the emitter, with no listener
+    'on once addListener prependListener prependOnceListener off removeListener removeAllListeners setMaxListeners').split(' '),
 );
 
 /**
- * The app files whose exports this module's functions write after start-up, as [specifier, the first write's
- * text, the path from the export to the object written, the method called (null: an assignment, `++`, `delete`)]:
- * `store.set(k, v)`, `items.push(x)` (`const { items } = require('./list')`), `config.debug = true`. A copy of such
- * a file on another event loop would hold its own data: every fluxion calling into it stays on the main loop
- * (runtime: Registry.statefulRequire; `fluxion explain`), unless the method is one of the file's own functions
- * (`math.add(a, b)`: its own analysis says whether it writes anything).
+ * The app files whose exports this module writes, as [specifier, the first write's text, the path from the export
+ * to the object written, the method called (null: an assignment, `++`, `delete`), whether that write is of the
+ * module's top level]: `store.set(k, v)` in a route, `items.push(x)` (`const { items } = require('./list')`),
+ * `config.debug = true` or `bus.on('order', f)` at start-up. A copy of such a file on another event loop (a worker
+ * requires it again) would hold its own data, without what this module wrote at start-up either: every fluxion
+ * calling into it stays on the main loop (runtime: Registry.statefulRequire; `fluxion explain`), unless the method
+ * is one of the file's own functions (`math.add(a, b)`: its own analysis says whether it writes anything). A write
+ * after start-up is the one named when there are both.
  */
-export function foreignWrites(analysis: Analysis): Array<[string, string, string[], string | null]> {
+export function foreignWrites(analysis: Analysis): ForeignWrite[] {
   const { parentOf, ownerOf } = analysis.pipeline.ownership;
-  const out = new Map<string, [string, string, string[], string | null]>();
+  const out = new Map<string, ForeignWrite>();
   for (const variable of analysis.scopes.moduleScope.variables) {
     const def = variable.defs[0];
     if (!def) continue;
@@ -143,17 +149,18 @@ export function foreignWrites(analysis: Analysis): Array<[string, string, string
       const imported = spec.type === 'ImportSpecifier' ? (spec.imported.type === 'Identifier' ? spec.imported.name : String(spec.imported.value)) : null;
       required = { specifier: String((def.parent as unknown as AstNode).source.value), path: imported && imported !== 'default' ? [imported] : [] };
     }
-    if (required === null || !isLocal(required.specifier) || out.has(required.specifier)) continue;
+    if (required === null || !isLocal(required.specifier) || out.get(required.specifier)?.[4] === false) continue;
     for (const r of variable.references) {
       const id = r.identifier as unknown as AstNode;
       const o = ownerOf.get(id);
-      if (!o || (o.flx === analysis.ast && o.topFn === null)) continue; // load time
+      if (!o) continue;
       const write = writeThrough(id, parentOf);
-      if (write) {
-        const text = analysis.text.slice(write.node.start, write.node.end).replace(/\s+/g, ' ').slice(0, 60);
-        out.set(required.specifier, [required.specifier, text, [...required.path, ...write.path], write.method]);
-        break;
-      }
+      if (!write) continue;
+      const atLoad = o.flx === analysis.ast && o.topFn === null;
+      if (atLoad && out.has(required.specifier)) continue;
+      const text = analysis.text.slice(write.node.start, write.node.end).replace(/\s+/g, ' ').slice(0, 60);
+      out.set(required.specifier, [required.specifier, text, [...required.path, ...write.path], write.method, atLoad]);
+      if (!atLoad) break;
     }
   }
   return [...out.values()];

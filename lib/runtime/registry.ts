@@ -7,7 +7,7 @@ import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type { CodeUnit, ModuleDescription, SiteEntry } from '../internal-types';
 import { isLocal, keepsState, statefulPackage, writtenElsewhere } from '../specifiers';
-import type { RuptureKind } from '../types';
+import type { ForeignWrite, RuptureKind } from '../types';
 import { debug, warnOnce } from '../debug';
 import type * as DispatcherModule from './dispatcher';
 import { AsyncClock, now } from './clock';
@@ -81,7 +81,7 @@ function withNext(args: ArrayLike<unknown>, rest: unknown[]): ArrayLike<unknown>
  * own analysis says whether that writes anything). Read on the loaded module; one that is not at hand (an ES
  * module) counts as data.
  */
-function writesData(target: string, [, , at, method]: [string, string, string[], string | null]): boolean {
+function writesData(target: string, [, , at, method]: ForeignWrite): boolean {
   if (method === null) return true;
   let value: unknown = require.cache[target]?.exports;
   for (const key of at) value = value == null ? undefined : (value as Record<string, unknown>)[key];
@@ -727,7 +727,7 @@ export class Registry {
       const rel = path.relative(process.cwd(), target) || target;
       if (module?.description.state.length) return keepsState(rel, module.description.state);
       const writer = this.writtenBy.get(target)?.find((w) => writesData(target, w));
-      if (writer) return writtenElsewhere(rel, writer[0], writer[1]);
+      if (writer) return writtenElsewhere(rel, writer[0], writer[1], writer[4]);
       if (!module) {
         // a file fluxion left as it is (no functions: `module.exports = mongoose.model('User', schema)`): the
         // packages its text requires, read once
@@ -760,18 +760,18 @@ export class Registry {
     return found;
   }
 
-  /** App files whose exports other files' functions write (description.writes): [that file, the write, path, method]. */
-  private readonly writtenBy = new Map<string, Array<[string, string, string[], string | null]>>();
+  /** App files whose exports other files write (description.writes): [that file, the write, path, method, at start-up]. */
+  private readonly writtenBy = new Map<string, ForeignWrite[]>();
 
   load(file: string, description: ModuleDescription, declarations: () => unknown[], setState?: StateSetter): ModuleRuntime {
     if (description.writes) {
       const resolve = createRequire(file).resolve;
-      for (const [specifier, write, at, method] of description.writes) {
+      for (const [specifier, write, at, method, atLoad] of description.writes) {
         try {
           const target = resolve(specifier);
           let list = this.writtenBy.get(target);
           if (!list) this.writtenBy.set(target, (list = []));
-          list.push([path.relative(process.cwd(), file) || file, write, at, method]);
+          list.push([path.relative(process.cwd(), file) || file, write, at, method, atLoad === true]);
         } catch {
           // not resolvable: nothing this code calls into
         }

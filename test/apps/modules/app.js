@@ -57,6 +57,25 @@ app.get('/tag', function tagRoute(req, res) {
   res.json({ n: tags.length, thread: threadId });
 });
 
+// another file's exports written at start-up: settings assigned, a listener registered on an emitter
+var settings = require('./settings');
+var bus = require('./bus');
+settings.mode = process.env.APP_MODE || 'configured';
+var heard = 0;
+bus.on('visit', function onVisit(n) {
+  heard += n;
+});
+app.get('/settings', function settingsRoute(req, res) {
+  res.json({ mode: settings.mode, greeting: settings.greeting, thread: threadId });
+});
+app.get('/emit', function emitRoute(req, res) {
+  bus.emit('visit', Number(req.query.n));
+  res.json({ listeners: bus.listenerCount('visit'), thread: threadId });
+});
+app.get('/heard', function heardRoute(req, res) {
+  res.json({ heard: heard, thread: threadId });
+});
+
 var server = app.listen(Number(process.env.PORT || 3000), '127.0.0.1', function () {
   console.log('modules listening on http://127.0.0.1:' + server.address().port);
 });

@@ -1,0 +1,3 @@
+// One EventEmitter for the app: app.js registers its listener at start-up, a route emits.
+var EventEmitter = require('events');
+module.exports = new EventEmitter();
