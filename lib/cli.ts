@@ -8,7 +8,7 @@ import { formatReport, type Report } from './runtime/report';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { isLocal, keepsState, statefulPackage, writtenElsewhere } from './specifiers';
+import { appGlobalReason, isLocal, keepsState, statefulPackage, writtenElsewhere } from './specifiers';
 import type { FluxionalProgram } from './types';
 
 const USAGE = `usage: fluxion <command> [options]
@@ -208,10 +208,13 @@ function markStatefulRequires(program: FluxionalProgram, file: string): void {
     }
     return null;
   };
+  // (this process runs no app code: its globals are Node's, as the runtime's were before the app's first line)
+  const nodeGlobals = new Set(Object.getOwnPropertyNames(globalThis));
   for (const f of program.fluxions) {
     const specifiers = [...f.offload.requires, ...(f.offload.packages ?? [])];
-    if (!f.offload.movable || !specifiers.length) continue;
-    const reason = check(file, specifiers, new Set());
+    if (!f.offload.movable) continue;
+    const global = f.offload.globals?.find((n) => !nodeGlobals.has(n));
+    const reason = (specifiers.length ? check(file, specifiers, new Set()) : null) ?? (global !== undefined ? appGlobalReason(global) : null);
     if (reason) {
       f.offload.movable = false;
       f.offload.blockers.push(reason);

@@ -49,6 +49,12 @@ export interface CodeUnit {
   shared: string[];
   blockers: string[];
   /**
+   * Global variables it reads (`APP_NAME`, `globalThis.db`), its helpers' too, other than Node's usual ones: each
+   * thread has its own globals, so a global the app sets (any file, any time) is not there on a worker. The runtime
+   * keeps it on the main loop when one of them is not a global of Node's (not there when fluxion started).
+   */
+  globals?: string[];
+  /**
    * The fields the function's own text reads or writes on each parameter and captured variable
    * (`req.params`, `req.query`; `req.get()` counts as `headers`), or null where the value escapes (passed
    * along, stored, reassigned, read by a computed key). express_dispatcher snapshots a request with those

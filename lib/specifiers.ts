@@ -9,6 +9,11 @@ export function keepsState(file: string, state: string[]): string {
   return `it calls into ${file}, which keeps ${what} in its module memory`;
 }
 
+/** Why code that reads the global `name`, which Node does not define, cannot run on another event loop. */
+export function appGlobalReason(name: string): string {
+  return `it reads the global \`${name}\`, which Node does not define (the app's): a worker has globals of its own`;
+}
+
 /** Why code that calls into `file` cannot run on another event loop when another app file writes its exports. */
 export function writtenElsewhere(file: string, writer: string, write: string, atLoad: boolean): string {
   return atLoad

@@ -119,7 +119,7 @@ export interface Fluxion {
    * Whether the runtime can run it on a worker (express_dispatcher carries req, res and next), and if not,
    * why: what its code unit cannot take along.
    */
-  offload: { movable: boolean; blockers: string[]; state: string[]; shared: string[]; requires: string[]; packages?: string[] };
+  offload: { movable: boolean; blockers: string[]; state: string[]; shared: string[]; requires: string[]; packages?: string[]; globals?: string[] };
   /** Its code in the fluxional language (split callbacks replaced by `>> dest` / `-> dest`). */
   code: string;
 }

@@ -65,6 +65,10 @@ t.test('explain: a fluxion that calls into an app file keeping state stays on th
     "stays on the main loop: it calls into test/apps/modules/settings.js, whose exports test/apps/modules/app.js writes at start-up (`settings.mode = process.env.APP_MODE || 'configured'`): another event loop would load the file without it",
     'an assignment at start-up',
   );
+  t.equal(verdict('regionRoute'), "stays on the main loop: it reads the global `APP_REGION`, which Node does not define (the app's): a worker has globals of its own");
+  t.equal(verdict('lastVisitorRoute'), "stays on the main loop: it reads the global `lastVisitor`, which Node does not define (the app's): a worker has globals of its own");
+  t.match(verdict('envSetRoute'), /^can run on another event loop when hot/, 'process.env is one for every thread');
+  t.equal(verdict('tickRoute'), 'stays on the main loop: uses `tick`, a function whose properties are written after start-up');
   t.match(verdict('emitRoute'), /it calls into test\/apps\/modules\/bus\.js, whose exports test\/apps\/modules\/app\.js writes at start-up \(`bus\.on\('visit'/, "an emitter's listener, registered at start-up");
   t.same(JSON.parse(fluxion(['compile', 'test/apps/modules/store.js', '--format', 'json']).stdout).functions, ['add', 'count']);
   const json = JSON.parse(fluxion(['compile', 'test/apps/modules/store.js', '--format', 'json']).stdout);

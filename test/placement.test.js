@@ -201,8 +201,22 @@ t.test('a handler that calls into an app module keeping state stays on the main 
     const emitted = await Promise.all([1, 2, 3].map((n) => get(`/emit?n=${n}`)));
     t.same(emitted, [1, 2, 3].map(() => ({ listeners: 1, thread: 0 })), "bus.emit() reaches the listener app.js registered at start-up");
     t.equal((await get('/heard')).heard, 6, 'the listener heard every emit');
+    // globals: each thread has its own
+    t.same(await get('/region'), { region: 'eu-west', thread: 0 }, 'a global another file set at start-up: read on the main loop');
+    t.same(await get('/visitor?name=ann'), { thread: 0 }, 'a route that sets a global stays');
+    t.same(await get('/last-visitor'), { name: 'ann', thread: 0 }, 'and so does one that reads it');
+    // the environment: shared by every thread (SHARE_ENV), so these move
+    for (const value of ['one', 'two', 'three']) {
+      const set = await get(`/env-set?value=${value}`);
+      t.not(set.thread, 0, 'process.env.X = … moved');
+      const read = await Promise.all(Array.from({ length: 12 }, () => get('/env-get')));
+      t.same(read.map((r) => r.value), read.map(() => value), `read back on every thread (${[...new Set(read.map((r) => r.thread))].join(', ')})`);
+    }
+    const ticks = await Promise.all(Array.from({ length: 12 }, () => get('/tick')));
+    t.same(ticks.map((r) => r.n).sort((a, b) => a - b), Array.from({ length: 12 }, (_, i) => i + 1), "a function's own property: one count, 1..12");
+    t.ok(ticks.every((r) => r.thread === 0), 'on the main loop');
     await new Promise((resolve) => setTimeout(resolve, 50));
-    t.match(app.output().stderr, /addRoute \(test\/apps\/modules\/app\.js:13\) stays on the main loop: it calls into test\/apps\/modules\/store\.js, which keeps `items` in its module memory/);
+    t.match(app.output().stderr, /addRoute \(test\/apps\/modules\/app\.js:14\) stays on the main loop: it calls into test\/apps\/modules\/store\.js, which keeps `items` in its module memory/);
     t.match(app.output().stderr, /twiceRoute .* stays on the main loop: it calls into test\/apps\/modules\/store\.js/);
     t.match(app.output().stderr, /nextRoute .* stays on the main loop: it calls into test\/apps\/modules\/counter\.js, which keeps objects it made at load time in its module memory/);
   } finally {

@@ -143,7 +143,9 @@ function offloadOf(node: AstNode, kind: Fluxion['kind'], analysis: Pick<Analysis
   if (!unit) return { movable: false, blockers: ['a generator'], ...none };
   const requires = unit.requires.map((r) => r.specifier).filter(isLocal);
   const packages = unit.requires.map((r) => r.specifier).filter((s) => !isLocal(s));
-  return { movable: unit.blockers.length === 0, blockers: unit.blockers, state: unit.state, shared: unit.shared, requires, packages };
+  const offload: Fluxion['offload'] = { movable: unit.blockers.length === 0, blockers: unit.blockers, state: unit.state, shared: unit.shared, requires, packages };
+  if (unit.globals) offload.globals = unit.globals;
+  return offload;
 }
 
 function tagRank(tag: string): number {

@@ -294,7 +294,7 @@ export function pipeline(index: AstIndex, scopes: Scopes, callees: Callees, foun
     const idNode = ref.identifier as unknown as AstNode;
     const f = flxOf(ownerOf.get(idNode));
     if (f === main) continue;
-    if ((ref.isWrite() || isMutation(idNode, parentOf, 'module')) && !['module', 'exports', 'console'].includes(ref.identifier.name)) {
+    if ((ref.isWrite() || isMutation(idNode, parentOf, 'module')) && !['module', 'exports', 'console'].includes(ref.identifier.name) && !writesEnvVariable(idNode, parentOf)) {
       const why = `writes the global \`${ref.identifier.name}\``;
       if (!f.reasons.includes(why)) f.reasons.push(why);
     }
@@ -389,6 +389,16 @@ export function memberUse(id: AstNode, parentOf: Map<AstNode, AstNode>): { node:
     if (!parent) return null;
   }
   return { node, parent, members };
+}
+
+/**
+ * `process.env.X = …`, `delete process.env.X`: one environment variable, which every thread shares (the runtime's
+ * workers start with `env: SHARE_ENV`), not the global `process`.
+ */
+export function writesEnvVariable(id: AstNode, parentOf: Map<AstNode, AstNode>): boolean {
+  if (id.name !== 'process') return false;
+  const use = memberUse(id, parentOf);
+  return !!use && use.members.length === 2 && use.members[0] === 'env' && isMutation(id, parentOf, 'module');
 }
 
 /** `x.a = …`, `x.a++`, `delete x.a`, `x.push(…)`: the object held by `x` is written. */

@@ -10,7 +10,7 @@
  */
 import { isFunction, isFunctionNamespace, requireSpecifier, propertyName, type AstNode, type FunctionNode } from './ast';
 import type { Analysis } from './index';
-import { isMutation, memberUse } from './pipeliner';
+import { isMutation, memberUse, writesEnvVariable } from './pipeliner';
 import type { Variable } from './scopes';
 import type { CodeUnit } from '../internal-types';
 import type { ForeignWrite } from '../types';
@@ -23,6 +23,29 @@ export function isFileSpecifier(spec: string): boolean {
 }
 
 const SOCKETS = new Set(['socket', 'connection']);
+
+/**
+ * Globals every thread has (ECMAScript's and Node's everyday ones), left out of a unit's `globals` to keep it
+ * short; the runtime checks the others against what Node had before the app's first line (Registry.appGlobal).
+ */
+const EVERYDAY_GLOBALS = new Set(
+  ('Object Function Array String Number Boolean Symbol BigInt Math JSON Date RegExp Error TypeError RangeError ' +
+    'SyntaxError ReferenceError EvalError URIError AggregateError Promise Map Set WeakMap WeakSet WeakRef Proxy Reflect ' +
+    'ArrayBuffer SharedArrayBuffer DataView Atomics Int8Array Uint8Array Uint8ClampedArray Int16Array Uint16Array ' +
+    'Int32Array Uint32Array Float32Array Float64Array BigInt64Array BigUint64Array Intl parseInt parseFloat isNaN ' +
+    'isFinite encodeURIComponent decodeURIComponent encodeURI decodeURI escape unescape NaN Infinity undefined ' +
+    'globalThis global process Buffer console setTimeout setInterval setImmediate clearTimeout clearInterval ' +
+    'clearImmediate queueMicrotask structuredClone URL URLSearchParams TextEncoder TextDecoder AbortController ' +
+    'AbortSignal fetch Request Response Headers FormData Blob performance crypto atob btoa require module exports ' +
+    '__dirname __filename').split(' '),
+);
+
+/** `globalThis.db` or `global.db` (a read or a write): `db`; null for anything else. */
+function globalMember(id: AstNode, parentOf: Map<AstNode, AstNode>): string | null {
+  if (id.name !== 'globalThis' && id.name !== 'global') return null;
+  const parent = parentOf.get(id);
+  return parent?.type === 'MemberExpression' && parent.object === id ? propertyName(parent) : null;
+}
 
 type Partial = Omit<CodeUnit, 'range' | 'prefix' | 'helpers'> & { helpers: Array<CodeUnit['helpers'][number] & { fn: FunctionNode }> };
 // (a helper's `state` is module memory it writes: the unit that calls it cannot own it alone)
@@ -40,11 +63,13 @@ export function codeUnit(fn: FunctionNode, analysis: Analysis): CodeUnit | null 
   const queue: FunctionNode[] = [fn];
   const seen = new Set<AstNode>([fn]);
   const methods = new Set<AstNode>();
+  const globals: string[] = [];
   while (queue.length) {
     const current = queue.shift()!;
     let partial = cache.partials.get(current);
     if (!partial) cache.partials.set(current, (partial = collect(current, analysis, cache.written)));
     for (const name of partial.captured) add(unit.captured, name);
+    for (const name of partial.globals ?? []) add(globals, name);
     for (const r of partial.requires) if (!unit.requires.some((x) => x.name === r.name)) unit.requires.push(r);
     unit.blockers.push(...(methods.has(current) ? partial.blockers.filter((b) => b !== 'uses `this`') : partial.blockers));
     if (current === fn) {
@@ -71,6 +96,7 @@ export function codeUnit(fn: FunctionNode, analysis: Analysis): CodeUnit | null 
       }
     }
   }
+  if (globals.length) unit.globals = globals;
   unit.blockers = [...new Set(unit.blockers)];
   unit.uses = usesOf(fn, unit.captured, analysis);
   return unit;
@@ -334,7 +360,7 @@ function methodPrefix(fn: FunctionNode, analysis: Analysis): string {
 function collect(fn: FunctionNode, analysis: Analysis, written: Map<Variable, boolean>): Partial {
   const { scopes, pipeline } = analysis;
   const { parentOf, hazards } = pipeline.ownership;
-  const unit: Partial = { captured: [], requires: [], helpers: [], state: [], shared: [], blockers: [] };
+  const unit: Partial = { captured: [], requires: [], helpers: [], state: [], shared: [], blockers: [], globals: [] };
   const scope = scopes.manager.acquire(fn as never);
   if (!scope) {
     unit.blockers.push('its scope could not be analysed');
@@ -377,8 +403,13 @@ function collect(fn: FunctionNode, analysis: Analysis, written: Map<Variable, bo
     const name = ref.identifier.name;
     const variable = ref.resolved;
     if (!variable) {
+      const member = globalMember(id, parentOf);
+      if (writesEnvVariable(id, parentOf)) continue; // shared by every thread
       if (ref.isWrite() || isMutation(id, parentOf, 'module')) unit.blockers.push(`writes the global \`${name}\``);
       else if (name === 'module' || name === 'exports') unit.blockers.push(`uses \`${name}\``);
+      else if (member !== null) {
+        if (!EVERYDAY_GLOBALS.has(member)) add(unit.globals!, member);
+      } else if (!EVERYDAY_GLOBALS.has(name)) add(unit.globals!, name);
       continue;
     }
     const moduleLevel = variable.scope === scopes.moduleScope || variable.scope.type === 'global' || variable.scope.type === 'module';
@@ -429,6 +460,8 @@ function moduleBinding(variable: Variable, name: string, analysis: Analysis, uni
   }
   if (def.type === 'FunctionName') {
     if (variable.references.some((r) => r.isWrite())) unit.blockers.push(`uses \`${name}\`, reassigned`);
+    // `tick.calls++`, `memo.cache.set(k, v)`: the function object holds data, which its copy on a worker would not share
+    else if (written) unit.blockers.push(`uses \`${name}\`, a function whose properties are written after start-up`);
     else unit.helpers.push({ name, range: [(def.node as unknown as AstNode).start, (def.node as unknown as AstNode).end], prefix: '', fn: def.node as unknown as FunctionNode });
     return;
   }

@@ -8,7 +8,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { AsyncResource } from 'node:async_hooks';
-import { Worker } from 'node:worker_threads';
+import { SHARE_ENV, Worker } from 'node:worker_threads';
 import { debug, debugging } from '../debug';
 import { mergeRequest, replay, type Held } from './dispatcher';
 import { decode } from './serialize';
@@ -231,7 +231,8 @@ export class Pool {
   private start(position: number): Slot {
     const index = ++this.started;
     const started = new Int32Array(new SharedArrayBuffer(4));
-    const worker = new Worker(WORKER_FILE, { name: `fluxion-${index}`, workerData: { fluxion: true, started, scavengeMb: this.scavengeMb, gcLock: this.gcLock } });
+    // env: SHARE_ENV: one process.env for every thread, as without workers (a route that sets a variable, another that reads it)
+    const worker = new Worker(WORKER_FILE, { name: `fluxion-${index}`, env: SHARE_ENV, workerData: { fluxion: true, started, scavengeMb: this.scavengeMb, gcLock: this.gcLock } });
     const slot: Slot = { worker, index, position, inFlight: new Map(), units: new Set(), outbox: [], resetState: new Set(), posted: 0, started };
     worker.on('message', (done: DoneMessage | { type: 'batch'; answers: DoneMessage[] }) => {
       if (done.type === 'batch') for (const one of done.answers) this.done(slot, one);

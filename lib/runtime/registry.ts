@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type { CodeUnit, ModuleDescription, SiteEntry } from '../internal-types';
-import { isLocal, keepsState, statefulPackage, writtenElsewhere } from '../specifiers';
+import { appGlobalReason, isLocal, keepsState, statefulPackage, writtenElsewhere } from '../specifiers';
 import type { ForeignWrite, RuptureKind } from '../types';
 import { debug, warnOnce } from '../debug';
 import type * as DispatcherModule from './dispatcher';
@@ -268,7 +268,7 @@ export class ModuleRuntime {
     if (!entry || !entry.unit || entry.unit.blockers.length > 0) return false;
     let reason = this.stateful.get(ix);
     if (reason === undefined) {
-      reason = this.registry.statefulRequire(this.file, entry.unit.requires.map((r) => r.specifier));
+      reason = this.registry.statefulRequire(this.file, entry.unit.requires.map((r) => r.specifier)) ?? this.registry.appGlobal(entry.unit.globals);
       this.stateful.set(ix, reason);
       if (reason) debug('placement', `${entry.name || 'a function'} (${path.relative(process.cwd(), this.file)}:${entry.line}) stays on the main loop: ${reason}`);
     }
@@ -530,6 +530,21 @@ export class Registry {
     if (options.scavengeMb !== undefined) this.scavengeMb = options.scavengeMb;
     if (options.maxInFlight !== undefined) this.maxInFlight = options.maxInFlight;
     if (options.statefulPackages !== undefined) this.statefulPackages = options.statefulPackages;
+    this.nodeGlobals ??= new Set(Object.getOwnPropertyNames(globalThis));
+  }
+
+  /**
+   * The globals there were when fluxion started (`-r fluxion/register`: before the app's first line): Node's. Any
+   * other global a fluxion reads is the app's (or a package's), which a worker, with globals of its own, lacks.
+   */
+  private nodeGlobals: Set<string> | null = null;
+
+  /** Why code reading these globals cannot run on another event loop, or null. */
+  appGlobal(names: string[] | undefined): string | null {
+    if (!names) return null;
+    this.nodeGlobals ??= new Set(Object.getOwnPropertyNames(globalThis));
+    const name = names.find((n) => !this.nodeGlobals!.has(n));
+    return name === undefined ? null : appGlobalReason(name);
   }
 
   /** Packages whose module memory is state: a worker would require an unconnected, unconfigured copy. */

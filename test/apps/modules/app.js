@@ -1,3 +1,4 @@
+/* global APP_REGION, lastVisitor -- globals this app sets (region.js, the /visitor route) */
 // Handlers that call into other app modules: those that keep state must stay on the main loop (a worker
 // would require its own copy), the others may move. Each response says which thread ran the handler.
 var express = require('express');
@@ -74,6 +75,34 @@ app.get('/emit', function emitRoute(req, res) {
 });
 app.get('/heard', function heardRoute(req, res) {
   res.json({ heard: heard, thread: threadId });
+});
+
+// globals: one another file sets at start-up, one a route sets; and the environment, which every thread shares
+require('./region');
+app.get('/region', function regionRoute(req, res) {
+  res.json({ region: APP_REGION, thread: threadId });
+});
+app.get('/visitor', function visitorRoute(req, res) {
+  global.lastVisitor = req.query.name;
+  res.json({ thread: threadId });
+});
+app.get('/last-visitor', function lastVisitorRoute(req, res) {
+  res.json({ name: typeof lastVisitor === 'undefined' ? null : lastVisitor, thread: threadId });
+});
+app.get('/env-set', function envSetRoute(req, res) {
+  process.env.MODULES_APP_LAST = req.query.value;
+  res.json({ thread: threadId });
+});
+app.get('/env-get', function envGetRoute(req, res) {
+  res.json({ value: process.env.MODULES_APP_LAST || null, thread: threadId });
+});
+// a function that keeps a count on itself
+function tick() {
+  tick.calls = (tick.calls || 0) + 1;
+  return tick.calls;
+}
+app.get('/tick', function tickRoute(req, res) {
+  res.json({ n: tick(), thread: threadId });
 });
 
 var server = app.listen(Number(process.env.PORT || 3000), '127.0.0.1', function () {
