@@ -150,6 +150,18 @@ t.test('errors thrown on a worker: the frames of the app name its lines and colu
   t.match(plain[2].body.toString(), /^RangeError: cannot check arrow\n {4}at checkArrow \(.*app\.js:\d+:15\)\n {4}at .*app\.js:\d+:3\n/, "(a module constant read by the helper; the arrow's frame)");
 });
 
+t.test('require.main and process.argv on a worker are the main thread\'s (the app\'s entry), not the worker\'s own', async (t) => {
+  const [plain] = await serve('test/apps/threads/app.js', [], {}, [{ path: '/main-module' }]);
+  const [isolated] = await serve('test/apps/threads/app.js', HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1' }, [{ path: '/main-module' }]);
+  const { thread, ...expected } = JSON.parse(plain.body.toString());
+  t.equal(thread, 0);
+  t.match(expected.main, /test\/apps\/threads\/app\.js$/);
+  t.equal(expected.express, 'function');
+  const moved = JSON.parse(isolated.body.toString());
+  t.not(moved.thread, 0, 'the handler ran on a worker');
+  t.same({ ...moved, thread: 0 }, { ...expected, thread: 0 }, 'require.main (filename, path, require) and process.argv as on the main thread');
+});
+
 t.test("strict code stays strict on a worker ('use strict' at the top of the file)", async (t) => {
   const [plain] = await serve('test/apps/strict/app.js', [], {}, [{ path: '/mode' }]);
   const [isolated] = await serve('test/apps/strict/app.js', HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1' }, [{ path: '/mode' }]);
@@ -512,7 +524,8 @@ t.test('templates: rendered on the worker with the app\'s settings and locals; a
   const isolated = await session('test/apps/views/app.js', HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_REPORT: report }, steps);
   t.same(plain.map((r) => r.body), ['<h1>fluxion: ada</h1><p>handled on the main thread, rendered on the main thread</p>\n', '<h1>fluxion: ADA!</h1>\n', '<h1>fluxion: bob</h1><p>handled on the main thread, rendered on the main thread</p>\n', 'helped']);
   t.same(isolated.map((r) => r.body.replace(/worker thread/g, 'main thread')), plain.map((r) => r.body), 'the same pages (app.locals too)');
-  // (the template reads process.argv[1]: the app's file on the main thread, fluxion's worker.js on a worker)
+  // (the template tells by process.chdir, a stub named `unavailableInWorker` in a worker thread: a template sees
+  // no threadId, and process.argv and require.main are the main thread's there)
   t.match(isolated[0].body, /handled on the worker thread, rendered on the worker thread/, 'the template rendered on the worker');
   t.same(isolated.map((r) => r.type), plain.map((r) => r.type));
   const observed = JSON.parse(fs.readFileSync(report, 'utf8')).fluxions;

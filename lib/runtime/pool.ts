@@ -232,7 +232,9 @@ export class Pool {
     const index = ++this.started;
     const started = new Int32Array(new SharedArrayBuffer(4));
     // env: SHARE_ENV: one process.env for every thread, as without workers (a route that sets a variable, another that reads it)
-    const worker = new Worker(WORKER_FILE, { name: `fluxion-${index}`, env: SHARE_ENV, workerData: { fluxion: true, started, scavengeMb: this.scavengeMb, gcLock: this.gcLock } });
+    // (argv and the main module's file: the worker shows the app's, not its own: worker.ts mirrorMain)
+    const main = require.main?.filename ?? null;
+    const worker = new Worker(WORKER_FILE, { name: `fluxion-${index}`, env: SHARE_ENV, workerData: { fluxion: true, started, scavengeMb: this.scavengeMb, gcLock: this.gcLock, argv: process.argv, main } });
     const slot: Slot = { worker, index, position, inFlight: new Map(), units: new Set(), outbox: [], resetState: new Set(), posted: 0, started };
     worker.on('message', (done: DoneMessage | { type: 'batch'; answers: DoneMessage[] }) => {
       if (done.type === 'batch') for (const one of done.answers) this.done(slot, one);

@@ -5,6 +5,8 @@
  * returned (a plain callback), or it threw.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import Module = require('node:module');
+import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
@@ -442,7 +444,28 @@ function same(value: unknown, encoded: unknown): boolean {
   return isDeepStrictEqual(value, decode(encoded));
 }
 
-const data = workerData as { started?: Int32Array; scavengeMb?: number; gcLock?: Int32Array } | null;
+const data = workerData as { started?: Int32Array; scavengeMb?: number; gcLock?: Int32Array; argv?: string[]; main?: string | null } | null;
+mirrorMain(data);
+
+/**
+ * A worker thread's `process.argv` and `require.main` are its own (`[node, dist/runtime/worker.js]`, this file):
+ * the app's code here sees the main thread's instead, `process.argv` and a `require.main` for the app's entry
+ * (`require.main.filename`, `.path`, `.require()`: what apps use to find their root), as it does there. Set
+ * before any code unit is built: each unit's `require` takes `require.main` from `process.mainModule` then.
+ */
+function mirrorMain(from: typeof data): void {
+  if (from?.argv) process.argv.splice(0, process.argv.length, ...from.argv);
+  const ModuleClass = Module as unknown as new (id: string, parent?: unknown) => NodeJS.Module & { paths: string[] };
+  const process_ = process as unknown as { mainModule?: NodeJS.Module };
+  if (from?.main) {
+    const main = new ModuleClass('.');
+    main.filename = from.main;
+    main.path = path.dirname(from.main);
+    main.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(path.dirname(from.main));
+    main.loaded = true;
+    process_.mainModule = main;
+  } else if (from && 'main' in from) process_.mainModule = undefined; // an ES module entry: no require.main there either
+}
 /** Messages this worker has started, shared with the pool (its queue is what was posted minus this). */
 const startedCount: Int32Array | null = data?.started ?? null;
 

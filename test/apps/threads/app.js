@@ -285,6 +285,17 @@ app.get('/bad-header', function badHeader(req, res) {
   res.send('not sent');
 });
 
+// what apps read to find their root and their command line: the main thread's, on any thread
+app.get('/main-module', function mainModule(req, res) {
+  res.json({
+    main: require.main && require.main.filename,
+    dir: require.main && require.main.path,
+    express: typeof require.main.require('express').Router,
+    argv: process.argv.slice(1),
+    thread: threadId,
+  });
+});
+
 // a missing `return` after res.send: the header call after it throws, as on the main loop; the send after that too,
 // and express's error path follows (the error handler sees res.headersSent)
 app.get('/double', function double(req, res) {
