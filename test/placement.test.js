@@ -5,7 +5,8 @@ const t = require('tap');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { serve, startApp, request, withExpress, fluxion } = require('./helpers/processes');
+const { spawnSync } = require('node:child_process');
+const { ROOT, serve, startApp, request, withExpress, fluxion } = require('./helpers/processes');
 
 const HOOK = ['-r', 'fluxion/register'];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxion-placement-'));
@@ -148,6 +149,54 @@ t.test('errors thrown on a worker: the frames of the app name its lines and colu
     t.same(appFrames(isolated[i]), appFrames(r), `${requests[i].path}: the same message and app frames`);
   }
   t.match(plain[2].body.toString(), /^RangeError: cannot check arrow\n {4}at checkArrow \(.*app\.js:\d+:15\)\n {4}at .*app\.js:\d+:3\n/, "(a module constant read by the helper; the arrow's frame)");
+});
+
+t.test('an exception or a rejection nothing catches, or process.exit(), in code a worker runs ends the process as on the main thread', async (t) => {
+  for (const [route, code, error] of [
+    ['/late-throw', 1, /^TypeError: late throw on (\d+)\n {4}at Timeout\.later \[as _onTimeout\] \(.*test\/apps\/threads\/app\.js:\d+:25\)\n[^]*code: 'E_LATE'/m],
+    ['/late-reject', 1, /^RangeError: nobody handled this on (\d+)\n {4}at lateReject \(.*test\/apps\/threads\/app\.js:\d+:18\)/m],
+    ['/exit?code=7', 7, null],
+  ]) {
+    const runs = [];
+    for (const nodeArgs of [[], HOOK]) {
+      const app = await startApp('test/apps/threads/app.js', { nodeArgs, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1' } });
+      try {
+        const exited = new Promise((resolve) => app.child.once('exit', (status) => resolve(status)));
+        const r = await request(app.port, { path: route });
+        const status = await Promise.race([exited, new Promise((resolve) => setTimeout(() => resolve('still running'), 5000))]);
+        runs.push({ body: r.body.toString(), status, stderr: app.output().stderr });
+      } finally {
+        await app.stop();
+      }
+    }
+    const [plain, isolated] = runs;
+    t.match(plain.body, /^(answered|exiting) on 0$/, `${route}: answered on the main thread without fluxion`);
+    t.match(isolated.body, /^(answered|exiting) on [1-9]\d*$/, `${route}: on a worker under fluxion`);
+    t.equal(plain.status, code);
+    t.equal(isolated.status, code, `${route}: the process ended with ${code}, as without fluxion (the worker alone ended, or went on, before)`);
+    if (error) {
+      t.match(plain.stderr, error);
+      t.match(isolated.stderr, error, `${route}: Node printed the error and its app frames`);
+    }
+  }
+  // listeners of the process's events stay on the main thread: an 'exit' listener sent to a worker never ran
+  const script = path.join(tmp, 'exit-listener.js');
+  const marker = path.join(tmp, 'exit-marker.txt');
+  fs.writeFileSync(script, `const fs = require('fs');\nfunction onExit(code) {\n  fs.writeFileSync(${JSON.stringify(marker)}, 'exit ' + code + ' on ' + require('worker_threads').threadId);\n}\nprocess.on('exit', onExit);\nprocess.once('beforeExit', function () {\n  console.log('before exit on ' + require('worker_threads').threadId);\n});\nprocess.exitCode = 5;\n`);
+  const exited = spawnSync(process.execPath, [...HOOK, script], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1' } });
+  t.equal(exited.status, 5);
+  t.equal(exited.stdout, 'before exit on 0\n');
+  t.equal(fs.readFileSync(marker, 'utf8'), 'exit 5 on 0', "the 'exit' listener ran, on the main thread, before the process ended");
+  // the app's own 'uncaughtException' listener (on the main thread) gets it, and the app goes on
+  const app = await startApp('test/apps/threads/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1', CATCH_UNCAUGHT: '1' } });
+  try {
+    t.match((await request(app.port, { path: '/late-throw' })).body.toString(), /^answered on [1-9]\d*$/);
+    await settled(app, /caught on/);
+    t.match(app.output().stdout, /caught on 0: TypeError late throw on [1-9]\d* true E_LATE\n/, "the listener got it on the main thread: a TypeError still, with its code");
+    t.equal((await request(app.port, { path: '/late-throw' })).status, 200, 'and the app serves the next request');
+  } finally {
+    await app.stop();
+  }
 });
 
 t.test('require.main and process.argv on a worker are the main thread\'s (the app\'s entry), not the worker\'s own', async (t) => {

@@ -78,6 +78,17 @@ t.test('Errors keep name, message, stack, code and their own properties', async 
   t.equal(back.code, 'E_BAD');
   t.equal(back.status, 400);
   t.same(back.details, { field: 'name' });
+  t.ok(back instanceof TypeError, "a built-in error's class: `instanceof TypeError` holds");
+  t.notOk(Object.prototype.hasOwnProperty.call(back, 'name'), 'its name comes from its class');
+  t.match(require('node:util').inspect(back), /^TypeError: bad input\n/, "printed as Node prints it (not `Error [TypeError]`)");
+  class ValidationError extends Error {}
+  ValidationError.prototype.name = 'ValidationError';
+  const own = travel(new ValidationError('no email'));
+  t.ok(own instanceof Error);
+  t.equal(own.name, 'ValidationError');
+  t.equal(own.constructor.name, 'ValidationError', "an app's error class: a class of its name (loggers print constructor.name)");
+  t.match(require('node:util').inspect(own), /^ValidationError: no email\n/);
+  t.equal(travel(new ValidationError('again')).constructor, own.constructor, 'one class per name');
 });
 
 t.test('what cannot travel is named by its path', async (t) => {

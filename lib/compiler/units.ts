@@ -40,6 +40,48 @@ const EVERYDAY_GLOBALS = new Set(
     '__dirname __filename').split(' '),
 );
 
+/**
+ * Methods of `process` that act on the process as a whole, which a worker thread's `process` refuses (`chdir`,
+ * `umask(mask)`, `setuid`…, `abort`) or would do for its thread (listeners: `process.on('SIGTERM', …)`).
+ * (`process.exit()` moves: a worker hands it to the main thread, worker.ts.)
+ */
+const PROCESS_WIDE = new Set(
+  ('abort chdir umask setuid setgid seteuid setegid setgroups initgroups on once addListener prependListener ' +
+    'prependOnceListener off removeListener removeAllListeners').split(' '),
+);
+
+/** `process.exit(…)` and the like: the method's name, or null. */
+function processWideCall(id: AstNode, parentOf: Map<AstNode, AstNode>): string | null {
+  if (id.name !== 'process') return null;
+  const use = memberUse(id, parentOf);
+  if (!use || use.members.length !== 1 || use.parent.type !== 'CallExpression' || use.parent.callee !== use.node) return null;
+  const method = use.members[0];
+  return method != null && PROCESS_WIDE.has(method) ? method : null;
+}
+
+const LISTENING = new Set(['on', 'once', 'addListener', 'prependListener', 'prependOnceListener']);
+
+/**
+ * `process.on('exit', f)`, `process.once('SIGTERM', onSignal)` (f written there, or a function declared or assigned
+ * to a variable given there): a listener of the process's events, which Node runs as the event happens ('exit': just
+ * before the process ends, a message to a worker would never be answered).
+ */
+function listensToProcess(fn: FunctionNode, analysis: Analysis): boolean {
+  const { parentOf } = analysis.pipeline.ownership;
+  const given = (node: AstNode): boolean => {
+    const call = parentOf.get(node);
+    if (call?.type !== 'CallExpression' || !(call.arguments as AstNode[]).includes(node)) return false;
+    const callee = call.callee as AstNode;
+    return callee.type === 'MemberExpression' && callee.object.type === 'Identifier' && callee.object.name === 'process' && LISTENING.has(propertyName(callee) ?? '');
+  };
+  if (given(fn)) return true;
+  const parent = parentOf.get(fn);
+  const id = fn.id?.type === 'Identifier' ? fn.id : parent?.type === 'VariableDeclarator' && parent.init === fn && parent.id.type === 'Identifier' ? parent.id : null;
+  if (!id) return false;
+  const variable = analysis.scopes.manager.getDeclaredVariables((fn.type === 'FunctionDeclaration' ? fn : parent) as never).find((v) => v.name === id.name);
+  return !!variable?.references.some((r) => given(r.identifier as unknown as AstNode));
+}
+
 /** `globalThis.db` or `global.db` (a read or a write): `db`; null for anything else. */
 function globalMember(id: AstNode, parentOf: Map<AstNode, AstNode>): string | null {
   if (id.name !== 'globalThis' && id.name !== 'global') return null;
@@ -97,6 +139,7 @@ export function codeUnit(fn: FunctionNode, analysis: Analysis): CodeUnit | null 
     }
   }
   if (globals.length) unit.globals = globals;
+  if (listensToProcess(fn, analysis)) unit.blockers.push("listens to `process` ('exit', a signal, 'uncaughtException'…): the main thread's events, run as they happen");
   unit.blockers = [...new Set(unit.blockers)];
   unit.uses = usesOf(fn, unit.captured, analysis);
   return unit;
@@ -405,6 +448,8 @@ function collect(fn: FunctionNode, analysis: Analysis, written: Map<Variable, bo
     if (!variable) {
       const member = globalMember(id, parentOf);
       if (writesEnvVariable(id, parentOf)) continue; // shared by every thread
+      const wide = processWideCall(id, parentOf);
+      if (wide !== null) unit.blockers.push(`calls \`process.${wide}()\`, which a worker would do for its thread only`);
       if (ref.isWrite() || isMutation(id, parentOf, 'module')) unit.blockers.push(`writes the global \`${name}\``);
       else if (name === 'module' || name === 'exports') unit.blockers.push(`uses \`${name}\``);
       else if (member !== null) {

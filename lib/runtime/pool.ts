@@ -12,7 +12,7 @@ import { SHARE_ENV, Worker } from 'node:worker_threads';
 import { debug, debugging } from '../debug';
 import { mergeRequest, replay, type Held } from './dispatcher';
 import { decode } from './serialize';
-import type { DoneMessage, RunMessage } from './worker';
+import type { DoneMessage, ProcessMessage, RunMessage } from './worker';
 
 /** An async function's promise on the main loop, settled when its message is done on a worker. */
 export interface Settle {
@@ -90,6 +90,21 @@ export function runOnMainLoop(resource: AsyncResource, run: () => unknown, next:
 export function defaultThreads(mainIsReplica = false): number {
   if ((require('node:cluster') as { isWorker: boolean }).isWorker) return 1;
   return Math.max(1, os.availableParallelism() - (mainIsReplica ? 1 : 0));
+}
+
+/**
+ * What the app's code did on a worker that is the process's (worker.ts forwardToMain), done here: the exception
+ * thrown again (the app's 'uncaughtException' listeners, or Node's default: the stack, exit code 1), the rejection
+ * made again (its 'unhandledRejection' listeners, or Node's default), `process.exit(code)`.
+ */
+function raiseHere(message: ProcessMessage): void {
+  if (message.type === 'exit') process.exit(message.code ?? undefined);
+  const value = decode(message.value);
+  if (message.type === 'uncaught') {
+    process.nextTick(() => {
+      throw value; // the app's own uncaught exception, thrown on a fluxion worker thread and again here on the main thread: its stack follows
+    });
+  } else void Promise.reject(value);
 }
 
 export class Pool {
@@ -236,9 +251,10 @@ export class Pool {
     const main = require.main?.filename ?? null;
     const worker = new Worker(WORKER_FILE, { name: `fluxion-${index}`, env: SHARE_ENV, workerData: { fluxion: true, started, scavengeMb: this.scavengeMb, gcLock: this.gcLock, argv: process.argv, main } });
     const slot: Slot = { worker, index, position, inFlight: new Map(), units: new Set(), outbox: [], resetState: new Set(), posted: 0, started };
-    worker.on('message', (done: DoneMessage | { type: 'batch'; answers: DoneMessage[] }) => {
+    worker.on('message', (done: DoneMessage | { type: 'batch'; answers: DoneMessage[] } | ProcessMessage) => {
       if (done.type === 'batch') for (const one of done.answers) this.done(slot, one);
-      else this.done(slot, done);
+      else if (done.type === 'done') this.done(slot, done);
+      else raiseHere(done);
       this.afterAnswers?.();
     });
     worker.on('error', (error) => debug('pool', `worker ${index} failed: ${error.message}`));

@@ -82,6 +82,24 @@ function isIndex(key: string): boolean {
   return /^(?:0|[1-9]\d*)$/.test(key);
 }
 
+const BUILTIN_ERRORS = new Map<string, ErrorConstructor>([Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError].map((c) => [c.name, c]));
+const namedErrors = new Map<string, ErrorConstructor>();
+
+/**
+ * The class an error comes back as: the built-in one of its name (`err instanceof TypeError` holds, and Node prints
+ * `TypeError: …`, not `Error [TypeError]: …`), or a subclass of Error of that name for the app's own
+ * (`ValidationError`: its `constructor.name` and `name` say so, as what util.inspect and loggers print).
+ */
+function errorClass(name: string): ErrorConstructor {
+  let found = BUILTIN_ERRORS.get(name) ?? namedErrors.get(name);
+  if (!found) {
+    const made = { [name]: class extends Error {} }[name]!;
+    Object.defineProperty(made.prototype, 'name', { value: name, writable: true, configurable: true, enumerable: false });
+    namedErrors.set(name, (found = made as ErrorConstructor));
+  }
+  return found;
+}
+
 export function decode(value: unknown, seen?: Map<object, unknown>): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (seen?.has(value)) return seen.get(value);
@@ -117,8 +135,7 @@ export function decode(value: unknown, seen?: Map<object, unknown>): unknown {
     return out;
   }
   if (tagged.$flx === 'error') {
-    const error = new Error(String(tagged.message));
-    Object.defineProperty(error, 'name', { value: tagged.name, writable: true, configurable: true, enumerable: false });
+    const error = new (errorClass(String(tagged.name)))(String(tagged.message));
     if (typeof tagged.stack === 'string') error.stack = tagged.stack;
     Object.assign(error, decode(tagged.props, seen));
     return error;

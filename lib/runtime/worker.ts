@@ -45,6 +45,12 @@ export interface RunMessage {
   resetState?: true;
 }
 
+/**
+ * What the app's code did here that is the process's to do (forwardToMain): an exception nothing caught, a
+ * rejection nothing handled (encoded), `process.exit(code)`.
+ */
+export type ProcessMessage = { type: 'uncaught' | 'rejection'; value: unknown } | { type: 'exit'; code?: number | string | null };
+
 /** The answer to a RunMessage; as there, what is absent is left out. */
 export interface DoneMessage {
   type: 'done';
@@ -763,7 +769,38 @@ function flushAnswers(): void {
   }
 }
 
+/**
+ * What the app's code does here to the process as a whole happens to the process, as without fluxion: an
+ * exception that nothing caught, or a rejection that nothing handled (code a handler left running after its answer:
+ * a timer, a callback), is raised again on the main thread, where the app's 'uncaughtException' and
+ * 'unhandledRejection' listeners are, and where Node's default ends the process with the error's stack (a worker's
+ * would end the worker only, and the error went unseen); `process.exit()` ends the process, not just this thread.
+ * The answers already made leave first.
+ */
+function forwardToMain(port: NonNullable<typeof parentPort>): void {
+  const send = (message: ProcessMessage): void => {
+    if (answers?.length) flushAnswers();
+    port.postMessage(message);
+  };
+  const encoded = (value: unknown, what: string): unknown => {
+    try {
+      return encode(value, what);
+    } catch {
+      // (its own properties could not travel: its name, message and stack can)
+      return value instanceof Error ? encode(Object.assign(new Error(value.message), { name: value.name, stack: value.stack }), what) : encode(String(value), what);
+    }
+  };
+  process.on('uncaughtException', (error) => send({ type: 'uncaught', value: encoded(error, 'error') }));
+  process.on('unhandledRejection', (reason) => send({ type: 'rejection', value: encoded(reason, 'reason') }));
+  const exitThread = process.exit;
+  process.exit = function exit(code?: number | string | null): never {
+    send({ type: 'exit', code });
+    return exitThread.call(process, code);
+  } as typeof process.exit;
+}
+
 if (parentPort) {
+  forwardToMain(parentPort);
   parentPort.on('message', (message: RunMessage | { type: 'batch'; messages: RunMessage[] }) => {
     if (message && message.type === 'run') {
       if (shouldScavenge(run(message))) scavengeNow();

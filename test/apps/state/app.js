@@ -22,7 +22,8 @@ app.get('/hit/:who', function hit(req, res) {
 });
 
 app.get('/crash', function crash(req, res) {
-  if (threadId !== 0) process.exit(3);
+  // (a crash of the worker thread alone: process.exit would end the process, on a worker as on the main thread)
+  if (threadId !== 0) process.reallyExit(3);
   res.send('no crash on the main thread');
 });
 

@@ -195,18 +195,48 @@ app.get(
   },
 );
 
+// a worker thread that dies (a crash of its own: process.reallyExit, which process.exit calls, ends the thread
+// alone; process.exit itself ends the process, on a worker as on the main thread)
+function crashThisThread() {
+  process.reallyExit(3);
+}
+
 // a plain callback (nothing of a request in it) that kills its worker: it runs again on the main loop
 app.get('/crash-callback', function crashCallback(req, res) {
   fs.readFile(__filename, function report() {
-    if (threadId !== 0) process.exit(3);
+    if (threadId !== 0) crashThisThread();
     console.log('report ran on ' + threadId);
   });
   res.send('started on ' + (res.socket ? threadId : -1));
 });
 
 app.get('/crash', function crash(req, res) {
-  if (threadId !== 0) process.exit(3);
+  if (threadId !== 0) crashThisThread();
   res.send('no crash on the main thread');
+});
+
+// what the app does to the process from a worker happens to the process: an exception thrown in a timer after the
+// answer, a rejection nothing handles, process.exit()
+if (process.env.CATCH_UNCAUGHT) {
+  process.on('uncaughtException', function caught(error) {
+    console.log('caught on ' + threadId + ': ' + error.name + ' ' + error.message + ' ' + (error instanceof TypeError) + ' ' + error.code);
+  });
+}
+app.get('/late-throw', function lateThrow(req, res) {
+  res.send('answered on ' + threadId);
+  setTimeout(function later() {
+    throw Object.assign(new TypeError('late throw on ' + threadId), { code: 'E_LATE' });
+  }, 5);
+});
+app.get('/late-reject', function lateReject(req, res) {
+  res.send('answered on ' + threadId);
+  Promise.reject(new RangeError('nobody handled this on ' + threadId));
+});
+app.get('/exit', function exitRoute(req, res) {
+  res.send('exiting on ' + threadId);
+  setTimeout(function bye() {
+    process.exit(Number(req.query.code));
+  }, 5);
 });
 
 // an arrow names no `next`: express calls it with one all the same, and its throw goes to the error handler
