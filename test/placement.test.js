@@ -199,6 +199,24 @@ t.test('an exception or a rejection nothing catches, or process.exit(), in code 
   }
 });
 
+t.test('a request read as a stream, and an interval a route starts, stay on the main loop', async (t) => {
+  const app = await startApp('test/apps/threads/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1', FLUXION_IDLE_MS: '100' } });
+  try {
+    const echoed = await request(app.port, { method: 'POST', path: '/echo-iter', body: 'abc def', headers: { 'content-type': 'text/plain' } });
+    t.same(JSON.parse(echoed.body.toString()), { body: 'ABC DEF', thread: 0 }, '`for await (chunk of req)`: the real request (a snapshot is no stream: a 500 on the worker)');
+    t.same(JSON.parse((await request(app.port, { path: '/ticker/start' })).body.toString()), { started: true, thread: 0 });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const { ticks, thread } = JSON.parse((await request(app.port, { path: '/ticker/count' })).body.toString());
+    t.ok(ticks >= 5, `the interval ticked where its count is read (${ticks} ticks; on a worker, retired after 100 ms idle, it stopped and its count never came back)`);
+    t.equal(thread, 0);
+  } finally {
+    await app.stop();
+  }
+  const explained = fluxion(['explain', 'test/apps/threads/app.js']).stdout;
+  t.match(explained, /flx echoIter[^]*?placement: stays on the main loop: reads `req` as a stream \(`for await … of req`\)/);
+  t.match(explained, /flx startTicker[^]*?placement: stays on the main loop: starts an interval \(`setInterval`\)/);
+});
+
 t.test('require.main and process.argv on a worker are the main thread\'s (the app\'s entry), not the worker\'s own', async (t) => {
   const [plain] = await serve('test/apps/threads/app.js', [], {}, [{ path: '/main-module' }]);
   const [isolated] = await serve('test/apps/threads/app.js', HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1' }, [{ path: '/main-module' }]);

@@ -450,6 +450,9 @@ function collect(fn: FunctionNode, analysis: Analysis, written: Map<Variable, bo
       if (writesEnvVariable(id, parentOf)) continue; // shared by every thread
       const wide = processWideCall(id, parentOf);
       if (wide !== null) unit.blockers.push(`calls \`process.${wide}()\`, which a worker would do for its thread only`);
+      // an interval outlives the message that starts it: on a worker it would tick there (its writes unseen by the
+      // main loop), and stop with the worker when the pool retires it
+      if (name === 'setInterval' && parentOf.get(id)?.type === 'CallExpression' && parentOf.get(id)!.callee === id) unit.blockers.push('starts an interval (`setInterval`), which would tick on the worker past its messages');
       if (ref.isWrite() || isMutation(id, parentOf, 'module')) unit.blockers.push(`writes the global \`${name}\``);
       else if (name === 'module' || name === 'exports') unit.blockers.push(`uses \`${name}\``);
       else if (member !== null) {
@@ -618,8 +621,16 @@ function marksOf(analysis: Analysis): Marks {
     if ((parent.type === 'CallExpression' || parent.type === 'NewExpression') && parent.arguments.includes(node)) {
       found.sockets.push({ at: node.start, message: `hands \`${node.name}\` to other code, which needs the real one` });
     }
+    // `for await (const chunk of req)`, `[...req]`, `yield* req`: read as a stream, which a snapshot is not
+    if ((parent.type === 'ForOfStatement' && parent.right === node) || parent.type === 'SpreadElement' || (parent.type === 'YieldExpression' && parent.delegate)) {
+      found.sockets.push({ at: node.start, message: `reads \`${node.name}\` as a stream (\`${parent.type === 'ForOfStatement' ? `for${parent.await ? ' await' : ''} … of` : parent.type === 'SpreadElement' ? '...' : 'yield*'} ${node.name}\`), which needs the real one` });
+    }
     if (parent.type !== 'MemberExpression' || parent.object !== node) continue;
     const prop = propertyName(parent) ?? '';
+    if (parent.computed && parent.property.type === 'MemberExpression' && parent.property.object.type === 'Identifier' && parent.property.object.name === 'Symbol') {
+      // `req[Symbol.asyncIterator]()`: the stream's own iterator
+      found.sockets.push({ at: node.start, message: `reads \`${node.name}\` as a stream (\`${node.name}[Symbol.${propertyName(parent.property) ?? '…'}]\`), which needs the real one` });
+    }
     if (SOCKETS.has(prop)) found.sockets.push({ at: node.start, message: `touches \`${node.name}.${prop}\` (a socket)` });
     else if (prop === 'app') found.sockets.push({ at: node.start, message: `touches \`${node.name}.app\` (the express app stays on the main loop)` });
     const call = parentOf.get(parent);

@@ -19,6 +19,13 @@ function work(n) {
   return h;
 }
 
+// the request read as a stream (an async iterable), before any body parser: the real one only
+app.post('/echo-iter', async function echoIter(req, res) {
+  var body = '';
+  for await (var chunk of req) body += chunk;
+  res.json({ body: body.toUpperCase(), thread: threadId });
+});
+
 app.use(function parseBody(req, res, next) {
   getRawBody(req, { limit: '1mb', encoding: 'utf8' }, function (err, text) {
     if (err) return next(err);
@@ -237,6 +244,22 @@ app.get('/exit', function exitRoute(req, res) {
   setTimeout(function bye() {
     process.exit(Number(req.query.code));
   }, 5);
+});
+
+// an interval a route starts ticks on for good: on the main loop, where the route reading its count is too
+var ticks = 0;
+var ticker = null;
+app.get('/ticker/start', function startTicker(req, res) {
+  if (!ticker) {
+    ticker = setInterval(function tick() {
+      ticks++;
+    }, 20);
+    ticker.unref();
+  }
+  res.json({ started: true, thread: threadId });
+});
+app.get('/ticker/count', function tickCount(req, res) {
+  res.json({ ticks: ticks, thread: threadId });
 });
 
 // an arrow names no `next`: express calls it with one all the same, and its throw goes to the error handler
