@@ -89,6 +89,17 @@ t.test('Errors keep name, message, stack, code and their own properties', async 
   t.equal(own.constructor.name, 'ValidationError', "an app's error class: a class of its name (loggers print constructor.name)");
   t.match(require('node:util').inspect(own), /^ValidationError: no email\n/);
   t.equal(travel(new ValidationError('again')).constructor, own.constructor, 'one class per name');
+  // a class a module exports: the other side takes that module's class, as it loaded it
+  const { NotFoundError } = require('./apps/threads/problems');
+  const found = travel(Object.assign(new NotFoundError('page'), { status: 404 }));
+  t.ok(found instanceof NotFoundError, "`err instanceof NotFoundError` holds (an error handler's 404)");
+  t.equal(found.message, 'page not found');
+  t.equal(found.status, 404);
+  t.ok(require('node:util').types.isNativeError(found), 'a real Error, its constructor not run again');
+  const createError = require('http-errors');
+  const http = travel(createError(404, 'no such page'));
+  t.ok(http instanceof createError.HttpError, "a package's class too (http-errors' NotFound, exported as a property of its function)");
+  t.equal(http.status, 404);
 });
 
 t.test('what cannot travel is named by its path', async (t) => {

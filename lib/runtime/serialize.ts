@@ -32,7 +32,10 @@ export function encode(value: unknown, path: string, seen?: Map<object, unknown>
   if (value instanceof Error) {
     const props: Record<string, unknown> = {};
     for (const key of Object.keys(value)) props[key] = encode((value as unknown as Record<string, unknown>)[key], `${path}.${key}`, seen);
-    return { $flx: 'error', name: value.name, message: value.message, stack: value.stack, props } satisfies Tagged;
+    const tagged: Tagged = { $flx: 'error', name: value.name, message: value.message, stack: value.stack, props };
+    const where = classLocation(value.constructor);
+    if (where) tagged.class = where;
+    return tagged;
   }
   if (Array.isArray(value)) {
     const out: unknown[] = [];
@@ -80,6 +83,50 @@ function bytesOf(buffer: Buffer): Uint8Array {
 
 function isIndex(key: string): boolean {
   return /^(?:0|[1-9]\d*)$/.test(key);
+}
+
+/**
+ * Where an error's class comes from, when a module exports it (`module.exports = { NotFoundError }`, http-errors'
+ * `createError.NotFound`): [the module's file, the export's key, or null for the module's exports itself]. The other
+ * side takes the class of that module as it loaded it, so an error handler's `err instanceof NotFoundError` holds
+ * there as without fluxion (with a copy of the class: a 500 instead of the 404). Looked up in Node's module cache
+ * (data properties only: no getter runs), once per class.
+ */
+const classLocations = new WeakMap<object, [string, string | null] | null>();
+function classLocation(ctor: unknown): [string, string | null] | undefined {
+  if (typeof ctor !== 'function' || BUILTIN_ERRORS.get(ctor.name) === ctor) return undefined;
+  let found = classLocations.get(ctor);
+  if (found === undefined) {
+    found = null;
+    for (const [file, entry] of Object.entries(require.cache)) {
+      const exported: unknown = entry?.exports;
+      if (exported === ctor) found = [file, null];
+      else if (exported && (typeof exported === 'object' || typeof exported === 'function')) {
+        for (const key of Object.keys(exported)) {
+          const d = Object.getOwnPropertyDescriptor(exported, key);
+          if (d && 'value' in d && d.value === ctor) {
+            found = [file, key];
+            break;
+          }
+        }
+      }
+      if (found) break;
+    }
+    classLocations.set(ctor, found);
+  }
+  return found ?? undefined;
+}
+
+/** The class `classLocation` named, as this thread loaded that module, or null. */
+function exportedClass(where: unknown): (new (...args: unknown[]) => Error) | null {
+  if (!Array.isArray(where) || typeof where[0] !== 'string') return null;
+  const exported: unknown = require.cache[where[0]]?.exports;
+  let value: unknown = exported;
+  if (where[1] != null) {
+    const d = exported && (typeof exported === 'object' || typeof exported === 'function') ? Object.getOwnPropertyDescriptor(exported, String(where[1])) : undefined;
+    value = d && 'value' in d ? d.value : undefined;
+  }
+  return typeof value === 'function' && value.prototype instanceof Error ? (value as new (...args: unknown[]) => Error) : null;
 }
 
 const BUILTIN_ERRORS = new Map<string, ErrorConstructor>([Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError].map((c) => [c.name, c]));
@@ -135,7 +182,9 @@ export function decode(value: unknown, seen?: Map<object, unknown>): unknown {
     return out;
   }
   if (tagged.$flx === 'error') {
-    const error = new (errorClass(String(tagged.name)))(String(tagged.message));
+    const own = exportedClass(tagged.class);
+    // (the app's own class, as loaded here: made as an Error of that class, its constructor not run again)
+    const error = own ? (Reflect.construct(Error, [String(tagged.message)], own) as Error) : new (errorClass(String(tagged.name)))(String(tagged.message));
     if (typeof tagged.stack === 'string') error.stack = tagged.stack;
     Object.assign(error, decode(tagged.props, seen));
     return error;

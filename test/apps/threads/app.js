@@ -4,6 +4,7 @@ var fs = require('fs');
 var getRawBody = require('raw-body');
 var threadId = require('worker_threads').threadId;
 var Point = require('./point');
+var NotFoundError = require('./problems').NotFoundError;
 
 var app = express();
 // a handler made by a factory: its closure captures `options`, which holds a function (it cannot travel)
@@ -361,8 +362,14 @@ app.get('/double', function double(req, res) {
   res.send('ok');
 });
 
+// an error of the app's own class (problems.js), passed to next() on a worker
+app.get('/missing/:id', function missing(req, res, next) {
+  next(new NotFoundError('item ' + req.params.id + ' (on ' + threadId + ')'));
+});
+
 app.use(function onError(err, req, res, next) {
   if (res.headersSent) return next(err);
+  if (err instanceof NotFoundError) return res.status(404).json({ missing: err.message, instance: true, thread: threadId });
   res.status(err.status || 500).json({ error: err.message, name: err.name, code: err.code || null, thread: threadId });
 });
 
