@@ -53,6 +53,7 @@ const STEPS = [
   { path: '/object-count' },
   { path: '/bad-header' },
   { path: '/missing/7' },
+  { path: '/gone/3' },
 ];
 /** The part of a response that must not depend on where it ran. */
 const portable = (r) => ({ status: r.status, type: r.type, body: r.body.replace(/("thread":\s*|"parsedOn":\s*|"setOn":\s*|on )\d+/g, '$1N') });
@@ -68,7 +69,10 @@ for (const [version, alias] of [
     const report = path.join(tmp, `threads-${alias || 'express5'}.json`);
     const isolated = await session(app, HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_REPORT: report }, STEPS);
     t.same(isolated.map(portable), plain.map(portable), 'same status, type and body');
-    const missing = isolated[STEPS.length - 1];
+    const gone = isolated[STEPS.length - 1];
+    t.equal(gone.status, 410, "next(new GoneError()), a class of the app's file it does not export: `err instanceof GoneError` held too");
+    t.match(JSON.parse(gone.body), { gone: /^item 3 \(on [1-9]\d*\) is gone$/, instance: true });
+    const missing = isolated[STEPS.length - 2];
     t.equal(missing.status, 404, "next(new NotFoundError()) on a worker: the error handler's `err instanceof NotFoundError` held (a 500 before)");
     t.match(JSON.parse(missing.body), { missing: /^item 7 \(on [1-9]\d*\) not found$/, instance: true });
     const json = (i, r) => JSON.parse(r[i].body);

@@ -150,6 +150,12 @@ export function instrument(analysis: Analysis, runtimePath: string, sourceName: 
     else if (how.mode === 'after') insertions.push({ at: how.statement.end, text: `;$flx$().fn(${ix}, ${how.expression}${env});`, order: closing(how.statement, 9) });
     else initList.push(`${ix}, ${fn.id.name}`);
   }
+  // the module's classes that travel as helpers, read when an error of one comes back from a worker (serialize.ts:
+  // it is made of this class, so that `err instanceof NotFound` holds in the error handler); a getter, called long
+  // after the module has loaded (`$flx$()` runs before its classes are initialised)
+  const helperClasses = new Set<string>();
+  for (const f of fns) for (const h of f.unit?.helpers ?? []) if (/^class\b/.test(text.slice(h.range[0], h.range[0] + 6))) helperClasses.add(h.name);
+  const classes = helperClasses.size ? `, function () { return { ${[...helperClasses].map((n) => `${JSON.stringify(n)}: ${n}`).join(', ')} }; }` : '';
   const description: ModuleDescription = {
     hash: createHash('sha1').update(text).digest('hex'),
     fns,
@@ -175,7 +181,8 @@ export function instrument(analysis: Analysis, runtimePath: string, sourceName: 
     ', function () { return [' +
     initList.join(', ') +
     ']; }' +
-    stateSetter(fns, analysis) +
+    (classes ? stateSetter(fns, analysis) || ', undefined' : stateSetter(fns, analysis)) +
+    classes +
     ')); } $flx$();\n'; // eager: the module's declarations are registered before anyone imports them
   return { code: spliced.code + trailer, map: spliced.map, description };
 }

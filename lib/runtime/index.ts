@@ -13,6 +13,6 @@ export function registry(): Registry {
   return (holder[KEY] ??= new Registry());
 }
 
-export function load(file: string, description: ModuleDescription, declarations: () => unknown[], setState?: StateSetter): ModuleRuntime {
-  return registry().load(file, description, declarations, setState);
+export function load(file: string, description: ModuleDescription, declarations: () => unknown[], setState?: StateSetter, classes?: () => Record<string, unknown>): ModuleRuntime {
+  return registry().load(file, description, declarations, setState, classes);
 }

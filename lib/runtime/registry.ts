@@ -147,6 +147,19 @@ export interface StreamRecord {
 
 /** What the generated `$flx$()` returns: the module's handle on the runtime. */
 export class ModuleRuntime {
+  /** The module's classes that travel as helpers, by name (serialize.ts: an error of one comes back as one). */
+  classesOf: (() => Record<string, unknown>) | null = null;
+  private classMap: Record<string, unknown> | null = null;
+  get classes(): Record<string, unknown> {
+    if (!this.classMap && this.classesOf) {
+      try {
+        this.classMap = this.classesOf();
+      } catch {
+        return {}; // still loading: not yet
+      }
+    }
+    return this.classMap ?? {};
+  }
   /** Per instrumented function: its fluxion record, or null while it is not a fluxion. */
   readonly records: Array<FluxionRecord | null>;
   readonly main: FluxionRecord;
@@ -539,6 +552,20 @@ export class Registry {
    */
   private nodeGlobals: Set<string> | null = null;
 
+  /** A class of a rewritten module that travels as a helper (`#Name` in serialize.ts's class locations), or undefined. */
+  classOf(file: string, name: string): unknown {
+    return this.byFile.get(file)?.classes[name];
+  }
+
+  /** Where a class of a rewritten module is, as serialize.ts names it ([file, `#Name`]), or null. */
+  locateClass(ctor: unknown): [string, string] | null {
+    for (const module of this.modules) {
+      if (!module.classesOf) continue;
+      for (const [name, value] of Object.entries(module.classes)) if (value === ctor) return [module.file, `#${name}`];
+    }
+    return null;
+  }
+
   /** Why code reading these globals cannot run on another event loop, or null. */
   appGlobal(names: string[] | undefined): string | null {
     if (!names) return null;
@@ -778,7 +805,7 @@ export class Registry {
   /** App files whose exports other files write (description.writes): [that file, the write, path, method, at start-up]. */
   private readonly writtenBy = new Map<string, ForeignWrite[]>();
 
-  load(file: string, description: ModuleDescription, declarations: () => unknown[], setState?: StateSetter): ModuleRuntime {
+  load(file: string, description: ModuleDescription, declarations: () => unknown[], setState?: StateSetter, classes?: () => Record<string, unknown>): ModuleRuntime {
     if (description.writes) {
       const resolve = createRequire(file).resolve;
       for (const [specifier, write, at, method, atLoad] of description.writes) {
@@ -794,6 +821,7 @@ export class Registry {
     }
     const module = new ModuleRuntime(this, file, description);
     module.setState = setState ?? null;
+    module.classesOf = classes ?? null;
     this.modules.push(module);
     this.byFile.set(file, module);
     const list = declarations();

@@ -112,9 +112,32 @@ function classLocation(ctor: unknown): [string, string | null] | undefined {
       }
       if (found) break;
     }
+    // a class of a rewritten module that is not exported (`class NotFound extends Error {}` beside the routes)
+    found ??= registry()?.locateClass?.(ctor) ?? null;
     classLocations.set(ctor, found);
   }
   return found ?? undefined;
+}
+
+/**
+ * A worker's copy of a class the handler's file defines (a helper, units.ts): located as `#Name` of that file, which
+ * the main thread's registry holds (`Registry.classOf`): the module's own class, exported or not.
+ */
+export function noteHelperClass(file: string, name: string, ctor: unknown): void {
+  if (typeof ctor !== 'function') return;
+  classLocations.set(ctor, [file, `#${name}`]);
+  helperCopies.set(`${file}#${name}`, ctor);
+}
+const helperCopies = new Map<string, unknown>();
+/** The classes of the code unit about to run (worker.ts): its arguments' errors are made of its copies. */
+let unitClasses: Map<string, unknown> | null = null;
+export function setUnitClasses(classes: Map<string, unknown> | null): void {
+  unitClasses = classes;
+}
+
+/** The main thread's registry (runtime/index.ts), where there is one: not on a worker. */
+function registry(): { classOf?(file: string, name: string): unknown; locateClass?(ctor: unknown): [string, string] | null } | undefined {
+  return (globalThis as Record<symbol, ReturnType<typeof registry>>)[Symbol.for('fluxion.registry')];
 }
 
 /** The class `classLocation` named, as this thread loaded that module, or null. */
@@ -122,7 +145,10 @@ function exportedClass(where: unknown): (new (...args: unknown[]) => Error) | nu
   if (!Array.isArray(where) || typeof where[0] !== 'string') return null;
   const exported: unknown = require.cache[where[0]]?.exports;
   let value: unknown = exported;
-  if (where[1] != null) {
+  if (typeof where[1] === 'string' && where[1].startsWith('#')) {
+    // the main thread's module holds it; a worker has the copy its code unit carries
+    value = registry()?.classOf?.(where[0], where[1].slice(1)) ?? unitClasses?.get(`${where[0]}${where[1]}`) ?? helperCopies.get(`${where[0]}${where[1]}`);
+  } else if (where[1] != null) {
     const d = exported && (typeof exported === 'object' || typeof exported === 'function') ? Object.getOwnPropertyDescriptor(exported, String(where[1])) : undefined;
     value = d && 'value' in d ? d.value : undefined;
   }

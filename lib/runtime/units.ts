@@ -113,7 +113,10 @@ export function buildFactory(file: string, hash: string, unit: CodeUnit, stateNa
   const around = shared.length ? ` var ${shared.join(', ')}; function $flx$bind($flx$env) { ${shared.map((n) => `${n} = $flx$env[${JSON.stringify(n)}];`).join(' ')} }` : '';
   pieces.push({ range: unit.range, before: `var $flx$f = function ($flx$env) { ${shared.length ? '$flx$bind($flx$env); ' : ''}${bind} ${init} return (${unit.prefix}`, text: spliced(text, unit), after: '); };' });
   const name = sourceName(file, unit);
-  const source = layout(text, pieces, `(function () { ${unit.strict ? "'use strict'; " : ''}${requires.join(' ')}${around}`, ' return $flx$f; })()', name);
+  // the file's classes it carries, noted as that file's (serialize.ts: an error of one goes back as the original's)
+  const classes = unit.helpers.filter((h) => /^class\b/.test(text.slice(h.range[0], h.range[0] + 6))).map((h) => h.name);
+  const note = classes.length ? ` var $flx$k = globalThis[Symbol.for('fluxion.worker')]; if ($flx$k && $flx$k.noteClass) { ${classes.map((c) => `$flx$k.noteClass(${JSON.stringify(file)}, ${JSON.stringify(c)}, ${c});`).join(' ')} }` : '';
+  const source = layout(text, pieces, `(function () { ${unit.strict ? "'use strict'; " : ''}${requires.join(' ')}${around}`, `${note} return $flx$f; })()`, name);
   // (`import()` works in evaluated code, not in a compiled function without a loader of its own)
   if (unit.state.length || DYNAMIC_IMPORT.test(source)) return stateScope(file, [...new Set([...stateNames, ...unit.state])])(source) as Factory;
   // a fluxion without module state needs no shared scope: a script (not an eval, whose anonymous functions V8

@@ -12,7 +12,7 @@ import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { CodeUnit } from '../internal-types';
-import { decode, encode, NotTransferable } from './serialize';
+import { decode, encode, noteHelperClass, NotTransferable, setUnitClasses } from './serialize';
 import { buildFactory, resetState, stateOf, type Factory } from './units';
 import { AsyncClock, now } from './clock';
 import type { Ops, ResponseMarker, ViewConfig } from './dispatcher';
@@ -77,6 +77,10 @@ export interface DoneMessage {
 
 /** The clock of the async message running: units.ts's spliced awaits pause and resume it. */
 const clocks = new AsyncLocalStorage<AsyncClock>();
+/** The classes of the file each code unit carries (`file#Name` → its copy), noted while it is built. */
+const unitClasses = new WeakMap<object, Map<string, unknown>>();
+let building: Map<string, unknown> | null = null;
+
 /** Per file, per nested function: messages, CPU ms and timed messages not yet sent back. */
 const nestedCounts = new Map<string, Map<number, [number, number, number]>>();
 (globalThis as Record<symbol, unknown>)[Symbol.for('fluxion.worker')] = {
@@ -87,6 +91,11 @@ const nestedCounts = new Map<string, Map<number, [number, number, number]>>();
   resume: <V>(value?: V): V | undefined => {
     clocks.getStore()?.resume();
     return value;
+  },
+  /** A class of the file that a code unit carries (units.ts): an error of it goes back as the file's own. */
+  noteClass: (file: string, name: string, ctor: unknown): void => {
+    noteHelperClass(file, name, ctor);
+    building?.set(`${file}#${name}`, ctor);
   },
   /** A nested function starts (`start` undefined: returns the time; -1: an async one, counted only) or ends. */
   nested: (file: string, ix: number, start?: number): number => {
@@ -682,9 +691,17 @@ function run(message: RunMessage): number {
     let factory = factories.get(key);
     if (!factory) {
       if (!message.unit) throw new Error('the code unit never reached this worker');
-      factory = buildFactory(message.file, message.hash!, message.unit, message.fileState);
+      building = new Map();
+      try {
+        factory = buildFactory(message.file, message.hash!, message.unit, message.fileState);
+      } finally {
+        if (building.size) unitClasses.set(factory!, building);
+        building = null;
+      }
       factories.set(key, factory);
     }
+    // an error of one of the file's classes decodes as this unit's copy of it (each unit carries its own)
+    setUnitClasses(unitClasses.get(factory) ?? null);
     let env: Record<string, unknown> | null = null;
     if (message.env) {
       env = {};

@@ -367,8 +367,20 @@ app.get('/missing/:id', function missing(req, res, next) {
   next(new NotFoundError('item ' + req.params.id + ' (on ' + threadId + ')'));
 });
 
+// and of a class of this file, not exported
+class GoneError extends Error {
+  constructor(what) {
+    super(what + ' is gone');
+    this.name = 'GoneError';
+  }
+}
+app.get('/gone/:id', function gone(req, res, next) {
+  next(new GoneError('item ' + req.params.id + ' (on ' + threadId + ')'));
+});
+
 app.use(function onError(err, req, res, next) {
   if (res.headersSent) return next(err);
+  if (err instanceof GoneError) return res.status(410).json({ gone: err.message, instance: true, thread: threadId });
   if (err instanceof NotFoundError) return res.status(404).json({ missing: err.message, instance: true, thread: threadId });
   res.status(err.status || 500).json({ error: err.message, name: err.name, code: err.code || null, thread: threadId });
 });
