@@ -225,6 +225,22 @@ t.test('a request read as a stream, and an interval a route starts, stay on the 
   t.match(explained, /flx startTicker[^]*?placement: stays on the main loop: starts an interval \(`setInterval`\)/);
 });
 
+t.test("the response's stream state and the request's stream methods on a worker", async (t) => {
+  const steps = [{ path: '/stream-state' }, { path: '/req-timeout' }];
+  const plain = await serve('test/apps/threads/app.js', [], {}, steps);
+  const isolated = await serve('test/apps/threads/app.js', HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1' }, steps);
+  const state = (r) => ({ ...JSON.parse(r.body.toString()), thread: 0 });
+  t.same(state(plain[0]), { before: { finished: false, writableEnded: false, writable: true }, thread: 0 });
+  t.not(JSON.parse(isolated[0].body.toString()).thread, 0, 'on a worker');
+  t.same(state(isolated[0]), state(plain[0]), 'res.finished, writableEnded, writable as on the main loop (they were recorded calls: functions, truthy, and `if (!res.finished)` never answered)');
+  for (const r of [plain[0], isolated[0]]) {
+    t.equal(r.headers.date, undefined, 'res.sendDate = false reached the response');
+    t.equal(r.statusMessage, 'Fine');
+  }
+  t.equal(isolated[1].status, 200, 'req.setTimeout(): a 500 on a worker, whose request has no stream');
+  t.equal(JSON.parse(isolated[1].body.toString()).thread, 0, 'it stays on the main loop');
+});
+
 t.test('require.main and process.argv on a worker are the main thread\'s (the app\'s entry), not the worker\'s own', async (t) => {
   const [plain] = await serve('test/apps/threads/app.js', [], {}, [{ path: '/main-module' }]);
   const [isolated] = await serve('test/apps/threads/app.js', HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1' }, [{ path: '/main-module' }]);

@@ -23,6 +23,8 @@ export function isFileSpecifier(spec: string): boolean {
 }
 
 const SOCKETS = new Set(['socket', 'connection']);
+/** Methods of Node's IncomingMessage (a stream on a socket) that the request snapshot a worker gets has not. */
+const REQUEST_STREAM_METHODS = new Set(['setTimeout', 'pause', 'resume', 'read', 'setEncoding', 'unpipe', 'unshift', 'destroy', 'wrap', 'pipe', 'isPaused', 'push']);
 
 /**
  * Globals every thread has (ECMAScript's and Node's everyday ones), left out of a unit's `globals` to keep it
@@ -630,6 +632,10 @@ function marksOf(analysis: Analysis): Marks {
     if (parent.computed && parent.property.type === 'MemberExpression' && parent.property.object.type === 'Identifier' && parent.property.object.name === 'Symbol') {
       // `req[Symbol.asyncIterator]()`: the stream's own iterator
       found.sockets.push({ at: node.start, message: `reads \`${node.name}\` as a stream (\`${node.name}[Symbol.${propertyName(parent.property) ?? '…'}]\`), which needs the real one` });
+    }
+    // `req.setTimeout(ms)`, `req.pause()`: the request's stream and socket methods, which a snapshot has not
+    if ((node.name === 'req' || node.name === 'request') && REQUEST_STREAM_METHODS.has(prop) && parentOf.get(parent)?.type === 'CallExpression' && parentOf.get(parent)!.callee === parent) {
+      found.sockets.push({ at: node.start, message: `calls \`${node.name}.${prop}()\`, a method of the real request's stream` });
     }
     if (SOCKETS.has(prop)) found.sockets.push({ at: node.start, message: `touches \`${node.name}.${prop}\` (a socket)` });
     else if (prop === 'app') found.sockets.push({ at: node.start, message: `touches \`${node.name}.app\` (the express app stays on the main loop)` });

@@ -369,6 +369,7 @@ export function replay(held: Held, ops: Ops): void {
     i += 2 + count;
     if (name === '=statusCode') res.statusCode = args[0];
     else if (name === '=statusMessage') res.statusMessage = args[0];
+    else if (name === '=sendDate') res.sendDate = args[0];
     else if (name === '=locals') {
       const locals = res.locals as Record<string, unknown>;
       const changed = args[0] as Record<string, unknown>;

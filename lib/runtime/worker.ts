@@ -203,6 +203,21 @@ function recorder(data: ResponseMarker, ops: Ops, finished: () => void, req: () 
       statusCode = value;
       ops.push('=statusCode', 1, value);
     },
+    // the state of the response as a stream: ended once a call that ends it is recorded (`if (res.finished) return`:
+    // unknown names are recorded calls, and a function is truthy)
+    get finished() {
+      return done;
+    },
+    get writableEnded() {
+      return done;
+    },
+    get writable() {
+      return !done;
+    },
+    writableFinished: false,
+    closed: false,
+    destroyed: false,
+    sendDate: true,
     getHeader: (name: string) => read()[name.toLowerCase()],
     get: (name: string) => read()[name.toLowerCase()],
     getHeaders: () => ({ ...read() }),
@@ -252,6 +267,7 @@ function recorder(data: ResponseMarker, ops: Ops, finished: () => void, req: () 
     set(t, prop, value) {
       if (prop === 'statusCode' || prop === 'locals' || prop === 'headersSent') return Reflect.set(t, prop, value);
       if (prop === 'statusMessage') ops.push('=statusMessage', 1, value);
+      if (prop === 'sendDate') ops.push('=sendDate', 1, value);
       return Reflect.set(t, prop, value);
     },
   });

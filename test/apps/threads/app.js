@@ -362,6 +362,18 @@ app.get('/double', function double(req, res) {
   res.send('ok');
 });
 
+// the response's state as a stream, read before answering; the request's own stream method
+app.get('/stream-state', function streamState(req, res) {
+  var before = { finished: res.finished, writableEnded: res.writableEnded, writable: res.writable };
+  res.sendDate = false;
+  res.statusMessage = 'Fine';
+  if (!res.finished) res.json({ before: before, thread: threadId });
+});
+app.get('/req-timeout', function reqTimeout(req, res) {
+  req.setTimeout(5000);
+  res.json({ thread: threadId });
+});
+
 // an error of the app's own class (problems.js), passed to next() on a worker
 app.get('/missing/:id', function missing(req, res, next) {
   next(new NotFoundError('item ' + req.params.id + ' (on ' + threadId + ')'));
