@@ -230,9 +230,9 @@ t.test("the response's stream state and the request's stream methods on a worker
   const plain = await serve('test/apps/threads/app.js', [], {}, steps);
   const isolated = await serve('test/apps/threads/app.js', HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1' }, steps);
   const state = (r) => ({ ...JSON.parse(r.body.toString()), thread: 0 });
-  t.same(state(plain[0]), { before: { finished: false, writableEnded: false, writable: true }, thread: 0 });
+  t.same(state(plain[0]), { before: { finished: false, writableEnded: false, writable: true, writableLength: 'number', chunkedEncoding: 'boolean' }, thread: 0 });
   t.not(JSON.parse(isolated[0].body.toString()).thread, 0, 'on a worker');
-  t.same(state(isolated[0]), state(plain[0]), 'res.finished, writableEnded, writable as on the main loop (they were recorded calls: functions, truthy, and `if (!res.finished)` never answered)');
+  t.same(state(isolated[0]), state(plain[0]), 'res.finished, writableEnded, writable, and the other fields of a response, as on the main loop (they were recorded calls: functions, truthy, and `if (!res.finished)` never answered)');
   for (const r of [plain[0], isolated[0]]) {
     t.equal(r.headers.date, undefined, 'res.sendDate = false reached the response');
     t.equal(r.statusMessage, 'Fine');

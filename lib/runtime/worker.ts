@@ -157,6 +157,38 @@ const factories = new Map<string, Factory>();
  */
 const HEADER_METHODS = new Set(['set', 'header', 'append', 'type', 'contentType', 'vary', 'links', 'location', 'attachment', 'cookie', 'clearCookie', 'status', 'setHeader', 'removeHeader', 'writeHead']);
 
+let properties: Map<string, unknown> | null = null;
+/**
+ * The properties of Node's ServerResponse that are not methods, with a new response's values: own fields and the
+ * getters of its prototypes (OutgoingMessage's, Stream's), read once on a response of no socket.
+ */
+function responseProperties(): Map<string, unknown> {
+  if (!properties) {
+    properties = new Map();
+    try {
+      const http = require('node:http') as typeof import('node:http');
+      const sample = new http.ServerResponse({ method: 'GET', httpVersionMajor: 1, httpVersionMinor: 1, headers: {} } as import('node:http').IncomingMessage) as unknown as Record<string, unknown>;
+      for (let o: object | null = sample; o && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null) {
+        for (const key of Object.getOwnPropertyNames(o)) {
+          if (properties.has(key) || key.startsWith('_') || key === 'constructor') continue;
+          const d = Object.getOwnPropertyDescriptor(o, key)!;
+          if ('value' in d && typeof d.value === 'function') continue;
+          let value: unknown;
+          try {
+            value = sample[key];
+          } catch {
+            continue;
+          }
+          if (typeof value !== 'function' && (value === null || typeof value !== 'object')) properties.set(key, value);
+        }
+      }
+    } catch {
+      // no sample: every unknown name stays a recorded call
+    }
+  }
+  return properties;
+}
+
 /** The worker-side `res`: records every call, answers what it can from the snapshot and the header calls. */
 /** How run() follows a template rendered here: it answers once every render has called back. */
 interface Rendering {
@@ -227,6 +259,10 @@ function recorder(data: ResponseMarker, ops: Ops, finished: () => void, req: () 
   return new Proxy(target, {
     get(t, prop, receiver) {
       if (typeof prop !== 'string' || prop in t) return Reflect.get(t, prop, receiver);
+      // a property of Node's response that is no method (`res.writableLength`, `res.chunkedEncoding`): what a new
+      // response has, not a recording function (truthy)
+      const plain = responseProperties();
+      if (plain.has(prop)) return plain.get(prop);
       if (prop === 'then') return undefined;
       return (...args: unknown[]) => {
         for (let i = 0; i < args.length; i++) if (typeof args[i] === 'function') throw new Error(`res.${prop}() with a callback cannot run on a worker`);

@@ -364,7 +364,7 @@ app.get('/double', function double(req, res) {
 
 // the response's state as a stream, read before answering; the request's own stream method
 app.get('/stream-state', function streamState(req, res) {
-  var before = { finished: res.finished, writableEnded: res.writableEnded, writable: res.writable };
+  var before = { finished: res.finished, writableEnded: res.writableEnded, writable: res.writable, writableLength: typeof res.writableLength, chunkedEncoding: typeof res.chunkedEncoding };
   res.sendDate = false;
   res.statusMessage = 'Fine';
   if (!res.finished) res.json({ before: before, thread: threadId });
