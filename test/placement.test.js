@@ -226,7 +226,7 @@ t.test('a request read as a stream, and an interval a route starts, stay on the 
 });
 
 t.test("the response's stream state and the request's stream methods on a worker", async (t) => {
-  const steps = [{ path: '/stream-state' }, { path: '/req-timeout' }];
+  const steps = [{ path: '/stream-state' }, { path: '/req-timeout' }, { path: '/res-fields' }];
   const plain = await serve('test/apps/threads/app.js', [], {}, steps);
   const isolated = await serve('test/apps/threads/app.js', HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1' }, steps);
   const state = (r) => ({ ...JSON.parse(r.body.toString()), thread: 0 });
@@ -239,6 +239,9 @@ t.test("the response's stream state and the request's stream methods on a worker
   }
   t.equal(isolated[1].status, 200, 'req.setTimeout(): a 500 on a worker, whose request has no stream');
   t.equal(JSON.parse(isolated[1].body.toString()).thread, 0, 'it stays on the main loop');
+  t.same(state(plain[2]), { stampedOn: 'number', count: 1, thread: 0 });
+  t.not(JSON.parse(isolated[2].body.toString()).thread, 0);
+  t.same(state(isolated[2]), state(plain[2]), 'a field a middleware put on res reached the next handler (it read a recording function: `res.stampCount || 0` was that function)');
 });
 
 t.test('require.main and process.argv on a worker are the main thread\'s (the app\'s entry), not the worker\'s own', async (t) => {

@@ -55,6 +55,9 @@ export function prepare(args: ArrayLike<unknown>, env: Record<string, unknown> |
       if (methods) marker.methods = methods;
       if (res.statusCode !== 200) marker.statusCode = res.statusCode;
       if (res.headersSent) marker.headersSent = true;
+      const own = appFields(res);
+      if (own.fields) marker.fields = own.fields;
+      if (own.functions) marker.functions = own.functions;
       // res.locals is an object (a function with properties in express 3): its data travels
       let localsWhole = true;
       if (res.locals) {
@@ -356,6 +359,45 @@ export interface ResponseMarker {
   methods?: string;
   /** For a fluxion that calls `res.render()`: how the app renders (`viewOf`). */
   view?: ViewConfig;
+  /** Data the app put on the response (`res.startedAt = Date.now()` in a middleware); absent: none. */
+  fields?: Record<string, unknown>;
+  /** The names of functions put on the response (`res.success = …`): calls the worker records. */
+  functions?: string[];
+}
+
+let nodeFields: Set<string> | null = null;
+/**
+ * The data fields the app (or a middleware of a package) put on the response, which a worker's `res` then has too:
+ * own enumerable properties that a new response of Node's has not, nor express's (`locals`, `req`, `app`), not
+ * private (`_…`), not functions (a method put on `res` is a call the worker records and the main loop makes), that
+ * can travel. Null when there are none.
+ */
+function appFields(res: ServerResponse): { fields: Record<string, unknown> | null; functions: string[] | null } {
+  if (!nodeFields) {
+    nodeFields = new Set(['locals', 'req', 'app', 'socket', 'connection', 'statusMessage']);
+    try {
+      const sample = new ServerResponse({ method: 'GET', httpVersionMajor: 1, httpVersionMinor: 1, headers: {} } as IncomingMessage);
+      for (const key of Object.keys(sample)) nodeFields.add(key);
+    } catch {
+      // every own field counts as the app's then, but Node's are private or written by Node's own code
+    }
+  }
+  let out: Record<string, unknown> | null = null;
+  let functions: string[] | null = null;
+  for (const key of Object.keys(res)) {
+    if (nodeFields.has(key) || key.charCodeAt(0) === 95 /* _ */) continue;
+    const value = (res as unknown as Record<string, unknown>)[key];
+    if (typeof value === 'function') {
+      (functions ??= []).push(key);
+      continue;
+    }
+    try {
+      (out ??= {})[key] = encode(value, `res.${key}`);
+    } catch {
+      // (what cannot travel stays here: the worker's res does not have it)
+    }
+  }
+  return { fields: out, functions };
 }
 
 /** Replays the recorded response calls on the real response, in order. */
@@ -370,6 +412,7 @@ export function replay(held: Held, ops: Ops): void {
     if (name === '=statusCode') res.statusCode = args[0];
     else if (name === '=statusMessage') res.statusMessage = args[0];
     else if (name === '=sendDate') res.sendDate = args[0];
+    else if (name.charCodeAt(0) === 61 /* = */ && name !== '=locals') res[name.slice(1)] = args[0]; // a field the app set there
     else if (name === '=locals') {
       const locals = res.locals as Record<string, unknown>;
       const changed = args[0] as Record<string, unknown>;

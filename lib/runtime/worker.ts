@@ -157,6 +157,37 @@ const factories = new Map<string, Factory>();
  */
 const HEADER_METHODS = new Set(['set', 'header', 'append', 'type', 'contentType', 'vary', 'links', 'location', 'attachment', 'cookie', 'clearCookie', 'status', 'setHeader', 'removeHeader', 'writeHead']);
 
+let nodeMethods: Set<string> | null = null;
+const expressMethods = new Map<string, Set<string>>();
+/** Whether `name` is a method of the real response: Node's ServerResponse's, express's (`data.methods`), or the app's. */
+function responseMethod(name: string, data: ResponseMarker): boolean {
+  if (!nodeMethods) {
+    nodeMethods = new Set();
+    const http = require('node:http') as typeof import('node:http');
+    for (let o: object | null = http.ServerResponse.prototype; o && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null) {
+      for (const key of Object.getOwnPropertyNames(o)) {
+        const d = Object.getOwnPropertyDescriptor(o, key)!;
+        if ('value' in d && typeof d.value === 'function') nodeMethods.add(key);
+      }
+    }
+  }
+  if (nodeMethods.has(name) || data.functions?.includes(name)) return true;
+  if (!data.methods) return false;
+  let names = expressMethods.get(data.methods);
+  if (!names) {
+    names = new Set();
+    try {
+      const source = require(data.methods) as object;
+      for (const key of Object.getOwnPropertyNames(source)) if (typeof Object.getOwnPropertyDescriptor(source, key)!.value === 'function') names.add(key);
+    } catch {
+      // (express's file could not be read here: its names are not known, every name is a call)
+      names.add('*');
+    }
+    expressMethods.set(data.methods, names);
+  }
+  return names.has(name) || names.has('*');
+}
+
 let properties: Map<string, unknown> | null = null;
 /**
  * The properties of Node's ServerResponse that are not methods, with a new response's values: own fields and the
@@ -223,6 +254,7 @@ function recorder(data: ResponseMarker, ops: Ops, finished: () => void, req: () 
     return headers;
   };
   const target: Record<string, unknown> = {
+    ...(data.fields ? (decode(data.fields) as Record<string, unknown>) : {}),
     locals: data.locals ? decode(data.locals) : {},
     headersSent: data.headersSent === true,
     get req() {
@@ -263,6 +295,9 @@ function recorder(data: ResponseMarker, ops: Ops, finished: () => void, req: () 
       // response has, not a recording function (truthy)
       const plain = responseProperties();
       if (plain.has(prop)) return plain.get(prop);
+      // a name that is no method of a response (Node's, express's, or one the app put on it): undefined, as there
+      // (`res.count || 0` in a middleware that sets it first)
+      if (!responseMethod(prop, data)) return undefined;
       if (prop === 'then') return undefined;
       return (...args: unknown[]) => {
         for (let i = 0; i < args.length; i++) if (typeof args[i] === 'function') throw new Error(`res.${prop}() with a callback cannot run on a worker`);
@@ -304,6 +339,14 @@ function recorder(data: ResponseMarker, ops: Ops, finished: () => void, req: () 
       if (prop === 'statusCode' || prop === 'locals' || prop === 'headersSent') return Reflect.set(t, prop, value);
       if (prop === 'statusMessage') ops.push('=statusMessage', 1, value);
       if (prop === 'sendDate') ops.push('=sendDate', 1, value);
+      else if (typeof prop === 'string' && prop !== 'statusMessage' && prop.charCodeAt(0) !== 95 /* _ */ && typeof value !== 'function') {
+        // a field the app sets on the response (`res.startedAt = …`): the real one gets it too
+        try {
+          ops.push(`=${prop}`, 1, encode(value, `res.${prop}`));
+        } catch {
+          // (what cannot travel stays on this res only)
+        }
+      }
       return Reflect.set(t, prop, value);
     },
   });

@@ -369,6 +369,18 @@ app.get('/stream-state', function streamState(req, res) {
   res.statusMessage = 'Fine';
   if (!res.finished) res.json({ before: before, thread: threadId });
 });
+// data the app puts on the response, read by what follows (a middleware's `res.startedAt = Date.now()`)
+app.get(
+  '/res-fields',
+  function stampIt(req, res, next) {
+    res.stampedOn = threadId;
+    res.stampCount = (res.stampCount || 0) + 1;
+    next();
+  },
+  function readStamp(req, res) {
+    res.json({ stampedOn: typeof res.stampedOn, count: res.stampCount, thread: threadId });
+  },
+);
 app.get('/req-timeout', function reqTimeout(req, res) {
   req.setTimeout(5000);
   res.json({ thread: threadId });
