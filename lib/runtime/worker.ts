@@ -158,6 +158,11 @@ const factories = new Map<string, Factory>();
 const HEADER_METHODS = new Set(['set', 'header', 'append', 'type', 'contentType', 'vary', 'links', 'location', 'attachment', 'cookie', 'clearCookie', 'status', 'setHeader', 'removeHeader', 'writeHead']);
 
 let nodeMethods: Set<string> | null = null;
+/** express's response methods (3.x, 4.x, 5.x). */
+const EXPRESS_METHODS = new Set(
+  ('status links send json jsonp sendStatus sendFile sendfile download contentType type format attachment append set ' +
+    'header get clearCookie cookie location redirect vary render').split(' '),
+);
 const expressMethods = new Map<string, Set<string>>();
 /** Whether `name` is a method of the real response: Node's ServerResponse's, express's (`data.methods`), or the app's. */
 function responseMethod(name: string, data: ResponseMarker): boolean {
@@ -171,8 +176,10 @@ function responseMethod(name: string, data: ResponseMarker): boolean {
       }
     }
   }
-  if (nodeMethods.has(name) || data.functions?.includes(name)) return true;
+  if (nodeMethods.has(name) || EXPRESS_METHODS.has(name) || data.functions?.includes(name)) return true;
   if (!data.methods) return false;
+  // (another name: express's file says; loading it here costs ~35 M instructions once, so the usual names above
+  // answer without it)
   let names = expressMethods.get(data.methods);
   if (!names) {
     names = new Set();
