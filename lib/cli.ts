@@ -8,7 +8,7 @@ import { formatReport, type Report } from './runtime/report';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { appGlobalReason, isLocal, keepsState, statefulPackage, writtenElsewhere } from './specifiers';
+import { globalsReason, stateReason, type StartupWrite, type StateFacts, type WriteOf } from './specifiers';
 import type { FluxionalProgram } from './types';
 
 const USAGE = `usage: fluxion <command> [options]
@@ -168,14 +168,16 @@ function markStatefulRequires(program: FluxionalProgram, file: string): void {
       return null;
     }
   };
-  const writtenBy = new Map<string, Array<[string, string, string | null, boolean]>>();
+  const writtenBy = new Map<string, WriteOf[]>();
+  const laterGlobals = new Map<string, string>();
   const visit = (from: string, p: FluxionalProgram, visited: Set<string>): void => {
-    for (const [specifier, write, , method, atLoad] of p.writes ?? []) {
+    for (const name of p.globalWrites ?? []) if (!laterGlobals.has(name)) laterGlobals.set(name, path.relative(process.cwd(), from) || from);
+    for (const [specifier, write, at, method, atLoad] of p.writes ?? []) {
       const target = resolveFrom(from, specifier);
       if (!target) continue;
       let list = writtenBy.get(target);
       if (!list) writtenBy.set(target, (list = []));
-      list.push([path.relative(process.cwd(), from) || from, write, method, atLoad === true]);
+      list.push([path.relative(process.cwd(), from) || from, write, at, method, atLoad === true]);
     }
     for (const specifier of p.requires) {
       const target = resolveFrom(from, specifier);
@@ -186,39 +188,42 @@ function markStatefulRequires(program: FluxionalProgram, file: string): void {
     }
   };
   visit(path.resolve(file), program, new Set([path.resolve(file)]));
-  const check = (from: string, specifiers: string[], seen: Set<string>, nested = false): string | null => {
-    for (const specifier of specifiers) {
-      if (!isLocal(specifier)) {
-        const reason = statefulPackage(specifier, stateful, nested ? path.relative(process.cwd(), from) || from : null);
-        if (reason) return reason;
-        continue;
-      }
-      const target = resolveFrom(from, specifier);
-      if (!target || seen.has(target) || target.includes(`${path.sep}node_modules${path.sep}`)) continue;
-      seen.add(target);
+  const facts: StateFacts = {
+    resolve: resolveFrom,
+    describe: (target) => {
       const required = load(target);
-      const rel = path.relative(process.cwd(), target) || target;
-      if (required?.state.length) return keepsState(rel, required.state);
-      // (the runtime reads the loaded module: a method that is the file's own function is not a write of data)
-      const writer = writtenBy.get(target)?.find(([, , method]) => method === null || !required?.functions?.includes(method));
-      if (writer) return writtenElsewhere(rel, writer[0], writer[1], writer[3]);
-      if (!required) continue;
-      const deeper = check(target, [...required.requires, ...(required.packages ?? [])], seen, true);
-      if (deeper) return deeper;
-    }
-    return null;
+      return required ? { state: required.state ?? [], requires: [...required.requires, ...(required.packages ?? [])] } : null;
+    },
+    packagesOf: () => [],
+    // (the runtime reads the loaded module: a method that is the file's own function is not a write of data)
+    writesOf: (target) => (writtenBy.get(target) ?? []).filter(([, , , method]) => method === null || !load(target)?.functions?.includes(method)),
+    statefulPackages: stateful,
   };
   // (this process runs no app code: its globals are Node's, as the runtime's were before the app's first line)
   const nodeGlobals = new Set(Object.getOwnPropertyNames(globalThis));
   for (const f of program.fluxions) {
     const specifiers = [...f.offload.requires, ...(f.offload.packages ?? [])];
     if (!f.offload.movable) continue;
-    const global = f.offload.globals?.find((n) => !nodeGlobals.has(n));
-    const reason = (specifiers.length ? check(file, specifiers, new Set()) : null) ?? (global !== undefined ? appGlobalReason(global) : null);
+    const startup: StartupWrite[] = [];
+    const globals: string[] = [];
+    const reason = (specifiers.length ? stateReason(facts, path.resolve(file), specifiers, startup) : null) ?? globalsReason(f.offload.globals, nodeGlobals, laterGlobals, globals);
     if (reason) {
       f.offload.movable = false;
       f.offload.blockers.push(reason);
+      continue;
     }
+    // per file written: what is written there, and by which files
+    const byTarget = new Map<string, { at: Set<string>; writers: Set<string> }>();
+    for (const [target, at, write] of startup) {
+      if (target === null) continue;
+      let entry = byTarget.get(target);
+      if (!entry) byTarget.set(target, (entry = { at: new Set(), writers: new Set() }));
+      entry.at.add(at.join('.') || 'module.exports');
+      entry.writers.add(write[0]);
+    }
+    const given = [...byTarget].map(([target, { at, writers }]) => `${path.relative(process.cwd(), target) || target}'s ${[...at].join(', ')} (written by ${[...writers].join(', ')})`);
+    if (globals.length) given.push(`the global${globals.length > 1 ? 's' : ''} ${globals.map((n) => `\`${n}\``).join(', ')}`);
+    if (given.length) f.offload.startup = given;
   }
 }
 

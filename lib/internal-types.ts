@@ -119,4 +119,6 @@ export interface ModuleDescription {
   packages?: string[];
   /** The app files whose exports it writes, at start-up or after (FluxionalProgram.writes): state too. */
   writes?: ForeignWrite[];
+  /** The globals it writes after start-up (FluxionalProgram.globalWrites). */
+  globalWrites?: string[];
 }

@@ -1,3 +1,5 @@
+import * as path from 'node:path';
+
 /** A module specifier naming a file (relative or absolute), not a package: an app file, for the state check. */
 export function isLocal(specifier: string): boolean {
   return /^(?:\.{1,2}(?:\/|$)|\/)/.test(specifier);
@@ -9,9 +11,35 @@ export function keepsState(file: string, state: string[]): string {
   return `it calls into ${file}, which keeps ${what} in its module memory`;
 }
 
-/** Why code that reads the global `name`, which Node does not define, cannot run on another event loop. */
-export function appGlobalReason(name: string): string {
-  return `it reads the global \`${name}\`, which Node does not define (the app's): a worker has globals of its own`;
+/**
+ * Why code that reads the global `name`, which Node does not define (the app's), cannot run on another event loop:
+ * `writer` writes it after start-up (`*`: writes globals by a name not known), so a worker, which has globals of its
+ * own, would not see it; with no writer, what it holds after start-up could not be copied to a worker.
+ */
+export function appGlobalReason(name: string, writer: [file: string, global: string] | null): string {
+  const own = `it reads the global \`${name}\`, which Node does not define (the app's)`;
+  if (writer === null) return `${own}: a worker has globals of its own, and what it holds cannot be copied there`;
+  return writer[1] === '*'
+    ? `${own}, and ${writer[0]} writes globals by computed names after start-up: a worker has globals of its own`
+    : `${own}, and ${writer[0]} writes it after start-up: a worker has globals of its own`;
+}
+
+/**
+ * Why code reading these globals cannot run on another event loop, or null: one that Node does not define (the
+ * app's) is written after start-up (`laterWrites`: global → the file writing it; `*`: by a name not known). The
+ * app's others, only written at start-up (`global.__basedir = __dirname`), are pushed on `startup`: a worker gets
+ * what they hold before the code runs there. The runtime and `fluxion explain` apply the same rule.
+ */
+export function globalsReason(names: string[] | undefined, nodeGlobals: Set<string>, laterWrites: Map<string, string>, startup: string[]): string | null {
+  for (const name of names ?? []) {
+    if (nodeGlobals.has(name)) continue;
+    const writer = laterWrites.get(name);
+    if (writer !== undefined) return appGlobalReason(name, [writer, name]);
+    const anyName = laterWrites.get('*');
+    if (anyName !== undefined) return appGlobalReason(name, [anyName, '*']);
+    startup.push(name);
+  }
+  return null;
 }
 
 /** Why code that calls into `file` cannot run on another event loop when another app file writes its exports. */
@@ -30,4 +58,69 @@ export function statefulPackage(specifier: string, stateful: string[], through: 
   const name = specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
   if (!stateful.includes(name)) return null;
   return `it calls into the package \`${name}\`${through ? ` (through ${through})` : ''}, whose module memory holds connections or configuration made at start-up (statefulPackages)`;
+}
+
+/** What the state check knows of an app file: its module state and what it requires (app files and packages). */
+export interface RequiredFile {
+  state: string[];
+  requires: string[];
+}
+
+/** A write of another file's exports as the state check sees it: [writer, text, path, method, at start-up]. */
+export type WriteOf = [string, string, string[], string | null, boolean];
+
+/**
+ * What a worker's copy of a file must be given before code calling into it runs there: the file (absolute), the
+ * path written, the write (another file's, at start-up); or, for a global of the app's, null, [its name], null.
+ */
+export type StartupWrite = [file: string, at: string[], write: WriteOf] | [file: null, at: [string], write: null];
+
+/** How the runtime (the loaded modules) and `fluxion explain` (the compiled files) answer the state check's questions. */
+export interface StateFacts {
+  resolve(from: string, specifier: string): string | null;
+  /** What fluxion knows of an app file: null for one it left as it is (no functions), or could not read. */
+  describe(file: string): RequiredFile | null;
+  /** The packages an app file that `describe` knows nothing of requires (the runtime reads its text). */
+  packagesOf(file: string): string[];
+  /** The writes other files make to the file's exports that write its data (not a call of its own function). */
+  writesOf(file: string): WriteOf[];
+  statefulPackages: string[];
+}
+
+/** Listener methods: what a listener registered at start-up does cannot be copied to another event loop. */
+const LISTENER_METHODS = new Set(['on', 'once', 'addListener', 'prependListener', 'prependOnceListener']);
+
+/**
+ * Why code of `from` that requires these specifiers cannot run on another event loop, or null: one of the app
+ * files they name, or one those require in turn, keeps state in its module memory (a worker would require its own
+ * copy, and the app would see two stores), or another file writes its exports after start-up, or registers a
+ * listener on them at start-up; or they name a package of `statefulPackages`. Packages of node_modules are taken
+ * as stateless, as the paper does. The other writes made at start-up (`config.mode = 'x'` in app.js) are pushed
+ * on `startup`: a worker's copy of the file gets their values before the code runs there (Registry, worker.ts).
+ */
+export function stateReason(facts: StateFacts, from: string, specifiers: string[], startup: StartupWrite[], seen = new Set<string>(), nested = false): string | null {
+  for (const specifier of specifiers) {
+    if (!isLocal(specifier)) {
+      const reason = statefulPackage(specifier, facts.statefulPackages, nested ? relative(from) : null);
+      if (reason) return reason;
+      continue;
+    }
+    const target = facts.resolve(from, specifier);
+    if (target === null || seen.has(target) || /[\\/]node_modules[\\/]/.test(target)) continue;
+    seen.add(target);
+    const file = facts.describe(target);
+    if (file?.state.length) return keepsState(relative(target), file.state);
+    for (const write of facts.writesOf(target)) {
+      const [writer, text, at, method, atLoad] = write;
+      if (!atLoad || (method !== null && LISTENER_METHODS.has(method))) return writtenElsewhere(relative(target), writer, text, atLoad);
+      startup.push([target, at, write]);
+    }
+    const deeper = stateReason(facts, target, file ? file.requires : facts.packagesOf(target), startup, seen, true);
+    if (deeper) return deeper;
+  }
+  return null;
+}
+
+function relative(file: string): string {
+  return path.relative(process.cwd(), file) || file;
 }

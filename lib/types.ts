@@ -119,7 +119,20 @@ export interface Fluxion {
    * Whether the runtime can run it on a worker (express_dispatcher carries req, res and next), and if not,
    * why: what its code unit cannot take along.
    */
-  offload: { movable: boolean; blockers: string[]; state: string[]; shared: string[]; requires: string[]; packages?: string[]; globals?: string[] };
+  offload: {
+    movable: boolean;
+    blockers: string[];
+    state: string[];
+    shared: string[];
+    requires: string[];
+    packages?: string[];
+    globals?: string[];
+    /**
+     * `fluxion explain` only: the writes other app files make at start-up to the exports of files this code calls
+     * into (`settings.mode = 'x'` in app.js): the workers' copies of those files get what they left there.
+     */
+    startup?: string[];
+  };
   /** Its code in the fluxional language (split callbacks replaced by `>> dest` / `-> dest`). */
   code: string;
 }
@@ -145,6 +158,11 @@ export interface FluxionalProgram {
   requires: string[];
   /** The packages it requires or imports (bare specifiers). */
   packages?: string[];
+  /**
+   * The globals its code writes after start-up (in functions; `*`: one whose name is not known): code of any file
+   * reading them stays on the main loop, where a worker would not see the new value.
+   */
+  globalWrites?: string[];
   /**
    * The app files whose exports it writes, as [specifier, the write, the path from the export to the object
    * written, the method called or null, whether it is a write of its top level (at start-up)]: `store.set(k, v)` on

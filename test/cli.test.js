@@ -57,16 +57,28 @@ t.test('explain: a fluxion that calls into an app file keeping state stays on th
     ['./pure', 'pure.add(Number(req.query.a), Number(req.query.b))', [], 'add', false],
     ['./cache', 'cache.set(req.query.key, req.query.value)', [], 'set', false],
     ['./tags', 'tags.push(req.query.tag)', ['list'], 'push', false],
-    ['./settings', "settings.mode = process.env.APP_MODE || 'configured'", [], null, true],
+    ['./settings', "settings.mode = process.env.APP_MODE || 'configured'", ['mode'], null, true],
+    ['./settings', "settings.db.host = 'db.internal'", ['db', 'host'], null, true],
+    ['./settings', "settings.db.replicas.push('r1', 'r2')", ['db', 'replicas'], 'push', true],
+    ['./settings', "settings.flags.set('beta', true)", ['flags'], 'set', true],
+    ['./settings', 'delete settings.legacy', ['legacy'], null, true],
+    ['./settings', 'settings.limits = { rate: 10 }', ['limits'], null, true],
     ['./bus', "bus.on('visit', function onVisit(n) { heard += n; })", [], 'on', true],
-  ], "what it writes of other files' exports, after start-up or at it (store.add is store.js's own function)");
+    ['./format', 'format.shout = function shout(s) { return s.toUpperCase() + ', ['shout'], null, true],
+  ], "what it writes of other files' exports, after start-up (the first write) or at it (every write: the property assigned, the object a method is called on; store.add is store.js's own function)");
   t.equal(
     verdict('settingsRoute'),
-    "stays on the main loop: it calls into test/apps/modules/settings.js, whose exports test/apps/modules/app.js writes at start-up (`settings.mode = process.env.APP_MODE || 'configured'`): another event loop would load the file without it",
-    'an assignment at start-up',
+    "can run on another event loop when hot: express_dispatcher carries its req, res and next; a worker first gets test/apps/modules/settings.js's mode, db.host, db.replicas, flags, legacy, limits (written by test/apps/modules/app.js) as start-up left them on the main loop, if they can be copied",
+    'assignments and writing methods at start-up',
   );
-  t.equal(verdict('regionRoute'), "stays on the main loop: it reads the global `APP_REGION`, which Node does not define (the app's): a worker has globals of its own");
-  t.equal(verdict('lastVisitorRoute'), "stays on the main loop: it reads the global `lastVisitor`, which Node does not define (the app's): a worker has globals of its own");
+  t.equal(
+    verdict('regionRoute'),
+    "can run on another event loop when hot: express_dispatcher carries its req, res and next; a worker first gets the globals `APP_REGION`, `REGION_CODES` as start-up left them on the main loop, if they can be copied",
+    'globals the app only writes at start-up',
+  );
+  t.equal(verdict('visitorRoute'), 'stays on the main loop: writes the global `lastVisitor`');
+  t.equal(verdict('lastVisitorRoute'), "stays on the main loop: it reads the global `lastVisitor`, which Node does not define (the app's), and test/apps/modules/app.js writes it after start-up: a worker has globals of its own");
+  t.same(JSON.parse(fluxion(['compile', 'test/apps/modules/app.js', '--format', 'json']).stdout).globalWrites, ['lastVisitor'], 'the globals it writes after start-up');
   t.match(verdict('envSetRoute'), /^can run on another event loop when hot/, 'process.env is one for every thread');
   t.equal(verdict('tickRoute'), 'stays on the main loop: uses `tick`, a function whose properties are written after start-up');
   t.match(verdict('emitRoute'), /it calls into test\/apps\/modules\/bus\.js, whose exports test\/apps\/modules\/app\.js writes at start-up \(`bus\.on\('visit'/, "an emitter's listener, registered at start-up");

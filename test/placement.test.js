@@ -302,13 +302,24 @@ t.test('a handler that calls into an app module keeping state stays on the main 
     t.not(summed.thread, 0, "pure.add() is pure.js's own function, not a write of its data: the handler moved");
     const tagged = await Promise.all(Array.from({ length: 10 }, (_, i) => get(`/tag?tag=t${i}`)));
     t.same(tagged.map((r) => r.n).sort((a, b) => a - b), Array.from({ length: 10 }, (_, i) => i + 1), 'one array: 1..10');
-    // another file's exports written at start-up: a worker's copy of the file would have the defaults, no listener
-    t.same(await get('/settings'), { mode: 'configured', greeting: 'hello', thread: 0 }, 'settings.mode as app.js set it at start-up');
+    // another file's exports written at start-up: a worker's copy of the file gets what they hold (it had the defaults)
+    const configured = await get('/settings');
+    t.not(configured.thread, 0, 'the handler reading settings.js moved');
+    t.same(
+      { ...configured, thread: 0 },
+      { mode: 'configured', greeting: 'hello', db: { host: 'db.internal', replicas: ['r1', 'r2'] }, url: 'pg://db.internal/2', beta: true, legacy: false, limits: { rate: 10 }, thread: 0 },
+      "settings.js as app.js left it at start-up: assigned, nested, pushed into (the file's own function sees it), a Map's entry, a deleted and a new field",
+    );
+    const shouted = await Promise.all([1, 2].map(() => get('/shout?text=hi')));
+    t.same(shouted, [1, 2].map(() => ({ text: 'HI!', thread: 0 })), 'a function app.js put on format.js cannot be copied: the handler stays on the main loop');
     const emitted = await Promise.all([1, 2, 3].map((n) => get(`/emit?n=${n}`)));
     t.same(emitted, [1, 2, 3].map(() => ({ listeners: 1, thread: 0 })), "bus.emit() reaches the listener app.js registered at start-up");
     t.equal((await get('/heard')).heard, 6, 'the listener heard every emit');
     // globals: each thread has its own
-    t.same(await get('/region'), { region: 'eu-west', thread: 0 }, 'a global another file set at start-up: read on the main loop');
+    const region = await get('/region');
+    t.not(region.thread, 0, 'globals only written at start-up: the handler reading them moved');
+    t.same({ ...region, thread: 0 }, { region: 'eu-west', code: 'EW', thread: 0 }, 'a string and a Map another file set as globals at start-up: the worker was given them');
+    t.same(await get('/region-bus'), { kind: 'EventEmitter', thread: 0 }, 'a global emitter cannot be copied: read on the main loop');
     t.same(await get('/visitor?name=ann'), { thread: 0 }, 'a route that sets a global stays');
     t.same(await get('/last-visitor'), { name: 'ann', thread: 0 }, 'and so does one that reads it');
     // the environment: shared by every thread (SHARE_ENV), so these move
@@ -322,6 +333,8 @@ t.test('a handler that calls into an app module keeping state stays on the main 
     t.same(ticks.map((r) => r.n).sort((a, b) => a - b), Array.from({ length: 12 }, (_, i) => i + 1), "a function's own property: one count, 1..12");
     t.ok(ticks.every((r) => r.thread === 0), 'on the main loop');
     await new Promise((resolve) => setTimeout(resolve, 50));
+    t.match(app.output().stderr, /regionBusRoute \(test\/apps\/modules\/app\.js:\d+\) stays on the main loop: it reads the global `regionBus`, which Node does not define \(the app's\): a worker has globals of its own, and what it holds cannot be copied there \(regionBus is an instance of EventEmitter\)/);
+    t.match(app.output().stderr, /shoutRoute \(test\/apps\/modules\/app\.js:\d+\) stays on the main loop: it calls into test\/apps\/modules\/format\.js, whose exports test\/apps\/modules\/app\.js writes at start-up \(`format\.shout = function shout\(s\)[^\n]*what it wrote cannot be copied there \(shout is a function \(shout\)\)/);
     t.match(app.output().stderr, /addRoute \(test\/apps\/modules\/app\.js:14\) stays on the main loop: it calls into test\/apps\/modules\/store\.js, which keeps `items` in its module memory/);
     t.match(app.output().stderr, /twiceRoute .* stays on the main loop: it calls into test\/apps\/modules\/store\.js/);
     t.match(app.output().stderr, /nextRoute .* stays on the main loop: it calls into test\/apps\/modules\/counter\.js, which keeps objects it made at load time in its module memory/);

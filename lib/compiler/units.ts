@@ -198,18 +198,21 @@ const WRITING_METHODS = new Set(
 );
 
 /**
- * The app files whose exports this module writes, as [specifier, the first write's text, the path from the export
- * to the object written, the method called (null: an assignment, `++`, `delete`), whether that write is of the
- * module's top level]: `store.set(k, v)` in a route, `items.push(x)` (`const { items } = require('./list')`),
- * `config.debug = true` or `bus.on('order', f)` at start-up. A copy of such a file on another event loop (a worker
- * requires it again) would hold its own data, without what this module wrote at start-up either: every fluxion
- * calling into it stays on the main loop (runtime: Registry.statefulRequire; `fluxion explain`), unless the method
- * is one of the file's own functions (`math.add(a, b)`: its own analysis says whether it writes anything). A write
- * after start-up is the one named when there are both.
+ * The app files whose exports this module writes, as [specifier, the write's text, the path from the export to
+ * what is written (the property an assignment, `++` or `delete` writes when its name is known: `config.db.host = x`
+ * → `db.host`; else the object: `config[k] = v` → ``; for a method, the object it is called on), the method called
+ * (null: an assignment, `++`, `delete`), whether that write is of the module's top level]: `store.set(k, v)` in a
+ * route, `items.push(x)` (`const { items } = require('./list')`), `config.debug = true` or `bus.on('order', f)` at
+ * start-up. A copy of such a file on another event loop (a worker requires it again) would hold its own data,
+ * without what this module wrote at start-up either: a write after start-up keeps every fluxion calling into the
+ * file on the main loop (runtime: Registry.statefulRequire; `fluxion explain`), unless the method is one of the
+ * file's own functions (`math.add(a, b)`: its own analysis says whether it writes anything); the writes at start-up
+ * are all listed, so that the runtime can give a worker's copy what they wrote (or keep the callers when that
+ * cannot be copied: a listener). A write after start-up is the only one named when there is one.
  */
 export function foreignWrites(analysis: Analysis): ForeignWrite[] {
   const { parentOf, ownerOf } = analysis.pipeline.ownership;
-  const out = new Map<string, ForeignWrite>();
+  const out = new Map<string, ForeignWrite[]>();
   for (const variable of analysis.scopes.moduleScope.variables) {
     const def = variable.defs[0];
     if (!def) continue;
@@ -220,7 +223,7 @@ export function foreignWrites(analysis: Analysis): ForeignWrite[] {
       const imported = spec.type === 'ImportSpecifier' ? (spec.imported.type === 'Identifier' ? spec.imported.name : String(spec.imported.value)) : null;
       required = { specifier: String((def.parent as unknown as AstNode).source.value), path: imported && imported !== 'default' ? [imported] : [] };
     }
-    if (required === null || !isLocal(required.specifier) || out.get(required.specifier)?.[4] === false) continue;
+    if (required === null || !isLocal(required.specifier) || out.get(required.specifier)?.[0]?.[4] === false) continue;
     for (const r of variable.references) {
       const id = r.identifier as unknown as AstNode;
       const o = ownerOf.get(id);
@@ -228,13 +231,43 @@ export function foreignWrites(analysis: Analysis): ForeignWrite[] {
       const write = writeThrough(id, parentOf);
       if (!write) continue;
       const atLoad = o.flx === analysis.ast && o.topFn === null;
-      if (atLoad && out.has(required.specifier)) continue;
       const text = analysis.text.slice(write.node.start, write.node.end).replace(/\s+/g, ' ').slice(0, 60);
-      out.set(required.specifier, [required.specifier, text, [...required.path, ...write.path], write.method, atLoad]);
-      if (!atLoad) break;
+      const entry: ForeignWrite = [required.specifier, text, [...required.path, ...write.path], write.method, atLoad];
+      if (!atLoad) {
+        out.set(required.specifier, [entry]);
+        break;
+      }
+      const list = out.get(required.specifier) ?? [];
+      if (!list.some((w) => w[3] === entry[3] && w[2].join('.') === entry[2].join('.'))) list.push(entry);
+      out.set(required.specifier, list);
     }
   }
-  return [...out.values()];
+  return [...out.values()].flat();
+}
+
+/**
+ * The globals this module's code writes after start-up (in its functions: `global.lastVisitor = name` in a route,
+ * `hits++` on an undeclared `hits`), `*` for one whose name is not known (`global[k] = v`): a worker would not see
+ * the new value, so code reading them stays on the main loop; a global only written at start-up (`global.__basedir
+ * = __dirname` in app.js) goes to the workers with the code that reads it (Registry.startupFor, `fluxion explain`).
+ */
+export function laterGlobalWrites(analysis: Analysis): string[] {
+  const { parentOf, ownerOf } = analysis.pipeline.ownership;
+  const out = new Set<string>();
+  for (const ref of analysis.scopes.manager.globalScope?.through ?? []) {
+    const id = ref.identifier as unknown as AstNode;
+    const name = ref.identifier.name;
+    const o = ownerOf.get(id);
+    if (!o || (o.flx === analysis.ast && o.topFn === null)) continue;
+    if ((EVERYDAY_GLOBALS.has(name) && name !== 'global' && name !== 'globalThis') || writesEnvVariable(id, parentOf)) continue;
+    // (a method that is not known to only read counts: `cache.set(k, v)` on the app's global Map)
+    if (!ref.isWrite() && !isMutation(id, parentOf, undefined)) continue;
+    if (name === 'global' || name === 'globalThis') {
+      const parent = parentOf.get(id);
+      out.add((parent?.type === 'MemberExpression' && parent.object === id ? propertyName(parent) : null) ?? '*');
+    } else out.add(name);
+  }
+  return [...out].sort();
 }
 
 /**
@@ -263,7 +296,9 @@ export function ownFunctions(analysis: Analysis): string[] {
 
 /**
  * `x.a = …`, `x.n++`, `delete x[k]`, `x.set(…)`, `x.list.push(…)`: the expression that writes what `x` holds,
- * the members between `x` and the object written, and the method called (null for the others); or null.
+ * the members from `x` to what is written (an assignment's property when its name and those before it are known:
+ * `a`, `n`; else the object: `` for `x[k]`; a method's object: ``, `list`), and the method called (null for the
+ * others); or null.
  */
 function writeThrough(id: AstNode, parentOf: Map<AstNode, AstNode>): { node: AstNode; path: string[]; method: string | null } | null {
   const use = memberUse(id, parentOf);
@@ -275,7 +310,12 @@ function writeThrough(id: AstNode, parentOf: Map<AstNode, AstNode>): { node: Ast
     if (m === null) break;
     path.push(m);
   }
-  if ((parent.type === 'AssignmentExpression' && parent.left === node) || parent.type === 'UpdateExpression' || (parent.type === 'UnaryExpression' && parent.operator === 'delete')) return { node: parent, path, method: null };
+  if ((parent.type === 'AssignmentExpression' && parent.left === node) || parent.type === 'UpdateExpression' || (parent.type === 'UnaryExpression' && parent.operator === 'delete')) {
+    // the property written, when every member up to it is known
+    const last = members[members.length - 1];
+    if (last != null && path.length === members.length - 1) path.push(last);
+    return { node: parent, path, method: null };
+  }
   const method = members[members.length - 1];
   if (parent.type === 'CallExpression' && parent.callee === node && method != null && WRITING_METHODS.has(method)) return { node: parent, path, method };
   return null;
@@ -455,7 +495,7 @@ function collect(fn: FunctionNode, analysis: Analysis, written: Map<Variable, bo
       // an interval outlives the message that starts it: on a worker it would tick there (its writes unseen by the
       // main loop), and stop with the worker when the pool retires it
       if (name === 'setInterval' && parentOf.get(id)?.type === 'CallExpression' && parentOf.get(id)!.callee === id) unit.blockers.push('starts an interval (`setInterval`), which would tick on the worker past its messages');
-      if (ref.isWrite() || isMutation(id, parentOf, 'module')) unit.blockers.push(`writes the global \`${name}\``);
+      if (ref.isWrite() || isMutation(id, parentOf, 'module')) unit.blockers.push(`writes the global \`${member ?? name}\``);
       else if (name === 'module' || name === 'exports') unit.blockers.push(`uses \`${name}\``);
       else if (member !== null) {
         if (!EVERYDAY_GLOBALS.has(member)) add(unit.globals!, member);

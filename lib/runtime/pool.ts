@@ -39,7 +39,7 @@ export interface Pending {
 
 /** Where a message's code unit comes from, for a worker that does not have it yet. */
 export interface UnitSource {
-  unitMessage(ix: number): Required<Pick<RunMessage, 'unit' | 'hash' | 'fileState'>>;
+  unitMessage(ix: number): Pick<RunMessage, 'unit' | 'hash' | 'fileState' | 'startup'>;
 }
 
 interface Slot {
@@ -170,10 +170,7 @@ export class Pool {
     const key = `${message.file}#${message.ix}`;
     if (!slot.units.has(key)) {
       slot.units.add(key);
-      const { unit, hash, fileState } = pending.unit.unitMessage(message.ix);
-      message.unit = unit;
-      message.hash = hash;
-      message.fileState = fileState;
+      Object.assign(message, pending.unit.unitMessage(message.ix));
     }
     if (message.returnState && slot.resetState.delete(message.file)) message.resetState = true;
     slot.inFlight.set(id, pending);

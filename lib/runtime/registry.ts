@@ -5,14 +5,14 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import type { CodeUnit, ModuleDescription, SiteEntry } from '../internal-types';
-import { appGlobalReason, isLocal, keepsState, statefulPackage, writtenElsewhere } from '../specifiers';
+import type { ModuleDescription, SiteEntry } from '../internal-types';
+import { appGlobalReason, globalsReason, stateReason, writtenElsewhere, type StartupWrite, type StateFacts } from '../specifiers';
 import type { ForeignWrite, RuptureKind } from '../types';
 import { debug, warnOnce } from '../debug';
 import type * as DispatcherModule from './dispatcher';
 import { AsyncClock, now } from './clock';
 import type { Pool, Settle } from './pool';
-import type { RunMessage } from './worker';
+import type { RunMessage, StartupValue } from './worker';
 import type * as PoolModule from './pool';
 import type * as SerializeModule from './serialize';
 import type * as UnitsModule from './units';
@@ -26,6 +26,8 @@ let offloading: {
   prepare: typeof DispatcherModule.prepare;
   nextOf: typeof DispatcherModule.nextOf;
   NotTransferable: typeof SerializeModule.NotTransferable;
+  encode: typeof SerializeModule.encode;
+  refill: typeof SerializeModule.refill;
   Pool: typeof PoolModule.Pool;
   runOnMainLoop: typeof PoolModule.runOnMainLoop;
   units: typeof UnitsModule;
@@ -37,10 +39,13 @@ function offloadModules(): NonNullable<typeof offloading> {
     const here = path.basename(__dirname) === 'runtime' ? __dirname : path.join(__dirname, 'runtime');
     const dispatcher = require(path.join(here, 'dispatcher.js')) as typeof DispatcherModule;
     const pool = require(path.join(here, 'pool.js')) as typeof PoolModule;
+    const serialize = require(path.join(here, 'serialize.js')) as typeof SerializeModule;
     offloading = {
       prepare: dispatcher.prepare,
       nextOf: dispatcher.nextOf,
-      NotTransferable: (require(path.join(here, 'serialize.js')) as typeof SerializeModule).NotTransferable,
+      NotTransferable: serialize.NotTransferable,
+      encode: serialize.encode,
+      refill: serialize.refill,
       Pool: pool.Pool,
       runOnMainLoop: pool.runOnMainLoop,
       units: require(path.join(here, 'units.js')) as typeof UnitsModule,
@@ -92,23 +97,6 @@ function writesData(target: string, [, , at, method]: ForeignWrite): boolean {
 export type Placement = 'main' | 'replicated' | `worker:${number}`;
 
 export type StateSetter = (name: string, value: unknown, refill: (target: unknown, value: unknown) => void) => void;
-
-/** A `const` Map, Set, array or object of the module takes the worker's contents in place (same identity). */
-function refill(target: unknown, value: unknown): void {
-  if (target instanceof Map && value instanceof Map) {
-    target.clear();
-    for (const [k, v] of value) target.set(k, v);
-  } else if (target instanceof Set && value instanceof Set) {
-    target.clear();
-    for (const v of value) target.add(v);
-  } else if (Array.isArray(target) && Array.isArray(value)) {
-    target.length = 0;
-    target.push(...(value as unknown[]));
-  } else if (target && typeof target === 'object' && value && typeof value === 'object') {
-    for (const key of Object.keys(target)) if (!(key in value)) delete (target as Record<string, unknown>)[key];
-    Object.assign(target, value);
-  } else throw new Error('its kind of value changed');
-}
 
 export interface FluxionRecord {
   /** Unique in the process: the compiler's id, or `id@file` when two modules use the same one. */
@@ -242,9 +230,68 @@ export class ModuleRuntime {
   }
 
   /** What a worker needs to build this function's code unit (pool.ts sends it with its first message there). */
-  unitMessage(ix: number): { unit: CodeUnit; hash: string; fileState: string[] } {
-    return { unit: this.description.fns[ix]!.unit!, hash: this.description.hash, fileState: this.fileState() };
+  unitMessage(ix: number): Pick<RunMessage, 'unit' | 'hash' | 'fileState' | 'startup'> {
+    const message: Pick<RunMessage, 'unit' | 'hash' | 'fileState' | 'startup'> = { unit: this.description.fns[ix]!.unit!, hash: this.description.hash, fileState: this.fileState() };
+    const startup = this.startupValues.get(ix);
+    if (typeof startup === 'object') message.startup = startup;
+    return message;
   }
+
+  /** Per function: the writes other files made at start-up to the exports of app files it calls into. */
+  private readonly startupWrites = new Map<number, StartupWrite[]>();
+  /**
+   * Per function: what those writes left there, read once (after start-up) and encoded for the workers; or why
+   * it cannot be.
+   */
+  private readonly startupValues = new Map<number, StartupValue[] | string>();
+
+  /**
+   * What the start-up writes of other files left in the exports this function's code reads (`config.mode` as
+   * app.js set it), read on its first message to a worker, when start-up is over: the workers' copies of those
+   * files get it before the code runs there (worker.ts applyStartup). A value that cannot travel (a function, a
+   * class's instance) keeps the function on the main loop, for good: null then, with the reason noted.
+   */
+  private startupFor(ix: number): string | null {
+    const writes = this.startupWrites.get(ix);
+    if (!writes) return null;
+    const known = this.startupValues.get(ix);
+    if (known !== undefined) return typeof known === 'string' ? known : null;
+    const { encode, NotTransferable } = offloadModules();
+    const values: StartupValue[] = [];
+    for (const [file, at, write] of writes) {
+      const rel = file === null ? '' : path.relative(process.cwd(), file) || file;
+      // (an ES module's exports are not in require.cache: its copy there cannot be given them)
+      let parent: unknown = file === null ? globalThis : require.cache[file]?.exports;
+      const why = (): string => (write === null ? appGlobalReason(at[0]!, null) : writtenElsewhere(rel, write[0], write[1], true));
+      if (parent === undefined) return this.stayForStartup(ix, why());
+      for (const key of at.slice(0, -1)) parent = parent == null ? undefined : (parent as Record<string, unknown>)[key];
+      const last = at[at.length - 1];
+      const holder = parent !== null && (typeof parent === 'object' || typeof parent === 'function');
+      const has = last === undefined || (holder && Object.prototype.hasOwnProperty.call(parent, last));
+      try {
+        values.push(has ? [file, at, true, encode(last === undefined ? parent : (parent as Record<string, unknown>)[last], at.join('.') || 'module.exports')] : [file, at, false]);
+      } catch (error) {
+        if (!(error instanceof NotTransferable)) throw error;
+        return this.stayForStartup(ix, `${why()}${write === null ? '' : ', and what it wrote cannot be copied there'} (${error.path} is ${error.what})`);
+      }
+    }
+    this.startupValues.set(ix, values);
+    return null;
+  }
+
+  /**
+   * The function stays on the main loop for good: a stateless one is back there now; a stateful one's messages
+   * (its file's state lives on a worker) run here each after that worker's answers (send: `waiting`).
+   */
+  private stayForStartup(ix: number, reason: string): string {
+    this.startupValues.set(ix, reason);
+    this.stateful.set(ix, reason);
+    const record = this.records[ix];
+    if (record && !this.description.fns[ix].unit!.state.length) record.placement = 'main';
+    debug('placement', `${this.description.fns[ix].name || 'a function'} (${path.relative(process.cwd(), this.file)}:${this.description.fns[ix].line}) stays on the main loop: ${reason}`);
+    return reason;
+  }
+
 
   private stateNames: string[] | null = null;
   /** The module state owned by its stateful fluxions (they all go to one worker). */
@@ -266,7 +313,7 @@ export class ModuleRuntime {
     if (!set) return;
     for (const name of Object.keys(values)) {
       try {
-        set(name, values[name], refill);
+        set(name, values[name], offloadModules().refill);
       } catch (error) {
         warnOnce(`state-back:${this.file}:${name}`, `the state \`${name}\` of ${path.relative(process.cwd(), this.file)} could not be updated from its worker (${(error as Error).message})`);
       }
@@ -281,7 +328,10 @@ export class ModuleRuntime {
     if (!entry || !entry.unit || entry.unit.blockers.length > 0) return false;
     let reason = this.stateful.get(ix);
     if (reason === undefined) {
-      reason = this.registry.statefulRequire(this.file, entry.unit.requires.map((r) => r.specifier)) ?? this.registry.appGlobal(entry.unit.globals);
+      const startup: StartupWrite[] = [];
+      const globals: string[] = [];
+      reason = this.registry.statefulRequire(this.file, entry.unit.requires.map((r) => r.specifier), startup) ?? this.registry.appGlobal(entry.unit.globals, globals);
+      if (startup.length || globals.length) this.startupWrites.set(ix, [...startup, ...globals.map((name): StartupWrite => [null, [name], null])]);
       this.stateful.set(ix, reason);
       if (reason) debug('placement', `${entry.name || 'a function'} (${path.relative(process.cwd(), this.file)}:${entry.line}) stays on the main loop: ${reason}`);
     }
@@ -423,6 +473,8 @@ export class ModuleRuntime {
   /** The message goes to a worker ('sent'), finds every queue full, or cannot travel (why). */
   private trySend(ix: number, thisArg: unknown, args: ArrayLike<unknown>, env: (() => Record<string, unknown>) | undefined, settle: Settle | null, resource: AsyncResource): 'sent' | 'full' | Error {
     const record = this.records[ix]!;
+    const stays = this.startupFor(ix);
+    if (stays !== null) return new Error(stays);
     const values = env ? env() : null;
     const { prepare, NotTransferable } = offloadModules();
     let prepared: ReturnType<typeof prepare>;
@@ -566,13 +618,18 @@ export class Registry {
     return null;
   }
 
-  /** Why code reading these globals cannot run on another event loop, or null. */
-  appGlobal(names: string[] | undefined): string | null {
+  /**
+   * Why code reading these globals cannot run on another event loop, or null (specifiers.ts globalsReason);
+   * `startup` gets the app's globals it reads that are only written at start-up, which a worker must be given.
+   */
+  appGlobal(names: string[] | undefined, startup: string[] = []): string | null {
     if (!names) return null;
     this.nodeGlobals ??= new Set(Object.getOwnPropertyNames(globalThis));
-    const name = names.find((n) => !this.nodeGlobals!.has(n));
-    return name === undefined ? null : appGlobalReason(name);
+    return globalsReason(names, this.nodeGlobals, this.laterGlobals, startup);
   }
+
+  /** The globals the app's loaded files write after start-up (descriptions' `globalWrites`) → the first such file. */
+  private readonly laterGlobals = new Map<string, string>();
 
   /** Packages whose module memory is state: a worker would require an unconnected, unconfigured copy. */
   statefulPackages: string[] = [];
@@ -743,47 +800,31 @@ export class Registry {
   private readonly byFile = new Map<string, ModuleRuntime>();
 
   /**
-   * Why code of `file` that requires these specifiers cannot run on another event loop, or null: one of the
-   * app files they name, or one those require in turn, keeps state in its module memory (a worker would
-   * require its own copy, and the app would see two stores). Packages of node_modules are taken as stateless,
-   * as the paper does; an app file fluxion left byte for byte has no functions to call into.
+   * Why code of `file` that requires these specifiers cannot run on another event loop, or null (specifiers.ts
+   * stateReason, the rule `fluxion explain` applies too, here on the modules loaded); `startup` gets the writes
+   * other files made at start-up to the exports of the app files it calls into, which a worker's copies need.
    */
-  statefulRequire(file: string, specifiers: string[], seen = new Set<string>(), nested = false): string | null {
-    let resolve: ((s: string) => string) | null = null;
-    for (const specifier of specifiers) {
-      if (!isLocal(specifier)) {
-        const reason = statefulPackage(specifier, this.statefulPackages, nested ? path.relative(process.cwd(), file) || file : null);
-        if (reason) return reason;
-        continue;
-      }
-      let target: string;
-      try {
-        resolve ??= createRequire(file).resolve;
-        target = resolve(specifier);
-      } catch {
-        continue; // not resolvable from here: not a file this code calls into
-      }
-      if (seen.has(target)) continue;
-      seen.add(target);
-      const module = this.byFile.get(target);
-      const rel = path.relative(process.cwd(), target) || target;
-      if (module?.description.state.length) return keepsState(rel, module.description.state);
-      const writer = this.writtenBy.get(target)?.find((w) => writesData(target, w));
-      if (writer) return writtenElsewhere(rel, writer[0], writer[1], writer[4]);
-      if (!module) {
-        // a file fluxion left as it is (no functions: `module.exports = mongoose.model('User', schema)`): the
-        // packages its text requires, read once
-        if (!target.includes(`${path.sep}node_modules${path.sep}`) && this.statefulPackages.length) {
-          const deeper = this.statefulRequire(target, this.packagesOf(target), seen, true);
-          if (deeper) return deeper;
-        }
-        continue;
-      }
-      const deeper = this.statefulRequire(target, [...module.description.requires, ...(module.description.packages ?? [])], seen, true);
-      if (deeper) return deeper;
-    }
-    return null;
+  statefulRequire(file: string, specifiers: string[], startup: StartupWrite[] = []): string | null {
+    return stateReason({ ...this.facts, statefulPackages: this.statefulPackages }, file, specifiers, startup);
   }
+
+  private readonly facts: Omit<StateFacts, 'statefulPackages'> = {
+    resolve: (from, specifier) => {
+      try {
+        return createRequire(from).resolve(specifier);
+      } catch {
+        return null; // not resolvable from here: not a file this code calls into
+      }
+    },
+    describe: (file) => {
+      const module = this.byFile.get(file);
+      return module ? { state: module.description.state, requires: [...module.description.requires, ...(module.description.packages ?? [])] } : null;
+    },
+    // a file fluxion left as it is (no functions: `module.exports = mongoose.model('User', schema)`): the packages
+    // its text requires, read once
+    packagesOf: (file) => (this.statefulPackages.length ? this.packagesOf(file) : []),
+    writesOf: (file) => (this.writtenBy.get(file) ?? []).filter((w) => writesData(file, w)),
+  };
 
   private readonly textPackages = new Map<string, string[]>();
   /** The bare specifiers a file's text requires or imports (for a file the compiler did not describe). */
@@ -806,6 +847,7 @@ export class Registry {
   private readonly writtenBy = new Map<string, ForeignWrite[]>();
 
   load(file: string, description: ModuleDescription, declarations: () => unknown[], setState?: StateSetter, classes?: () => Record<string, unknown>): ModuleRuntime {
+    for (const name of description.globalWrites ?? []) if (!this.laterGlobals.has(name)) this.laterGlobals.set(name, path.relative(process.cwd(), file) || file);
     if (description.writes) {
       const resolve = createRequire(file).resolve;
       for (const [specifier, write, at, method, atLoad] of description.writes) {

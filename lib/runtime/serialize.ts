@@ -14,6 +14,23 @@ export class NotTransferable extends Error {
   }
 }
 
+/** A `const` Map, Set, array or object of the module takes the worker's contents in place (same identity). */
+export function refill(target: unknown, value: unknown): void {
+  if (target instanceof Map && value instanceof Map) {
+    target.clear();
+    for (const [k, v] of value) target.set(k, v);
+  } else if (target instanceof Set && value instanceof Set) {
+    target.clear();
+    for (const v of value) target.add(v);
+  } else if (Array.isArray(target) && Array.isArray(value)) {
+    target.length = 0;
+    target.push(...(value as unknown[]));
+  } else if (target && typeof target === 'object' && value && typeof value === 'object') {
+    for (const key of Object.keys(target)) if (!(key in value)) delete (target as Record<string, unknown>)[key];
+    Object.assign(target, value);
+  } else throw new Error('its kind of value changed');
+}
+
 type Tagged = { $flx: string; [key: string]: unknown };
 
 const PLAIN = new Set<unknown>([Object.prototype, null]);

@@ -12,7 +12,7 @@ import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { CodeUnit } from '../internal-types';
-import { decode, encode, noteHelperClass, NotTransferable, setUnitClasses } from './serialize';
+import { decode, encode, noteHelperClass, NotTransferable, refill, setUnitClasses } from './serialize';
 import { buildFactory, resetState, stateOf, type Factory } from './units';
 import { AsyncClock, now } from './clock';
 import type { Ops, ResponseMarker, ViewConfig } from './dispatcher';
@@ -37,6 +37,11 @@ export interface RunMessage {
   hash?: string;
   /** With the unit: the state of every stateful fluxion of the file (one scope per file on this worker). */
   fileState?: string[];
+  /**
+   * With the unit: what other files wrote at start-up in the exports of app files the code calls into, which this
+   * worker's copies of them must hold before it runs (applyStartup).
+   */
+  startup?: StartupValue[];
   /** An async function's message: answered when its promise settles, with its value or its rejection. */
   async?: true;
   /** A stateful fluxion's message: the answer carries the file's state back. */
@@ -44,6 +49,13 @@ export interface RunMessage {
   /** The main loop's copy of the file's state is newer than this worker's: take it from this message. */
   resetState?: true;
 }
+
+/**
+ * A start-up write of another file, as it left the exports of an app file (Registry.startupFor): the file, the
+ * path written (`['mode']`, `['db', 'host']`; `[]`: its exports object), and the value there, encoded, or false
+ * when nothing is there (`delete config.debug`); file null: a global of the app's, at [its name].
+ */
+export type StartupValue = [file: string | null, at: string[], has: true, value: unknown] | [file: string | null, at: string[], has: false];
 
 /**
  * What the app's code did here that is the process's to do (forwardToMain): an exception nothing caught, a
@@ -74,6 +86,49 @@ export interface DoneMessage {
   /** With `unavailable`: the message ran here until a response call could not travel back; run it again there. */
   again?: true;
 }
+
+/** The start-up writes this worker's copies of the app's files were given (`file#path`): each once. */
+const givenStartup = new Set<string>();
+
+/**
+ * This worker's copies of the app files a code unit calls into take what other files wrote in their exports at
+ * start-up on the main thread (Registry.startupFor): `config.mode = 'x'` in app.js, `items.push(…)`. A Map, Set,
+ * array or object there takes the main thread's contents in place (the file's own functions may hold it), any
+ * other value is assigned, a property the main thread's copy has not is deleted. Throws when the path is not there
+ * (the unit is then unavailable: its message runs on the main loop).
+ */
+function applyStartup(values: StartupValue[]): void {
+  for (const item of values) {
+    const [file, at] = item;
+    const key = `${file ?? 'globalThis'}#${at.join('.')}`;
+    if (givenStartup.has(key)) continue;
+    let parent = file === null ? globalThis : (Module.createRequire(file)(file) as unknown);
+    for (const name of at.slice(0, -1)) {
+      parent = parent == null ? undefined : (parent as Record<string, unknown>)[name];
+      if (parent === null || (typeof parent !== 'object' && typeof parent !== 'function')) {
+        throw new Error(`${file === null ? 'globalThis' : path.relative(process.cwd(), file) || file} has no \`${at.join('.')}\` on this worker`);
+      }
+    }
+    const last = at[at.length - 1];
+    const value = item[2] ? decode(item[3]) : undefined;
+    const holder = parent as Record<string, unknown>;
+    if (last === undefined) refill(parent, value);
+    else if (!item[2]) delete holder[last];
+    else if (sameKind(holder[last], value)) refill(holder[last], value);
+    else holder[last] = value;
+    givenStartup.add(key);
+  }
+}
+
+/** Both Maps, Sets, arrays, or plain objects: what `refill` fills in place. */
+function sameKind(a: unknown, b: unknown): boolean {
+  if (a instanceof Map) return b instanceof Map;
+  if (a instanceof Set) return b instanceof Set;
+  if (Array.isArray(a)) return Array.isArray(b);
+  const plain = (v: unknown): boolean => v !== null && typeof v === 'object' && PLAIN_PROTOTYPES.has(Object.getPrototypeOf(v));
+  return plain(a) && plain(b);
+}
+const PLAIN_PROTOTYPES = new Set<unknown>([Object.prototype, null]);
 
 /** The clock of the async message running: units.ts's spliced awaits pause and resume it. */
 const clocks = new AsyncLocalStorage<AsyncClock>();
@@ -793,6 +848,7 @@ function run(message: RunMessage): number {
     let factory = factories.get(key);
     if (!factory) {
       if (!message.unit) throw new Error('the code unit never reached this worker');
+      if (message.startup) applyStartup(message.startup);
       building = new Map();
       try {
         factory = buildFactory(message.file, message.hash!, message.unit, message.fileState);

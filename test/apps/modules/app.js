@@ -1,4 +1,4 @@
-/* global APP_REGION, lastVisitor -- globals this app sets (region.js, the /visitor route) */
+/* global APP_REGION, REGION_CODES, regionBus, lastVisitor -- globals this app sets (region.js, the /visitor route) */
 // Handlers that call into other app modules: those that keep state must stay on the main loop (a worker
 // would require its own copy), the others may move. Each response says which thread ran the handler.
 var express = require('express');
@@ -58,16 +58,29 @@ app.get('/tag', function tagRoute(req, res) {
   res.json({ n: tags.length, thread: threadId });
 });
 
-// another file's exports written at start-up: settings assigned, a listener registered on an emitter
+// another file's exports written at start-up: settings assigned (a worker's copy gets them), a listener registered
+// on an emitter, a function put on a module's exports (neither can be copied to a worker)
 var settings = require('./settings');
 var bus = require('./bus');
+var format = require('./format');
 settings.mode = process.env.APP_MODE || 'configured';
+settings.db.host = 'db.internal';
+settings.db.replicas.push('r1', 'r2');
+settings.flags.set('beta', true);
+delete settings.legacy;
+settings.limits = { rate: 10 };
 var heard = 0;
 bus.on('visit', function onVisit(n) {
   heard += n;
 });
+format.shout = function shout(s) {
+  return s.toUpperCase() + '!';
+};
 app.get('/settings', function settingsRoute(req, res) {
-  res.json({ mode: settings.mode, greeting: settings.greeting, thread: threadId });
+  res.json({ mode: settings.mode, greeting: settings.greeting, db: settings.db, url: settings.url(), beta: settings.flags.get('beta'), legacy: 'legacy' in settings, limits: settings.limits, thread: threadId });
+});
+app.get('/shout', function shoutRoute(req, res) {
+  res.json({ text: format.shout(String(req.query.text)), thread: threadId });
 });
 app.get('/emit', function emitRoute(req, res) {
   bus.emit('visit', Number(req.query.n));
@@ -80,7 +93,10 @@ app.get('/heard', function heardRoute(req, res) {
 // globals: one another file sets at start-up, one a route sets; and the environment, which every thread shares
 require('./region');
 app.get('/region', function regionRoute(req, res) {
-  res.json({ region: APP_REGION, thread: threadId });
+  res.json({ region: APP_REGION, code: REGION_CODES.get(APP_REGION), thread: threadId });
+});
+app.get('/region-bus', function regionBusRoute(req, res) {
+  res.json({ kind: regionBus.constructor.name, thread: threadId });
 });
 app.get('/visitor', function visitorRoute(req, res) {
   global.lastVisitor = req.query.name;
