@@ -329,6 +329,15 @@ t.test('a handler that calls into an app module keeping state stays on the main 
       const read = await Promise.all(Array.from({ length: 12 }, () => get('/env-get')));
       t.same(read.map((r) => r.value), read.map(() => value), `read back on every thread (${[...new Set(read.map((r) => r.thread))].join(', ')})`);
     }
+    const visited = await Promise.all(Array.from({ length: 12 }, () => get('/visits?page=a')));
+    t.same(visited.map((r) => r.n).sort((a, b) => a - b), Array.from({ length: 12 }, (_, i) => i + 1), 'a stateful file app.js requires below its first route: one count, 1..12');
+    t.ok(visited.every((r) => r.thread === 0), 'its reader stayed on the main loop (isolate placed it before that file was loaded, and never checked again)');
+    const digest = await get('/digest?text=abc');
+    t.same({ ...digest, thread: 0 }, { text: 'abc', digest: require('crypto').createHash('sha256').update('pepperabc').digest('hex').slice(0, 12), thread: 0 });
+    t.not(digest.thread, 0, "a service made at load time whose methods call one another (`this.digest()`) is not state: the handler moved");
+    const zipped = await get('/zip?text=hello');
+    t.same({ ...zipped, thread: 0 }, { text: 'hello', packed: true, thread: 0 });
+    t.not(zipped.thread, 0, 'util.promisify(zlib.gzip), promisify(zlib.gunzip), util.debuglog(…): made again on the worker, the handler moved');
     const ticks = await Promise.all(Array.from({ length: 12 }, () => get('/tick')));
     t.same(ticks.map((r) => r.n).sort((a, b) => a - b), Array.from({ length: 12 }, (_, i) => i + 1), "a function's own property: one count, 1..12");
     t.ok(ticks.every((r) => r.thread === 0), 'on the main loop');

@@ -129,6 +129,8 @@ export function codeUnit(fn: FunctionNode, analysis: Analysis): CodeUnit | null 
       if (seen.has(h.fn)) continue;
       seen.add(h.fn);
       unit.helpers.push({ name: h.name, range: h.range, prefix: h.prefix });
+      // (a constant made by a wrapper call, `promisify(fs.readFile)`: what it is made of is in the unit already)
+      if (h.fn.type === 'CallExpression') continue;
       if (h.fn.type !== 'ObjectExpression') queue.push(h.fn);
       else {
         // a namespace of functions travels whole: its functions are analysed one by one, and their `this` is it
@@ -175,7 +177,7 @@ export function moduleState(analysis: Analysis): string[] {
   let literalWriter = false;
   for (const node of analysis.index.ofType('ThisExpression')) {
     const fn = ownerOf.get(node)?.thisFn;
-    if (!fn || isConstructorLike(fn, parentOf) || !isMutation(node, parentOf, undefined)) continue;
+    if (!fn || isConstructorLike(fn, parentOf) || !isMutation(node, parentOf, undefined) || callsOwnMethod(node, fn, parentOf)) continue;
     thisWriter = true;
     const holder = parentOf.get(fn);
     if (holder?.type === 'Property' && loadTime(holder)) literalWriter = true;
@@ -319,6 +321,24 @@ function writeThrough(id: AstNode, parentOf: Map<AstNode, AstNode>): { node: Ast
   const method = members[members.length - 1];
   if (parent.type === 'CallExpression' && parent.callee === node && method != null && WRITING_METHODS.has(method)) return { node: parent, path, method };
   return null;
+}
+
+/**
+ * `this.hash(name)` where `hash` is a method of the same class or object literal: not a write of `this` by itself
+ * (the method's own `this` writes, if any, count where they are).
+ */
+function callsOwnMethod(node: AstNode, fn: FunctionNode, parentOf: Map<AstNode, AstNode>): boolean {
+  const use = memberUse(node, parentOf);
+  if (!use || use.members.length !== 1 || use.members[0] === null || use.parent.type !== 'CallExpression' || use.parent.callee !== use.node) return false;
+  const name = use.members[0];
+  const holder = parentOf.get(fn);
+  const siblings: AstNode[] = holder?.type === 'MethodDefinition' ? (parentOf.get(holder)?.body ?? []) : holder?.type === 'Property' ? (parentOf.get(holder)?.properties ?? []) : [];
+  return siblings.some(
+    (m) =>
+      !m.computed &&
+      (m.key?.type === 'Identifier' ? m.key.name : m.key?.type === 'Literal' ? String(m.key.value) : null) === name &&
+      ((m.type === 'MethodDefinition' && m.kind === 'method' && !m.static) || (m.type === 'Property' && m.kind === 'init' && isFunction(m.value))),
+  );
 }
 
 function isConstructorLike(fn: FunctionNode, parentOf: Map<AstNode, AstNode>): boolean {
@@ -602,7 +622,61 @@ function moduleBinding(variable: Variable, name: string, analysis: Analysis, uni
     unit.helpers.push({ name, range: [init!.start, init!.end], prefix: `var ${name} = `, fn: init as FunctionNode });
     return;
   }
+  const derived = declarator.id.type === 'Identifier' && !variable.references.some((r) => r.isWrite() && !r.init) ? derivedFrom(init, analysis) : null;
+  if (derived) {
+    // made again on the worker from what it is made of (a function does not travel as a value)
+    for (const [dependency, variableOf] of derived) moduleBinding(variableOf, dependency, analysis, unit, writtenMemo, fn);
+    unit.helpers.push({ name, range: [init!.start, init!.end], prefix: `var ${name} = `, fn: init as FunctionNode });
+    return;
+  }
   add(unit.captured, name);
+}
+
+/** Node's util functions that wrap a function into another, with no state of their own. */
+const WRAPPERS = new Set(['promisify', 'callbackify', 'debuglog']);
+
+/**
+ * `util.promisify(fs.readFile)`, `promisify(zlib.gzip)`, `require('debug')('app:db')`, `util.debuglog('app')`: a
+ * module constant made at start-up by a call of one of these wrappers, on literals and on what the module requires
+ * (or its own functions). Its value is a function, which cannot travel to a worker as a value: the unit makes it
+ * again there, from the same text, with the bindings it is made of (returned, with their variables); null for
+ * anything else.
+ */
+function derivedFrom(init: AstNode | null, analysis: Analysis): Array<[string, Variable]> | null {
+  if (!init || init.type !== 'CallExpression') return null;
+  const used: Array<[string, Variable]> = [];
+  // the binding a name refers to at module level: required, or a function of the module
+  const moduleLevel = (id: AstNode, required: (r: { specifier: string; path: string[] }) => boolean): boolean => {
+    if (id.type !== 'Identifier') return false;
+    const variable = analysis.scopes.referenceOf.get(id)?.resolved;
+    const def = variable?.defs[0];
+    if (!variable || !def || variable.scope !== analysis.scopes.moduleScope) return false;
+    if (def.type === 'FunctionName') {
+      used.push([id.name, variable]);
+      return true;
+    }
+    const from = def.type === 'Variable' ? requiredFrom(def.node as unknown as AstNode, def.name as unknown as AstNode) : null;
+    if (!from || !required(from)) return false;
+    used.push([id.name, variable]);
+    return true;
+  };
+  const isUtil = (specifier: string): boolean => specifier === 'util' || specifier === 'node:util';
+  const callee = init.callee as AstNode;
+  let known = false;
+  if (callee.type === 'MemberExpression' && WRAPPERS.has(propertyName(callee) ?? '')) {
+    known = requireSpecifier(callee.object) !== null ? isUtil(requireSpecifier(callee.object)!) : moduleLevel(callee.object, (r) => isUtil(r.specifier) && r.path.length === 0);
+  } else if (callee.type === 'Identifier') {
+    known = moduleLevel(callee, (r) => (isUtil(r.specifier) && r.path.length === 1 && WRAPPERS.has(r.path[0]!)) || (r.specifier === 'debug' && r.path.length === 0));
+  } else if (callee.type === 'CallExpression') known = requireSpecifier(callee) === 'debug';
+  if (!known) return null;
+  for (const arg of init.arguments as AstNode[]) {
+    if (arg.type === 'Literal' || (arg.type === 'TemplateLiteral' && arg.expressions.length === 0)) continue;
+    let root = arg;
+    while (root.type === 'MemberExpression' && propertyName(root) !== null) root = root.object;
+    if (requireSpecifier(root) !== null) continue;
+    if (!moduleLevel(root, () => true)) return null;
+  }
+  return used;
 }
 
 /** A `const utils = { slug(s) {…} }` binding (ast.ts isFunctionNamespace). */

@@ -701,9 +701,13 @@ export class Registry {
     return f;
   }
 
-  /** A new fluxion: with `isolate`, every movable one goes to the workers at once. */
+  /**
+   * A new fluxion: with `isolate`, every movable one goes to the workers at once — once the code running now is
+   * done: a module is loaded at its first registered function (its first `app.get(…)`), and the files it requires
+   * after that line must be loaded before the state check of its fluxions, whose verdict is kept.
+   */
   placeNew(record: FluxionRecord): void {
-    if (this.mode === 'isolate' && this.eligible(record)) this.place(record);
+    if (this.mode === 'isolate') process.nextTick(() => this.eligible(record) && this.place(record));
   }
 
   /** Code of node_modules (rewritten only when `include` names it) is observed, never moved. */

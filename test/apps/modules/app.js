@@ -121,6 +121,30 @@ app.get('/tick', function tickRoute(req, res) {
   res.json({ n: tick(), thread: threadId });
 });
 
+// a file that keeps state, required after the routes above were registered (this module was loaded by then)
+var visits = require('./visits');
+app.get('/visits', function visitsRoute(req, res) {
+  res.json({ n: visits.record(req.query.page), thread: threadId });
+});
+// a service object made at load time whose methods only read it (and call one another): not state
+var hasher = require('./hasher');
+app.get('/digest', function digestRoute(req, res) {
+  res.json(Object.assign(hasher.describe(String(req.query.text)), { thread: threadId }));
+});
+// functions made at start-up by Node's wrappers (their value cannot travel: the worker makes them again)
+var util = require('util');
+var zlib = require('zlib');
+var promisify = require('util').promisify;
+var gzip = util.promisify(zlib.gzip);
+var gunzip = promisify(zlib.gunzip);
+var log = util.debuglog('modules-app');
+app.get('/zip', async function zipRoute(req, res) {
+  var packed = await gzip(String(req.query.text));
+  var back = await gunzip(packed);
+  log('zipped %d bytes', packed.length);
+  res.json({ text: back.toString(), packed: packed[0] === 0x1f, thread: threadId });
+});
+
 var server = app.listen(Number(process.env.PORT || 3000), '127.0.0.1', function () {
   console.log('modules listening on http://127.0.0.1:' + server.address().port);
 });
