@@ -22,7 +22,7 @@ export default tseslint.config(
     rules: { 'no-unused-vars': ['error', { args: 'none' }] },
   },
   {
-    files: ['**/*.mjs'],
+    files: ['**/*.mjs', 'test/apps/esm-type/*.js'],
     languageOptions: { sourceType: 'module', globals: { ...globals.node } },
   },
 );

@@ -32,6 +32,8 @@ export interface CodeUnit {
   prefix: string;
   /** Strict code where it is (an ES module, a class, under 'use strict'): so it runs on a worker too. */
   strict?: true;
+  /** A function of an ES module (`.mjs`, or `.js` under `"type": "module"`): its stack frames name the file's URL. */
+  esm?: true;
   captured: string[];
   /** `import` marks an ES module import: required there too (Node's require of ES modules), `default` unwrapped. */
   requires: Array<{ name: string; specifier: string; path: string[]; import?: 'default' | 'named' | 'namespace' }>;

@@ -124,6 +124,17 @@ t.test('under isolate, ES module fluxions move to the workers like their CommonJ
   t.same(placements['samples/gifsockets/app.mjs'], placements['samples/gifsockets/app.js']);
 });
 
+t.test('an ES module in a .js file ("type": "module"): its throw on a worker names the module by its URL; another module\'s exports written at start-up keep their readers', async (t) => {
+  const steps = [{ path: '/throw' }, { path: '/config' }];
+  const plain = await serve('test/apps/esm-type/server.js', [], {}, steps);
+  const isolated = await serve('test/apps/esm-type/server.js', IMPORT, { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1' }, steps);
+  const json = (r) => JSON.parse(r.body.toString());
+  t.not(json(isolated[0]).thread, 0, 'thrown on a worker');
+  t.match(json(plain[0]).stack, /at file:\/\/.*\/test\/apps\/esm-type\/server\.js:10:\d+$/);
+  t.equal(json(isolated[0]).stack, json(plain[0]).stack, 'the same first frame: the URL (it was the path: the worker took the file for CommonJS)');
+  t.same(json(isolated[1]), { mode: 'configured', thread: 0 }, "an ES module's exports written at start-up: its reader stays on the main loop");
+});
+
 t.test('under isolate, an ES module handler using import.meta stays on the main loop, one using import() moves, and its throw names the module', async (t) => {
   const steps = [{ path: '/meta' }, { path: '/dynamic' }, { path: '/throw' }];
   const plain = await serve('test/apps/esm/server.mjs', [], {}, steps);

@@ -103,6 +103,7 @@ export function codeUnit(fn: FunctionNode, analysis: Analysis): CodeUnit | null 
   if (!cache) memo.set(analysis.pipeline, (cache = { partials: new Map(), written: new Map() }));
   const unit: CodeUnit = { range: [fn.start, fn.end], prefix: methodPrefix(fn, analysis), captured: [], requires: [], helpers: [], state: [], shared: [], blockers: [] };
   if (inStrictCode(fn, analysis)) unit.strict = true;
+  if (analysis.ast.sourceType === 'module') unit.esm = true;
   // the function and, transitively, the module functions it calls
   const queue: FunctionNode[] = [fn];
   const seen = new Set<AstNode>([fn]);

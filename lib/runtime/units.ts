@@ -196,5 +196,5 @@ function lineStart(text: string, offset: number): number {
 
 /** What plain node's frames call the file: its path (CommonJS), its URL (an ES module). */
 function sourceName(file: string, unit: CodeUnit): string {
-  return file.endsWith('.mjs') || unit.requires.some((r) => r.import) ? pathToFileURL(file).href : file;
+  return unit.esm || file.endsWith('.mjs') ? pathToFileURL(file).href : file;
 }
