@@ -256,6 +256,24 @@ t.test('require.main and process.argv on a worker are the main thread\'s (the ap
   t.same({ ...moved, thread: 0 }, { ...expected, thread: 0 }, 'require.main (filename, path, require) and process.argv as on the main thread');
 });
 
+t.test('the router package alone, on a plain http server: handlers move, next(), next("route"), next(err) and throws end as without fluxion', async (t) => {
+  const steps = [{ path: '/hash/3' }, { path: '/skip' }, { path: '/fail' }, { path: '/throw' }, { path: '/nowhere' }];
+  const plain = await serve('test/apps/router/app.js', [], {}, steps);
+  const isolated = await serve('test/apps/router/app.js', HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1' }, steps);
+  const hashed = JSON.parse(isolated[0].body.toString());
+  t.not(hashed.thread, 0, 'the route ran on a worker');
+  t.same({ ...hashed, thread: 0 }, JSON.parse(plain[0].body.toString()), "req.params, a middleware's req field, the result");
+  t.match(isolated[1].body.toString(), /^second on [1-9]/, "next('route') went to the next route, which ran on a worker too");
+  for (let i = 0; i < steps.length; i++) {
+    const same = (r) => ({ status: r.status, type: r.headers['content-type'], second: r.headers['x-second'], body: i < 2 ? null : r.body.toString() });
+    t.same(same(isolated[i]), same(plain[i]), `${steps[i].path}: status, headers and finalhandler's page as without fluxion`);
+  }
+  t.same(
+    [0, 2, 3, 4].map((i) => isolated[i].status),
+    [201, 418, 500, 404],
+  );
+});
+
 t.test("strict code stays strict on a worker ('use strict' at the top of the file)", async (t) => {
   const [plain] = await serve('test/apps/strict/app.js', [], {}, [{ path: '/mode' }]);
   const [isolated] = await serve('test/apps/strict/app.js', HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1' }, [{ path: '/mode' }]);
