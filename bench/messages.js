@@ -21,10 +21,13 @@ const CONNECTIONS = 4;
 // the main loop: what fluxion's instrumentation costs a request that never moves (the JIT's threshold is raised
 // to 50 ms: valgrind runs code ~50× slower, and a 20 µs handler must not look hot to it)
 const HELLO = process.env.BENCH_MESSAGES_ROUTE === 'hello';
+// BENCH_MESSAGES_ROUTE=table: a route reading a module constant of 20,000 rows (bench/apps/table.js), plain vs
+// fluxion (isolate): the table goes to a worker once, with the code unit, not with each message
+const TABLE = process.env.BENCH_MESSAGES_ROUTE === 'table';
 // BENCH_MESSAGES_SCALE=16: the banner of the CPU bench (`npm run bench -- cpu`, ~2 ms of JavaScript) instead of
 // one letter at scale 1: all the instructions a request of that bench costs, per thread (what a core is worth)
 const SCALE = Number(process.env.BENCH_MESSAGES_SCALE || 1);
-const URL_PATH = HELLO ? '/' : SCALE === 1 ? '/banner/a?scale=1' : `/banner/fluxion%20scales%20up?scale=${SCALE}`;
+const URL_PATH = HELLO ? '/' : TABLE ? '/under/500' : SCALE === 1 ? '/banner/a?scale=1' : `/banner/fluxion%20scales%20up?scale=${SCALE}`;
 // BENCH_FLUXION_ENV="FLUXION_SCAVENGE_MB=0": fluxion once more with those settings, beside the defaults (an A/B)
 const fluxionEnv = (process.env.BENCH_FLUXION_ENV || '').split(/\s+/).filter(Boolean).map((kv) => kv.split('='));
 
@@ -35,7 +38,12 @@ const KEEP = process.env.BENCH_MESSAGES_KEEP || '';
 process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 let measured = 0;
 
-const variants = HELLO
+const variants = TABLE
+  ? [
+      ['plain node', 'bench/apps/table.js', [], {}],
+      ['fluxion (FLUXION_PLACEMENT=isolate)', 'bench/apps/table.js', ['-r', 'fluxion/register'], { FLUXION_PLACEMENT: 'isolate', FLUXION_CACHE_DIR: path.join(tmp, 'cache') }],
+    ]
+  : HELLO
   ? [
       ['plain node', 'bench/apps/hello.js', [], {}],
       ['fluxion (auto: the route stays on the main loop)', 'bench/apps/hello.js', ['-r', 'fluxion/register'], { FLUXION_HOT_MS: '50', FLUXION_CACHE_DIR: path.join(tmp, 'cache') }],
@@ -132,7 +140,7 @@ async function main() {
   for (const [name, file, args, env] of variants) rows.push([name, await measure(file, args, env)]);
   const k = (n) => (n / 1000).toFixed(0);
   const base = rows[0][1];
-  console.log(`\nOne request to ${URL_PATH}${HELLO ? ' (Express hello-world)' : SCALE === 1 ? ' (a ~20 µs kernel)' : ' (the CPU bench\'s kernel)'}, instructions per request (thousands), ${COUNT} requests after ${WARM}, ${CONNECTIONS} connections, under callgrind (${machine()})`);
+  console.log(`\nOne request to ${URL_PATH}${HELLO ? ' (Express hello-world)' : TABLE ? ' (a route reading a 20,000-row module constant)' : SCALE === 1 ? ' (a ~20 µs kernel)' : ' (the CPU bench\'s kernel)'}, instructions per request (thousands), ${COUNT} requests after ${WARM}, ${CONNECTIONS} connections, under callgrind (${machine()})`);
   console.log(
     table(
       ['variant', 'main thread', 'worker threads', 'main + workers', 'vs plain', 'helper threads (GC…)'],

@@ -35,6 +35,12 @@ export interface CodeUnit {
   /** A function of an ES module (`.mjs`, or `.js` under `"type": "module"`): its stack frames name the file's URL. */
   esm?: true;
   captured: string[];
+  /**
+   * The captured names that are module bindings nothing writes after start-up (read-only module memory: a
+   * dataset, a table, options): one value for every message, which goes to a worker once, with the unit, instead
+   * of with each message (a 20,000-item array cloned per message made a 2 ms route 150 ms).
+   */
+  constants?: string[];
   /** `import` marks an ES module import: required there too (Node's require of ES modules), `default` unwrapped. */
   requires: Array<{ name: string; specifier: string; path: string[]; import?: 'default' | 'named' | 'namespace' }>;
   helpers: Array<{ name: string; range: [number, number]; prefix: string }>;

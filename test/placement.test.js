@@ -350,6 +350,9 @@ t.test('a handler that calls into an app module keeping state stays on the main 
     const visited = await Promise.all(Array.from({ length: 12 }, () => get('/visits?page=a')));
     t.same(visited.map((r) => r.n).sort((a, b) => a - b), Array.from({ length: 12 }, (_, i) => i + 1), 'a stateful file app.js requires below its first route: one count, 1..12');
     t.ok(visited.every((r) => r.thread === 0), 'its reader stayed on the main loop (isolate placed it before that file was loaded, and never checked again)');
+    const shelved = await Promise.all([100, 500, 900].map((max) => get(`/catalog?max=${max}`)));
+    t.same(shelved.map((r) => ({ ...r, thread: 0 })), [2000, 10000, 18000].map((n) => ({ n, same: true, featured: true, thread: 0 })), "module constants: a 20,000-row table, and an object referring to it, still does on the worker (each went as its own copy)");
+    t.ok(shelved.every((r) => r.thread !== 0), 'the handler reading them moved');
     const digest = await get('/digest?text=abc');
     t.same({ ...digest, thread: 0 }, { text: 'abc', digest: require('crypto').createHash('sha256').update('pepperabc').digest('hex').slice(0, 12), thread: 0 });
     t.not(digest.thread, 0, "a service made at load time whose methods call one another (`this.digest()`) is not state: the handler moved");

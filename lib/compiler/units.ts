@@ -109,11 +109,17 @@ export function codeUnit(fn: FunctionNode, analysis: Analysis): CodeUnit | null 
   const seen = new Set<AstNode>([fn]);
   const methods = new Set<AstNode>();
   const globals: string[] = [];
+  const constants: string[] = [];
+  const closureCaptured: string[] = [];
   while (queue.length) {
     const current = queue.shift()!;
     let partial = cache.partials.get(current);
     if (!partial) cache.partials.set(current, (partial = collect(current, analysis, cache.written)));
-    for (const name of partial.captured) add(unit.captured, name);
+    for (const name of partial.captured) {
+      add(unit.captured, name);
+      if (partial.constants?.includes(name)) add(constants, name);
+      else add(closureCaptured, name);
+    }
     for (const name of partial.globals ?? []) add(globals, name);
     for (const r of partial.requires) if (!unit.requires.some((x) => x.name === r.name)) unit.requires.push(r);
     unit.blockers.push(...(methods.has(current) ? partial.blockers.filter((b) => b !== 'uses `this`') : partial.blockers));
@@ -144,6 +150,9 @@ export function codeUnit(fn: FunctionNode, analysis: Analysis): CodeUnit | null 
     }
   }
   if (globals.length) unit.globals = globals;
+  // (a name that one of its functions captures from a function around it is that closure's, per message)
+  const shared = constants.filter((n) => !closureCaptured.includes(n));
+  if (shared.length) unit.constants = shared;
   if (listensToProcess(fn, analysis)) unit.blockers.push("listens to `process` ('exit', a signal, 'uncaughtException'…): the main thread's events, run as they happen");
   unit.blockers = [...new Set(unit.blockers)];
   unit.uses = usesOf(fn, unit.captured, analysis);
@@ -631,6 +640,7 @@ function moduleBinding(variable: Variable, name: string, analysis: Analysis, uni
     return;
   }
   add(unit.captured, name);
+  add((unit.constants ??= []), name);
 }
 
 /** Node's util functions that wrap a function into another, with no state of their own. */

@@ -78,8 +78,10 @@ export function prepare(args: ArrayLike<unknown>, env: Record<string, unknown> |
       held.next = value as Held['next'];
       return { $flx: 'next' };
     }
-    return encode(value, path);
+    return encode(value, path, value !== null && typeof value === 'object' ? (seen ??= new Map()) : undefined);
   };
+  // (one map of what is encoded already, for the whole message: two values that share an object still do there)
+  let seen: Map<object, unknown> | undefined;
   const outArgs = Array.from(args, (a, i) => mark(a, `argument ${i + 1}`));
   let outEnv: Record<string, unknown> | undefined;
   if (env) {

@@ -39,7 +39,7 @@ export interface Pending {
 
 /** Where a message's code unit comes from, for a worker that does not have it yet. */
 export interface UnitSource {
-  unitMessage(ix: number): Pick<RunMessage, 'unit' | 'hash' | 'fileState' | 'startup'>;
+  unitMessage(ix: number): Pick<RunMessage, 'unit' | 'hash' | 'fileState' | 'startup' | 'constants'>;
 }
 
 interface Slot {

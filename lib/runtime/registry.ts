@@ -230,11 +230,42 @@ export class ModuleRuntime {
   }
 
   /** What a worker needs to build this function's code unit (pool.ts sends it with its first message there). */
-  unitMessage(ix: number): Pick<RunMessage, 'unit' | 'hash' | 'fileState' | 'startup'> {
-    const message: Pick<RunMessage, 'unit' | 'hash' | 'fileState' | 'startup'> = { unit: this.description.fns[ix]!.unit!, hash: this.description.hash, fileState: this.fileState() };
+  unitMessage(ix: number): Pick<RunMessage, 'unit' | 'hash' | 'fileState' | 'startup' | 'constants'> {
+    const message: Pick<RunMessage, 'unit' | 'hash' | 'fileState' | 'startup' | 'constants'> = { unit: this.description.fns[ix]!.unit!, hash: this.description.hash, fileState: this.fileState() };
     const startup = this.startupValues.get(ix);
     if (typeof startup === 'object') message.startup = startup;
+    const constants = this.constantValues.get(ix);
+    if (typeof constants === 'object') message.constants = constants;
     return message;
+  }
+
+  /** Per function: its module constants (CodeUnit.constants), encoded once for the workers; or why they cannot go. */
+  private readonly constantValues = new Map<number, Record<string, unknown> | string>();
+
+  /**
+   * The function's module constants, encoded on its first message to a worker (start-up is over: nothing writes
+   * them any more), for every worker it goes to; null, or why they cannot travel (a class's instance: the function
+   * stays on the main loop for good, as for a start-up write that cannot be copied).
+   */
+  private constantsFor(ix: number, values: Record<string, unknown>, names: string[]): string | null {
+    const known = this.constantValues.get(ix);
+    if (known !== undefined) return typeof known === 'string' ? known : null;
+    const { encode, NotTransferable } = offloadModules();
+    const encoded: Record<string, unknown> = {};
+    // (one map of what is encoded already: a constant that refers to another, `{ table: TABLE }`, still does there)
+    const seen = new Map<object, unknown>();
+    for (const name of names) {
+      if (!(name in values)) continue;
+      try {
+        encoded[name] = encode(values[name], name, seen);
+      } catch (error) {
+        if (!(error instanceof NotTransferable)) throw error;
+        this.constantValues.set(ix, error.message);
+        return this.stayForGood(ix, error.message);
+      }
+    }
+    this.constantValues.set(ix, encoded);
+    return null;
   }
 
   /** Per function: the writes other files made at start-up to the exports of app files it calls into. */
@@ -263,7 +294,7 @@ export class ModuleRuntime {
       // (an ES module's exports are not in require.cache: its copy there cannot be given them)
       let parent: unknown = file === null ? globalThis : require.cache[file]?.exports;
       const why = (): string => (write === null ? appGlobalReason(at[0]!, null) : writtenElsewhere(rel, write[0], write[1], true));
-      if (parent === undefined) return this.stayForStartup(ix, why());
+      if (parent === undefined) return this.stayForGood(ix, why());
       for (const key of at.slice(0, -1)) parent = parent == null ? undefined : (parent as Record<string, unknown>)[key];
       const last = at[at.length - 1];
       const holder = parent !== null && (typeof parent === 'object' || typeof parent === 'function');
@@ -272,7 +303,7 @@ export class ModuleRuntime {
         values.push(has ? [file, at, true, encode(last === undefined ? parent : (parent as Record<string, unknown>)[last], at.join('.') || 'module.exports')] : [file, at, false]);
       } catch (error) {
         if (!(error instanceof NotTransferable)) throw error;
-        return this.stayForStartup(ix, `${why()}${write === null ? '' : ', and what it wrote cannot be copied there'} (${error.path} is ${error.what})`);
+        return this.stayForGood(ix, `${why()}${write === null ? '' : ', and what it wrote cannot be copied there'} (${error.path} is ${error.what})`);
       }
     }
     this.startupValues.set(ix, values);
@@ -280,10 +311,11 @@ export class ModuleRuntime {
   }
 
   /**
-   * The function stays on the main loop for good: a stateless one is back there now; a stateful one's messages
-   * (its file's state lives on a worker) run here each after that worker's answers (send: `waiting`).
+   * The function stays on the main loop for good (what it reads of start-up, or a module constant, cannot be
+   * copied): a stateless one is back there now; a stateful one's messages (its file's state lives on a worker) run
+   * here each after that worker's answers (send: `waiting`).
    */
-  private stayForStartup(ix: number, reason: string): string {
+  private stayForGood(ix: number, reason: string): string {
     this.startupValues.set(ix, reason);
     this.stateful.set(ix, reason);
     const record = this.records[ix];
@@ -477,9 +509,18 @@ export class ModuleRuntime {
     if (stays !== null) return new Error(stays);
     const values = env ? env() : null;
     const { prepare, NotTransferable } = offloadModules();
+    const constants = this.description.fns[ix]!.unit!.constants;
+    let perMessage = values;
+    if (values && constants) {
+      // the module's constants go once to each worker, with the unit (constantsFor): not with every message
+      const reason = this.constantsFor(ix, values, constants);
+      if (reason !== null) return new Error(reason);
+      perMessage = null;
+      for (const key of Object.keys(values)) if (!constants.includes(key)) (perMessage ??= {})[key] = values[key];
+    }
     let prepared: ReturnType<typeof prepare>;
     try {
-      prepared = prepare(args, values, this.description.fns[ix]?.unit?.uses);
+      prepared = prepare(args, perMessage, this.description.fns[ix]?.unit?.uses);
     } catch (error) {
       if (!(error instanceof NotTransferable)) throw error;
       return error;

@@ -42,6 +42,8 @@ export interface RunMessage {
    * worker's copies of them must hold before it runs (applyStartup).
    */
   startup?: StartupValue[];
+  /** With the unit: its module constants (CodeUnit.constants), encoded; every later message of it uses them. */
+  constants?: Record<string, unknown>;
   /** An async function's message: answered when its promise settles, with its value or its rejection. */
   async?: true;
   /** A stateful fluxion's message: the answer carries the file's state back. */
@@ -86,6 +88,9 @@ export interface DoneMessage {
   /** With `unavailable`: the message ran here until a response call could not travel back; run it again there. */
   again?: true;
 }
+
+/** Per code unit (`file#index`): its module constants, as they came with the unit (RunMessage.constants). */
+const constantsOf = new Map<string, Record<string, unknown>>();
 
 /** The start-up writes this worker's copies of the app's files were given (`file#path`): each once. */
 const givenStartup = new Set<string>();
@@ -840,11 +845,21 @@ function run(message: RunMessage): number {
         if (!settleOnly) answer(null);
       };
     }
-    return decode(value);
+    // (one map for the message: two of its values that shared an object on the main loop still do)
+    return decode(value, value !== null && typeof value === 'object' ? (decoded ??= new Map()) : undefined);
   };
+  let decoded: Map<object, unknown> | undefined;
   let fn: (...args: unknown[]) => unknown;
   if (message.resetState) resetState(message.file);
   try {
+    // (decoded once: every message of the unit on this worker reads the same copy, as every call on the main loop
+    // reads the one module binding)
+    if (message.constants) {
+      const decoded: Record<string, unknown> = {};
+      const seen = new Map<object, unknown>(); // (a constant referring to another still does)
+      for (const name of Object.keys(message.constants)) decoded[name] = decode(message.constants[name], seen);
+      constantsOf.set(key, decoded);
+    }
     let factory = factories.get(key);
     if (!factory) {
       if (!message.unit) throw new Error('the code unit never reached this worker');
@@ -860,9 +875,10 @@ function run(message: RunMessage): number {
     }
     // an error of one of the file's classes decodes as this unit's copy of it (each unit carries its own)
     setUnitClasses(unitClasses.get(factory) ?? null);
-    let env: Record<string, unknown> | null = null;
+    const constants = constantsOf.get(key) ?? null;
+    let env: Record<string, unknown> | null = constants;
     if (message.env) {
-      env = {};
+      env = constants ? (Object.create(constants) as Record<string, unknown>) : {};
       for (const name of Object.keys(message.env)) env[name] = unmark(message.env[name]);
     }
     fn = factory(env);

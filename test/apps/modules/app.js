@@ -126,6 +126,18 @@ var visits = require('./visits');
 app.get('/visits', function visitsRoute(req, res) {
   res.json({ n: visits.record(req.query.page), thread: threadId });
 });
+// module constants made at start-up: a table of 20,000 rows, and an object that refers to it (they go to a worker
+// once, with the code, and keep referring to one another there)
+var catalog = Array.from({ length: 20000 }, function (_, i) {
+  return { id: i, price: (i * 37) % 1000 };
+});
+var shelves = { all: catalog, featured: catalog[7] };
+app.get('/catalog', function catalogRoute(req, res) {
+  var max = Number(req.query.max);
+  var n = 0;
+  for (var i = 0; i < catalog.length; i++) if (catalog[i].price < max) n++;
+  res.json({ n: n, same: shelves.all === catalog, featured: shelves.featured === catalog[7], thread: threadId });
+});
 // a service object made at load time whose methods only read it (and call one another): not state
 var hasher = require('./hasher');
 app.get('/digest', function digestRoute(req, res) {
