@@ -67,6 +67,11 @@ export class Callees {
         return this.call(node);
       case 'AwaitExpression':
         return this.valueOf(node.argument, at);
+      case 'AssignmentExpression':
+        // `var app = module.exports = express()`: the value assigned
+        return node.operator === '=' ? this.valueOf(node.right, at) : UNKNOWN;
+      case 'SequenceExpression':
+        return this.valueOf(node.expressions[node.expressions.length - 1], at);
       default:
         return UNKNOWN;
     }
