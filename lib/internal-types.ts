@@ -41,6 +41,12 @@ export interface CodeUnit {
    * of with each message (a 20,000-item array cloned per message made a 2 ms route 150 ms).
    */
   constants?: string[];
+  /**
+   * What its own text reads of the express app through the request, by name (`req.app.get('title')`,
+   * `req.app.locals.brand`): the values go with each message (settings can change at run time), and the worker's
+   * `req.app` answers them.
+   */
+  app?: { settings: string[]; locals: string[] };
   /** `import` marks an ES module import: required there too (Node's require of ES modules), `default` unwrapped. */
   requires: Array<{ name: string; specifier: string; path: string[]; import?: 'default' | 'named' | 'namespace' }>;
   helpers: Array<{ name: string; range: [number, number]; prefix: string }>;

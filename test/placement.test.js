@@ -104,8 +104,8 @@ for (const [version, alias] of [
     t.match(isolated[14], { status: 201 }, 'the status too');
     t.equal(json(15, isolated).thread, 0, 'res.format stayed on the main loop');
     t.match(byId('formatRoute'), { placement: 'main' });
-    t.equal(isolated[16].body, 'env string on 0', 'req.app: the handler stayed on the main loop');
-    t.match(byId('appEnv'), { placement: 'main' });
+    t.match(isolated[16].body, /^env string on [1-9]\d*$/, "req.app.get('env'): the setting travelled, the handler ran on a worker");
+    t.match(byId('appEnv'), { placement: 'replicated' });
     t.equal(isolated[17].body, 'env string via object on 0', 'req.app under another name: the message ran on the main loop');
     t.match(byId('appEnvRenamed'), { placement: 'replicated', workerMessages: 0 }, 'placed, but its message deoptimised');
     t.not(json(18, isolated).thread, 0, 'res.json with instances of an app class, on a worker');
@@ -242,6 +242,27 @@ t.test("the response's stream state and the request's stream methods on a worker
   t.same(state(plain[2]), { stampedOn: 'number', count: 1, thread: 0 });
   t.not(JSON.parse(isolated[2].body.toString()).thread, 0);
   t.same(state(isolated[2]), state(plain[2]), 'a field a middleware put on res reached the next handler (it read a recording function: `res.stampCount || 0` was that function)');
+});
+
+t.test('req.app read by name on a worker: settings and locals as the main loop has them, after app.set() at run time too; a route writing the app stays', async (t) => {
+  const steps = [{ path: '/app-info' }, { path: '/app-retitle?title=Renamed' }, { path: '/app-info' }, { path: '/app-count' }, { path: '/app-count' }];
+  for (const [version, alias] of [
+    ['express 5', null],
+    ['express 3', 'express3'],
+  ]) {
+    const app = alias ? withExpress('threads', alias) : 'test/apps/threads/app.js';
+    const plain = await serve(app, [], {}, steps);
+    const isolated = await serve(app, HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1' }, steps);
+    const thread = (r) => JSON.parse(r.body.toString()).thread;
+    const body = (r) => ({ ...JSON.parse(r.body.toString()), thread: 0 });
+    t.same(isolated.map(body), plain.map(body), `${version}: the same answers`);
+    t.match(body(plain[0]), { title: 'Threads', powered: true, strict: true, brand: { name: 'fluxion', colors: ['red', 'blue'] } });
+    t.equal(body(isolated[2]).title, 'Renamed', `${version}: the title app.set() changed at run time`);
+    t.ok(thread(isolated[0]) !== 0 && thread(isolated[2]) !== 0, `${version}: req.app.get(), enabled(), disabled(), settings.env, locals.brand on a worker (req.app kept the handler on the main loop)`);
+    t.same([1, 3, 4].map((i) => thread(isolated[i])), [0, 0, 0], `${version}: req.app.set() and req.app.locals.visits = … stay on the main loop`);
+  }
+  const explained = fluxion(['explain', 'test/apps/threads/app.js']).stdout;
+  t.match(explained, /flx appRetitle[^]*?placement: stays on the main loop: touches `req\.app` \(the express app stays on the main loop; a setting read by name/);
 });
 
 t.test('require.main and process.argv on a worker are the main thread\'s (the app\'s entry), not the worker\'s own', async (t) => {

@@ -121,6 +121,11 @@ export function codeUnit(fn: FunctionNode, analysis: Analysis): CodeUnit | null 
       else add(closureCaptured, name);
     }
     for (const name of partial.globals ?? []) add(globals, name);
+    if (partial.app) {
+      unit.app ??= { settings: [], locals: [] };
+      for (const name of partial.app.settings) add(unit.app.settings, name);
+      for (const name of partial.app.locals) add(unit.app.locals, name);
+    }
     for (const r of partial.requires) if (!unit.requires.some((x) => x.name === r.name)) unit.requires.push(r);
     unit.blockers.push(...(methods.has(current) ? partial.blockers.filter((b) => b !== 'uses `this`') : partial.blockers));
     if (current === fn) {
@@ -723,6 +728,8 @@ interface Marks {
   thisUses: Array<{ at: number; fn: AstNode | null }>;
   /** Uses of req/res that need the real objects. */
   sockets: Array<{ at: number; message: string }>;
+  /** What code reads of the express app through the request, by name (`req.app.get('title')`). */
+  appReads: Array<{ at: number; kind: 'settings' | 'locals'; name: string }>;
 }
 const marksMemo = new WeakMap<object, Marks>();
 
@@ -735,7 +742,7 @@ function marksOf(analysis: Analysis): Marks {
   let marks = marksMemo.get(analysis.pipeline);
   if (marks) return marks;
   const { parentOf, ownerOf } = analysis.pipeline.ownership;
-  marks = { thisUses: [], sockets: [] };
+  marks = { thisUses: [], sockets: [], appReads: [] };
   const found = marks;
   for (const node of analysis.index.nodes) {
     if (node.type === 'ThisExpression') {
@@ -763,7 +770,12 @@ function marksOf(analysis: Analysis): Marks {
       found.sockets.push({ at: node.start, message: `calls \`${node.name}.${prop}()\`, a method of the real request's stream` });
     }
     if (SOCKETS.has(prop)) found.sockets.push({ at: node.start, message: `touches \`${node.name}.${prop}\` (a socket)` });
-    else if (prop === 'app') found.sockets.push({ at: node.start, message: `touches \`${node.name}.app\` (the express app stays on the main loop)` });
+    else if (prop === 'app') {
+      // `req.app.get('title')`, `req.app.locals.brand`: read by name, those travel with the request
+      const read = node.name === 'req' || node.name === 'request' ? appRead(parent, parentOf) : null;
+      if (read) found.appReads.push({ at: node.start, ...read });
+      else found.sockets.push({ at: node.start, message: `touches \`${node.name}.app\` (the express app stays on the main loop; a setting read by name, \`${node.name}.app.get('x')\`, or \`${node.name}.app.locals.x\`, would travel)` });
+    }
     const call = parentOf.get(parent);
     // `res.format({ json() {…}, html: … })` calls back the one it picks, whatever its argument looks like here
     if (call && call.type === 'CallExpression' && call.callee === parent && (prop === 'format' || call.arguments.some(callsBack))) {
@@ -790,6 +802,40 @@ function textMarks(fn: FunctionNode, analysis: Analysis, unit: Partial): void {
     }
   }
   for (const m of marks.sockets) if (inside(m.at)) unit.blockers.push(m.message);
+  for (const r of marks.appReads) {
+    if (!inside(r.at)) continue;
+    unit.app ??= { settings: [], locals: [] };
+    add(unit.app[r.kind], r.name);
+  }
+}
+
+/**
+ * `req.app.get('title')`, `req.app.enabled('x')` (one string: a setting; two arguments would define a route),
+ * `req.app.settings.env`, `req.app.locals.brand` when nothing writes it there: the setting or local read, or null.
+ */
+function appRead(member: AstNode, parentOf: Map<AstNode, AstNode>): { kind: 'settings' | 'locals'; name: string } | null {
+  const outer = parentOf.get(member);
+  if (outer?.type !== 'MemberExpression' || outer.object !== member) return null;
+  const what = propertyName(outer);
+  const call = parentOf.get(outer);
+  if (what === 'get' || what === 'enabled' || what === 'disabled') {
+    const [arg] = call?.type === 'CallExpression' && call.callee === outer && call.arguments.length === 1 ? (call.arguments as AstNode[]) : [];
+    return arg?.type === 'Literal' && typeof arg.value === 'string' ? { kind: 'settings', name: arg.value } : null;
+  }
+  if (what !== 'locals' && what !== 'settings') return null;
+  const inner = call;
+  const name = inner?.type === 'MemberExpression' && inner.object === outer ? propertyName(inner) : null;
+  if (name === null) return null;
+  // what is read there is not written there: an assignment, `++`, `delete`, a writing method
+  let top: AstNode = inner!;
+  let above = parentOf.get(top);
+  while (above?.type === 'MemberExpression' && above.object === top) {
+    top = above;
+    above = parentOf.get(top);
+  }
+  if ((above?.type === 'AssignmentExpression' && above.left === top) || above?.type === 'UpdateExpression' || (above?.type === 'UnaryExpression' && above.operator === 'delete')) return null;
+  if (above?.type === 'CallExpression' && above.callee === top && top !== inner && WRITING_METHODS.has(propertyName(top) ?? '')) return null;
+  return { kind: what, name };
 }
 
 const NETWORK_NAMES = new Set(['req', 'res', 'request', 'response']);

@@ -34,16 +34,21 @@ export interface Held {
  * Replaces `req`, `res`, `next` (at the top of the arguments and the captured variables) by markers. `uses`
  * (from the code unit) names the request fields the function touches: the snapshot carries those only.
  */
-export function prepare(args: ArrayLike<unknown>, env: Record<string, unknown> | null, uses?: CodeUnit['uses']): { args: unknown[]; env: Record<string, unknown> | undefined; held: Held } {
+export function prepare(args: ArrayLike<unknown>, env: Record<string, unknown> | null, uses?: CodeUnit['uses'], app?: CodeUnit['app']): { args: unknown[]; env: Record<string, unknown> | undefined; held: Held } {
   const held: Held = { req: null, res: null, next: null, snapshot: null, methods: null };
   const fields = requestFields(args, env, uses);
+  // (`req.app` read by name goes in the marker, `appOf`, not in the snapshot)
+  if (app) fields?.delete('app');
   const renders = callsRender(args, env, uses);
   const mark = (value: unknown, path: string): unknown => {
     if (value instanceof IncomingMessage) {
       if (held.req && held.req !== value) throw new NotTransferable(path, 'a second request');
       held.req = value;
       held.snapshot ??= snapshotRequest(value, fields, held);
-      return held.methods ? { $flx: 'req', data: held.snapshot, methods: held.methods } : { $flx: 'req', data: held.snapshot };
+      const marker: RequestMarker = { $flx: 'req', data: held.snapshot };
+      if (held.methods) marker.methods = held.methods;
+      if (app) marker.app = appOf(value, app, path);
+      return marker;
     }
     if (value instanceof ServerResponse) {
       if (held.res && held.res !== value) throw new NotTransferable(path, 'a second response');
@@ -89,6 +94,27 @@ export function prepare(args: ArrayLike<unknown>, env: Record<string, unknown> |
     for (const key of Object.keys(env)) outEnv[key] = mark(env[key], key);
   }
   return { args: outArgs, env: outEnv, held };
+}
+
+/** How a request travels: its snapshot, the file of express's request methods, what the code reads of the app. */
+export interface RequestMarker {
+  $flx: 'req';
+  data: Record<string, unknown>;
+  methods?: string;
+  app?: { settings: Record<string, unknown>; locals: Record<string, unknown> };
+}
+
+/**
+ * The settings and locals of the request's express app that the code reads by name (CodeUnit.app), as they are
+ * now (`app.set()` may change them at run time); one that cannot travel (a database handle kept in a setting)
+ * keeps the message on the main loop.
+ */
+function appOf(req: IncomingMessage, reads: NonNullable<CodeUnit['app']>, path: string): NonNullable<RequestMarker['app']> {
+  const app = (req as unknown as { app?: { settings?: Record<string, unknown>; locals?: Record<string, unknown> } }).app;
+  const out: NonNullable<RequestMarker['app']> = { settings: {}, locals: {} };
+  for (const name of reads.settings) out.settings[name] = encode(app?.settings?.[name], `${path}.app.get(${JSON.stringify(name)})`);
+  for (const name of reads.locals) out.locals[name] = encode(app?.locals?.[name], `${path}.app.locals.${name}`);
+  return out;
 }
 
 /** Express's `next` among the arguments, by the rule `prepare` follows; null when there is none. */

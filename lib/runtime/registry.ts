@@ -520,7 +520,7 @@ export class ModuleRuntime {
     }
     let prepared: ReturnType<typeof prepare>;
     try {
-      prepared = prepare(args, perMessage, this.description.fns[ix]?.unit?.uses);
+      prepared = prepare(args, perMessage, this.description.fns[ix]?.unit?.uses, this.description.fns[ix]?.unit?.app);
     } catch (error) {
       if (!(error instanceof NotTransferable)) throw error;
       return error;

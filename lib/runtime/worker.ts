@@ -15,7 +15,7 @@ import type { CodeUnit } from '../internal-types';
 import { decode, encode, noteHelperClass, NotTransferable, refill, setUnitClasses } from './serialize';
 import { buildFactory, resetState, stateOf, type Factory } from './units';
 import { AsyncClock, now } from './clock';
-import type { Ops, ResponseMarker, ViewConfig } from './dispatcher';
+import type { Ops, RequestMarker, ResponseMarker, ViewConfig } from './dispatcher';
 import { debug } from '../debug';
 
 /**
@@ -580,6 +580,21 @@ function request(data: Record<string, unknown>, methods?: string): Record<string
 }
 
 /**
+ * A worker's `req.app`: the settings and locals the code reads by name, as they were when the message left
+ * (dispatcher.ts appOf), with express's getters of settings.
+ */
+function appView(data: NonNullable<RequestMarker['app']>): Record<string, unknown> {
+  const settings = decode(data.settings) as Record<string, unknown>;
+  return {
+    settings,
+    locals: decode(data.locals),
+    get: (name: string) => settings[name],
+    enabled: (name: string) => Boolean(settings[name]),
+    disabled: (name: string) => !settings[name],
+  };
+}
+
+/**
  * The request fields the fluxion set, changed or deleted (`undefined`), encoded. `before` is the snapshot as
  * it came (encoded: decoding made `after` a copy of it), so nothing is decoded twice; what is not plain data
  * is compared as before, with `isDeepStrictEqual` on its decoded copy.
@@ -816,9 +831,11 @@ function run(message: RunMessage): number {
     const tag = value && typeof value === 'object' ? (value as { $flx?: string }).$flx : undefined;
     if (tag === 'req') {
       if (!req) {
-        const marker = value as { data: Record<string, unknown>; methods?: string };
+        const marker = value as RequestMarker;
         reqBefore = marker.data;
         req = request(reqBefore, marker.methods);
+        // (not enumerable: it is no field of the request's to merge back)
+        if (marker.app) Object.defineProperty(req, 'app', { value: appView(marker.app), writable: true, configurable: true });
       }
       return req;
     }

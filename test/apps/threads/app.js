@@ -111,7 +111,8 @@ app.get('/format', function formatRoute(req, res) {
   });
 });
 
-// the app lives on the main loop: a handler that reads req.app stays there (by its text, or by the message)
+// the app lives on the main loop: a setting read by name travels with the message (req.app.get('env')); under another
+// name than req the runtime sees `app` read from the snapshot, and that message runs on the main loop
 app.get('/app-env', function appEnv(req, res) {
   res.send('env ' + typeof req.app.get('env') + ' on ' + threadId);
 });
@@ -337,6 +338,29 @@ app.get('/object-count', function objectCountRoute(req, res) {
 app.get('/bad-header', function badHeader(req, res) {
   res.set('X-Bad', 'a\nb');
   res.send('not sent');
+});
+
+// the express app read through the request, by name: it travels with the message (settings can change at run time);
+// a route that writes it (app.set, app.locals.x = …) stays on the main loop
+app.set('title', 'Threads');
+app.locals.brand = { name: 'fluxion', colors: ['red', 'blue'] };
+app.get('/app-info', function appInfo(req, res) {
+  res.json({
+    title: req.app.get('title'),
+    powered: req.app.enabled('x-powered-by'),
+    strict: req.app.disabled('strict routing'),
+    env: req.app.settings.env,
+    brand: req.app.locals.brand,
+    thread: threadId,
+  });
+});
+app.get('/app-retitle', function appRetitle(req, res) {
+  req.app.set('title', String(req.query.title));
+  res.json({ thread: threadId });
+});
+app.get('/app-count', function appCount(req, res) {
+  req.app.locals.visits = (req.app.locals.visits || 0) + 1;
+  res.json({ visits: req.app.locals.visits, thread: threadId });
 });
 
 // what apps read to find their root and their command line: the main thread's, on any thread
