@@ -380,6 +380,9 @@ t.test('a handler that calls into an app module keeping state stays on the main 
     const zipped = await get('/zip?text=hello');
     t.same({ ...zipped, thread: 0 }, { text: 'hello', packed: true, thread: 0 });
     t.not(zipped.thread, 0, 'util.promisify(zlib.gzip), promisify(zlib.gunzip), util.debuglog(…): made again on the worker, the handler moved');
+    const priced = await get('/price?v=12.5');
+    t.same({ ...priced, thread: 0 }, { price: '€12.50', bytes: 4, thread: 0 });
+    t.not(priced.thread, 0, 'new Intl.NumberFormat(…), new TextEncoder(), util.debuglog(path.basename(__filename, …)): made again on the worker (an instance cannot travel: the handler stayed), the handler moved');
     const ticks = await Promise.all(Array.from({ length: 12 }, () => get('/tick')));
     t.same(ticks.map((r) => r.n).sort((a, b) => a - b), Array.from({ length: 12 }, (_, i) => i + 1), "a function's own property: one count, 1..12");
     t.ok(ticks.every((r) => r.thread === 0), 'on the main loop');

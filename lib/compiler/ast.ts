@@ -166,3 +166,26 @@ export function calleeText(node: AstNode, source: string): string {
   const text = source.slice(node.start, node.end);
   return text.length > 40 ? text.slice(0, 39) + '…' : text;
 }
+
+/** `var fs = require('fs')`, `var readFile = require('fs').readFile`, `const { a: b } = require('x')`. */
+export function requiredFrom(declarator: AstNode, id: AstNode): { specifier: string; path: string[] } | null {
+  let init: AstNode | null = declarator.init;
+  const path: string[] = [];
+  while (init && init.type === 'MemberExpression') {
+    const prop = propertyName(init);
+    if (prop === null) return null;
+    path.unshift(prop);
+    init = init.object;
+  }
+  const specifier = requireSpecifier(init);
+  if (specifier === null) return null;
+  if (declarator.id.type === 'Identifier') return { specifier, path };
+  if (declarator.id.type === 'ObjectPattern') {
+    for (const prop of declarator.id.properties as AstNode[]) {
+      if (prop.type !== 'Property' || prop.computed) continue;
+      const target = prop.value.type === 'AssignmentPattern' ? prop.value.left : prop.value;
+      if (target === id) return { specifier, path: [...path, prop.key.type === 'Identifier' ? prop.key.name : String(prop.key.value)] };
+    }
+  }
+  return null;
+}

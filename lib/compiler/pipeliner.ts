@@ -18,6 +18,7 @@
  */
 import { isFunction, isFunctionNamespace, propertyName, type AstIndex, type AstNode, type FunctionNode } from './ast';
 import type { Callees } from './callees';
+import { derivedFrom } from './factories';
 import { computeOwnership, type Owner, type Ownership } from './ownership';
 import type { Found, FoundRupturePoint } from './rupture-points';
 import type { Scopes, Variable } from './scopes';
@@ -177,7 +178,7 @@ export function pipeline(index: AstIndex, scopes: Scopes, callees: Callees, foun
     if (v.references.length === 0 || v.identifiers.length === 0) continue;
     const declId = v.identifiers[0] as unknown as AstNode;
     const moduleLevel = loadTime(declId);
-    const holds = moduleLevel ? holdsOf(v, callees) : undefined;
+    const holds = moduleLevel ? holdsOf(v, callees, scopes) : undefined;
     const network = holds === 'network' || isNetworkParam(v, rps);
     const declKey = keyOf(declId);
     const refKeys = v.references.map((ref) => keyOf(ref.identifier as unknown as AstNode));
@@ -335,9 +336,11 @@ export function functionName(fn: FunctionNode, parentOf: Map<AstNode, AstNode>):
 }
 
 /** What a module binding holds. */
-export function holdsOf(v: Variable, callees: Callees): VariableInfo['holds'] {
+export function holdsOf(v: Variable, callees: Callees, scopes: Scopes): VariableInfo['holds'] {
   const def = v.defs[0];
   if (def?.type === 'Variable' && isFunctionNamespace((def.node as unknown as AstNode).init)) return 'function';
+  // a logger, a formatter, a wrapped function a factory made from modules (factories.ts): used as a module is
+  if (def?.type === 'Variable' && v.defs.length === 1 && derivedFrom((def.node as unknown as AstNode).init, scopes) !== null) return 'module';
   const value = callees.variable(v, Infinity);
   switch (value.kind) {
     case 'module':

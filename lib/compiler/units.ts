@@ -8,7 +8,8 @@
  * - module memory written after start-up (scope/share), ES module imports, `module`/`exports`, `this`,
  *   `eval`, `with`, writes to globals, sockets (`req.socket`): blockers.
  */
-import { isFunction, isFunctionNamespace, requireSpecifier, propertyName, type AstNode, type FunctionNode } from './ast';
+import { isFunction, isFunctionNamespace, requireSpecifier, requiredFrom, propertyName, type AstNode, type FunctionNode } from './ast';
+import { derivedFrom } from './factories';
 import type { Analysis } from './index';
 import { isMutation, memberUse, writesEnvVariable } from './pipeliner';
 import type { Variable } from './scopes';
@@ -142,7 +143,7 @@ export function codeUnit(fn: FunctionNode, analysis: Analysis): CodeUnit | null 
       seen.add(h.fn);
       unit.helpers.push({ name: h.name, range: h.range, prefix: h.prefix });
       // (a constant made by a wrapper call, `promisify(fs.readFile)`: what it is made of is in the unit already)
-      if (h.fn.type === 'CallExpression') continue;
+      if (h.fn.type === 'CallExpression' || h.fn.type === 'NewExpression') continue;
       if (h.fn.type !== 'ObjectExpression') queue.push(h.fn);
       else {
         // a namespace of functions travels whole: its functions are analysed one by one, and their `this` is it
@@ -181,7 +182,9 @@ export function moduleState(analysis: Analysis): string[] {
     const def = variable.defs[0];
     if (!def) continue;
     const required = def.type === 'Variable' ? requiredFrom(def.node as unknown as AstNode, def.name as unknown as AstNode) : null;
-    const holds = required || def.type === 'ImportBinding' ? 'module' : namespaceOf(def) ? 'function' : undefined;
+    // (a logger or a wrapped function made at start-up is used as a module is: `log.info()` writes nothing here)
+    const derived = def.type === 'Variable' && derivedFrom((def.node as unknown as AstNode).init, analysis.scopes) !== null;
+    const holds = required || derived || def.type === 'ImportBinding' ? 'module' : namespaceOf(def) ? 'function' : undefined;
     const written = variable.references.some((r) => {
       const id = r.identifier as unknown as AstNode;
       return !loadTime(id) && ((r.isWrite() && !r.init) || isMutation(id, parentOf, holds));
@@ -557,9 +560,10 @@ function moduleBinding(variable: Variable, name: string, analysis: Analysis, uni
   const def = variable.defs[0];
   if (!def) return;
   const required = def.type === 'Variable' ? requiredFrom(def.node as unknown as AstNode, def.name as unknown as AstNode) : null;
-  // calling a method of a module (`gif.textToGif()`) or of a namespace of functions does not write it; calling
-  // one of an object may
-  const holds = required || def.type === 'ImportBinding' ? 'module' : namespaceOf(def) ? 'function' : undefined;
+  const derived = def.type === 'Variable' && declaratorOf(def).id.type === 'Identifier' ? derivedFrom(declaratorOf(def).init, analysis.scopes) : null;
+  // calling a method of a module (`gif.textToGif()`), of what a factory made from modules (`log.info()`) or of a
+  // namespace of functions does not write it; calling one of an object may
+  const holds = required || derived || def.type === 'ImportBinding' ? 'module' : namespaceOf(def) ? 'function' : undefined;
   let written = writtenMemo.get(variable);
   if (written === undefined) {
     written = variable.references.some((r) => {
@@ -637,8 +641,7 @@ function moduleBinding(variable: Variable, name: string, analysis: Analysis, uni
     unit.helpers.push({ name, range: [init!.start, init!.end], prefix: `var ${name} = `, fn: init as FunctionNode });
     return;
   }
-  const derived = declarator.id.type === 'Identifier' && !variable.references.some((r) => r.isWrite() && !r.init) ? derivedFrom(init, analysis) : null;
-  if (derived) {
+  if (derived && !variable.references.some((r) => r.isWrite() && !r.init)) {
     // made again on the worker from what it is made of (a function does not travel as a value)
     for (const [dependency, variableOf] of derived) moduleBinding(variableOf, dependency, analysis, unit, writtenMemo, fn);
     unit.helpers.push({ name, range: [init!.start, init!.end], prefix: `var ${name} = `, fn: init as FunctionNode });
@@ -648,51 +651,9 @@ function moduleBinding(variable: Variable, name: string, analysis: Analysis, uni
   add((unit.constants ??= []), name);
 }
 
-/** Node's util functions that wrap a function into another, with no state of their own. */
-const WRAPPERS = new Set(['promisify', 'callbackify', 'debuglog']);
 
-/**
- * `util.promisify(fs.readFile)`, `promisify(zlib.gzip)`, `require('debug')('app:db')`, `util.debuglog('app')`: a
- * module constant made at start-up by a call of one of these wrappers, on literals and on what the module requires
- * (or its own functions). Its value is a function, which cannot travel to a worker as a value: the unit makes it
- * again there, from the same text, with the bindings it is made of (returned, with their variables); null for
- * anything else.
- */
-function derivedFrom(init: AstNode | null, analysis: Analysis): Array<[string, Variable]> | null {
-  if (!init || init.type !== 'CallExpression') return null;
-  const used: Array<[string, Variable]> = [];
-  // the binding a name refers to at module level: required, or a function of the module
-  const moduleLevel = (id: AstNode, required: (r: { specifier: string; path: string[] }) => boolean): boolean => {
-    if (id.type !== 'Identifier') return false;
-    const variable = analysis.scopes.referenceOf.get(id)?.resolved;
-    const def = variable?.defs[0];
-    if (!variable || !def || variable.scope !== analysis.scopes.moduleScope) return false;
-    if (def.type === 'FunctionName') {
-      used.push([id.name, variable]);
-      return true;
-    }
-    const from = def.type === 'Variable' ? requiredFrom(def.node as unknown as AstNode, def.name as unknown as AstNode) : null;
-    if (!from || !required(from)) return false;
-    used.push([id.name, variable]);
-    return true;
-  };
-  const isUtil = (specifier: string): boolean => specifier === 'util' || specifier === 'node:util';
-  const callee = init.callee as AstNode;
-  let known = false;
-  if (callee.type === 'MemberExpression' && WRAPPERS.has(propertyName(callee) ?? '')) {
-    known = requireSpecifier(callee.object) !== null ? isUtil(requireSpecifier(callee.object)!) : moduleLevel(callee.object, (r) => isUtil(r.specifier) && r.path.length === 0);
-  } else if (callee.type === 'Identifier') {
-    known = moduleLevel(callee, (r) => (isUtil(r.specifier) && r.path.length === 1 && WRAPPERS.has(r.path[0]!)) || (r.specifier === 'debug' && r.path.length === 0));
-  } else if (callee.type === 'CallExpression') known = requireSpecifier(callee) === 'debug';
-  if (!known) return null;
-  for (const arg of init.arguments as AstNode[]) {
-    if (arg.type === 'Literal' || (arg.type === 'TemplateLiteral' && arg.expressions.length === 0)) continue;
-    let root = arg;
-    while (root.type === 'MemberExpression' && propertyName(root) !== null) root = root.object;
-    if (requireSpecifier(root) !== null) continue;
-    if (!moduleLevel(root, () => true)) return null;
-  }
-  return used;
+function declaratorOf(def: Variable['defs'][number]): AstNode {
+  return def.node as unknown as AstNode;
 }
 
 /** A `const utils = { slug(s) {…} }` binding (ast.ts isFunctionNamespace). */
@@ -700,28 +661,6 @@ function namespaceOf(def: Variable['defs'][number]): boolean {
   return def.type === 'Variable' && isFunctionNamespace((def.node as unknown as AstNode).init);
 }
 
-/** `var fs = require('fs')`, `var readFile = require('fs').readFile`, `const { a: b } = require('x')`. */
-function requiredFrom(declarator: AstNode, id: AstNode): { specifier: string; path: string[] } | null {
-  let init: AstNode | null = declarator.init;
-  const path: string[] = [];
-  while (init && init.type === 'MemberExpression') {
-    const prop = propertyName(init);
-    if (prop === null) return null;
-    path.unshift(prop);
-    init = init.object;
-  }
-  const specifier = requireSpecifier(init);
-  if (specifier === null) return null;
-  if (declarator.id.type === 'Identifier') return { specifier, path };
-  if (declarator.id.type === 'ObjectPattern') {
-    for (const prop of declarator.id.properties as AstNode[]) {
-      if (prop.type !== 'Property' || prop.computed) continue;
-      const target = prop.value.type === 'AssignmentPattern' ? prop.value.left : prop.value;
-      if (target === id) return { specifier, path: [...path, prop.key.type === 'Identifier' ? prop.key.name : String(prop.key.value)] };
-    }
-  }
-  return null;
-}
 
 interface Marks {
   /** `this` expressions, with the function whose `this` they are (null at module level). */

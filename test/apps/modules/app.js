@@ -150,6 +150,16 @@ var promisify = require('util').promisify;
 var gzip = util.promisify(zlib.gzip);
 var gunzip = promisify(zlib.gunzip);
 var log = util.debuglog('modules-app');
+// objects factories make at start-up that hold their options only (a formatter, an encoder, a logger whose name
+// comes from path.basename(__filename)): made again on the worker, where they cannot travel
+var path = require('path');
+var money = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'EUR' });
+var encoder = new TextEncoder();
+var trace = util.debuglog(path.basename(__filename, '.js'));
+app.get('/price', function priceRoute(req, res) {
+  trace('price %s', req.query.v);
+  res.json({ price: money.format(Number(req.query.v)), bytes: encoder.encode(String(req.query.v)).length, thread: threadId });
+});
 app.get('/zip', async function zipRoute(req, res) {
   var packed = await gzip(String(req.query.text));
   var back = await gunzip(packed);
