@@ -31,6 +31,11 @@ export interface Pending {
   onDone: (cpuMs: number) => void;
   /** The module state a stateful fluxion's worker sent back (decoded). */
   onState: (state: Record<string, unknown>) => void;
+  /**
+   * A stateful fluxion's: the file's state as it is here, encoded (throws NotTransferable), which goes with the
+   * message only when the worker has none (the unit goes along) or an old copy (`resetState`).
+   */
+  state?: () => Record<string, unknown>;
   /** The counts of the file's nested functions that ran on the worker. */
   onNested: (nested: Array<[number, number, number, number]>) => void;
   /** The worker could not run it (`again`: it ran until a response call could not travel back): it runs here. */
@@ -166,8 +171,13 @@ export class Pool {
     const slot = pending.slot >= 0 ? this.at(pending.slot % this.size) : this.pick();
     if (!slot) return false;
     const message = pending.message;
-    const id = (message.id = this.nextId++);
     const key = `${message.file}#${message.ix}`;
+    if (pending.state && (!slot.units.has(key) || message.resetState || (message.returnState && slot.resetState.has(message.file)))) {
+      // (before anything changes here: a state that cannot travel throws, and the message runs on the main loop)
+      const state = pending.state();
+      message.env = message.env ? Object.assign(message.env, state) : state;
+    }
+    const id = (message.id = this.nextId++);
     if (!slot.units.has(key)) {
       slot.units.add(key);
       Object.assign(message, pending.unit.unitMessage(message.ix));

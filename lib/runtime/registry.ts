@@ -510,13 +510,26 @@ export class ModuleRuntime {
     const values = env ? env() : null;
     const { prepare, NotTransferable } = offloadModules();
     const constants = this.description.fns[ix]!.unit!.constants;
+    const stateNames = this.description.fns[ix]!.unit!.state;
     let perMessage = values;
-    if (values && constants) {
-      // the module's constants go once to each worker, with the unit (constantsFor): not with every message
-      const reason = this.constantsFor(ix, values, constants);
-      if (reason !== null) return new Error(reason);
+    let state: (() => Record<string, unknown>) | undefined;
+    if (values && (constants || stateNames.length)) {
+      // the module's constants go once to each worker, with the unit (constantsFor), and the file's state when the
+      // worker has none or an old copy (pool.ts send): not with every message
+      if (constants) {
+        const reason = this.constantsFor(ix, values, constants);
+        if (reason !== null) return new Error(reason);
+      }
       perMessage = null;
-      for (const key of Object.keys(values)) if (!constants.includes(key)) (perMessage ??= {})[key] = values[key];
+      for (const key of Object.keys(values)) if (!constants?.includes(key) && !stateNames.includes(key)) (perMessage ??= {})[key] = values[key];
+      if (stateNames.length) {
+        state = () => {
+          const seen = new Map<object, unknown>();
+          const out: Record<string, unknown> = {};
+          for (const name of stateNames) if (name in values) out[name] = offloadModules().encode(values[name], name, seen);
+          return out;
+        };
+      }
     }
     let prepared: ReturnType<typeof prepare>;
     try {
@@ -533,44 +546,51 @@ export class ModuleRuntime {
     if (settle) message.async = true;
     if (stateful) message.returnState = true;
     if (stateful && this.stateStale) message.resetState = true;
-    const sent = this.registry.pool().send({
-      message,
-      unit: this,
-      settle,
-      slot: record.placement.startsWith('worker:') ? Number(record.placement.slice(7)) - 1 : -1,
-      held: prepared.held,
-      resource,
-      runHere: () => this.runHere(ix, thisArg, realArgs, env, values, settle !== null),
-      onDone: (cpuMs) => {
-        record.messages++;
-        record.workerMessages++;
-        record.cpuMs += cpuMs;
-        record.samples[record.timed++ & 15] = cpuMs;
-        if (this.registry.auto && (record.timed & 15) === 0) this.registry.reconsider(record);
-      },
-      onState: (state) => this.applyState(state),
-      onNested: (nested) => {
-        for (const [i, messages, cpuMs, timed] of nested) {
-          const r = this.records[i];
-          if (!r) continue; // a function that is not a fluxion (yet)
-          r.messages += messages;
-          r.workerMessages += messages;
-          r.cpuMs += cpuMs;
-          r.timed += timed;
-        }
-      },
-      onUnavailable: (reason, again) => {
-        // it runs here now, with the unit built on the main loop (not the function, whose entry counts a message)
-        record.messages++;
-        record.deopts++;
-        record.placement = 'main';
-        debug('placement', `${record.id}: back on the main loop (${reason})`);
-        if (!again) return;
-        // for good: its answers hold what cannot travel back, and each time the work would be done twice
-        this.stateful.set(ix, `an answer could not travel back (${reason})`);
-        warnOnce(`again:${record.id}`, `${record.id} (${path.relative(process.cwd(), this.file)}:${entry.line}) answered on a worker with a value that cannot travel back (${reason}): that request ran again on the main loop, where ${record.id} stays`);
-      },
-    });
+    let sent: boolean;
+    try {
+      sent = this.registry.pool().send({
+        message,
+        state,
+        unit: this,
+        settle,
+        slot: record.placement.startsWith('worker:') ? Number(record.placement.slice(7)) - 1 : -1,
+        held: prepared.held,
+        resource,
+        runHere: () => this.runHere(ix, thisArg, realArgs, env, values, settle !== null),
+        onDone: (cpuMs) => {
+          record.messages++;
+          record.workerMessages++;
+          record.cpuMs += cpuMs;
+          record.samples[record.timed++ & 15] = cpuMs;
+          if (this.registry.auto && (record.timed & 15) === 0) this.registry.reconsider(record);
+        },
+        onState: (state) => this.applyState(state),
+        onNested: (nested) => {
+          for (const [i, messages, cpuMs, timed] of nested) {
+            const r = this.records[i];
+            if (!r) continue; // a function that is not a fluxion (yet)
+            r.messages += messages;
+            r.workerMessages += messages;
+            r.cpuMs += cpuMs;
+            r.timed += timed;
+          }
+        },
+        onUnavailable: (reason, again) => {
+          // it runs here now, with the unit built on the main loop (not the function, whose entry counts a message)
+          record.messages++;
+          record.deopts++;
+          record.placement = 'main';
+          debug('placement', `${record.id}: back on the main loop (${reason})`);
+          if (!again) return;
+          // for good: its answers hold what cannot travel back, and each time the work would be done twice
+          this.stateful.set(ix, `an answer could not travel back (${reason})`);
+          warnOnce(`again:${record.id}`, `${record.id} (${path.relative(process.cwd(), this.file)}:${entry.line}) answered on a worker with a value that cannot travel back (${reason}): that request ran again on the main loop, where ${record.id} stays`);
+        },
+      });
+    } catch (error) {
+      if (!(error instanceof NotTransferable)) throw error;
+      return error; // (the file's state, which was to go with it)
+    }
     if (!sent) return 'full';
     if (stateful) this.stateStale = false;
     return 'sent';
