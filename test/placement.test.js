@@ -380,6 +380,9 @@ t.test('a handler that calls into an app module keeping state stays on the main 
     const zipped = await get('/zip?text=hello');
     t.same({ ...zipped, thread: 0 }, { text: 'hello', packed: true, thread: 0 });
     t.not(zipped.thread, 0, 'util.promisify(zlib.gzip), promisify(zlib.gunzip), util.debuglog(…): made again on the worker, the handler moved');
+    const tickers = [];
+    for (const max of [3, 4, 5]) tickers.push(await get(`/ticker?max=${max}`));
+    t.same(tickers, [3, 4, 5].map((max) => ({ max, thread: 0 })), 'module state that cannot travel (an EventEmitter): on the main loop');
     const priced = await get('/price?v=12.5');
     t.same({ ...priced, thread: 0 }, { price: '€12.50', bytes: 4, thread: 0 });
     t.not(priced.thread, 0, 'new Intl.NumberFormat(…), new TextEncoder(), util.debuglog(path.basename(__filename, …)): made again on the worker (an instance cannot travel: the handler stayed), the handler moved');
@@ -388,6 +391,8 @@ t.test('a handler that calls into an app module keeping state stays on the main 
     t.ok(ticks.every((r) => r.thread === 0), 'on the main loop');
     await new Promise((resolve) => setTimeout(resolve, 50));
     t.match(app.output().stderr, /regionBusRoute \(test\/apps\/modules\/app\.js:\d+\) stays on the main loop: it reads the global `regionBus`, which Node does not define \(the app's\): a worker has globals of its own, and what it holds cannot be copied there \(regionBus is an instance of EventEmitter\)/);
+    t.match(app.output().stderr, /tickerRoute \(test\/apps\/modules\/app\.js:\d+\) stays on the main loop: its state cannot travel \(ticker cannot travel to another event loop \(an instance of EventEmitter\)\)/);
+    t.equal(app.output().stderr.split('\n').filter((l) => /tickerRoute.*runs on the main loop/.test(l)).length, 1, 'once, for good: not tried again with each message');
     t.match(app.output().stderr, /shoutRoute \(test\/apps\/modules\/app\.js:\d+\) stays on the main loop: it calls into test\/apps\/modules\/format\.js, whose exports test\/apps\/modules\/app\.js writes at start-up \(`format\.shout = function shout\(s\)[^\n]*what it wrote cannot be copied there \(shout is a function \(shout\)\)/);
     t.match(app.output().stderr, /addRoute \(test\/apps\/modules\/app\.js:14\) stays on the main loop: it calls into test\/apps\/modules\/store\.js, which keeps `items` in its module memory/);
     t.match(app.output().stderr, /twiceRoute .* stays on the main loop: it calls into test\/apps\/modules\/store\.js/);

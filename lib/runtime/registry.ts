@@ -589,7 +589,12 @@ export class ModuleRuntime {
       });
     } catch (error) {
       if (!(error instanceof NotTransferable)) throw error;
-      return error; // (the file's state, which was to go with it)
+      // the file's state it was to take along cannot go (a class's instance): it stays on the main loop for good,
+      // where that state is (its worker never had it; the main loop's copy followed every answer before)
+      this.stateful.set(ix, `its state cannot travel (${error.message})`);
+      record.placement = 'main';
+      debug('placement', `${record.id} (${path.relative(process.cwd(), this.file)}:${entry.line}) stays on the main loop: its state cannot travel (${error.message})`);
+      return error;
     }
     if (!sent) return 'full';
     if (stateful) this.stateStale = false;

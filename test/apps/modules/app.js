@@ -112,6 +112,13 @@ app.get('/env-set', function envSetRoute(req, res) {
 app.get('/env-get', function envGetRoute(req, res) {
   res.json({ value: process.env.MODULES_APP_LAST || null, thread: threadId });
 });
+// module state that cannot travel (an EventEmitter the route changes): the route stays on the main loop
+var EventEmitter = require('events');
+var ticker = new EventEmitter();
+app.get('/ticker', function tickerRoute(req, res) {
+  ticker.setMaxListeners(Number(req.query.max));
+  res.json({ max: ticker.getMaxListeners(), thread: threadId });
+});
 // a function that keeps a count on itself
 function tick() {
   tick.calls = (tick.calls || 0) + 1;
