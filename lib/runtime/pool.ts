@@ -292,6 +292,7 @@ export class Pool {
     const pending = this.release(slot, done.id);
     if (!pending) return;
     if (done.unavailable !== undefined) {
+      if (done.state) pending.onState(decode(done.state) as Record<string, unknown>);
       pending.onUnavailable(done.unavailable, done.again === true);
       // (not `settle?.resolve(this.runHere(…))`: without a promise to settle, that would not run it at all)
       const result = this.runHere(pending);

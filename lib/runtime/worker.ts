@@ -89,6 +89,24 @@ export interface DoneMessage {
   again?: true;
 }
 
+/**
+ * Per file: the stateful messages this worker received and has not answered. An answer carries the file's state
+ * only when it is the last of them: the main loop needs its copy only once this worker holds none of the file's
+ * messages (before it runs one itself, or the fluxions come back: Registry `pump`, `send`, `returnWhenDrained`),
+ * and then the last answer it got was such an answer. Under load, the state does not go back with every answer.
+ */
+const openByFile = new Map<string, number>();
+function openStateful(message: RunMessage): void {
+  if (message.returnState) openByFile.set(message.file, (openByFile.get(message.file) ?? 0) + 1);
+}
+/** A stateful message answered: whether it was the file's last one here (its answer takes the state). */
+function closeStateful(message: RunMessage): boolean {
+  if (!message.returnState) return false;
+  const left = Math.max(0, (openByFile.get(message.file) ?? 1) - 1);
+  openByFile.set(message.file, left);
+  return left === 0;
+}
+
 /** Per code unit (`file#index`): its module constants, as they came with the unit (RunMessage.constants). */
 const constantsOf = new Map<string, Record<string, unknown>>();
 
@@ -818,7 +836,7 @@ function run(message: RunMessage): number {
     if (value !== undefined) done.value = value;
     const nested = takeNested(message.file);
     if (nested) done.nested = nested;
-    if (message.returnState) {
+    if (closeStateful(message)) {
       try {
         done.state = encode(stateOf(message.file), 'state');
       } catch {
@@ -900,7 +918,17 @@ function run(message: RunMessage): number {
     }
     fn = factory(env);
   } catch (error) {
-    post({ type: 'done', id: message.id, cpuMs: 0, ops: [], unavailable: String((error as Error).message) });
+    const unavailable: DoneMessage = { type: 'done', id: message.id, cpuMs: 0, ops: [], unavailable: String((error as Error).message) };
+    // (the main loop runs it now, with the latest state this worker has)
+    if (message.returnState) {
+      closeStateful(message);
+      try {
+        unavailable.state = encode(stateOf(message.file), 'state');
+      } catch {
+        // none here, or one that cannot travel: the main loop's copy
+      }
+    }
+    post(unavailable);
     return started;
   }
   const args = message.args.map(unmark);
@@ -1011,8 +1039,10 @@ if (parentPort) {
   forwardToMain(parentPort);
   parentPort.on('message', (message: RunMessage | { type: 'batch'; messages: RunMessage[] }) => {
     if (message && message.type === 'run') {
+      openStateful(message);
       if (shouldScavenge(run(message))) scavengeNow();
     } else if (message && message.type === 'batch') {
+      for (const m of message.messages) openStateful(m);
       answers = [];
       batchStarted = now();
       try {
