@@ -753,7 +753,7 @@ t.test('the counter (paper Listing 1) moves with its state to one worker and sta
   t.equal(typeof reply.cpuMsPerMessage, 'number');
 });
 
-t.test("a stateful fluxion's state comes back with every answer: its worker dies, the state goes on", async (t) => {
+t.test("a stateful fluxion's state comes back with each answer that leaves its worker holding none of the file's messages (one request at a time: every answer): its worker dies, the state goes on", async (t) => {
   const steps = ['/hit/a', '/hit/b', '/hit/a', '/crash', '/hit/a', '/hit/b'].map((p) => ({ path: p }));
   const out = await session('test/apps/state/app.js', HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '1' }, steps);
   const body = (i) => JSON.parse(out[i].body);
