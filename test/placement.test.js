@@ -549,6 +549,23 @@ t.test('auto: a stateful fluxion that got cheap comes back to the main loop with
   }
 });
 
+t.test("auto: a stateful fluxion whose file state costs more to carry back than the work it moved comes back for good", async (t) => {
+  const app = await startApp('test/apps/ledger/app.js', { nodeArgs: HOOK, env: { FLUXION_THREADS: '1', FLUXION_HOT_MS: '1', FLUXION_DISABLE_CACHE: '1', DEBUG: 'fluxion:placement' } });
+  try {
+    const out = [];
+    for (let i = 0; i < 96; i++) out.push(JSON.parse((await request(app.port, { path: '/credit/account-7?spin=1.5' })).body.toString()));
+    t.same(out.map((r) => r.balance), Array.from({ length: 96 }, (_, i) => 8 + i), 'one ledger all along, on whichever loop');
+    t.ok(out.some((r) => r.thread !== 0), 'hot: it moved to the worker');
+    t.same(out.slice(-16).map((r) => r.thread), Array.from({ length: 16 }, () => 0), 'back on the main loop');
+    t.match(app.output().stderr, /credit \(test\/apps\/ledger\/app\.js:\d+\): carrying its file's state back costs [\d.]+ ms a message, more than the [\d.]+ ms of work it moved; back on the main loop for good/);
+    const later = [];
+    for (let i = 0; i < 48; i++) later.push(JSON.parse((await request(app.port, { path: '/credit/account-7?spin=3' })).body.toString()));
+    t.ok(later.every((r) => r.thread === 0), 'hotter still: it does not move again');
+  } finally {
+    await app.stop();
+  }
+});
+
 t.test("auto: a stateful fluxion that got cheap comes back under an open-loop load past its worker's capacity", async (t) => {
   const app = await startApp('test/apps/state/app.js', { nodeArgs: HOOK, env: { FLUXION_THREADS: '1', FLUXION_HOT_MS: '20', FLUXION_DISABLE_CACHE: '1', DEBUG: 'fluxion:placement' } });
   try {

@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { AsyncResource } from 'node:async_hooks';
 import { SHARE_ENV, Worker } from 'node:worker_threads';
+import { now } from './clock';
 import { debug, debugging } from '../debug';
 import { mergeRequest, replay, type Held } from './dispatcher';
 import { decode } from './serialize';
@@ -29,8 +30,8 @@ export interface Pending {
   /** An async function's message: its promise here. */
   settle: Settle | null;
   onDone: (cpuMs: number) => void;
-  /** The module state a stateful fluxion's worker sent back (decoded). */
-  onState: (state: Record<string, unknown>) => void;
+  /** The module state a stateful fluxion's worker sent back (decoded), and what carrying it took (ms, both threads). */
+  onState: (state: Record<string, unknown>, ms: number) => void;
   /**
    * A stateful fluxion's: the file's state as it is here, encoded (throws NotTransferable), which goes with the
    * message only when the worker has none (the unit goes along) or an old copy (`resetState`).
@@ -288,11 +289,17 @@ export class Pool {
     return pending;
   }
 
+  private takeState(pending: Pending, done: DoneMessage): void {
+    const started = now();
+    const state = decode(done.state) as Record<string, unknown>;
+    pending.onState(state, (done.stateMs ?? 0) + now() - started);
+  }
+
   private done(slot: Slot, done: DoneMessage): void {
     const pending = this.release(slot, done.id);
     if (!pending) return;
     if (done.unavailable !== undefined) {
-      if (done.state) pending.onState(decode(done.state) as Record<string, unknown>);
+      if (done.state) this.takeState(pending, done);
       pending.onUnavailable(done.unavailable, done.again === true);
       // (not `settle?.resolve(this.runHere(…))`: without a promise to settle, that would not run it at all)
       const result = this.runHere(pending);
@@ -300,7 +307,7 @@ export class Pool {
       return;
     }
     pending.onDone(done.cpuMs);
-    if (done.state) pending.onState(decode(done.state) as Record<string, unknown>);
+    if (done.state) this.takeState(pending, done);
     if (done.nested) pending.onNested(done.nested);
     pending.resource.runInAsyncScope(() => {
       const { held, settle } = pending;

@@ -119,6 +119,8 @@ export interface FluxionRecord {
   /** Messages whose synchronous CPU time was measured, and the sum of it. */
   timed: number;
   cpuMs: number;
+  /** A stateful fluxion's: the time its file's state took to come back with its answers (encoded on the worker, decoded and applied here). */
+  stateMs: number;
   /** Found by a probe at run time rather than by the compiler. */
   dynamic: boolean;
   module: ModuleRuntime;
@@ -370,6 +372,11 @@ export class ModuleRuntime {
     return reason === null;
   }
 
+  /** It does not move again (the JIT found its move did not pay off for a reason that will not change). */
+  stayHome(ix: number, reason: string): void {
+    this.stateful.set(ix, reason);
+  }
+
   /** The message goes to a worker (-2), or, when it cannot travel, runs here: returns the start time. */
   offload(ix: number, thisArg: unknown, args: ArrayLike<unknown>, env?: () => Record<string, unknown>, rest?: unknown[]): number {
     return this.send(ix, thisArg, rest?.length ? withNext(args, rest) : args, env, null) ? -2 : now();
@@ -564,7 +571,11 @@ export class ModuleRuntime {
           record.samples[record.timed++ & 15] = cpuMs;
           if (this.registry.auto && (record.timed & 15) === 0) this.registry.reconsider(record);
         },
-        onState: (state) => this.applyState(state),
+        onState: (state, ms) => {
+          const started = now();
+          this.applyState(state);
+          record.stateMs += ms + now() - started;
+        },
         onNested: (nested) => {
           for (const [i, messages, cpuMs, timed] of nested) {
             const r = this.records[i];
@@ -811,13 +822,28 @@ export class Registry {
    * which every answer updates, is the latest when they start running here.
    */
   reconsider(record: FluxionRecord): void {
-    if (record.placement === 'main' || this.mode !== 'auto' || median16(record.samples) >= record.hotMs / 2) return;
+    if (record.placement === 'main' || this.mode !== 'auto') return;
     const module = record.module;
-    if (!module.description.fns[record.fn].unit?.state.length) {
+    const stateful = (module.description.fns[record.fn].unit?.state.length ?? 0) > 0;
+    const together = stateful ? module.statics.filter((r) => r.placement === record.placement && r.fn >= 0 && (module.description.fns[r.fn].unit?.state.length ?? 0) > 0) : [];
+    // still hot, but its file's state costs more to carry back than the work it moved (a large Map kept as module
+    // state): the file's stateful fluxions come back for good (one that got cheap comes back below, and may move again)
+    const work = median16(record.samples);
+    const perMessage = record.workerMessages >= 16 ? record.stateMs / record.workerMessages : 0;
+    if (stateful && work >= record.hotMs / 2 && perMessage > 0 && perMessage >= work) {
+      const reason = `carrying its file's state back costs ${perMessage.toFixed(2)} ms a message, more than the ${work.toFixed(2)} ms of work it moved`;
+      debug('placement', `${record.id} (${path.relative(process.cwd(), record.file)}:${record.line}): ${reason}; back on the main loop for good`);
+      for (const r of together) module.stayHome(r.fn, reason);
+      module.returning = together;
+      this.returnWhenDrained(module);
+      if (module.returning) this.pumpAfterAnswers(module);
+      return;
+    }
+    if (work >= record.hotMs / 2) return;
+    if (!stateful) {
       this.bringBack(record);
       return;
     }
-    const together = module.statics.filter((r) => r.placement === record.placement && r.fn >= 0 && (module.description.fns[r.fn].unit?.state.length ?? 0) > 0);
     if (together.some((r) => r.timed > 0 && median16(r.samples) >= r.hotMs / 2)) return;
     module.returning = together;
     this.returnWhenDrained(module);
@@ -941,12 +967,12 @@ export class Registry {
     return module;
   }
 
-  add(fields: Omit<FluxionRecord, 'placement' | 'messages' | 'workerMessages' | 'deopts' | 'timed' | 'cpuMs' | 'samples' | 'hotMs'>): FluxionRecord {
+  add(fields: Omit<FluxionRecord, 'placement' | 'messages' | 'workerMessages' | 'deopts' | 'timed' | 'cpuMs' | 'stateMs' | 'samples' | 'hotMs'>): FluxionRecord {
     let id = fields.id;
     if (this.ids.has(id)) id = `${fields.id}@${path.relative(process.cwd(), fields.file) || fields.file}`;
     for (let n = 2; this.ids.has(id); n++) id = `${fields.id}@${path.relative(process.cwd(), fields.file)}#${n}`;
     this.ids.add(id);
-    const record: FluxionRecord = { ...fields, id, placement: 'main', messages: 0, workerMessages: 0, deopts: 0, timed: 0, cpuMs: 0, samples: new Float64Array(16), hotMs: this.hotMs };
+    const record: FluxionRecord = { ...fields, id, placement: 'main', messages: 0, workerMessages: 0, deopts: 0, timed: 0, cpuMs: 0, stateMs: 0, samples: new Float64Array(16), hotMs: this.hotMs };
     this.fluxions.push(record);
     return record;
   }

@@ -79,8 +79,9 @@ export interface DoneMessage {
   error?: unknown;
   /** What an async function's promise resolved to. */
   value?: unknown;
-  /** The file's state after the message (a stateful fluxion's), encoded. */
+  /** The file's state after the message (a stateful fluxion's), encoded; and the ms encoding it took. */
   state?: unknown;
+  stateMs?: number;
   /** [function index, messages, CPU ms, timed messages] of the file's nested functions that ran here since. */
   nested?: Array<[number, number, number, number]>;
   /** The unit could not be built here: run the message on the main loop. */
@@ -838,7 +839,9 @@ function run(message: RunMessage): number {
     if (nested) done.nested = nested;
     if (closeStateful(message)) {
       try {
+        const encoding = now();
         done.state = encode(stateOf(message.file), 'state');
+        done.stateMs = now() - encoding;
       } catch {
         // the state holds a value that cannot travel: the main loop keeps its last copy
       }
