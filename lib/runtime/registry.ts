@@ -819,7 +819,9 @@ export class Registry {
    * stateful fluxion comes back with every stateful fluxion of its file (they share its state on that worker),
    * once all of them are that cheap, and once that worker has answered every message of the file it holds:
    * until then they keep going there, so no message overtakes another and the main loop's copy of the state,
-   * which every answer updates, is the latest when they start running here.
+   * which the last answer of the worker's file messages brings, is the latest when they start running here. A
+   * stateful fluxion still hot there whose state costs as much to carry back as the work it moved comes back the
+   * same way, for good.
    */
   reconsider(record: FluxionRecord): void {
     if (record.placement === 'main' || this.mode !== 'auto') return;
