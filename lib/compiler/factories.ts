@@ -79,16 +79,18 @@ function packageOf(specifier: string): string {
   return specifier.startsWith('node:') ? specifier.slice(5) : specifier;
 }
 
-/** A module-level binding of a `require`/import: its specifier and the path into it. */
-function moduleRequire(variable: Variable, scopes: Scopes): { specifier: string; path: string[] } | null {
+/**
+ * A module-level binding of a `require` or an import: its specifier and the path into it (`import { a } from 'x'`
+ * → `a`; a default or namespace import → the module itself); null for any other binding.
+ */
+export function moduleRequire(variable: Variable, scopes: Scopes): { specifier: string; path: string[] } | null {
   const def = variable.defs[0];
   if (!def || variable.scope !== scopes.moduleScope) return null;
   if (def.type === 'Variable') return requiredFrom(def.node as unknown as AstNode, def.name as unknown as AstNode);
   if (def.type === 'ImportBinding') {
     const spec = def.node as unknown as AstNode;
-    const from = String((def.parent as unknown as AstNode).source.value);
-    if (spec.type === 'ImportSpecifier') return { specifier: from, path: [spec.imported.type === 'Identifier' ? spec.imported.name : String(spec.imported.value)] };
-    return { specifier: from, path: [] };
+    const imported = spec.type === 'ImportSpecifier' ? (spec.imported.type === 'Identifier' ? spec.imported.name : String(spec.imported.value)) : null;
+    return { specifier: String((def.parent as unknown as AstNode).source.value), path: imported && imported !== 'default' ? [imported] : [] };
   }
   return null;
 }

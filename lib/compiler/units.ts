@@ -9,7 +9,7 @@
  *   `eval`, `with`, writes to globals, sockets (`req.socket`): blockers.
  */
 import { isFunction, isFunctionNamespace, requireSpecifier, requiredFrom, propertyName, type AstNode, type FunctionNode } from './ast';
-import { derivedFrom } from './factories';
+import { derivedFrom, moduleRequire } from './factories';
 import type { Analysis } from './index';
 import { isMutation, memberUse, writesEnvVariable } from './pipeliner';
 import type { Variable } from './scopes';
@@ -234,15 +234,7 @@ export function foreignWrites(analysis: Analysis): ForeignWrite[] {
   const { parentOf, ownerOf } = analysis.pipeline.ownership;
   const out = new Map<string, ForeignWrite[]>();
   for (const variable of analysis.scopes.moduleScope.variables) {
-    const def = variable.defs[0];
-    if (!def) continue;
-    let required: { specifier: string; path: string[] } | null = null;
-    if (def.type === 'Variable') required = requiredFrom(def.node as unknown as AstNode, def.name as unknown as AstNode);
-    else if (def.type === 'ImportBinding') {
-      const spec = def.node as unknown as AstNode;
-      const imported = spec.type === 'ImportSpecifier' ? (spec.imported.type === 'Identifier' ? spec.imported.name : String(spec.imported.value)) : null;
-      required = { specifier: String((def.parent as unknown as AstNode).source.value), path: imported && imported !== 'default' ? [imported] : [] };
-    }
+    const required = moduleRequire(variable, analysis.scopes);
     if (required === null || !isLocal(required.specifier) || out.get(required.specifier)?.[0]?.[4] === false) continue;
     for (const r of variable.references) {
       const id = r.identifier as unknown as AstNode;

@@ -33,7 +33,8 @@ export function refill(target: unknown, value: unknown): void {
 
 type Tagged = { $flx: string; [key: string]: unknown };
 
-const PLAIN = new Set<unknown>([Object.prototype, null]);
+/** The prototypes of plain objects (`{}`, `Object.create(null)`). */
+export const PLAIN = new Set<unknown>([Object.prototype, null]);
 
 /** `seen` (shared and cyclic references) is made on the first container: a primitive or a Buffer needs none. */
 export function encode(value: unknown, path: string, seen?: Map<object, unknown>): unknown {

@@ -12,7 +12,7 @@ import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { CodeUnit } from '../internal-types';
-import { decode, encode, noteHelperClass, NotTransferable, refill, setUnitClasses } from './serialize';
+import { decode, encode, noteHelperClass, NotTransferable, PLAIN, refill, setUnitClasses } from './serialize';
 import { buildFactory, resetState, stateOf, type Factory } from './units';
 import { AsyncClock, now } from './clock';
 import type { Ops, RequestMarker, ResponseMarker, ViewConfig } from './dispatcher';
@@ -149,10 +149,9 @@ function sameKind(a: unknown, b: unknown): boolean {
   if (a instanceof Map) return b instanceof Map;
   if (a instanceof Set) return b instanceof Set;
   if (Array.isArray(a)) return Array.isArray(b);
-  const plain = (v: unknown): boolean => v !== null && typeof v === 'object' && PLAIN_PROTOTYPES.has(Object.getPrototypeOf(v));
+  const plain = (v: unknown): boolean => v !== null && typeof v === 'object' && PLAIN.has(Object.getPrototypeOf(v));
   return plain(a) && plain(b);
 }
-const PLAIN_PROTOTYPES = new Set<unknown>([Object.prototype, null]);
 
 /** The clock of the async message running: units.ts's spliced awaits pause and resume it. */
 const clocks = new AsyncLocalStorage<AsyncClock>();
