@@ -147,3 +147,27 @@ t.test('ES module syntax in a .js file is detected, as Node does', async (t) => 
   t.equal(p.sourceType, 'module');
   t.same(p.fluxions.map((f) => f.id), ['main', 'done']);
 });
+
+t.test('validation schemas made at start-up are made again from their text; one with a function in it is state', async (t) => {
+  const src = [
+    "const express = require('express');",
+    "const { z } = require('zod');",
+    "const Joi = require('joi');",
+    'const app = express();',
+    "const Role = z.enum(['admin', 'user']);",
+    "const Signup = z.object({ name: z.string().min(2), role: Role.default('user'), tags: z.array(z.string()) }).strict();",
+    'const Item = Joi.object({ title: Joi.string().required() }).unknown(false);',
+    'const Even = z.number().refine((n) => n % 2 === 0);',
+    "const Local = require('./schemas').make();",
+    "app.get('/a', function a(req, res) { res.json([Signup.parse(req.query), Item.validate(req.query)]); });",
+    "app.get('/b', function b(req, res) { res.json(Even.parse(Number(req.query.n))); });",
+    "app.get('/c', function c(req, res) { res.json(Local.parse(req.query)); });",
+  ].join('\n');
+  const vars = Object.fromEntries(compile(src).variables.map((v) => [v.name, v]));
+  t.match(vars.Signup, { class: 'read-only', holds: 'module', reason: /known factory/ }, 'chained calls, and a schema made of another');
+  t.match(vars.Item, { class: 'read-only', holds: 'module', reason: /known factory/ }, 'joi');
+  t.match(vars.Even, { class: 'scope' }, 'a function in it: not made again (its method calls may write it)');
+  t.match(vars.Local, { class: 'scope' }, "what an app file's function makes is not a known factory's");
+  const esm = compile("import { z } from 'zod/v4';\nimport express from 'express';\nconst app = express();\nconst S = z.string().email();\napp.get('/', (req, res) => res.json(S.parse(req.query.e)));\n");
+  t.match(esm.variables.find((v) => v.name === 'S'), { class: 'read-only', holds: 'module' }, 'a subpath of the package, imported');
+});

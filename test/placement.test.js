@@ -386,6 +386,18 @@ t.test('a handler that calls into an app module keeping state stays on the main 
     const priced = await get('/price?v=12.5');
     t.same({ ...priced, thread: 0 }, { price: '€12.50', bytes: 4, thread: 0 });
     t.not(priced.thread, 0, 'new Intl.NumberFormat(…), new TextEncoder(), util.debuglog(path.basename(__filename, …)): made again on the worker (an instance cannot travel: the handler stayed), the handler moved');
+    const signed = await get('/signup?name=ann');
+    t.same({ ...signed, thread: 0 }, { ok: true, data: { name: 'ann', role: 'user' }, thread: 0 });
+    t.not(signed.thread, 0, 'zod schemas made at start-up (chained calls, one made of another): made again on the worker, the handler moved');
+    const refused = await get('/signup?name=a&role=root&x=1');
+    t.same({ ...refused, thread: 0 }, { ok: false, issues: ['too_small', 'invalid_value', 'unrecognized_keys'], thread: 0 }, 'and they validate there as here');
+    const checked = [];
+    for (let i = 0; i < 20; i++) checked.push(await get(`/checked?n=${i}`));
+    t.same(checked.map((r) => r.n), Array.from({ length: 20 }, (_, i) => i), 'a validation closure capturing a schema');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const tried = app.output().stderr.split('\n').filter((l) => /validated: valid\S* cannot travel|validated: schema cannot travel/.test(l)).length;
+    t.equal(tried, 16, 'its messages were tried 16 times in a row, then no more');
+    t.match(app.output().stderr, /validated \(test\/apps\/modules\/validate\.js:5\) stays on the main loop: 16 messages in a row could not travel \(schema cannot travel to another event loop \(an instance of ZodObject\)\)/);
     const ticks = await Promise.all(Array.from({ length: 12 }, () => get('/tick')));
     t.same(ticks.map((r) => r.n).sort((a, b) => a - b), Array.from({ length: 12 }, (_, i) => i + 1), "a function's own property: one count, 1..12");
     t.ok(ticks.every((r) => r.thread === 0), 'on the main loop');

@@ -1,6 +1,7 @@
 /** `fluxion explain`: per fluxion, its tags, each variable's class and why, and the placement verdict. */
 import { header, printedStreams } from './fluxional';
 import type { FluxionalProgram, VariableInfo } from '../types';
+import { MADE_AGAIN } from './pipeliner';
 
 function where(line: number, column: number): string {
   return `${line}:${column + 1}`;
@@ -16,7 +17,7 @@ function describe(v: VariableInfo, fluxion: string): string {
       return `${v.name}: stream from ${v.origin} — ${v.reason}${v.network ? ' (network)' : ''}`;
     case 'read-only':
       return v.holds === 'module'
-        ? `${v.name}: read-only module — required again where ${fluxion} runs`
+        ? `${v.name}: read-only module — ${v.reason === MADE_AGAIN ? 'made again from its text' : 'required again'} where ${fluxion} runs`
         : `${v.name}: read-only ${v.holds} — ${v.reason}, copied with ${fluxion}`;
   }
 }

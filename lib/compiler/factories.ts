@@ -2,9 +2,10 @@
  * Module constants a worker makes again instead of receiving them: what a known factory makes at start-up from
  * literals and from what the module requires — a function Node's `util` wraps (`promisify(fs.readFile)`), a logger
  * (`winston.createLogger({…})`, `pino()`, `require('debug')('app')`), a formatter (`new Intl.NumberFormat('en')`),
- * `new TextEncoder()`. Their values cannot travel (functions, instances of classes), and they hold configuration
- * only: a copy made on the worker from the same text behaves as the main loop's does. Their bindings are taken as
- * modules are (`logger.info(…)` does not write module memory).
+ * `new TextEncoder()`, a validation schema (`z.object({ name: z.string().min(2) })`, `Joi.object({…})`). Their
+ * values cannot travel (functions, instances of classes), and they hold configuration only: a copy made on the
+ * worker from the same text behaves as the main loop's does. Their bindings are taken as modules are
+ * (`logger.info(…)`, `schema.parse(body)` do not write module memory).
  */
 import { propertyName, requireSpecifier, requiredFrom, type AstNode } from './ast';
 import type { Scopes, Variable } from './scopes';
@@ -20,6 +21,12 @@ const FACTORIES = new Set([
   'bunyan.createLogger',
   'log4js.getLogger',
 ]);
+
+/**
+ * Packages of validation schemas: whatever they make is an immutable description of data (each method returns a
+ * new schema: `z.string().min(2)`, `Joi.object({…}).unknown()`), so every call into them, chained, is a factory.
+ */
+const SCHEMA_PACKAGES = new Set(['zod', 'joi', '@hapi/joi', 'yup', 'superstruct', 'valibot', '@sinclair/typebox']);
 
 /** Constructors of every thread whose objects hold their options only. */
 const GLOBAL_FACTORIES = new Set([
@@ -43,18 +50,47 @@ const GLOBAL_FACTORIES = new Set([
  * and what required bindings hold or make (`winston.format.json()`, `path.join(__dirname, 'logs')`).
  */
 export function derivedFrom(init: AstNode | null, scopes: Scopes): Array<[string, Variable]> | null {
-  if (!init || (init.type !== 'CallExpression' && init.type !== 'NewExpression')) return null;
   const used: Array<[string, Variable]> = [];
-  const factory = calleePath(init.callee as AstNode, scopes, used);
-  if (factory === null || !(factory.global ? GLOBAL_FACTORIES : FACTORIES).has(factory.name)) return null;
-  return (init.arguments as AstNode[]).every((a) => allowedArgument(a, scopes, used)) ? used : null;
+  return factoryOf(init, scopes, used) ? used : null;
 }
 
+/** The factory that makes `init` (see derivedFrom), or null. */
+function factoryOf(init: AstNode | null, scopes: Scopes, used: Array<[string, Variable]>): Callee | null {
+  if (!init || (init.type !== 'CallExpression' && init.type !== 'NewExpression')) return null;
+  const factory = calleePath(init.callee as AstNode, scopes, used);
+  if (factory === null) return null;
+  const known = factory.global ? GLOBAL_FACTORIES.has(factory.name) : FACTORIES.has(factory.name) || SCHEMA_PACKAGES.has(packageName(factory.specifier));
+  return known && (init.arguments as AstNode[]).every((a) => allowedArgument(a, scopes, used)) ? factory : null;
+}
+
+/** The constants whose initialisers are being looked at (`const a = z.object({ b: a })` asks about itself). */
+const visiting = new Set<Variable>();
+
 /**
- * What a callee names: `util.promisify` (a required binding's package and path), `Intl.NumberFormat` (a global,
- * `global`), or null; the module bindings it goes through are pushed on `used`.
+ * The factory of a module constant it made (`const Role = z.enum([…])`, used in `z.object({ role: Role })` or
+ * `Role.default('user')`), or null.
  */
-function calleePath(callee: AstNode, scopes: Scopes, used: Array<[string, Variable]>): { name: string; global: boolean } | null {
+function derivedConstant(variable: Variable, scopes: Scopes): Callee | null {
+  const def = variable.defs[0];
+  if (variable.defs.length !== 1 || def?.type !== 'Variable' || variable.references.some((r) => r.isWrite() && !r.init)) return null;
+  const declarator = def.node as unknown as AstNode;
+  if (declarator.id.type !== 'Identifier' || visiting.has(variable)) return null;
+  visiting.add(variable);
+  try {
+    return factoryOf(declarator.init, scopes, []);
+  } finally {
+    visiting.delete(variable);
+  }
+}
+
+type Callee = { name: string; specifier: string; global: boolean };
+
+/**
+ * What a callee names: `util.promisify` (a required binding's package and path, with the specifier required),
+ * `Intl.NumberFormat` (a global, `global`), `zod.z.string().min` (a call of what a package makes, chained, when its
+ * arguments are allowed ones), or null; the module bindings it goes through are pushed on `used`.
+ */
+function calleePath(callee: AstNode, scopes: Scopes, used: Array<[string, Variable]>): Callee | null {
   const members: string[] = [];
   let root = callee;
   while (root.type === 'MemberExpression') {
@@ -64,19 +100,36 @@ function calleePath(callee: AstNode, scopes: Scopes, used: Array<[string, Variab
     root = root.object;
   }
   const specifier = requireSpecifier(root);
-  if (specifier !== null) return { name: [packageOf(specifier), ...members].join('.'), global: false };
+  if (specifier !== null) return { name: [packageOf(specifier), ...members].join('.'), specifier, global: false };
+  if (root.type === 'CallExpression' && members.length > 0) {
+    const inner = calleePath(root.callee as AstNode, scopes, used);
+    if (inner === null || inner.global || !(root.arguments as AstNode[]).every((a) => allowedArgument(a, scopes, used))) return null;
+    return { name: [`${inner.name}()`, ...members].join('.'), specifier: inner.specifier, global: false };
+  }
   if (root.type !== 'Identifier') return null;
   const variable = scopes.referenceOf.get(root)?.resolved;
-  if (!variable) return { name: [root.name, ...members].join('.'), global: true };
+  if (!variable) return { name: [root.name, ...members].join('.'), specifier: '', global: true };
   const from = moduleRequire(variable, scopes);
-  if (!from) return null;
+  if (!from) {
+    // a method of what a factory made (`Role.default('user')`, where `const Role = z.enum([…])`)
+    const made = members.length > 0 ? derivedConstant(variable, scopes) : null;
+    if (made === null) return null;
+    used.push([root.name, variable]);
+    return { name: [`${made.name}()`, ...members].join('.'), specifier: made.specifier, global: made.global };
+  }
   used.push([root.name, variable]);
-  return { name: [packageOf(from.specifier), ...from.path, ...members].join('.'), global: false };
+  return { name: [packageOf(from.specifier), ...from.path, ...members].join('.'), specifier: from.specifier, global: false };
 }
 
 /** `node:util` → `util`; a file's specifier stays as it is (no factory of the table). */
 function packageOf(specifier: string): string {
   return specifier.startsWith('node:') ? specifier.slice(5) : specifier;
+}
+
+/** The package a specifier names: `zod/v4` → `zod`, `@sinclair/typebox/compiler` → `@sinclair/typebox`. */
+function packageName(specifier: string): string {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
 }
 
 /**
@@ -125,15 +178,16 @@ function allowedArgument(node: AstNode, scopes: Scopes, used: Array<[string, Var
       if ((root.name === '__dirname' || root.name === '__filename') && variable.defs.length === 0) return true;
       const def = variable.defs[0];
       if (variable.scope !== scopes.moduleScope || !def) return false;
-      if (def.type !== 'FunctionName' && !moduleRequire(variable, scopes)) return false;
+      if (def.type !== 'FunctionName' && !moduleRequire(variable, scopes) && !(members.length === 0 && derivedConstant(variable, scopes))) return false;
       used.push([root.name, variable]);
       return true;
     }
     case 'CallExpression':
     case 'NewExpression': {
-      // what a required package makes (`winston.format.json()`, `new winston.transports.Console()`): not a file's
+      // what a required package makes (`winston.format.json()`, `new winston.transports.Console()`,
+      // `z.string().min(2)`): not a file's
       const callee = calleePath(node.callee as AstNode, scopes, used);
-      if (callee === null || callee.global || callee.name.startsWith('.') || callee.name.startsWith('/')) return false;
+      if (callee === null || callee.global || callee.specifier.startsWith('.') || callee.specifier.startsWith('/')) return false;
       return (node.arguments as AstNode[]).every((a) => allowedArgument(a, scopes, used));
     }
     default:

@@ -241,7 +241,9 @@ export function pipeline(index: AstIndex, scopes: Scopes, callees: Callees, foun
     if (moduleLevel) {
       if (writers.length === 0) {
         for (const f of others) if (holds !== 'module' && holds !== 'network') f.context.set(v, declaredAt(v));
-        return { ...base, class: 'read-only', holds, fluxions: others.map((f) => f.id), reason: `never written after initialisation (${holds})` };
+        const def = v.defs[0];
+        const made = holds === 'module' && def?.type === 'Variable' && derivedFrom((def.node as unknown as AstNode).init, scopes) !== null;
+        return { ...base, class: 'read-only', holds, fluxions: others.map((f) => f.id), reason: made ? MADE_AGAIN : `never written after initialisation (${holds})` };
       }
       if (writers.length === 1 && users.size === 1) {
         const owner = writers[0];
@@ -336,6 +338,9 @@ export function functionName(fn: FunctionNode, parentOf: Map<AstNode, AstNode>):
 }
 
 /** What a module binding holds. */
+/** The reason of a read-only binding a known factory made (a logger, a schema): explain.ts words it so. */
+export const MADE_AGAIN = 'made by a known factory from modules and literals (factories.ts)';
+
 export function holdsOf(v: Variable, callees: Callees, scopes: Scopes): VariableInfo['holds'] {
   const def = v.defs[0];
   if (def?.type === 'Variable' && isFunctionNamespace((def.node as unknown as AstNode).init)) return 'function';

@@ -18,6 +18,9 @@ import type * as SerializeModule from './serialize';
 import type * as UnitsModule from './units';
 import type { Factory } from './units';
 
+/** Messages in a row that could not travel before a (stateless) fluxion stays on the main loop for good. */
+const REFUSALS = 16;
+
 /**
  * What only placed fluxions need (the dispatcher, the pool, serialization, code units) is loaded on the first
  * offload: an app whose fluxions all stay on the main loop never pays for it at start-up.
@@ -414,7 +417,10 @@ export class ModuleRuntime {
       return true;
     }
     const outcome = this.trySend(ix, thisArg, args, env, settle, resource);
-    if (outcome === 'sent') return true;
+    if (outcome === 'sent') {
+      this.refusals.delete(ix);
+      return true;
+    }
     if (stateful && outcome === 'full') {
       this.wait({ ix, thisArg, args: Array.from(args), env, settle, resource, here: false });
       return true;
@@ -429,7 +435,27 @@ export class ModuleRuntime {
     record.deopts++;
     if (stateful) this.stateStale = true;
     debug('placement', `${record.id}: ${why}; this message runs on the main loop`);
+    if (outcome !== 'full' && !stateful) this.refused(ix, why);
     return false;
+  }
+
+  /** Consecutive messages of a fluxion that could not travel (each tried, encoded part way, and ran here). */
+  private readonly refusals = new Map<number, number>();
+
+  /**
+   * One more message that could not travel: after REFUSALS in a row (none went between), it is what this
+   * fluxion's messages carry (a closure's captured schema, a client), not one odd value, and the fluxion stays on
+   * the main loop for good rather than try every message.
+   */
+  private refused(ix: number, why: string): void {
+    const count = (this.refusals.get(ix) ?? 0) + 1;
+    this.refusals.set(ix, count);
+    if (count < REFUSALS) return;
+    this.refusals.delete(ix);
+    const record = this.records[ix]!;
+    this.stayHome(ix, `its messages cannot travel (${why})`);
+    record.placement = 'main';
+    debug('placement', `${record.id} (${path.relative(process.cwd(), this.file)}:${record.line}) stays on the main loop: ${REFUSALS} messages in a row could not travel (${why})`);
   }
 
   private wait(message: Waiting): void {

@@ -79,7 +79,7 @@ export function encode(value: unknown, path: string, seen?: Map<object, unknown>
     return out;
   }
   if (!PLAIN.has(Object.getPrototypeOf(value))) {
-    throw new NotTransferable(path, `an instance of ${(value as object).constructor?.name ?? 'a class'}`);
+    throw new NotTransferable(path, `an instance of ${(value as object).constructor?.name || 'a class without a name'}`);
   }
   const out: Record<string, unknown> = Object.getPrototypeOf(value) === null ? Object.create(null) : {};
   seen.set(value, out);

@@ -173,6 +173,20 @@ app.get('/zip', async function zipRoute(req, res) {
   log('zipped %d bytes', packed.length);
   res.json({ text: back.toString(), packed: packed[0] === 0x1f, thread: threadId });
 });
+// validation schemas made at start-up (zod): made again on the worker from their text, chained calls, and a
+// schema made of another (`role: Role`); the handler reading one moves
+var { z } = require('zod');
+var Role = z.enum(['admin', 'user']);
+var Signup = z.object({ name: z.string().min(2), role: Role.default('user') }).strict();
+app.get('/signup', function signupRoute(req, res) {
+  var parsed = Signup.safeParse(req.query);
+  res.status(parsed.success ? 200 : 400).json({ ok: parsed.success, data: parsed.data, issues: parsed.success ? undefined : parsed.error.issues.map((i) => i.code), thread: threadId });
+});
+// a closure capturing a schema: its messages cannot travel, and after a few in a row it stops trying
+var validate = require('./validate');
+app.get('/checked', validate(z.object({ n: z.coerce.number().int() })), function checkedRoute(req, res) {
+  res.json({ n: req.valid.n, thread: threadId });
+});
 
 var server = app.listen(Number(process.env.PORT || 3000), '127.0.0.1', function () {
   console.log('modules listening on http://127.0.0.1:' + server.address().port);
