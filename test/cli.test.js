@@ -174,3 +174,11 @@ t.test('help and version', async (t) => {
   const version = fluxion(['--version']);
   t.equal(version.stdout.trim(), require('../package.json').version);
 });
+
+t.test("explain: a handler handing `res` to a stream (`readable.pipe(res.type('text'))`) stays on the main loop", async (t) => {
+  const r = fluxion(['explain', 'test/apps/threads/app.js']);
+  t.equal(r.status, 0, r.stderr);
+  const verdict = (id) => new RegExp(`\\nflx ${id} [^\\n]*\\n(?:  [^\\n]*\\n)*?  placement: ([^\\n]*)`).exec(r.stdout)?.[1];
+  t.match(verdict('piped'), /^stays on the main loop: hands `res` to other code \(`res\.type\(…\)` is `res`\), which needs the real one/);
+  t.match(verdict('pipedLate'), /^can run on another event loop when hot/, 'through a variable: found at run time');
+});

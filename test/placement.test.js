@@ -52,6 +52,8 @@ const STEPS = [
   { path: '/object-count' },
   { path: '/object-count' },
   { path: '/bad-header' },
+  { path: '/piped' },
+  { path: '/piped-late' },
   { path: '/missing/7' },
   { path: '/gone/3' },
 ];
@@ -98,6 +100,10 @@ for (const [version, alias] of [
     t.same(JSON.parse(isolated[11].body), { reads: 1, thread: 0 }, 'computed for the fluxion that reads it only (the snapshot carries the fields the code uses)');
     t.not(json(12, isolated).thread, 0, 'a handler with an empty nested callback runs on a worker');
     t.not(json(13, isolated).thread, 0, "req.is, req.accepts, req.range: express's own methods ran on a worker");
+    const at = (p) => STEPS.findIndex((s) => s.path === p);
+    t.equal(isolated[at('/piped')].body, 'abc on 0', '`readable.pipe(res.type(…))`: the response handed on as a stream, seen in the text, stays');
+    t.equal(isolated[at('/piped-late')].body, 'abc on 0', 'handed on through a variable: the stream listened on it on the worker, and the message ran again here');
+    t.match(byId('pipedLate'), { placement: 'main', messages: 1, workerMessages: 0 }, 'and stays here');
     t.match(JSON.parse(plain[13].body), { accepts: 'json', range: [{ start: 0, end: 9 }] }, 'and answered what they answer on the main loop');
     t.not(json(14, isolated).thread, 0, 'headers set and read back on a worker');
     t.match(JSON.parse(plain[14].body), { route: '/headers/:id', type: /^text\/plain/, link: '</headers/2>; rel="next"', has: true }, '(what they read)');

@@ -24,6 +24,8 @@ export function isFileSpecifier(spec: string): boolean {
 }
 
 const SOCKETS = new Set(['socket', 'connection']);
+/** The response's methods that return it (express's setters, Node's `setHeader`/`writeHead`): chained, still `res`. */
+const RETURNS_RESPONSE = new Set(['status', 'set', 'header', 'type', 'contentType', 'append', 'cookie', 'clearCookie', 'location', 'links', 'vary', 'attachment', 'setHeader', 'writeHead']);
 /** Methods of Node's IncomingMessage (a stream on a socket) that the request snapshot a worker gets has not. */
 const REQUEST_STREAM_METHODS = new Set(['setTimeout', 'pause', 'resume', 'read', 'setEncoding', 'unpipe', 'unshift', 'destroy', 'wrap', 'pipe', 'isPaused', 'push']);
 
@@ -692,6 +694,18 @@ function marksOf(analysis: Analysis): Marks {
     }
     if (parent.type !== 'MemberExpression' || parent.object !== node) continue;
     const prop = propertyName(parent) ?? '';
+    // `stream.pipe(res.type('text'))`: express's setters return the response itself
+    let chained: AstNode = parent;
+    while (RETURNS_RESPONSE.has(propertyName(chained) ?? '') && parentOf.get(chained)?.type === 'CallExpression' && parentOf.get(chained)!.callee === chained) {
+      const value = parentOf.get(chained)!;
+      const outer = parentOf.get(value);
+      if ((outer?.type === 'CallExpression' || outer?.type === 'NewExpression') && outer.arguments.includes(value)) {
+        found.sockets.push({ at: node.start, message: `hands \`${node.name}\` to other code (\`${node.name}.${propertyName(chained)}(…)\` is \`${node.name}\`), which needs the real one` });
+        break;
+      }
+      if (outer?.type !== 'MemberExpression' || outer.object !== value) break;
+      chained = outer;
+    }
     if (parent.computed && parent.property.type === 'MemberExpression' && parent.property.object.type === 'Identifier' && parent.property.object.name === 'Symbol') {
       // `req[Symbol.asyncIterator]()`: the stream's own iterator
       found.sockets.push({ at: node.start, message: `reads \`${node.name}\` as a stream (\`${node.name}[Symbol.${propertyName(parent.property) ?? '…'}]\`), which needs the real one` });

@@ -385,7 +385,14 @@ function recorder(data: ResponseMarker, ops: Ops, finished: () => void, req: () 
       if (!responseMethod(prop, data)) return undefined;
       if (prop === 'then') return undefined;
       return (...args: unknown[]) => {
-        for (let i = 0; i < args.length; i++) if (typeof args[i] === 'function') throw new Error(`res.${prop}() with a callback cannot run on a worker`);
+        for (let i = 0; i < args.length; i++) {
+          if (typeof args[i] !== 'function') continue;
+          // a package handed the response on as a stream (`readable.pipe(res)` listens on it): the callback
+          // would have to come back; a stateless fluxion's message runs again on the main loop
+          const error = new NotTransferable(`res.${prop}()'s argument ${i + 1}`, 'a callback');
+          cannotTravel(error);
+          throw error;
+        }
         // (`res.send()` with no body sets no header)
         if (t.headersSent && AFTER_HEAD[prop] && !(prop === 'send' && args[0] === undefined)) throw headersSentError(AFTER_HEAD[prop]);
         if (prop === 'status' || prop === 'sendStatus' || prop === 'writeHead') statusCode = Number(args[0]);

@@ -410,6 +410,16 @@ app.get('/req-timeout', function reqTimeout(req, res) {
   res.json({ thread: threadId });
 });
 
+// the response handed to a stream as its destination: in the text (express's setters return `res`), and through a
+// variable the compiler does not follow (the stream listens on it, on the worker: the message runs again here)
+app.get('/piped', function piped(req, res) {
+  require('stream').Readable.from(['a', 'b', 'c', ' on ' + threadId]).pipe(res.type('text'));
+});
+app.get('/piped-late', function pipedLate(req, res) {
+  var out = res.type('text');
+  require('stream').Readable.from(['a', 'b', 'c', ' on ' + threadId]).pipe(out);
+});
+
 // an error of the app's own class (problems.js), passed to next() on a worker
 app.get('/missing/:id', function missing(req, res, next) {
   next(new NotFoundError('item ' + req.params.id + ' (on ' + threadId + ')'));
