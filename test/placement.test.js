@@ -567,17 +567,27 @@ t.test('auto: a stateful fluxion that got cheap comes back to the main loop with
   }
 });
 
-t.test("auto: a stateful fluxion whose file state costs more to carry back than the work it moved comes back for good", async (t) => {
+t.test("auto: a stateful fluxion's large state stays on its worker; when carrying it costs more than the work it moved, it comes back for good", async (t) => {
   const app = await startApp('test/apps/ledger/app.js', { nodeArgs: HOOK, env: { FLUXION_THREADS: '1', FLUXION_HOT_MS: '1', FLUXION_DISABLE_CACHE: '1', DEBUG: 'fluxion:placement' } });
   try {
+    const credit = async (query) => JSON.parse((await request(app.port, { path: `/credit/account-7?${query}` })).body.toString());
     const out = [];
-    for (let i = 0; i < 96; i++) out.push(JSON.parse((await request(app.port, { path: '/credit/account-7?spin=1.5' })).body.toString()));
+    for (let i = 0; i < 96; i++) out.push(await credit('spin=1.5'));
     t.same(out.map((r) => r.balance), Array.from({ length: 96 }, (_, i) => 8 + i), 'one ledger all along, on whichever loop');
-    t.ok(out.some((r) => r.thread !== 0), 'hot: it moved to the worker');
-    t.same(out.slice(-16).map((r) => r.thread), Array.from({ length: 16 }, () => 0), 'back on the main loop');
-    t.match(app.output().stderr, /credit \(test\/apps\/ledger\/app\.js:\d+\): carrying its file's state back costs [\d.]+ ms a message, more than the [\d.]+ ms of work it moved; back on the main loop for good/);
+    t.same(out.slice(-16).map((r) => r.thread !== 0), Array.from({ length: 16 }, () => true), 'hot: it moved to the worker, and stays there (its 20,000 entries do not come back with its answers)');
+    // every other message cannot travel: it runs here, after the state came from the worker, and the next one
+    // takes it there again
+    const rule = /credit \(test\/apps\/ledger\/app\.js:\d+\): carrying its file's state back costs [\d.]+ ms a message, more than the [\d.]+ ms of work it moved; back on the main loop for good/;
+    const mixed = [];
+    for (let i = 0; i < 160 && !rule.test(app.output().stderr); i++) mixed.push(await credit(`spin=1.5${i % 2 ? '&tool=1' : ''}`));
+    t.match(app.output().stderr, rule);
+    t.ok(mixed.length <= 48, `the JIT weighed the cost since it last looked, not since the start: ${mixed.length} messages`);
+    for (let i = 0; i < 16; i++) mixed.push(await credit('spin=1.5'));
+    t.same(mixed.map((r) => r.balance), Array.from({ length: mixed.length }, (_, i) => 104 + i), 'the same ledger');
+    t.ok(mixed.filter((r, i) => i % 2 === 1 && i < mixed.length - 16).every((r) => r.thread === 0 && r.tool === 'a tool'), 'the messages that could not travel ran here');
+    t.same(mixed.slice(-16).map((r) => r.thread), Array.from({ length: 16 }, () => 0), 'back on the main loop');
     const later = [];
-    for (let i = 0; i < 48; i++) later.push(JSON.parse((await request(app.port, { path: '/credit/account-7?spin=3' })).body.toString()));
+    for (let i = 0; i < 48; i++) later.push(await credit('spin=3'));
     t.ok(later.every((r) => r.thread === 0), 'hotter still: it does not move again');
   } finally {
     await app.stop();
@@ -788,17 +798,29 @@ t.test('the counter (paper Listing 1) moves with its state to one worker and sta
   t.equal(typeof reply.cpuMsPerMessage, 'number');
 });
 
-t.test("a stateful fluxion's state comes back with each answer that leaves its worker holding none of the file's messages (one request at a time: every answer): its worker dies, the state goes on", async (t) => {
-  const steps = ['/hit/a', '/hit/b', '/hit/a', '/crash', '/hit/a', '/hit/b'].map((p) => ({ path: p }));
-  const out = await session('test/apps/state/app.js', HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '1' }, steps);
-  const body = (i) => JSON.parse(out[i].body);
-  t.match(body(0), { hits: 1, mine: 1 });
-  t.not(body(0).thread, 0, 'the stateful fluxion runs on a worker');
-  t.match(body(2), { hits: 3, mine: 2 });
-  t.equal(out[3].status, 500, 'the crash fails its own request');
-  t.match(body(4), { hits: 4, mine: 3 }, 'a number and a const Map went on from where the dead worker left them');
-  t.not(body(4).thread, body(0).thread, 'on a new worker');
-  t.match(body(5), { hits: 5, mine: 2 });
+t.test("a stateful fluxion's state lives on its worker; the main loop asks for it a second after a change: its worker dies, the state goes on from there", async (t) => {
+  const app = await startApp('test/apps/state/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '1', FLUXION_DISABLE_CACHE: '1', DEBUG: 'fluxion:pool' } });
+  try {
+    const get = async (p) => {
+      const r = await request(app.port, { path: p });
+      return r.status === 200 ? JSON.parse(r.body.toString()) : r.status;
+    };
+    const first = await get('/hit/a');
+    t.match(first, { hits: 1, mine: 1 });
+    t.not(first.thread, 0, 'the stateful fluxion runs on a worker');
+    t.match(await get('/hit/b'), { hits: 2, mine: 1 });
+    t.match(await get('/hit/a'), { hits: 3, mine: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 1300)); // the main loop asked for the state meanwhile
+    t.match(await get('/hit/a'), { hits: 4, mine: 3, thread: first.thread }, 'the state stayed on the worker');
+    t.equal(await get('/crash'), 500, 'the crash fails its own request');
+    const after = await get('/hit/a');
+    t.match(after, { hits: 4, mine: 3 }, "a number and a const Map went on from the main loop's copy: what the worker did in its last second is lost, as a crash loses it without fluxion");
+    t.not(after.thread, first.thread, 'on a new worker');
+    t.match(await get('/hit/b'), { hits: 5, mine: 2 });
+    t.match(app.output().stderr, /worker 1 lost the state of test\/apps\/state\/app\.js since the main loop last asked for it/);
+  } finally {
+    await app.stop();
+  }
 });
 
 t.test('FLUXION_IDLE_MS: an idle worker stops and gives its memory back; the next message starts a new one, state intact', async (t) => {

@@ -13,7 +13,7 @@ import { now } from './clock';
 import { debug, debugging } from '../debug';
 import { mergeRequest, replay, type Held } from './dispatcher';
 import { decode } from './serialize';
-import type { DoneMessage, ProcessMessage, RunMessage } from './worker';
+import type { DoneMessage, ProcessMessage, RunMessage, StateAnswer, StateRequest } from './worker';
 
 /** An async function's promise on the main loop, settled when its message is done on a worker. */
 export interface Settle {
@@ -30,13 +30,13 @@ export interface Pending {
   /** An async function's message: its promise here. */
   settle: Settle | null;
   onDone: (cpuMs: number) => void;
-  /** The module state a stateful fluxion's worker sent back (decoded), and what carrying it took (ms, both threads). */
+  /** The file's state an `unavailable` answer of a stateful fluxion's brought (decoded), and the ms decoding took. */
   onState: (state: Record<string, unknown>, ms: number) => void;
   /**
    * A stateful fluxion's: the file's state as it is here, encoded (throws NotTransferable), which goes with the
    * message only when the worker has none (the unit goes along) or an old copy (`resetState`).
    */
-  state?: () => Record<string, unknown>;
+  state?: (again: boolean) => Record<string, unknown>;
   /** The counts of the file's nested functions that ran on the worker. */
   onNested: (nested: Array<[number, number, number, number]>) => void;
   /** The worker could not run it (`again`: it ran until a response call could not travel back): it runs here. */
@@ -60,18 +60,32 @@ interface Slot {
   drained?: () => void;
   /** Stops the worker after `idleMs` with nothing in flight. */
   idle?: NodeJS.Timeout;
+  /** Called once the states asked for by `fetchStates` (retirement, `close()`) are all here. */
+  fetched?: () => void;
   /** Stopped for being idle: its exit is not a crash. */
   retired?: boolean;
   /** Messages sent during this turn of the event loop: one postMessage for all of them, at its end. */
-  outbox: RunMessage[];
+  outbox: Array<RunMessage | StateRequest>;
   /** Files whose state this worker must take again from their next message (one that should have could not go). */
   resetState: Set<string>;
+  /** Files whose state here is newer than the main loop's copy (a stateful message went since it last asked). */
+  newer: Set<string>;
+  /** The state requests in flight: id → file. */
+  asked: Map<number, string>;
+  /** Asks for the state of the `newer` files a while after a stateful message went (STATE_BACKUP_MS). */
+  backup?: NodeJS.Timeout;
   /** Messages posted to it, and (shared with it) how many of them it has started: the difference is its queue. */
   posted: number;
   started: Int32Array;
 }
 
 const WORKER_FILE = path.join(__dirname, 'worker.js');
+
+/**
+ * How long the main loop's copy of a file's state may be older than its worker's while messages go there: what a
+ * worker that dies loses at most (its messages in flight fail with a 500, as a crash without fluxion would).
+ */
+const STATE_BACKUP_MS = 1000;
 
 /**
  * Runs a message on the main loop after all, in its async context. A throw there goes where express's Layer
@@ -135,6 +149,9 @@ export class Pool {
   /** Called after each batch of answers a worker sent, and after a worker was lost: messages may wait for them. */
   afterAnswers: (() => void) | null = null;
 
+  /** A file's state a worker answered (decoded), and the ms it took on both threads (Registry.stateCame). */
+  onState: ((file: string, state: Record<string, unknown>, ms: number) => void) | null = null;
+
   /** Held by a worker while it turns V8's process-wide --expose-gc on and off (worker.ts `gcFunction`). */
   private readonly gcLock = new Int32Array(new SharedArrayBuffer(4));
 
@@ -175,7 +192,8 @@ export class Pool {
     const key = `${message.file}#${message.ix}`;
     if (pending.state && (!slot.units.has(key) || message.resetState || (message.returnState && slot.resetState.has(message.file)))) {
       // (before anything changes here: a state that cannot travel throws, and the message runs on the main loop)
-      const state = pending.state();
+      // (again: the worker had it, the main loop ran one of the file's messages since; not its first copy there)
+      const state = pending.state(slot.units.has(key) || slot.resetState.has(message.file));
       message.env = message.env ? Object.assign(message.env, state) : state;
     }
     const id = (message.id = this.nextId++);
@@ -184,6 +202,18 @@ export class Pool {
       Object.assign(message, pending.unit.unitMessage(message.ix));
     }
     if (message.returnState && slot.resetState.delete(message.file)) message.resetState = true;
+    if (message.returnState) {
+      // the file's state lives on this worker now: the main loop asks for it when it needs it (requestState), and
+      // a while later in any case, to bound what a crash of this worker would lose
+      slot.newer.add(message.file);
+      if (!slot.backup) {
+        slot.backup = setTimeout(() => {
+          slot.backup = undefined;
+          for (const file of slot.newer) this.ask(slot, file);
+        }, STATE_BACKUP_MS);
+        slot.backup.unref();
+      }
+    }
     slot.inFlight.set(id, pending);
     if (slot.idle) {
       clearTimeout(slot.idle);
@@ -192,6 +222,57 @@ export class Pool {
     if (slot.inFlight.size === 1) slot.worker.ref();
     if (slot.outbox.push(message) === 1) setImmediate(() => this.flush(slot));
     return true;
+  }
+
+  /**
+   * The main loop needs its copy of a file's state to be the latest (it is to run one of the file's messages, or
+   * the file's fluxions come back): false when it is; true when a worker holds a newer one, which it is asked for
+   * (once: a request already in flight is waited for) — the caller waits for it (`afterAnswers` follows).
+   */
+  requestState(file: string): boolean {
+    for (const slot of this.slots) {
+      if (!slot || !slot.newer.has(file)) continue;
+      this.ask(slot, file);
+      return true;
+    }
+    return false;
+  }
+
+  private ask(slot: Slot, file: string): void {
+    for (const asked of slot.asked.values()) if (asked === file) return;
+    const id = this.nextId++;
+    slot.asked.set(id, file);
+    slot.worker.ref(); // (the answer is awaited: a message or a worker's retirement waits for it)
+    if (slot.outbox.push({ type: 'state', id, file }) === 1) setImmediate(() => this.flush(slot));
+  }
+
+  private stateAnswered(slot: Slot, answer: StateAnswer): void {
+    const file = slot.asked.get(answer.id);
+    if (file === undefined) return;
+    slot.asked.delete(answer.id);
+    if (slot.inFlight.size === 0 && slot.asked.size === 0) slot.worker.unref();
+    // it came in order with the messages: with none of the file's left in flight here, it is the latest
+    if (this.inFlightAt(slot, file) === 0) slot.newer.delete(file);
+    if (answer.state === undefined) {
+      debug('pool', `${file}: its state on worker ${slot.index} cannot travel; the main loop keeps its copy`);
+      return;
+    }
+    const started = now();
+    const state = decode(answer.state) as Record<string, unknown>;
+    this.onState?.(file, state, answer.stateMs + now() - started);
+  }
+
+  /** Asks for every state a worker holds that is newer than the main loop's; calls `then` once all are here. */
+  private fetchStates(slot: Slot, then: () => void): void {
+    if (slot.newer.size === 0) return then();
+    for (const file of slot.newer) this.ask(slot, file);
+    slot.fetched = then;
+  }
+
+  private inFlightAt(slot: Slot, file: string): number {
+    let n = 0;
+    for (const pending of slot.inFlight.values()) if (pending.message.file === file) n++;
+    return n;
   }
 
   /** Messages of this file sent to a worker and not answered yet. */
@@ -214,13 +295,17 @@ export class Pool {
     if (messages.length === 0) return;
     try {
       slot.worker.postMessage(messages.length === 1 ? messages[0] : { type: 'batch', messages });
-      slot.posted += messages.length;
+      for (const message of messages) if (message.type === 'run') slot.posted++;
       if (messages.length > 1 && debugging('pool')) debug('pool', `${messages.length} messages to worker ${slot.index} in one postMessage`);
       return;
     } catch {
       // one of them cannot travel: each on its own
     }
     for (const message of messages) {
+      if (message.type === 'state') {
+        slot.worker.postMessage(message);
+        continue;
+      }
       try {
         slot.worker.postMessage(message);
         slot.posted++;
@@ -258,11 +343,18 @@ export class Pool {
     // (argv and the main module's file: the worker shows the app's, not its own: worker.ts mirrorMain)
     const main = require.main?.filename ?? null;
     const worker = new Worker(WORKER_FILE, { name: `fluxion-${index}`, env: SHARE_ENV, workerData: { fluxion: true, started, scavengeMb: this.scavengeMb, gcLock: this.gcLock, argv: process.argv, main } });
-    const slot: Slot = { worker, index, position, inFlight: new Map(), units: new Set(), outbox: [], resetState: new Set(), posted: 0, started };
-    worker.on('message', (done: DoneMessage | { type: 'batch'; answers: DoneMessage[] } | ProcessMessage) => {
+    const slot: Slot = { worker, index, position, inFlight: new Map(), units: new Set(), outbox: [], resetState: new Set(), newer: new Set(), asked: new Map(), posted: 0, started };
+    worker.on('message', (done: DoneMessage | { type: 'batch'; answers: DoneMessage[] } | StateAnswer | ProcessMessage) => {
       if (done.type === 'batch') for (const one of done.answers) this.done(slot, one);
       else if (done.type === 'done') this.done(slot, done);
-      else raiseHere(done);
+      else if (done.type === 'state') {
+        this.stateAnswered(slot, done);
+        if (slot.asked.size === 0 && slot.fetched) {
+          const then = slot.fetched;
+          slot.fetched = undefined;
+          then();
+        }
+      } else raiseHere(done);
       this.afterAnswers?.();
     });
     worker.on('error', (error) => debug('pool', `worker ${index} failed: ${error.message}`));
@@ -289,17 +381,17 @@ export class Pool {
     return pending;
   }
 
-  private takeState(pending: Pending, done: DoneMessage): void {
-    const started = now();
-    const state = decode(done.state) as Record<string, unknown>;
-    pending.onState(state, (done.stateMs ?? 0) + now() - started);
-  }
-
   private done(slot: Slot, done: DoneMessage): void {
     const pending = this.release(slot, done.id);
     if (!pending) return;
     if (done.unavailable !== undefined) {
-      if (done.state) this.takeState(pending, done);
+      if (done.state) {
+        // the worker's latest, as the message runs here now
+        const started = now();
+        const state = decode(done.state) as Record<string, unknown>;
+        if (this.inFlightAt(slot, pending.message.file) === 0) slot.newer.delete(pending.message.file);
+        pending.onState(state, now() - started);
+      }
       pending.onUnavailable(done.unavailable, done.again === true);
       // (not `settle?.resolve(this.runHere(…))`: without a promise to settle, that would not run it at all)
       const result = this.runHere(pending);
@@ -307,7 +399,6 @@ export class Pool {
       return;
     }
     pending.onDone(done.cpuMs);
-    if (done.state) this.takeState(pending, done);
     if (done.nested) pending.onNested(done.nested);
     pending.resource.runInAsyncScope(() => {
       const { held, settle } = pending;
@@ -347,9 +438,22 @@ export class Pool {
     return runOnMainLoop(pending.resource, pending.runHere, pending.held.next);
   }
 
-  /** Idle for `idleMs`: the worker stops; the next message for its place starts a new one. */
+  /**
+   * Idle for `idleMs`: the worker stops; the next message for its place starts a new one. The states it holds
+   * come to the main loop first (the next worker gets them from there).
+   */
   private retire(slot: Slot): void {
+    slot.idle = undefined;
     if (slot.inFlight.size > 0 || this.slots[slot.position] !== slot) return;
+    if (slot.newer.size > 0) {
+      this.fetchStates(slot, () => {
+        if (slot.inFlight.size === 0 && !slot.idle) {
+          slot.idle = setTimeout(() => this.retire(slot), this.idleMs);
+          slot.idle.unref();
+        }
+      });
+      return;
+    }
     this.slots[slot.position] = undefined;
     slot.retired = true;
     debug('pool', `worker ${slot.index} retired after ${this.idleMs} ms idle`);
@@ -359,6 +463,14 @@ export class Pool {
   private lost(slot: Slot, code: number): void {
     if (slot.retired) return;
     if (this.slots[slot.position] === slot) this.slots[slot.position] = undefined; // restarted on the next message
+    // the states it held: the main loop's copies (its last request's answers) are what is left
+    if (slot.newer.size) debug('pool', `worker ${slot.index} lost the state of ${[...slot.newer].map((f) => path.relative(process.cwd(), f)).join(', ')} since the main loop last asked for it`);
+    if (slot.backup) clearTimeout(slot.backup);
+    slot.newer.clear();
+    slot.asked.clear();
+    const fetched = slot.fetched;
+    slot.fetched = undefined;
+    fetched?.();
     debug('pool', `worker ${slot.index} exited (${code}); ${slot.inFlight.size} message(s) in flight`);
     for (const pending of slot.inFlight.values()) {
       pending.resource.runInAsyncScope(() => {
@@ -382,13 +494,16 @@ export class Pool {
   }
 
   /**
-   * Stops every worker once the messages in flight are done (their answers, and the state they carry back,
-   * still arrive): `unregister()`. New messages must not be sent meanwhile (every fluxion is back on main).
+   * Stops every worker once the messages in flight are done (their answers still arrive) and the states they
+   * hold have come to the main loop: `unregister()`. New messages must not be sent meanwhile (every fluxion is back on main).
    */
   async close(): Promise<void> {
     // they stay in `slots` until they are drained: `inFlightFor` counts their messages meanwhile
     const slots = this.slots.filter((s): s is Slot => s !== undefined);
     await Promise.all(slots.map((s) => (s.inFlight.size ? new Promise<void>((resolve) => (s.drained = resolve)) : undefined)));
+    // and the states they hold come to the main loop, where the fluxions are now
+    await Promise.all(slots.map((s) => new Promise<void>((resolve) => this.fetchStates(s, resolve))));
+    for (const slot of slots) if (slot.backup) clearTimeout(slot.backup);
     this.slots.length = 0;
     for (const slot of slots) slot.retired = true; // its exit is not a crash
     await Promise.all(slots.map((s) => s.worker.terminate()));

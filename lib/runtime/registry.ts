@@ -122,8 +122,13 @@ export interface FluxionRecord {
   /** Messages whose synchronous CPU time was measured, and the sum of it. */
   timed: number;
   cpuMs: number;
-  /** A stateful fluxion's: the time its file's state took to come back with its answers (encoded on the worker, decoded and applied here). */
+  /**
+   * A stateful fluxion's: the time its file's state took to travel (fetched from its worker: encoded there, decoded
+   * and applied here; sent there again after the main loop ran one of the file's messages).
+   */
   stateMs: number;
+  /** `stateMs` and `workerMessages` when the JIT last weighed them (reconsider: the cost since then). */
+  weighed: [stateMs: number, workerMessages: number];
   /** Found by a probe at run time rather than by the compiler. */
   dynamic: boolean;
   module: ModuleRuntime;
@@ -400,8 +405,8 @@ export class ModuleRuntime {
   /**
    * Messages of its stateful fluxions waiting on the main loop, in their order. The state of a file lives on
    * one worker while its fluxions are there, and the main loop's copy is the latest only once that worker has
-   * answered every message of the file it holds: so a message that cannot travel runs here after those answers
-   * (not at once, with an old copy), and one that finds the worker's queue full waits for room there (it does
+   * answered every message of the file it holds and sent the state it left (asked for then: `stateOnWorker`):
+   * so a message that cannot travel runs here after those answers and that state (not at once, with an old copy), and one that finds the worker's queue full waits for room there (it does
    * not run here meanwhile). A message that comes while others wait, waits behind them: none overtakes another.
    */
   readonly waiting: Waiting[] = [];
@@ -426,7 +431,8 @@ export class ModuleRuntime {
       return true;
     }
     const why = outcome === 'full' ? 'every worker has a full queue' : outcome.message;
-    if (stateful && this.registry.inFlightFor(this.file) > 0) {
+    if (stateful && (this.registry.inFlightFor(this.file) > 0 || this.registry.stateOnWorker(this.file))) {
+      // (or once the main loop has the file's state from its worker, where it lives)
       debug('placement', `${record.id}: ${why}; this message runs on the main loop once its worker has answered the file's earlier ones`);
       this.wait({ ix, thisArg, args: Array.from(args), env, settle, resource, here: true });
       return true;
@@ -490,6 +496,8 @@ export class ModuleRuntime {
         }
       }
       if (this.registry.inFlightFor(this.file) > 0) return;
+      // the file's state lives on its worker: asked for, this waits for the answer (pumped again after it)
+      if (this.registry.stateOnWorker(this.file)) return;
       this.waiting.shift();
       this.records[w.ix]!.deopts++;
       this.stateStale = true;
@@ -545,7 +553,7 @@ export class ModuleRuntime {
     const constants = this.description.fns[ix]!.unit!.constants;
     const stateNames = this.description.fns[ix]!.unit!.state;
     let perMessage = values;
-    let state: (() => Record<string, unknown>) | undefined;
+    let state: ((again: boolean) => Record<string, unknown>) | undefined;
     if (values && (constants || stateNames.length)) {
       // the module's constants go once to each worker, with the unit (constantsFor), and the file's state when the
       // worker has none or an old copy (pool.ts send): not with every message
@@ -556,10 +564,13 @@ export class ModuleRuntime {
       perMessage = null;
       for (const key of Object.keys(values)) if (!constants?.includes(key) && !stateNames.includes(key)) (perMessage ??= {})[key] = values[key];
       if (stateNames.length) {
-        state = () => {
+        state = (again) => {
+          const started = now();
           const seen = new Map<object, unknown>();
           const out: Record<string, unknown> = {};
           for (const name of stateNames) if (name in values) out[name] = offloadModules().encode(values[name], name, seen);
+          // (carrying the state to and fro is what the JIT weighs, reconsider: not its first trip to the worker)
+          if (again) record.stateMs += now() - started;
           return out;
         };
       }
@@ -749,6 +760,7 @@ export class Registry {
       // with `auto`, the main loop is a replica too (Pool.mainMayTake); `isolate` keeps every message on the workers
       this.workers = new (offloadModules().Pool)(this.threads, this.maxInFlight, this.idleMs, this.auto, this.scavengeMb);
       this.workers.afterAnswers = () => this.answered();
+      this.workers.onState = (file, state, ms) => this.stateCame(file, state, ms);
     }
     return this.workers;
   }
@@ -756,6 +768,23 @@ export class Registry {
   /** Messages of this file sent to a worker and not answered yet. */
   inFlightFor(file: string): number {
     return this.workers ? this.workers.inFlightFor(file) : 0;
+  }
+
+  /**
+   * A worker holds a newer copy of the file's state than the main loop (its stateful fluxions ran there since
+   * the main loop last asked): it is asked for it, and the caller waits (pool.ts `requestState`).
+   */
+  stateOnWorker(file: string): boolean {
+    return this.workers !== null && this.workers.requestState(file);
+  }
+
+  /** A file's state its worker answered: the module takes it, and its stateful fluxions count what carrying it took. */
+  private stateCame(file: string, state: Record<string, unknown>, ms: number): void {
+    const module = this.modules.find((m) => m.file === file);
+    if (!module) return;
+    module.applyState(state);
+    const moved = module.statics.filter((r) => r.fn >= 0 && r.placement !== 'main' && (module.description.fns[r.fn]!.unit?.state.length ?? 0) > 0);
+    for (const r of moved) r.stateMs += ms / moved.length;
   }
 
   /** Files with messages waiting for their worker's answers, or stateful fluxions coming back once it has none. */
@@ -779,11 +808,22 @@ export class Registry {
     return this.workers !== null && this.workers.mainMayTake();
   }
 
-  /** `unregister()`: every fluxion back on the main loop (a stateful one with the main loop's copy), workers stopped. */
+  /**
+   * `unregister()`: every fluxion back on the main loop, workers stopped. A file's stateful fluxions whose state
+   * lives on a worker come back as the JIT brings them back (`returning`): their new messages wait for the
+   * worker's last answers and its state, then run here.
+   */
   async close(): Promise<void> {
-    for (const record of this.fluxions) record.placement = 'main';
     this.mode = 'inline';
     this.auto = false;
+    for (const module of this.modules) {
+      const away = module.statics.filter((r) => r.fn >= 0 && r.placement !== 'main' && (module.description.fns[r.fn]!.unit?.state.length ?? 0) > 0);
+      if (away.length === 0 || module.returning) continue;
+      module.returning = away;
+      this.returnWhenDrained(module);
+      if (module.returning) this.pumpAfterAnswers(module);
+    }
+    for (const record of this.fluxions) if (!record.module.returning?.includes(record)) record.placement = 'main';
     await this.workers?.close();
     this.workers = null;
   }
@@ -843,11 +883,12 @@ export class Registry {
   /**
    * On the workers: if the work measured there is under half the threshold, the move did not pay off. A
    * stateful fluxion comes back with every stateful fluxion of its file (they share its state on that worker),
-   * once all of them are that cheap, and once that worker has answered every message of the file it holds:
-   * until then they keep going there, so no message overtakes another and the main loop's copy of the state,
-   * which the last answer of the worker's file messages brings, is the latest when they start running here. A
-   * stateful fluxion still hot there whose state costs as much to carry back as the work it moved comes back the
-   * same way, for good.
+   * once all of them are that cheap, and once that worker has answered every message of the file it holds and
+   * sent the file's state (returnWhenDrained asks for it): until then they keep going there, so no message
+   * overtakes another and the main loop's copy of the state is the latest when they start running here. A
+   * stateful fluxion still hot there whose state costs as much to carry, to and fro, as the work it moved (a
+   * message of the file that could not travel every other time: the state comes here, and goes back with the
+   * next) comes back the same way, for good.
    */
   reconsider(record: FluxionRecord): void {
     if (record.placement === 'main' || this.mode !== 'auto') return;
@@ -857,7 +898,15 @@ export class Registry {
     // still hot, but its file's state costs more to carry back than the work it moved (a large Map kept as module
     // state): the file's stateful fluxions come back for good (one that got cheap comes back below, and may move again)
     const work = median16(record.samples);
-    const perMessage = record.workerMessages >= 16 ? record.stateMs / record.workerMessages : 0;
+    // (since it last looked: a fluxion that ran well for an hour and now carries its state to and fro every other
+    // message is weighed on the latter)
+    const [stateMs, workerMessages] = record.weighed;
+    const moved = record.workerMessages - workerMessages;
+    let perMessage = 0;
+    if (moved >= 8) {
+      perMessage = (record.stateMs - stateMs) / moved;
+      record.weighed = [record.stateMs, record.workerMessages];
+    }
     if (stateful && work >= record.hotMs / 2 && perMessage > 0 && perMessage >= work) {
       const reason = `carrying its file's state back costs ${perMessage.toFixed(2)} ms a message, more than the ${work.toFixed(2)} ms of work it moved`;
       debug('placement', `${record.id} (${path.relative(process.cwd(), record.file)}:${record.line}): ${reason}; back on the main loop for good`);
@@ -880,7 +929,7 @@ export class Registry {
 
   /** The stateful fluxions of a file that are coming back go once its worker holds none of its messages. */
   returnWhenDrained(module: ModuleRuntime): void {
-    if (!module.returning || this.pool().inFlightFor(module.file) > 0) return;
+    if (!module.returning || this.inFlightFor(module.file) > 0 || this.stateOnWorker(module.file)) return;
     for (const r of module.returning) this.bringBack(r);
     module.returning = null;
     module.stateStale = true;
@@ -995,12 +1044,12 @@ export class Registry {
     return module;
   }
 
-  add(fields: Omit<FluxionRecord, 'placement' | 'messages' | 'workerMessages' | 'deopts' | 'timed' | 'cpuMs' | 'stateMs' | 'samples' | 'hotMs'>): FluxionRecord {
+  add(fields: Omit<FluxionRecord, 'placement' | 'messages' | 'workerMessages' | 'deopts' | 'timed' | 'cpuMs' | 'stateMs' | 'weighed' | 'samples' | 'hotMs'>): FluxionRecord {
     let id = fields.id;
     if (this.ids.has(id)) id = `${fields.id}@${path.relative(process.cwd(), fields.file) || fields.file}`;
     for (let n = 2; this.ids.has(id); n++) id = `${fields.id}@${path.relative(process.cwd(), fields.file)}#${n}`;
     this.ids.add(id);
-    const record: FluxionRecord = { ...fields, id, placement: 'main', messages: 0, workerMessages: 0, deopts: 0, timed: 0, cpuMs: 0, stateMs: 0, samples: new Float64Array(16), hotMs: this.hotMs };
+    const record: FluxionRecord = { ...fields, id, placement: 'main', messages: 0, workerMessages: 0, deopts: 0, timed: 0, cpuMs: 0, stateMs: 0, weighed: [0, 0], samples: new Float64Array(16), hotMs: this.hotMs };
     this.fluxions.push(record);
     return record;
   }

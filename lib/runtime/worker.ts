@@ -46,7 +46,7 @@ export interface RunMessage {
   constants?: Record<string, unknown>;
   /** An async function's message: answered when its promise settles, with its value or its rejection. */
   async?: true;
-  /** A stateful fluxion's message: the answer carries the file's state back. */
+  /** A stateful fluxion's message: the file's state lives here from now on (the main loop asks for it: StateRequest). */
   returnState?: true;
   /** The main loop's copy of the file's state is newer than this worker's: take it from this message. */
   resetState?: true;
@@ -79,9 +79,8 @@ export interface DoneMessage {
   error?: unknown;
   /** What an async function's promise resolved to. */
   value?: unknown;
-  /** The file's state after the message (a stateful fluxion's), encoded; and the ms encoding it took. */
+  /** With `unavailable`, a stateful fluxion's: the file's state here, encoded (the main loop runs the message now). */
   state?: unknown;
-  stateMs?: number;
   /** [function index, messages, CPU ms, timed messages] of the file's nested functions that ran here since. */
   nested?: Array<[number, number, number, number]>;
   /** The unit could not be built here: run the message on the main loop. */
@@ -91,21 +90,37 @@ export interface DoneMessage {
 }
 
 /**
- * Per file: the stateful messages this worker received and has not answered. An answer carries the file's state
- * only when it is the last of them: the main loop needs its copy only once this worker holds none of the file's
- * messages (before it runs one itself, or the fluxions come back: Registry `pump`, `send`, `returnWhenDrained`),
- * and then the last answer it got was such an answer. Under load, the state does not go back with every answer.
+ * The main loop asks for a file's state (pool.ts `requestState`): before it runs one of the file's messages itself,
+ * when the fluxions come back, before this worker retires or stops, and now and then while its copy is old (what
+ * it would lose if this worker died). It comes in order with the messages, so the state answered is the one after
+ * every message posted before the request.
  */
-const openByFile = new Map<string, number>();
-function openStateful(message: RunMessage): void {
-  if (message.returnState) openByFile.set(message.file, (openByFile.get(message.file) ?? 0) + 1);
+export interface StateRequest {
+  type: 'state';
+  id: number;
+  file: string;
 }
-/** A stateful message answered: whether it was the file's last one here (its answer takes the state). */
-function closeStateful(message: RunMessage): boolean {
-  if (!message.returnState) return false;
-  const left = Math.max(0, (openByFile.get(message.file) ?? 1) - 1);
-  openByFile.set(message.file, left);
-  return left === 0;
+
+/** The answer to a StateRequest: the file's state here, encoded (absent: it cannot travel), and the ms that took. */
+export interface StateAnswer {
+  type: 'state';
+  id: number;
+  state?: unknown;
+  stateMs: number;
+}
+
+function answerState(request: StateRequest): void {
+  // (after the answers of the messages that came before it)
+  if (answers) flushAnswers();
+  const started = now();
+  const answer: StateAnswer = { type: 'state', id: request.id, stateMs: 0 };
+  try {
+    answer.state = encode(stateOf(request.file), 'state');
+  } catch {
+    // a value that cannot travel: the main loop keeps its copy
+  }
+  answer.stateMs = now() - started;
+  parentPort!.postMessage(answer);
 }
 
 /** Per code unit (`file#index`): its module constants, as they came with the unit (RunMessage.constants). */
@@ -843,15 +858,6 @@ function run(message: RunMessage): number {
     if (value !== undefined) done.value = value;
     const nested = takeNested(message.file);
     if (nested) done.nested = nested;
-    if (closeStateful(message)) {
-      try {
-        const encoding = now();
-        done.state = encode(stateOf(message.file), 'state');
-        done.stateMs = now() - encoding;
-      } catch {
-        // the state holds a value that cannot travel: the main loop keeps its last copy
-      }
-    }
     post(done);
   };
   const unmark = (value: unknown): unknown => {
@@ -930,7 +936,6 @@ function run(message: RunMessage): number {
     const unavailable: DoneMessage = { type: 'done', id: message.id, cpuMs: 0, ops: [], unavailable: String((error as Error).message) };
     // (the main loop runs it now, with the latest state this worker has)
     if (message.returnState) {
-      closeStateful(message);
       try {
         unavailable.state = encode(stateOf(message.file), 'state');
       } catch {
@@ -1046,16 +1051,19 @@ function forwardToMain(port: NonNullable<typeof parentPort>): void {
 
 if (parentPort) {
   forwardToMain(parentPort);
-  parentPort.on('message', (message: RunMessage | { type: 'batch'; messages: RunMessage[] }) => {
+  parentPort.on('message', (message: RunMessage | StateRequest | { type: 'batch'; messages: Array<RunMessage | StateRequest> }) => {
     if (message && message.type === 'run') {
-      openStateful(message);
       if (shouldScavenge(run(message))) scavengeNow();
-    } else if (message && message.type === 'batch') {
-      for (const m of message.messages) openStateful(m);
+    } else if (message && message.type === 'state') answerState(message);
+    else if (message && message.type === 'batch') {
       answers = [];
       batchStarted = now();
       try {
         for (const m of message.messages) {
+          if (m.type === 'state') {
+            answerState(m);
+            continue;
+          }
           if (answers.length > 0 && !((lastMs.get(`${m.file}#${m.ix}`) ?? Infinity) < 0.5)) flushAnswers();
           // the answers so far leave first: they do not wait for the scavenge
           if (shouldScavenge(run(m))) {

@@ -1,5 +1,5 @@
-// State that lives on a worker comes back with every answer: a worker that dies, or unregister(), loses none
-// of it. `hits` is a number (assigned), `seen` a const Map (changed in place). ?spin=ms makes a request hot.
+// State that lives on a worker goes to the main loop when it needs it, and a second after it changed: a worker that
+// dies loses that second at most, unregister() nothing. `hits` is a number (assigned), `seen` a const Map (changed in place). ?spin=ms makes a request hot.
 var express = require('express');
 var threadId = require('worker_threads').threadId;
 
