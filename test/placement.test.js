@@ -54,6 +54,8 @@ const STEPS = [
   { path: '/bad-header' },
   { path: '/piped' },
   { path: '/piped-late' },
+  { path: '/shout' },
+  { path: '/whisper' },
   { path: '/missing/7' },
   { path: '/gone/3' },
 ];
@@ -104,6 +106,10 @@ for (const [version, alias] of [
     t.equal(isolated[at('/piped')].body, 'abc on 0', '`readable.pipe(res.type(…))`: the response handed on as a stream, seen in the text, stays');
     t.equal(isolated[at('/piped-late')].body, 'abc on 0', 'handed on through a variable: the stream listened on it on the worker, and the message ran again here');
     t.match(byId('pipedLate'), { placement: 'main', messages: 1, workerMessages: 0 }, 'and stays here');
+    t.equal(isolated[at('/shout')].body, 'HEY', "app.response.shout(): the app's method, called on a worker, ended the response");
+    t.not(isolated[at('/shout')].thread, '0');
+    t.equal(isolated[at('/whisper')].status, 500);
+    t.match(JSON.parse(isolated[at('/whisper')].body), { error: 'res.whisper is not a function', name: 'TypeError' }, 'a method no app defined: not a function, as without fluxion');
     t.match(JSON.parse(plain[13].body), { accepts: 'json', range: [{ start: 0, end: 9 }] }, 'and answered what they answer on the main loop');
     t.not(json(14, isolated).thread, 0, 'headers set and read back on a worker');
     t.match(JSON.parse(plain[14].body), { route: '/headers/:id', type: /^text\/plain/, link: '</headers/2>; rel="next"', has: true }, '(what they read)');

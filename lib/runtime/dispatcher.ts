@@ -62,7 +62,8 @@ export function prepare(args: ArrayLike<unknown>, env: Record<string, unknown> |
       if (res.headersSent) marker.headersSent = true;
       const own = appFields(res);
       if (own.fields) marker.fields = own.fields;
-      if (own.functions) marker.functions = own.functions;
+      const inherited = appMethods(res);
+      if (own.functions || inherited) marker.functions = inherited ? [...(own.functions ?? []), ...inherited] : own.functions!;
       // res.locals is an object (a function with properties in express 3): its data travels
       let localsWhole = true;
       if (res.locals) {
@@ -300,6 +301,23 @@ function methodsFile(object: object, base: object = IncomingMessage.prototype): 
     if (file) return file;
   }
   return null;
+}
+
+/**
+ * The methods an app put on its response prototype (`app.response.shout = function …`, a sub-app's inheriting its
+ * parent's): own functions of the prototypes between the response and express's `lib/response.js` (found by
+ * `methodsFile` before). The worker's `res` records a call of one, the main loop makes it; a name no app of this
+ * request has reads undefined there, as here (`res.shout is not a function`).
+ */
+function appMethods(res: ServerResponse): string[] | null {
+  let out: string[] | null = null;
+  for (let proto = Object.getPrototypeOf(res) as object | null; proto && proto !== ServerResponse.prototype && !methodFiles.get(proto); proto = Object.getPrototypeOf(proto) as object | null) {
+    for (const key of Object.getOwnPropertyNames(proto)) {
+      const d = Object.getOwnPropertyDescriptor(proto, key)!;
+      if (typeof d.value === 'function' && key !== 'constructor') (out ??= []).push(key);
+    }
+  }
+  return out;
 }
 
 /** Whether a structured clone keeps what the object is (its methods too): plain data, arrays, and the built-ins. */

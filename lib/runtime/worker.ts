@@ -328,7 +328,7 @@ interface Rendering {
   end(error: unknown, html: unknown): void;
 }
 
-function recorder(data: ResponseMarker, ops: Ops, finished: () => void, req: () => unknown, cannotTravel: (error: NotTransferable) => void, onLocals: (flush: () => void) => void, rendering: Rendering) {
+function recorder(data: ResponseMarker, ops: Ops, finished: () => void, appCalled: () => void, req: () => unknown, cannotTravel: (error: NotTransferable) => void, onLocals: (flush: () => void) => void, rendering: Rendering) {
   const headers: Record<string, unknown> = { ...data.headers };
   // res.locals: what the fluxion changed goes back as an `=locals` call, before each call that ends the response
   // (`res.render` reads them) and with the answer, so a middleware's `res.locals.user = …` reaches what follows
@@ -438,7 +438,7 @@ function recorder(data: ResponseMarker, ops: Ops, finished: () => void, req: () 
         if (FINISHERS.has(prop) && !done) {
           done = true;
           finished();
-        }
+        } else if (!done && data.functions?.includes(prop) && !EXPRESS_METHODS.has(prop) && !nodeMethods!.has(prop)) appCalled();
         return prop.startsWith('get') ? undefined : receiver;
       };
     },
@@ -880,6 +880,9 @@ function run(message: RunMessage): number {
         // the function's own run goes on to its end first: what it does after `res.send` (a header call that
         // throws, as on the main loop) is part of the answer, whether or not answers leave in a batch
         () => settleOnly || (running ? (finishedWhileRunning = true) : answer(null)),
+        // a method the app put on the response (`res.success(data)`, `app.response.shout = …`) may end it, here
+        // unknown: the answer goes once the code that called it has run (the main loop makes the call)
+        () => settleOnly || (running ? (finishedWhileRunning = true) : queueMicrotask(() => answer(null))),
         () => req,
         (error) => {
           if (!message.returnState) again ??= error.message;

@@ -420,6 +420,19 @@ app.get('/piped-late', function pipedLate(req, res) {
   require('stream').Readable.from(['a', 'b', 'c', ' on ' + threadId]).pipe(out);
 });
 
+// a method the app put on its response prototype (express's own suite, app.response.js): the worker records the
+// call, the main loop makes it, the response ends; a method no app defined is `not a function` there as here
+app.response.shout = function shout(text) {
+  this.send(String(text).toUpperCase());
+};
+app.get('/shout', function shouted(req, res) {
+  res.set('x-thread', String(threadId));
+  res.shout('hey');
+});
+app.get('/whisper', function whispered(req, res) {
+  res.whisper('hey');
+});
+
 // an error of the app's own class (problems.js), passed to next() on a worker
 app.get('/missing/:id', function missing(req, res, next) {
   next(new NotFoundError('item ' + req.params.id + ' (on ' + threadId + ')'));
