@@ -184,7 +184,7 @@ function precompileRequireHook(withCodeCache: typeof CodeCache.withCodeCache, di
   try {
     // (and the runtime, which it loads: register.js caches every file of dist/ it loads the same way; those this
     // process loaded already, `fluxion precompile`'s CLI among them, are loaded again for their entries)
-    for (const shared of ['debug.js', 'errors.js', 'specifiers.js', 'runtime/index.js', 'runtime/registry.js', 'runtime/clock.js']) delete require.cache[path.join(__dirname, shared)];
+    for (const shared of ['debug.js', 'errors.js', 'specifiers.js', 'runtime/index.js', 'runtime/registry.js', 'runtime/clock.js', 'runtime/contexts.js']) delete require.cache[path.join(__dirname, shared)];
     const { register } = withCodeCache({ shipped: null, local: dir }, (file) => file.startsWith(__dirname + path.sep), () => require(bundle) as { register: typeof Register.register }, { saveAtExit: false, what: 'require hook' });
     try {
       register({ enabled: true, cacheDir: scratch, logLevel: 'silent' })();

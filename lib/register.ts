@@ -16,6 +16,8 @@ import * as specifiersModule from './specifiers';
 import * as runtimeModule from './runtime';
 import { registry } from './runtime';
 import * as clockModule from './runtime/clock';
+import * as contextsModule from './runtime/contexts';
+import { trackContexts } from './runtime/contexts';
 import * as registryModule from './runtime/registry';
 import type * as ReportModule from './runtime/report';
 
@@ -38,9 +40,12 @@ export function register(programmatic: RegisterOptions = {}): () => void {
   }
   const version = (require('../package.json') as { version: string }).version;
   registry().configure(options);
+  // (the request's AsyncLocalStorage stores travel with its messages: the instances are noted as the app makes them)
+  const esm = wantsEsmHooks();
+  if (options.placement !== 'inline') trackContexts(false, esm);
   const hook: Hook = installHook(options, version);
   const cleanups: Array<() => void> = [hook.revert];
-  if (wantsEsmHooks()) registerEsmHooks(options, version);
+  if (esm) registerEsmHooks(options, version);
   if (options.report) cleanups.push(reportOnExit(options.report));
   const summary = setImmediate(() => {
     const s = hook.stats;
@@ -78,6 +83,7 @@ function shareBundledFiles(): void {
     ['runtime/index.js', runtimeModule],
     ['runtime/registry.js', registryModule],
     ['runtime/clock.js', clockModule],
+    ['runtime/contexts.js', contextsModule],
   ];
   for (const [name, exports] of files) {
     const filename = path.join(__dirname, name);

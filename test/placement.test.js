@@ -975,3 +975,27 @@ t.test('auto: the main loop is a replica too: it takes a moved handler\'s messag
   const isolate = await run('isolate');
   t.ok(isolate.concurrent.every((id) => id !== 0), 'isolate: every message on the worker, backlog or not');
 });
+
+t.test("the request's async context travels: a package's AsyncLocalStorage store and cls-hooked context are the request's on a worker, and what the code writes there comes back", async (t) => {
+  const report = path.join(tmp, 'contexts.json');
+  const app = await startApp('test/apps/contexts/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1', FLUXION_REPORT: report, DEBUG: 'fluxion:placement' } });
+  try {
+    const get = async (p) => JSON.parse((await request(app.port, { path: p, headers: { 'x-request-id': 'r7', 'x-tenant': 'acme' } })).body.toString());
+    const id = await get('/id');
+    t.same({ ...id, thread: 0 }, { id: 'r7', tenant: 'acme', span: null, thread: 0 }, "the store the middleware entered on the main loop, read by a package's code on the worker");
+    t.not(id.thread, 0, 'on a worker');
+    const later = await get('/later');
+    t.same({ ...later, thread: 0 }, { id: 'r7', tenant: 'acme', thread: 0 }, 'after an await there too');
+    t.not(later.thread, 0);
+    t.same(await get('/id?traced=1'), { id: 'r7', tenant: 'acme', span: '/id', thread: 0 }, 'a store holding a class instance cannot travel: that message ran on the main loop');
+    t.same(await get('/login/ann'), { user: 'ann', role: 'member', id: 'r7', socket: true, thread: 0 }, 'written on the worker, read after it on the main loop');
+    const parallel = await Promise.all(['a', 'b', 'c', 'd', 'e', 'f'].map((who) => request(app.port, { path: '/id', headers: { 'x-request-id': who, 'x-tenant': who.toUpperCase() } })));
+    t.same(parallel.map((r) => JSON.parse(r.body.toString())).map((b) => `${b.id}${b.tenant}`), ['aA', 'bB', 'cC', 'dD', 'eE', 'fF'], 'six requests at once: each its own context');
+    await app.stop();
+    const byId = (id) => JSON.parse(fs.readFileSync(report, 'utf8')).fluxions.find((f) => f.id === id);
+    t.ok(byId('login').workerMessages >= 1, 'the middleware that wrote the context ran on a worker');
+    t.match(app.output().stderr, /idRoute: the async context \(an AsyncLocalStorage made at .*reqctx\/index\.js:\d+\) cannot travel to another event loop \(an instance of Span\); this message runs on the main loop/);
+  } finally {
+    await app.stop();
+  }
+});

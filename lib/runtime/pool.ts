@@ -12,7 +12,8 @@ import { SHARE_ENV, Worker } from 'node:worker_threads';
 import { now } from './clock';
 import { debug, debugging } from '../debug';
 import { mergeRequest, replay, type Held } from './dispatcher';
-import { decode } from './serialize';
+import { applyContexts, type CarriedContext } from './contexts';
+import { decode, encode, refill } from './serialize';
 import type { DoneMessage, ProcessMessage, RunMessage, StateAnswer, StateRequest } from './worker';
 
 /** An async function's promise on the main loop, settled when its message is done on a worker. */
@@ -27,6 +28,8 @@ export interface Pending {
   resource: AsyncResource;
   /** Runs the message on the main loop instead (the unit built here, with the real objects). */
   runHere: () => unknown;
+  /** The async context's stores it carried (contexts.ts), and the main loop's objects to write their changes into. */
+  contexts: { carried: CarriedContext[]; stores: unknown[] } | null;
   /** An async function's message: its promise here. */
   settle: Settle | null;
   onDone: (cpuMs: number) => void;
@@ -400,6 +403,8 @@ export class Pool {
     }
     pending.onDone(done.cpuMs);
     if (done.nested) pending.onNested(done.nested);
+    // what the code changed in the request's AsyncLocalStorage stores, before what follows on this loop reads them
+    if (done.contexts && pending.contexts) applyContexts({ encode, decode, refill }, pending.contexts.stores, pending.contexts.carried, done.contexts);
     pending.resource.runInAsyncScope(() => {
       const { held, settle } = pending;
       mergeRequest(held, done.req);

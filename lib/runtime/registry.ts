@@ -11,6 +11,7 @@ import type { ForeignWrite, RuptureKind } from '../types';
 import { debug, warnOnce } from '../debug';
 import type * as DispatcherModule from './dispatcher';
 import { AsyncClock, now } from './clock';
+import { activeContexts } from './contexts';
 import type { Pool, Settle } from './pool';
 import type { RunMessage, StartupValue } from './worker';
 import type * as PoolModule from './pool';
@@ -30,6 +31,7 @@ let offloading: {
   nextOf: typeof DispatcherModule.nextOf;
   NotTransferable: typeof SerializeModule.NotTransferable;
   encode: typeof SerializeModule.encode;
+  decode: typeof SerializeModule.decode;
   refill: typeof SerializeModule.refill;
   Pool: typeof PoolModule.Pool;
   runOnMainLoop: typeof PoolModule.runOnMainLoop;
@@ -48,6 +50,7 @@ function offloadModules(): NonNullable<typeof offloading> {
       nextOf: dispatcher.nextOf,
       NotTransferable: serialize.NotTransferable,
       encode: serialize.encode,
+      decode: serialize.decode,
       refill: serialize.refill,
       Pool: pool.Pool,
       runOnMainLoop: pool.runOnMainLoop,
@@ -576,8 +579,11 @@ export class ModuleRuntime {
       }
     }
     let prepared: ReturnType<typeof prepare>;
+    let contexts: ReturnType<typeof activeContexts>;
     try {
       prepared = prepare(args, perMessage, this.description.fns[ix]?.unit?.uses, this.description.fns[ix]?.unit?.app);
+      // the request's AsyncLocalStorage stores (and cls-hooked contexts): the code runs inside them there
+      contexts = activeContexts(offloadModules());
     } catch (error) {
       if (!(error instanceof NotTransferable)) throw error;
       return error;
@@ -587,6 +593,7 @@ export class ModuleRuntime {
     const stateful = entry.unit!.state.length > 0;
     const message: RunMessage = { type: 'run', id: 0, file: this.file, ix, args: prepared.args };
     if (prepared.env) message.env = prepared.env;
+    if (contexts) message.contexts = contexts.carried;
     if (settle) message.async = true;
     if (stateful) message.returnState = true;
     if (stateful && this.stateStale) message.resetState = true;
@@ -599,6 +606,7 @@ export class ModuleRuntime {
         settle,
         slot: record.placement.startsWith('worker:') ? Number(record.placement.slice(7)) - 1 : -1,
         held: prepared.held,
+        contexts,
         resource,
         runHere: () => this.runHere(ix, thisArg, realArgs, env, values, settle !== null),
         onDone: (cpuMs) => {

@@ -15,6 +15,7 @@ import type { CodeUnit } from '../internal-types';
 import { decode, encode, noteHelperClass, NotTransferable, PLAIN, refill, setUnitClasses } from './serialize';
 import { buildFactory, resetState, stateOf, type Factory } from './units';
 import { AsyncClock, now } from './clock';
+import { enterContexts, trackContexts, type CarriedContext } from './contexts';
 import type { Ops, RequestMarker, ResponseMarker, ViewConfig } from './dispatcher';
 import { debug } from '../debug';
 
@@ -46,6 +47,8 @@ export interface RunMessage {
   constants?: Record<string, unknown>;
   /** An async function's message: answered when its promise settles, with its value or its rejection. */
   async?: true;
+  /** The request's async context: AsyncLocalStorage stores and cls-hooked contexts (contexts.ts), encoded. */
+  contexts?: CarriedContext[];
   /** A stateful fluxion's message: the file's state lives here from now on (the main loop asks for it: StateRequest). */
   returnState?: true;
   /** The main loop's copy of the file's state is newer than this worker's: take it from this message. */
@@ -79,6 +82,8 @@ export interface DoneMessage {
   error?: unknown;
   /** What an async function's promise resolved to. */
   value?: unknown;
+  /** What the code changed in the carried async context's stores. */
+  contexts?: CarriedContext[];
   /** With `unavailable`, a stateful fluxion's: the file's state here, encoded (the main loop runs the message now). */
   state?: unknown;
   /** [function index, messages, CPU ms, timed messages] of the file's nested functions that ran here since. */
@@ -807,6 +812,7 @@ function run(message: RunMessage): number {
   // a response call whose argument cannot travel back (`res.render(view, { user: instanceOfAModel })`): a
   // stateless fluxion's message runs again on the main loop, whatever the function did after the throw
   let again: string | null = null;
+  let contexts: ReturnType<typeof enterContexts> | null = null;
   let flushLocals: (() => void) | null = null;
   // templates rendering here: the answer waits for them (an async handler's promise may settle first)
   let renders = 0;
@@ -853,6 +859,8 @@ function run(message: RunMessage): number {
     }
     const done: DoneMessage = { type: 'done', id: message.id, cpuMs, ops };
     if (changed) done.req = changed;
+    const contextsChanged = contexts?.changed();
+    if (contextsChanged) done.contexts = contextsChanged;
     if (nextArgs) done.next = nextArgs;
     if (error != null) done.error = error;
     if (value !== undefined) done.value = value;
@@ -952,7 +960,10 @@ function run(message: RunMessage): number {
   let result: unknown;
   running = true;
   try {
-    result = clock ? clocks.run(clock, () => fn(...args)) : fn(...args);
+    // (inside the request's AsyncLocalStorage stores, as on the main loop: `contexts` reads what the code changed)
+    contexts = message.contexts ? enterContexts({ encode, decode, refill }, message.contexts) : null;
+    const call = contexts ? () => contexts!.run(() => fn(...args)) : () => fn(...args);
+    result = clock ? clocks.run(clock, call) : call();
   } catch (error) {
     running = false;
     answer(encode(error, 'error'));
@@ -1054,6 +1065,8 @@ function forwardToMain(port: NonNullable<typeof parentPort>): void {
 
 if (parentPort) {
   forwardToMain(parentPort);
+  // (before the app's files load here: their AsyncLocalStorage instances take the stores the messages carry)
+  trackContexts(true);
   parentPort.on('message', (message: RunMessage | StateRequest | { type: 'batch'; messages: Array<RunMessage | StateRequest> }) => {
     if (message && message.type === 'run') {
       if (shouldScavenge(run(message))) scavengeNow();
