@@ -8,7 +8,7 @@ import { formatReport, type Report } from './runtime/report';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { globalsReason, stateReason, type StartupWrite, type StateFacts, type WriteOf } from './specifiers';
+import { CONNECT_METHODS, globalsReason, stateReason, type StartupWrite, type StateFacts, type WriteOf } from './specifiers';
 import type { FluxionalProgram } from './types';
 
 const USAGE = `usage: fluxion <command> [options]
@@ -170,7 +170,9 @@ function markStatefulRequires(program: FluxionalProgram, file: string): void {
   };
   const writtenBy = new Map<string, WriteOf[]>();
   const laterGlobals = new Map<string, string>();
+  const connected = new Map<string, string>();
   const visit = (from: string, p: FluxionalProgram, visited: Set<string>): void => {
+    for (const [name, call] of p.connects ?? []) if (!connected.has(name)) connected.set(name, `${path.relative(process.cwd(), from) || from} connects or initialises (\`${call}\`)`);
     for (const name of p.globalWrites ?? []) if (!laterGlobals.has(name)) laterGlobals.set(name, path.relative(process.cwd(), from) || from);
     for (const [specifier, write, at, method, atLoad] of p.writes ?? []) {
       const target = resolveFrom(from, specifier);
@@ -196,8 +198,9 @@ function markStatefulRequires(program: FluxionalProgram, file: string): void {
     },
     packagesOf: () => [],
     // (the runtime reads the loaded module: a method that is the file's own function is not a write of data)
-    writesOf: (target) => (writtenBy.get(target) ?? []).filter(([, , , method]) => method === null || !load(target)?.functions?.includes(method)),
+    writesOf: (target) => (writtenBy.get(target) ?? []).filter(([, , , method]) => method === null || CONNECT_METHODS.has(method) || !load(target)?.functions?.includes(method)),
     statefulPackages: stateful,
+    connected,
   };
   // (this process runs no app code: its globals are Node's, as the runtime's were before the app's first line)
   const nodeGlobals = new Set(Object.getOwnPropertyNames(globalThis));

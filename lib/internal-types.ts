@@ -135,4 +135,6 @@ export interface ModuleDescription {
   writes?: ForeignWrite[];
   /** The globals it writes after start-up (FluxionalProgram.globalWrites). */
   globalWrites?: string[];
+  /** The packages its start-up code connects (FluxionalProgram.connects). */
+  connects?: Array<[string, string]>;
 }

@@ -54,8 +54,10 @@ export function writtenElsewhere(file: string, writer: string, write: string, at
  * (`@scope/name/sub` → `@scope/name`), or null; `through`: the app file that requires it (the runtime and
  * `fluxion explain` say the same).
  */
-export function statefulPackage(specifier: string, stateful: string[], through: string | null): string | null {
+export function statefulPackage(specifier: string, stateful: string[], through: string | null, connected?: Map<string, string>): string | null {
   const name = specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+  const connect = connected?.get(name);
+  if (connect) return `it calls into the package \`${name}\`${through ? ` (through ${through})` : ''}, which ${connect} at start-up: another event loop's copy would not be`;
   if (!stateful.includes(name)) return null;
   return `it calls into the package \`${name}\`${through ? ` (through ${through})` : ''}, whose module memory holds connections or configuration made at start-up (statefulPackages)`;
 }
@@ -85,10 +87,22 @@ export interface StateFacts {
   /** The writes other files make to the file's exports that write its data (not a call of its own function). */
   writesOf(file: string): WriteOf[];
   statefulPackages: string[];
+  /** Packages the app's start-up code connects or initialises (FluxionalProgram.connects): `redis` → `app.js connects (\`client.connect()\`)`. */
+  connected?: Map<string, string>;
 }
 
 /** Listener methods: what a listener registered at start-up does cannot be copied to another event loop. */
 const LISTENER_METHODS = new Set(['on', 'once', 'addListener', 'prependListener', 'prependOnceListener']);
+
+/**
+ * Methods that connect or initialise what a package made (`mongoose.connect(uri)`, `client.connect()` of
+ * node-redis, `AppDataSource.initialize()` of TypeORM, `Sentry.init({…})`, `sequelize.authenticate()`): called by
+ * the app's start-up code (its top level, or a function it calls, `async function main() { await db.connect() }`),
+ * they leave the main thread's copy connected; a worker's copy of the package, or of the app file exporting it,
+ * would not be (a query that waits for a connection forever, a client that throws, errors nobody reports).
+ */
+export const CONNECT_METHODS = new Set(['connect', '$connect', 'createConnection', 'initialize', 'init', 'authenticate', 'open', 'start', 'login']);
+
 
 /**
  * Why code of `from` that requires these specifiers cannot run on another event loop, or null: one of the app
@@ -101,7 +115,7 @@ const LISTENER_METHODS = new Set(['on', 'once', 'addListener', 'prependListener'
 export function stateReason(facts: StateFacts, from: string, specifiers: string[], startup: StartupWrite[], seen = new Set<string>(), nested = false): string | null {
   for (const specifier of specifiers) {
     if (!isLocal(specifier)) {
-      const reason = statefulPackage(specifier, facts.statefulPackages, nested ? relative(from) : null);
+      const reason = statefulPackage(specifier, facts.statefulPackages, nested ? relative(from) : null, facts.connected);
       if (reason) return reason;
       continue;
     }
@@ -112,6 +126,7 @@ export function stateReason(facts: StateFacts, from: string, specifiers: string[
     if (file?.state.length) return keepsState(relative(target), file.state);
     for (const write of facts.writesOf(target)) {
       const [writer, text, at, method, atLoad] = write;
+      if (method !== null && atLoad && CONNECT_METHODS.has(method)) return `it calls into ${relative(target)}, whose exports ${writer} connects or initialises at start-up (\`${text}\`): another event loop's copy of the file would not be`;
       if (!atLoad || (method !== null && LISTENER_METHODS.has(method))) return writtenElsewhere(relative(target), writer, text, atLoad);
       startup.push([target, at, write]);
     }

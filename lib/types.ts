@@ -164,6 +164,11 @@ export interface FluxionalProgram {
    */
   globalWrites?: string[];
   /**
+   * The packages its start-up code connects or initialises (`mongoose.connect(uri)`, `client.connect()` of what
+   * `redis`'s createClient made), as [package, the call]: code calling into one stays on the main loop.
+   */
+  connects?: Array<[string, string]>;
+  /**
    * The app files whose exports it writes, as [specifier, the write, the path from the export to the object
    * written, the method called or null, whether it is a write of its top level (at start-up)]: `store.set(k, v)` on
    * `module.exports = new Map()`, `config.debug = true`, `bus.on('x', f)`. Code that calls into such a file cannot

@@ -171,3 +171,30 @@ t.test('validation schemas made at start-up are made again from their text; one 
   const esm = compile("import { z } from 'zod/v4';\nimport express from 'express';\nconst app = express();\nconst S = z.string().email();\napp.get('/', (req, res) => res.json(S.parse(req.query.e)));\n");
   t.match(esm.variables.find((v) => v.name === 'S'), { class: 'read-only', holds: 'module' }, 'a subpath of the package, imported');
 });
+
+t.test("the packages the app's start-up code connects or initialises (`connects`), not those a handler connects per request", async (t) => {
+  const src = [
+    "const express = require('express');",
+    "const mongoose = require('mongoose');",
+    "const { createClient } = require('redis');",
+    "const Sentry = require('@sentry/node');",
+    "const { MongoClient } = require('mongodb/lib/index');",
+    "const { Pool } = require('pg');",
+    "const db = require('./db');",
+    'const app = express();',
+    "Sentry.init({ dsn: process.env.DSN });",
+    'const client = createClient();',
+    'const pool = new Pool();',
+    'async function main() {',
+    '  await mongoose.connect(process.env.URI);',
+    '  await client.connect();',
+    '  await db.connect();',
+    '  app.listen(3000);',
+    '}',
+    "app.get('/x', async function x(req, res) { const c = await MongoClient.connect('mongodb://x'); res.json(await pool.query('select 1', [c])); });",
+    'main();',
+  ].join('\n');
+  const p = compile(src);
+  t.same(p.connects, [['@sentry/node', 'Sentry.init({ dsn: process.env.DSN })'], ['mongoose', 'mongoose.connect(process.env.URI)'], ['redis', 'client.connect()']], 'the package itself, and what it made at load time; mongodb is connected per request only, pg not at all');
+  t.match(p.writes, [['./db', 'db.connect()', [], 'connect', true]], "an app file's exports connected at start-up: a write of that file, at start-up");
+});

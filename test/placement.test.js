@@ -999,3 +999,25 @@ t.test("the request's async context travels: a package's AsyncLocalStorage store
     await app.stop();
   }
 });
+
+t.test('packages and app files the start-up code connects or initialises keep the code calling into them on the main loop', async (t) => {
+  const app = await startApp('test/apps/connects/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1', DEBUG: 'fluxion:placement' } });
+  try {
+    const get = async (p) => {
+      const r = await request(app.port, { path: p });
+      return { status: r.status, ...JSON.parse(r.body.toString()) };
+    };
+    t.same(await get('/users?name=ann'), { status: 200, users: [{ model: 'User', query: { name: 'ann' } }], thread: 0 }, "a model of a package app.js connects (`await db.connect()` in main()): a worker's copy would wait for a connection forever");
+    t.same(await get('/greeting'), { status: 200, greeting: 'hello', thread: 0 }, "a package's client an app file exports, connected by app.js at start-up (`await cache.connect()`): a worker's copy would throw");
+    t.same(await get('/mail?to=bob'), { status: 200, mail: { from: 'app@example.test', to: 'bob' }, thread: 0 }, "an app file's object app.js initialises at start-up (`mailer.init({…})`)");
+    const pure = await get('/pure?text=hi');
+    t.equal(pure.upper, 'HI');
+    t.not(pure.thread, 0, 'and code calling into none of them moves');
+    const err = app.output().stderr;
+    t.match(err, /usersRoute \(test\/apps\/connects\/app\.js:\d+\) stays on the main loop: it calls into the package `minidb` \(through test\/apps\/connects\/models\/user\.js\), which test\/apps\/connects\/app\.js connects or initialises \(`db\.connect\(\)`\) at start-up/);
+    t.match(err, /greetingRoute .* stays on the main loop: it calls into test\/apps\/connects\/cache\.js, whose exports test\/apps\/connects\/app\.js connects or initialises at start-up \(`cache\.connect\(\)`\)/);
+    t.match(err, /mailRoute .* stays on the main loop: it calls into test\/apps\/connects\/mailer\.js, whose exports test\/apps\/connects\/app\.js connects or initialises at start-up \(`mailer\.init\(\{ from: 'app@example\.test' \}\)`\)/);
+  } finally {
+    await app.stop();
+  }
+});

@@ -16,7 +16,7 @@ import type { Variable } from './scopes';
 import type { CodeUnit } from '../internal-types';
 import type { ForeignWrite } from '../types';
 import { isBuiltin } from 'node:module';
-import { isLocal } from '../specifiers';
+import { CONNECT_METHODS, isLocal } from '../specifiers';
 
 /** `./x.mjs`, `../y.js`, `/abs/z.js`, `file:///…`: what `import()` resolves against the importing file. */
 export function isFileSpecifier(spec: string): boolean {
@@ -242,9 +242,9 @@ export function foreignWrites(analysis: Analysis): ForeignWrite[] {
       const id = r.identifier as unknown as AstNode;
       const o = ownerOf.get(id);
       if (!o) continue;
-      const write = writeThrough(id, parentOf);
+      const write = writeThrough(id, parentOf) ?? connectThrough(id, parentOf, o.flx === analysis.ast);
       if (!write) continue;
-      const atLoad = o.flx === analysis.ast && o.topFn === null;
+      const atLoad = o.flx === analysis.ast && (o.topFn === null || CONNECT_METHODS.has(write.method ?? ''));
       const text = analysis.text.slice(write.node.start, write.node.end).replace(/\s+/g, ' ').slice(0, 60);
       const entry: ForeignWrite = [required.specifier, text, [...required.path, ...write.path], write.method, atLoad];
       if (!atLoad) {
@@ -333,6 +333,67 @@ function writeThrough(id: AstNode, parentOf: Map<AstNode, AstNode>): { node: Ast
   const method = members[members.length - 1];
   if (parent.type === 'CallExpression' && parent.callee === node && method != null && WRITING_METHODS.has(method)) return { node: parent, path, method };
   return null;
+}
+
+/** `db.connect()` in the app's start-up code (`startup`): a call of a connecting method through this binding. */
+function connectThrough(id: AstNode, parentOf: Map<AstNode, AstNode>, startup: boolean): { node: AstNode; path: string[]; method: string } | null {
+  if (!startup) return null;
+  const use = memberUse(id, parentOf);
+  if (!use) return null;
+  const method = use.members[use.members.length - 1];
+  if (use.parent.type !== 'CallExpression' || use.parent.callee !== use.node || method == null || !CONNECT_METHODS.has(method)) return null;
+  const path: string[] = [];
+  for (const m of use.members.slice(0, -1)) {
+    if (m === null) break;
+    path.push(m);
+  }
+  return { node: use.parent, path, method };
+}
+
+/**
+ * The packages the app's start-up code connects or initialises (CONNECT_METHODS): called on the package itself
+ * (`mongoose.connect(uri)`, `Sentry.init({…})`), on what it made at load time (`const client = createClient();
+ * await client.connect()`), or made by such a call (`const conn = mongoose.createConnection(uri)`), as [package,
+ * the call's text]. Code calling into one stays on the main loop (Registry.statefulRequire), as for the packages
+ * `statefulPackages` names.
+ */
+export function startupConnects(analysis: Analysis): Array<[string, string]> {
+  const { ownerOf } = analysis.pipeline.ownership;
+  const out = new Map<string, string>();
+  const packageOf = (variable: Variable | null | undefined): string | null => {
+    if (!variable) return null;
+    const required = moduleRequire(variable, analysis.scopes);
+    if (required) return isLocal(required.specifier) || required.specifier.startsWith('node:') ? null : packageName(required.specifier);
+    // what a package made at load time: `const client = createClient()`, `new DataSource({…})`, `await X.connect()`
+    const def = variable.defs[0];
+    if (def?.type !== 'Variable' || variable.scope !== analysis.scopes.moduleScope) return null;
+    let init: AstNode | null = (def.node as unknown as AstNode).init;
+    while (init && (init.type === 'AwaitExpression' || (init.type === 'CallExpression' && init.callee.type === 'MemberExpression' && init.callee.object.type === 'CallExpression'))) init = init.type === 'AwaitExpression' ? init.argument : init.callee.object;
+    if (!init || (init.type !== 'CallExpression' && init.type !== 'NewExpression')) return null;
+    let root: AstNode = init.callee;
+    while (root.type === 'MemberExpression') root = root.object;
+    if (root.type !== 'Identifier') return null;
+    const from = analysis.scopes.referenceOf.get(root)?.resolved;
+    const maker = from ? moduleRequire(from, analysis.scopes) : null;
+    return maker && !isLocal(maker.specifier) && !maker.specifier.startsWith('node:') ? packageName(maker.specifier) : null;
+  };
+  for (const call of analysis.index.ofType('CallExpression')) {
+    const callee = call.callee as AstNode;
+    if (callee.type !== 'MemberExpression' || !CONNECT_METHODS.has(propertyName(callee) ?? '')) continue;
+    const o = ownerOf.get(call);
+    if (!o || o.flx !== analysis.ast) continue;
+    let root: AstNode = callee.object;
+    while (root.type === 'MemberExpression') root = root.object;
+    if (root.type !== 'Identifier') continue;
+    const name = packageOf(analysis.scopes.referenceOf.get(root)?.resolved);
+    if (name && !out.has(name)) out.set(name, analysis.text.slice(call.start, call.end).replace(/\s+/g, ' ').slice(0, 60));
+  }
+  return [...out];
+}
+
+/** `mongodb/lib/x` → `mongodb`, `@prisma/client/edge` → `@prisma/client`. */
+function packageName(specifier: string): string {
+  return specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
 }
 
 /**

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type { ModuleDescription, SiteEntry } from '../internal-types';
-import { appGlobalReason, globalsReason, stateReason, writtenElsewhere, type StartupWrite, type StateFacts } from '../specifiers';
+import { appGlobalReason, CONNECT_METHODS, globalsReason, stateReason, writtenElsewhere, type StartupWrite, type StateFacts } from '../specifiers';
 import type { ForeignWrite, RuptureKind } from '../types';
 import { debug, warnOnce } from '../debug';
 import type * as DispatcherModule from './dispatcher';
@@ -93,7 +93,8 @@ function withNext(args: ArrayLike<unknown>, rest: unknown[]): ArrayLike<unknown>
  * module) counts as data.
  */
 function writesData(target: string, [, , at, method]: ForeignWrite): boolean {
-  if (method === null) return true;
+  // (connecting or initialising at start-up counts, whoever defines the method: the worker's copy would not be)
+  if (method === null || CONNECT_METHODS.has(method)) return true;
   let value: unknown = require.cache[target]?.exports;
   for (const key of at) value = value == null ? undefined : (value as Record<string, unknown>)[key];
   if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return true;
@@ -755,6 +756,8 @@ export class Registry {
 
   /** Packages whose module memory is state: a worker would require an unconnected, unconfigured copy. */
   statefulPackages: string[] = [];
+  /** Packages the app's start-up code connects or initialises (descriptions' `connects`), with who and how. */
+  private readonly connected = new Map<string, string>();
 
   /** How long a worker may stay idle before it stops (0: never). */
   idleMs = 30000;
@@ -986,7 +989,7 @@ export class Registry {
    * other files made at start-up to the exports of the app files it calls into, which a worker's copies need.
    */
   statefulRequire(file: string, specifiers: string[], startup: StartupWrite[] = []): string | null {
-    return stateReason({ ...this.facts, statefulPackages: this.statefulPackages }, file, specifiers, startup);
+    return stateReason({ ...this.facts, statefulPackages: this.statefulPackages, connected: this.connected }, file, specifiers, startup);
   }
 
   private readonly facts: Omit<StateFacts, 'statefulPackages'> = {
@@ -1003,7 +1006,7 @@ export class Registry {
     },
     // a file fluxion left as it is (no functions: `module.exports = mongoose.model('User', schema)`): the packages
     // its text requires, read once
-    packagesOf: (file) => (this.statefulPackages.length ? this.packagesOf(file) : []),
+    packagesOf: (file) => (this.statefulPackages.length || this.connected.size ? this.packagesOf(file) : []),
     writesOf: (file) => (this.writtenBy.get(file) ?? []).filter((w) => writesData(file, w)),
   };
 
@@ -1029,6 +1032,7 @@ export class Registry {
 
   load(file: string, description: ModuleDescription, declarations: () => unknown[], setState?: StateSetter, classes?: () => Record<string, unknown>): ModuleRuntime {
     for (const name of description.globalWrites ?? []) if (!this.laterGlobals.has(name)) this.laterGlobals.set(name, path.relative(process.cwd(), file) || file);
+    for (const [name, call] of description.connects ?? []) if (!this.connected.has(name)) this.connected.set(name, `${path.relative(process.cwd(), file) || file} connects or initialises (\`${call}\`)`);
     if (description.writes) {
       const resolve = createRequire(file).resolve;
       for (const [specifier, write, at, method, atLoad] of description.writes) {

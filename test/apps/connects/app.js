@@ -1,0 +1,34 @@
+'use strict';
+// Packages and app files the start-up code connects or initialises: a worker's copy would not be (a query that
+// waits forever, a client that throws), so the handlers calling into them stay on the main loop.
+var express = require('express');
+var threadId = require('worker_threads').threadId;
+var db = require('minidb');
+var User = require('./models/user');
+var cache = require('./cache');
+var mailer = require('./mailer');
+
+var app = express();
+mailer.init({ from: 'app@example.test' });
+
+app.get('/users', async function usersRoute(req, res) {
+  res.json({ users: await User.find({ name: req.query.name }), thread: threadId });
+});
+app.get('/greeting', async function greetingRoute(req, res) {
+  res.json({ greeting: await cache.get('greeting'), thread: threadId });
+});
+app.get('/mail', function mailRoute(req, res) {
+  res.json({ mail: mailer.compose(req.query.to), thread: threadId });
+});
+app.get('/pure', function pureRoute(req, res) {
+  res.json({ upper: String(req.query.text).toUpperCase(), thread: threadId });
+});
+
+async function main() {
+  await db.connect();
+  await cache.connect();
+  var server = app.listen(Number(process.env.PORT || 3000), '127.0.0.1', function () {
+    console.log('connects listening on http://127.0.0.1:' + server.address().port);
+  });
+}
+main();

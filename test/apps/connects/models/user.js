@@ -1,0 +1,3 @@
+'use strict';
+const db = require('minidb');
+module.exports = db.model('User');
