@@ -171,7 +171,12 @@ function markStatefulRequires(program: FluxionalProgram, file: string): void {
   const writtenBy = new Map<string, WriteOf[]>();
   const laterGlobals = new Map<string, string>();
   const connected = new Map<string, string>();
+  const configured = new Map<string, Array<{ file: string; text: string; again: boolean }>>();
   const visit = (from: string, p: FluxionalProgram, visited: Set<string>): void => {
+    for (const [name, text, script] of p.configures ?? []) {
+      if (!configured.has(name)) configured.set(name, []);
+      configured.get(name)!.push({ file: from, text, again: script !== null });
+    }
     for (const [name, call] of p.connects ?? []) if (!connected.has(name)) connected.set(name, `${path.relative(process.cwd(), from) || from} connects or initialises (\`${call}\`)`);
     for (const name of p.globalWrites ?? []) if (!laterGlobals.has(name)) laterGlobals.set(name, path.relative(process.cwd(), from) || from);
     for (const [specifier, write, at, method, atLoad] of p.writes ?? []) {
@@ -201,6 +206,7 @@ function markStatefulRequires(program: FluxionalProgram, file: string): void {
     writesOf: (target) => (writtenBy.get(target) ?? []).filter(([, , , method]) => method === null || CONNECT_METHODS.has(method) || !load(target)?.functions?.includes(method)),
     statefulPackages: stateful,
     connected,
+    configured,
   };
   // (this process runs no app code: its globals are Node's, as the runtime's were before the app's first line)
   const nodeGlobals = new Set(Object.getOwnPropertyNames(globalThis));

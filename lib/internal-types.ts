@@ -137,4 +137,6 @@ export interface ModuleDescription {
   globalWrites?: string[];
   /** The packages its start-up code connects (FluxionalProgram.connects). */
   connects?: Array<[string, string]>;
+  /** Its top-level statements configuring packages (FluxionalProgram.configures). */
+  configures?: Array<[string, string, string | null]>;
 }

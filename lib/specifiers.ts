@@ -89,6 +89,22 @@ export interface StateFacts {
   statefulPackages: string[];
   /** Packages the app's start-up code connects or initialises (FluxionalProgram.connects): `redis` → `app.js connects (\`client.connect()\`)`. */
   connected?: Map<string, string>;
+  /** Packages files configure at their top level (FluxionalProgram.configures): the file, the statement, whether a worker can do it again. */
+  configured?: Map<string, Array<{ file: string; text: string; again: boolean }>>;
+}
+
+/**
+ * Why code reaching a package that files configure at their top level (`dayjs.extend(utc)` in app.js) cannot run on
+ * another event loop, or null: a configuration a worker cannot do again (Registry.replays does the others there
+ * before the code runs), unless the code requires the configuring file itself (its top level runs there too).
+ */
+function configuredPackage(facts: StateFacts, specifier: string, seen: Set<string>, through: string | null): string | null {
+  const name = specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
+  for (const c of facts.configured?.get(name) ?? []) {
+    if (c.again || seen.has(c.file)) continue;
+    return `it calls into the package \`${name}\`${through ? ` (through ${through})` : ''}, which ${relative(c.file)} configures at start-up (\`${c.text}\`) in a way another event loop cannot do again`;
+  }
+  return null;
 }
 
 /** Listener methods: what a listener registered at start-up does cannot be copied to another event loop. */
@@ -115,7 +131,7 @@ export const CONNECT_METHODS = new Set(['connect', '$connect', 'createConnection
 export function stateReason(facts: StateFacts, from: string, specifiers: string[], startup: StartupWrite[], seen = new Set<string>(), nested = false): string | null {
   for (const specifier of specifiers) {
     if (!isLocal(specifier)) {
-      const reason = statefulPackage(specifier, facts.statefulPackages, nested ? relative(from) : null, facts.connected);
+      const reason = statefulPackage(specifier, facts.statefulPackages, nested ? relative(from) : null, facts.connected) ?? configuredPackage(facts, specifier, seen, nested ? relative(from) : null);
       if (reason) return reason;
       continue;
     }

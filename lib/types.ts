@@ -169,6 +169,12 @@ export interface FluxionalProgram {
    */
   connects?: Array<[string, string]>;
   /**
+   * Its top-level statements that configure a package for the process (`dayjs.extend(utc)`, `axios.defaults.baseURL =
+   * …`), as [package, the statement, the script a worker runs to do it again, or null when it cannot be]: code
+   * calling into such a package without requiring this file gets the script run first on its worker, or stays.
+   */
+  configures?: Array<[string, string, string | null]>;
+  /**
    * The app files whose exports it writes, as [specifier, the write, the path from the export to the object
    * written, the method called or null, whether it is a write of its top level (at start-up)]: `store.set(k, v)` on
    * `module.exports = new Map()`, `config.debug = true`, `bus.on('x', f)`. Code that calls into such a file cannot

@@ -198,3 +198,40 @@ t.test("the packages the app's start-up code connects or initialises (`connects`
   t.same(p.connects, [['@sentry/node', 'Sentry.init({ dsn: process.env.DSN })'], ['mongoose', 'mongoose.connect(process.env.URI)'], ['redis', 'client.connect()']], 'the package itself, and what it made at load time; mongodb is connected per request only, pg not at all');
   t.match(p.writes, [['./db', 'db.connect()', [], 'connect', true]], "an app file's exports connected at start-up: a write of that file, at start-up");
 });
+
+t.test('top-level statements that configure a package (`configures`): with the script a worker runs to do them again, or null', async (t) => {
+  const src = [
+    "const dayjs = require('dayjs');",
+    "const utc = require('dayjs/plugin/utc');",
+    "const axios = require('axios');",
+    "const Handlebars = require('handlebars');",
+    "const cron = require('node-cron');",
+    "const { marked } = require('marked');",
+    "const fs = require('fs');",
+    "const http = require('node:http');",
+    'const ext = { name: "x" };',
+    'dayjs.extend(utc);',
+    'axios.defaults.baseURL = process.env.API;',
+    "Handlebars.registerHelper('up', (s) => s.toUpperCase());",
+    "cron.schedule('* * * * *', () => console.log('tick'));",
+    'marked.use(ext);',
+    "fs.mkdirSync('/tmp/x', { recursive: true });",
+    'http.globalAgent.maxSockets = 50;',
+    "require('dotenv').config();",
+    'function later() { dayjs.locale("fr"); }',
+  ].join('\n');
+  const got = compile(src).configures;
+  t.same(got.map(([name, , script]) => [name, script !== null]), [
+    ['dayjs', true],
+    ['axios', true],
+    ['handlebars', true],
+    ['node-cron', false],
+    ['marked', false],
+    ['http', true],
+    ['dotenv', true],
+  ], "not a builtin's call (work, not configuration), nor a statement in a function");
+  t.equal(got[0][2], 'var dayjs = require("dayjs");\nvar utc = require("dayjs/plugin/utc");\ndayjs.extend(utc);');
+  t.equal(got[2][2], `var Handlebars = require("handlebars");\nHandlebars.registerHelper('up', (s) => s.toUpperCase());`, "a function written in the statement comes along");
+  const esm = compile("import dayjs from 'dayjs';\nimport * as p from 'dayjs/plugin/utc.js';\ndayjs.extend(p.default);\n").configures;
+  t.same(esm, [['dayjs', 'dayjs.extend(p.default);', 'var dayjs = $flx$default(require("dayjs"));\nvar p = require("dayjs/plugin/utc.js");\ndayjs.extend(p.default);']]);
+});

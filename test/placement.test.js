@@ -1000,7 +1000,7 @@ t.test("the request's async context travels: a package's AsyncLocalStorage store
   }
 });
 
-t.test('packages and app files the start-up code connects or initialises keep the code calling into them on the main loop', async (t) => {
+t.test('packages and app files the start-up code connects or initialises keep the code calling into them on the main loop; packages it configures are configured again on a worker', async (t) => {
   const app = await startApp('test/apps/connects/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1', DEBUG: 'fluxion:placement' } });
   try {
     const get = async (p) => {
@@ -1013,9 +1013,14 @@ t.test('packages and app files the start-up code connects or initialises keep th
     const pure = await get('/pure?text=hi');
     t.equal(pure.upper, 'HI');
     t.not(pure.thread, 0, 'and code calling into none of them moves');
+    const formatted = await get('/format?text=hi');
+    t.same({ ...formatted, thread: 0 }, { status: 200, text: '> HI!', thread: 0 }, "a package app.js configures at its top level (`fmt.extend(exclaim)`, `fmt.setOptions({…})`, `fmt.defaults.prefix = …`): configured again on the worker, before the code");
+    t.not(formatted.thread, 0, 'which moved');
+    t.same(await get('/jobs'), { status: 200, jobs: 1, thread: 0 }, 'a package app.js calls in a way a worker must not do again (`scheduler.every(…)`): the code calling into it stays');
     const err = app.output().stderr;
     t.match(err, /usersRoute \(test\/apps\/connects\/app\.js:\d+\) stays on the main loop: it calls into the package `minidb` \(through test\/apps\/connects\/models\/user\.js\), which test\/apps\/connects\/app\.js connects or initialises \(`db\.connect\(\)`\) at start-up/);
     t.match(err, /greetingRoute .* stays on the main loop: it calls into test\/apps\/connects\/cache\.js, whose exports test\/apps\/connects\/app\.js connects or initialises at start-up \(`cache\.connect\(\)`\)/);
+    t.match(err, /jobsRoute .* stays on the main loop: it calls into the package `cronlib`, which test\/apps\/connects\/app\.js configures at start-up \(`scheduler\.every\(60000, function tick\(\) \{ [^`]*…`\) in a way another event loop cannot do again/);
     t.match(err, /mailRoute .* stays on the main loop: it calls into test\/apps\/connects\/mailer\.js, whose exports test\/apps\/connects\/app\.js connects or initialises at start-up \(`mailer\.init\(\{ from: 'app@example\.test' \}\)`\)/);
   } finally {
     await app.stop();

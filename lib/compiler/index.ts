@@ -3,7 +3,7 @@
  * Pure: no file system, no runtime. `fluxion compile` and the require hook share it.
  */
 import { indexAst, span, type AstIndex, type AstNode, type FunctionNode } from './ast';
-import { appRequires, codeUnit, foreignWrites, laterGlobalWrites, moduleState, ownFunctions, packageRequires, startupConnects } from './units';
+import { appRequires, codeUnit, foreignWrites, laterGlobalWrites, moduleState, ownFunctions, packageRequires, startupConfigures, startupConnects } from './units';
 import { isLocal } from '../specifiers';
 import { Callees } from './callees';
 import { Catalogue } from './catalogue';
@@ -127,6 +127,8 @@ export function analyze(source: string, options: CompileOptions = {}): Analysis 
   if (globalWrites.length) program.globalWrites = globalWrites;
   const connects = startupConnects(analysis);
   if (connects.length) program.connects = connects;
+  const configures = startupConfigures(analysis);
+  if (configures.length) program.configures = configures;
   // (for `fluxion explain`; the require hook's runtime reads the loaded module instead)
   const functions = options.withCode === false ? [] : ownFunctions(analysis);
   if (functions.length) program.functions = functions;

@@ -168,6 +168,7 @@ export function instrument(analysis: Analysis, runtimePath: string, sourceName: 
   if (analysis.program.writes) description.writes = analysis.program.writes;
   if (analysis.program.globalWrites) description.globalWrites = analysis.program.globalWrites;
   if (analysis.program.connects) description.connects = analysis.program.connects;
+  if (analysis.program.configures) description.configures = analysis.program.configures;
   const spliced = splice(text, insertions, sourceName);
   // CommonJS: `require` the runtime; an ES module imports it (import declarations are hoisted, so the
   // runtime is there before the module's first line runs, circular imports included).

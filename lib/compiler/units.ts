@@ -391,6 +391,89 @@ export function startupConnects(analysis: Analysis): Array<[string, string]> {
   return [...out];
 }
 
+/**
+ * Methods that configure what a package holds for the whole process (`dayjs.extend(utc)`, `marked.use(…)`,
+ * `mongoose.set(…)`, `sgMail.setApiKey(…)`, `cloudinary.config({…})`, `Handlebars.registerHelper(…)`): called
+ * by a file's top level on a package, they can be made again on a worker, before the code that needs them.
+ */
+const CONFIG_METHOD = /^(set[A-Z_$]\w*|set|use|extend|config|configure|update|locale|setLocale|register\w*|plugin|mixin|addFormats?|defaults|option|options)$/;
+
+/** Globals a configuration statement may read, the same on every thread. */
+const REPLAY_GLOBALS = new Set(
+  'process __dirname __filename JSON Math Object Array String Number Boolean Date RegExp Symbol Promise Buffer URL console undefined Intl parseInt parseFloat isNaN encodeURIComponent decodeURIComponent Error'.split(' '),
+);
+
+/**
+ * A file's top-level statements that configure a package for the whole process: a call on a package
+ * (`dayjs.extend(utc)`, `marked.setOptions({ breaks: true })`, `require('dotenv').config()`) or an assignment to
+ * one's property (`axios.defaults.baseURL = process.env.API`, `http.globalAgent.maxSockets = 50`), as
+ * [package, the statement's text, the script a worker runs to do it again, or null when it cannot be done again:
+ * a method that is not a configuration one (`cron.schedule(…)`), or something the statement reads that a worker
+ * would not have (a variable of the module, `this`)]. The script requires what the statement reads (`var utc =
+ * require("dayjs/plugin/utc");`) and runs its text. Node's built-in modules count for assignments only.
+ */
+export function startupConfigures(analysis: Analysis): Array<[string, string, string | null]> {
+  const { parentOf, ownerOf } = analysis.pipeline.ownership;
+  const out: Array<[string, string, string | null]> = [];
+  for (const statement of analysis.index.ofType('ExpressionStatement')) {
+    const o = ownerOf.get(statement);
+    if (!o || o.flx !== analysis.ast || o.topFn !== null || parentOf.get(statement)?.type !== 'Program') continue;
+    let expr: AstNode = statement.expression;
+    if (expr.type === 'AwaitExpression') expr = expr.argument;
+    let target: AstNode;
+    let method: string | null = null;
+    if (expr.type === 'CallExpression' && expr.callee.type === 'MemberExpression') {
+      target = expr.callee;
+      method = propertyName(expr.callee);
+    } else if (expr.type === 'AssignmentExpression' && expr.left.type === 'MemberExpression') target = expr.left;
+    else continue;
+    let root: AstNode = target;
+    while (root.type === 'MemberExpression') root = root.object;
+    let specifier = requireSpecifier(root);
+    if (specifier === null && root.type === 'Identifier') {
+      const variable = analysis.scopes.referenceOf.get(root)?.resolved;
+      specifier = variable ? (moduleRequire(variable, analysis.scopes)?.specifier ?? null) : null;
+    }
+    if (specifier === null || isLocal(specifier) || specifier.startsWith('file:')) continue;
+    const builtin = specifier.startsWith('node:') || isBuiltin(specifier);
+    if (builtin && method !== null) continue; // (`fs.mkdirSync(…)`: work, not configuration)
+    if (method !== null && CONNECT_METHODS.has(method)) continue; // (startupConnects)
+    const text = analysis.text.slice(statement.start, statement.end);
+    const script = method === null || CONFIG_METHOD.test(method) ? replayScript(statement, analysis) : null;
+    const short = text.replace(/\s+/g, ' ');
+    out.push([builtin ? specifier.replace(/^node:/, '') : packageName(specifier), short.length > 60 ? `${short.slice(0, 59)}…` : short, script]);
+  }
+  return out;
+}
+
+/** The statement's text with the requires of what it reads before it, or null when it reads anything else. */
+function replayScript(statement: AstNode, analysis: Analysis): string | null {
+  const requires = new Map<string, string>();
+  for (const node of analysis.index.nodes) {
+    if (node.start < statement.start || node.end > statement.end) continue;
+    if (node.type === 'ThisExpression' || node.type === 'MetaProperty' || node.type === 'ImportExpression') return null;
+    if (node.type !== 'Identifier') continue;
+    const ref = analysis.scopes.referenceOf.get(node);
+    if (!ref) continue; // (a property name, a declaration)
+    const variable = ref.resolved;
+    if (!variable) {
+      if (!REPLAY_GLOBALS.has(node.name) && node.name !== 'require') return null;
+      continue;
+    }
+    const def = variable.defs[0]?.node as unknown as AstNode | undefined;
+    // (a parameter or a variable of a function written in the statement: `(s) => s.toUpperCase()`)
+    if (variable.scope !== analysis.scopes.moduleScope && def && def.start >= statement.start && def.end <= statement.end) continue;
+    if (variable.scope !== analysis.scopes.moduleScope) return null;
+    const from = moduleRequire(variable, analysis.scopes);
+    if (!from || ref.isWrite()) return null;
+    const module = `require(${JSON.stringify(from.specifier)})`;
+    const kind = variable.defs[0]?.type === 'ImportBinding' ? (variable.defs[0].node as unknown as AstNode).type : null;
+    const value = kind === 'ImportDefaultSpecifier' || (kind === 'ImportSpecifier' && from.path.length === 0) ? `$flx$default(${module})` : module;
+    requires.set(variable.name, `var ${variable.name} = ${value}${from.path.map((p) => `[${JSON.stringify(p)}]`).join('')};`);
+  }
+  return [...requires.values(), analysis.text.slice(statement.start, statement.end)].join('\n');
+}
+
 /** `mongodb/lib/x` → `mongodb`, `@prisma/client/edge` → `@prisma/client`. */
 function packageName(specifier: string): string {
   return specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');

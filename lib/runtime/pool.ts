@@ -14,7 +14,7 @@ import { debug, debugging } from '../debug';
 import { mergeRequest, replay, type Held } from './dispatcher';
 import { applyContexts, type CarriedContext } from './contexts';
 import { decode, encode, refill } from './serialize';
-import type { DoneMessage, ProcessMessage, RunMessage, StateAnswer, StateRequest } from './worker';
+import type { DoneMessage, ProcessMessage, Replay, RunMessage, StateAnswer, StateRequest } from './worker';
 
 /** An async function's promise on the main loop, settled when its message is done on a worker. */
 export interface Settle {
@@ -71,6 +71,8 @@ interface Slot {
   outbox: Array<RunMessage | StateRequest>;
   /** Files whose state this worker must take again from their next message (one that should have could not go). */
   resetState: Set<string>;
+  /** How many of the pool's `replays` went to this worker. */
+  replayed: number;
   /** Files whose state here is newer than the main loop's copy (a stateful message went since it last asked). */
   newer: Set<string>;
   /** The state requests in flight: id → file. */
@@ -152,6 +154,9 @@ export class Pool {
   /** Called after each batch of answers a worker sent, and after a worker was lost: messages may wait for them. */
   afterAnswers: (() => void) | null = null;
 
+  /** The package configurations each worker runs once, before its first code unit (Registry.replays). */
+  replays: Replay[] = [];
+
   /** A file's state a worker answered (decoded), and the ms it took on both threads (Registry.stateCame). */
   onState: ((file: string, state: Record<string, unknown>, ms: number) => void) | null = null;
 
@@ -203,6 +208,10 @@ export class Pool {
     if (!slot.units.has(key)) {
       slot.units.add(key);
       Object.assign(message, pending.unit.unitMessage(message.ix));
+      if (this.replays.length > slot.replayed) {
+        message.replays = this.replays.slice(slot.replayed);
+        slot.replayed = this.replays.length;
+      }
     }
     if (message.returnState && slot.resetState.delete(message.file)) message.resetState = true;
     if (message.returnState) {
@@ -316,6 +325,7 @@ export class Pool {
         const pending = this.release(slot, message.id);
         if (!pending) continue;
         if (message.unit) slot.units.delete(`${message.file}#${message.ix}`);
+        if (message.replays) slot.replayed = 0; // (the worker runs each once: they all go again with the next unit)
         // it was to give the worker the main loop's state: the file's next message to this worker does
         if (message.resetState) slot.resetState.add(message.file);
         debug('pool', `a message to worker ${slot.index} could not be sent (${(error as Error).message}): it runs on the main loop`);
@@ -346,7 +356,7 @@ export class Pool {
     // (argv and the main module's file: the worker shows the app's, not its own: worker.ts mirrorMain)
     const main = require.main?.filename ?? null;
     const worker = new Worker(WORKER_FILE, { name: `fluxion-${index}`, env: SHARE_ENV, workerData: { fluxion: true, started, scavengeMb: this.scavengeMb, gcLock: this.gcLock, argv: process.argv, main } });
-    const slot: Slot = { worker, index, position, inFlight: new Map(), units: new Set(), outbox: [], resetState: new Set(), newer: new Set(), asked: new Map(), posted: 0, started };
+    const slot: Slot = { worker, index, position, inFlight: new Map(), units: new Set(), outbox: [], resetState: new Set(), newer: new Set(), asked: new Map(), replayed: 0, posted: 0, started };
     worker.on('message', (done: DoneMessage | { type: 'batch'; answers: DoneMessage[] } | StateAnswer | ProcessMessage) => {
       if (done.type === 'batch') for (const one of done.answers) this.done(slot, one);
       else if (done.type === 'done') this.done(slot, done);

@@ -13,7 +13,7 @@ import type * as DispatcherModule from './dispatcher';
 import { AsyncClock, now } from './clock';
 import { activeContexts } from './contexts';
 import type { Pool, Settle } from './pool';
-import type { RunMessage, StartupValue } from './worker';
+import type { Replay, RunMessage, StartupValue } from './worker';
 import type * as PoolModule from './pool';
 import type * as SerializeModule from './serialize';
 import type * as UnitsModule from './units';
@@ -758,6 +758,13 @@ export class Registry {
   statefulPackages: string[] = [];
   /** Packages the app's start-up code connects or initialises (descriptions' `connects`), with who and how. */
   private readonly connected = new Map<string, string>();
+  /** Packages files configure at their top level (descriptions' `configures`). */
+  private readonly configured = new Map<string, Array<{ file: string; text: string; again: boolean }>>();
+  /**
+   * The scripts a worker runs before its first code unit to configure its copies of packages as the files' top
+   * levels did here (`dayjs.extend(utc)`), in the order the files were loaded (pool.ts sends each worker each once).
+   */
+  readonly replays: Replay[] = [];
 
   /** How long a worker may stay idle before it stops (0: never). */
   idleMs = 30000;
@@ -772,6 +779,7 @@ export class Registry {
       this.workers = new (offloadModules().Pool)(this.threads, this.maxInFlight, this.idleMs, this.auto, this.scavengeMb);
       this.workers.afterAnswers = () => this.answered();
       this.workers.onState = (file, state, ms) => this.stateCame(file, state, ms);
+      this.workers.replays = this.replays;
     }
     return this.workers;
   }
@@ -989,7 +997,7 @@ export class Registry {
    * other files made at start-up to the exports of the app files it calls into, which a worker's copies need.
    */
   statefulRequire(file: string, specifiers: string[], startup: StartupWrite[] = []): string | null {
-    return stateReason({ ...this.facts, statefulPackages: this.statefulPackages, connected: this.connected }, file, specifiers, startup);
+    return stateReason({ ...this.facts, statefulPackages: this.statefulPackages, connected: this.connected, configured: this.configured }, file, specifiers, startup);
   }
 
   private readonly facts: Omit<StateFacts, 'statefulPackages'> = {
@@ -1033,6 +1041,11 @@ export class Registry {
   load(file: string, description: ModuleDescription, declarations: () => unknown[], setState?: StateSetter, classes?: () => Record<string, unknown>): ModuleRuntime {
     for (const name of description.globalWrites ?? []) if (!this.laterGlobals.has(name)) this.laterGlobals.set(name, path.relative(process.cwd(), file) || file);
     for (const [name, call] of description.connects ?? []) if (!this.connected.has(name)) this.connected.set(name, `${path.relative(process.cwd(), file) || file} connects or initialises (\`${call}\`)`);
+    for (const [name, text, script] of description.configures ?? []) {
+      if (!this.configured.has(name)) this.configured.set(name, []);
+      this.configured.get(name)!.push({ file, text, again: script !== null });
+      if (script !== null) this.replays.push({ id: this.replays.length, file, script });
+    }
     if (description.writes) {
       const resolve = createRequire(file).resolve;
       for (const [specifier, write, at, method, atLoad] of description.writes) {

@@ -47,12 +47,38 @@ export interface RunMessage {
   constants?: Record<string, unknown>;
   /** An async function's message: answered when its promise settles, with its value or its rejection. */
   async?: true;
+  /** With a unit: the package configurations of the app's files this worker has not run yet (Registry.replays). */
+  replays?: Replay[];
   /** The request's async context: AsyncLocalStorage stores and cls-hooked contexts (contexts.ts), encoded. */
   contexts?: CarriedContext[];
   /** A stateful fluxion's message: the file's state lives here from now on (the main loop asks for it: StateRequest). */
   returnState?: true;
   /** The main loop's copy of the file's state is newer than this worker's: take it from this message. */
   resetState?: true;
+}
+
+/** A file's top-level statement configuring a package (`dayjs.extend(utc)`), with the requires of what it reads. */
+export interface Replay {
+  id: number;
+  file: string;
+  script: string;
+}
+
+const replayed = new Set<number>();
+/**
+ * The configurations the app's files made of packages at their top level, made again here, each once, before a
+ * unit is built (its code may call into them): one of a file this worker loaded already (a unit required it) ran
+ * with that file's top level.
+ */
+function replay(replays: Replay[]): void {
+  for (const r of replays) {
+    if (replayed.has(r.id)) continue;
+    if (!require.cache[r.file]) {
+      const run = new Function('require', '__filename', '__dirname', '$flx$default', r.script) as (...args: unknown[]) => void;
+      run(Module.createRequire(r.file), r.file, path.dirname(r.file), (m: unknown) => (Object.prototype.toString.call(m) === '[object Module]' ? (m as { default: unknown }).default : m));
+    }
+    replayed.add(r.id);
+  }
 }
 
 /**
@@ -924,6 +950,7 @@ function run(message: RunMessage): number {
     let factory = factories.get(key);
     if (!factory) {
       if (!message.unit) throw new Error('the code unit never reached this worker');
+      if (message.replays) replay(message.replays);
       if (message.startup) applyStartup(message.startup);
       building = new Map();
       try {

@@ -8,8 +8,18 @@ var User = require('./models/user');
 var cache = require('./cache');
 var mailer = require('./mailer');
 
+var fmt = require('fmtlib');
+var exclaim = require('./plugins/exclaim');
+
 var app = express();
 mailer.init({ from: 'app@example.test' });
+// configuration of a package for the process: done again on a worker before the code that needs it
+fmt.extend(exclaim);
+fmt.setOptions({ upper: true });
+fmt.defaults.prefix = process.env.FMT_PREFIX || '> ';
+// not a configuration a worker may do again (a job would run on every thread): code calling into it stays
+var scheduler = require('cronlib');
+scheduler.every(60000, function tick() { return Date.now(); });
 
 app.get('/users', async function usersRoute(req, res) {
   res.json({ users: await User.find({ name: req.query.name }), thread: threadId });
@@ -19,6 +29,12 @@ app.get('/greeting', async function greetingRoute(req, res) {
 });
 app.get('/mail', function mailRoute(req, res) {
   res.json({ mail: mailer.compose(req.query.to), thread: threadId });
+});
+app.get('/format', function formatRoute(req, res) {
+  res.json({ text: require('./format')(String(req.query.text)), thread: threadId });
+});
+app.get('/jobs', function jobsRoute(req, res) {
+  res.json({ jobs: scheduler.jobs(), thread: threadId });
 });
 app.get('/pure', function pureRoute(req, res) {
   res.json({ upper: String(req.query.text).toUpperCase(), thread: threadId });

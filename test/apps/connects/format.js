@@ -1,0 +1,3 @@
+'use strict';
+const fmt = require('fmtlib');
+module.exports = (text) => fmt.format(text);
