@@ -32,6 +32,8 @@ export interface CodeUnit {
   prefix: string;
   /** Strict code where it is (an ES module, a class, under 'use strict'): so it runs on a worker too. */
   strict?: true;
+  /** No function written in it and not async: nothing of it runs after it returns. */
+  leaf?: true;
   /** A function of an ES module (`.mjs`, or `.js` under `"type": "module"`): its stack frames name the file's URL. */
   esm?: true;
   captured: string[];

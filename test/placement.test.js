@@ -56,6 +56,11 @@ const STEPS = [
   { path: '/piped-late' },
   { path: '/shout' },
   { path: '/whisper' },
+  { path: '/forbidden' },
+  { path: '/file/missing.txt' },
+  { path: '/teapot' },
+  { path: '/account/0/rename/zed' },
+  { path: '/account/0' },
   { path: '/missing/7' },
   { path: '/gone/3' },
 ];
@@ -110,6 +115,17 @@ for (const [version, alias] of [
     t.not(isolated[at('/shout')].thread, '0');
     t.equal(isolated[at('/whisper')].status, 500);
     t.match(JSON.parse(isolated[at('/whisper')].body), { error: 'res.whisper is not a function', name: 'TypeError' }, 'a method no app defined: not a function, as without fluxion');
+    t.equal(isolated[at('/forbidden')].status, 403, "http-errors' Forbidden from a worker: its status, on its class's prototype, came along (a 500 before)");
+    t.match(JSON.parse(isolated[at('/forbidden')].body), { error: /^not yours \(on [1-9]\d*\)$/, name: 'ForbiddenError' });
+    t.same(JSON.parse(isolated[at('/account/0')].body), { account: { name: 'zed' }, thread: 0 }, "module memory handed to req by reference (`req.account = accounts[id]`) and changed through it: changed, as on the main loop, where those functions stayed");
+    t.equal(isolated[at('/teapot')].status, 418, "an error whose status is on the prototype of a class no module exports, through a worker: its status came along (a 500 before)");
+    if (version !== 'express 3') {
+      // (express 3's route `next` is a function of its own, which cannot travel: brew runs on the main loop there)
+      t.match(byId('brew'), { workerMessages: 1 });
+      // (express 3 has no res.sendFile: a TypeError, as without fluxion)
+      t.equal(isolated[at('/file/missing.txt')].status, 404, "send's NotFoundError, handed to a callback on a worker and on to next(): its status came along both ways (a 500 before)");
+      t.match(byId('sent'), { placement: 'replicated', workerMessages: 1 });
+    }
     t.match(JSON.parse(plain[13].body), { accepts: 'json', range: [{ start: 0, end: 9 }] }, 'and answered what they answer on the main loop');
     t.not(json(14, isolated).thread, 0, 'headers set and read back on a worker');
     t.match(JSON.parse(plain[14].body), { route: '/headers/:id', type: /^text\/plain/, link: '</headers/2>; rel="next"', has: true }, '(what they read)');
@@ -1022,6 +1038,21 @@ t.test('packages and app files the start-up code connects or initialises keep th
     t.match(err, /greetingRoute .* stays on the main loop: it calls into test\/apps\/connects\/cache\.js, whose exports test\/apps\/connects\/app\.js connects or initialises at start-up \(`cache\.connect\(\)`\)/);
     t.match(err, /jobsRoute .* stays on the main loop: it calls into the package `cronlib`, which test\/apps\/connects\/app\.js configures at start-up \(`scheduler\.every\(60000, function tick\(\) \{ [^`]*…`\) in a way another event loop cannot do again/);
     t.match(err, /mailRoute .* stays on the main loop: it calls into test\/apps\/connects\/mailer\.js, whose exports test\/apps\/connects\/app\.js connects or initialises at start-up \(`mailer\.init\(\{ from: 'app@example\.test' \}\)`\)/);
+  } finally {
+    await app.stop();
+  }
+});
+
+t.test('a callback holding res and next that returns without calling either is answered: its worker is not held (one slot, FLUXION_MAX_IN_FLIGHT=1)', async (t) => {
+  const app = await startApp('test/apps/threads/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '1', FLUXION_MAX_IN_FLIGHT: '1', FLUXION_DISABLE_CACHE: '1' } });
+  try {
+    for (let i = 0; i < 3; i++) {
+      const file = await request(app.port, { path: '/file/problems.js' });
+      t.equal(file.status, 200, 'the file was sent, and its callback, on the worker, returned');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const work = JSON.parse((await request(app.port, { path: '/work/3' })).body.toString());
+    t.not(work.thread, 0, "the worker's one slot is free: the next message went there (it ran on the main loop while the callback's message was never answered)");
   } finally {
     await app.stop();
   }

@@ -107,6 +107,10 @@ export function codeUnit(fn: FunctionNode, analysis: Analysis): CodeUnit | null 
   const unit: CodeUnit = { range: [fn.start, fn.end], prefix: methodPrefix(fn, analysis), captured: [], requires: [], helpers: [], state: [], shared: [], blockers: [] };
   if (inStrictCode(fn, analysis)) unit.strict = true;
   if (analysis.ast.sourceType === 'module') unit.esm = true;
+  // nothing in it can run after it returns (no function written in it, no await): what it did not do with res or
+  // next by then, it never does
+  const inside = (n: AstNode) => n !== fn && n.start >= fn.start && n.end <= fn.end;
+  if (!fn.async && !['FunctionExpression', 'ArrowFunctionExpression', 'FunctionDeclaration', 'ClassExpression', 'ClassDeclaration'].some((type) => analysis.index.ofType(type).some(inside))) unit.leaf = true;
   // the function and, transitively, the module functions it calls
   const queue: FunctionNode[] = [fn];
   const seen = new Set<AstNode>([fn]);
@@ -688,7 +692,9 @@ function collect(fn: FunctionNode, analysis: Analysis, written: Map<Variable, bo
       else add(unit.captured, name);
       continue;
     }
-    moduleBinding(variable, name, analysis, unit, written, fn);
+    const handed = marksOf(analysis).handed.get(variable);
+    if (handed) unit.blockers.push(handed);
+    else moduleBinding(variable, name, analysis, unit, written, fn);
   }
   return unit;
 }
@@ -807,8 +813,70 @@ interface Marks {
   sockets: Array<{ at: number; message: string }>;
   /** What code reads of the express app through the request, by name (`req.app.get('title')`). */
   appReads: Array<{ at: number; kind: 'settings' | 'locals'; name: string }>;
+  /** Module memory handed to the request by reference and changed there (handedOn), and those changes. */
+  handed: Map<Variable, string>;
+  aliasWrites: Array<{ at: number; message: string }>;
 }
 const marksMemo = new WeakMap<object, Marks>();
+
+/**
+ * Module memory a function hands to the request by reference (`req.user = users[id]`, `res.locals.cart =
+ * carts.get(id)`) when some code of the file then changes it there (`req.user.name = name`): on the main loop that
+ * changes the module's object (express's own route-separation example edits its users so); on another event loop
+ * the request holds a copy, and the change is lost. The variables, with why, and the changes.
+ */
+function handedOn(analysis: Analysis, found: Marks): void {
+  const { parentOf } = analysis.pipeline.ownership;
+  const handed = new Map<string, { variable: Variable; text: string }>();
+  for (const node of analysis.index.ofType('AssignmentExpression')) {
+    if (node.operator !== '=' || node.left.type !== 'MemberExpression') continue;
+    const field = networkField(node.left);
+    if (field === null) continue;
+    // the value: a module variable's object, or a part of it (`users[id]`, `users.get(id)`, `list.find(…)`)
+    let root: AstNode = node.right;
+    while (root.type === 'MemberExpression' || (root.type === 'CallExpression' && root.callee.type === 'MemberExpression')) root = root.type === 'MemberExpression' ? root.object : root.callee.object;
+    if (root.type !== 'Identifier') continue;
+    const variable = analysis.scopes.referenceOf.get(root)?.resolved;
+    const def = variable?.defs[0];
+    if (!variable || variable.scope !== analysis.scopes.moduleScope || def?.type !== 'Variable') continue;
+    const init: AstNode | null = (def.node as unknown as AstNode).init;
+    if (!init || init.type === 'Literal' || init.type === 'TemplateLiteral' || requireSpecifier(init) !== null || isFunction(init) || init.type === 'ClassExpression') continue;
+    if (moduleRequire(variable, analysis.scopes)) continue;
+    handed.set(field, { variable, text: analysis.text.slice(node.start, node.end).replace(/\s+/g, ' ').slice(0, 60) });
+  }
+  if (handed.size === 0) return;
+  for (const node of analysis.index.nodes) {
+    if (node.type !== 'Identifier' || !NETWORK_NAMES.has(node.name)) continue;
+    const use = memberUse(node, parentOf);
+    if (!use || use.members.length < 2 || use.members[0] == null || use.members[1] == null) continue;
+    const key: string = use.members[0] === 'locals' ? `locals.${use.members[1]}` : use.members[0];
+    const source = handed.get(`${node.name === 'request' ? 'req' : node.name === 'response' ? 'res' : node.name}.${key}`);
+    if (!source || use.members.length < (key.startsWith('locals.') ? 3 : 2)) continue;
+    const { parent } = use;
+    const method = use.members[use.members.length - 1];
+    const writes = (parent.type === 'AssignmentExpression' && parent.left === use.node) || parent.type === 'UpdateExpression' || (parent.type === 'UnaryExpression' && parent.operator === 'delete') || (parent.type === 'CallExpression' && parent.callee === use.node && method != null && WRITING_METHODS.has(method));
+    if (!writes) continue;
+    const text = analysis.text.slice(parent.start, parent.end).replace(/\s+/g, ' ').slice(0, 60);
+    found.handed.set(source.variable, `uses \`${source.variable.name}\`, module memory the request holds by reference (\`${source.text}\`) and code changes there (\`${text}\`): another event loop would have a copy`);
+    found.aliasWrites.push({ at: node.start, message: `changes \`${node.name}.${key}\`, which holds this module's \`${source.variable.name}\` by reference (\`${source.text}\`): on another event loop that would change a copy` });
+  }
+}
+
+/** `req.user`, `res.locals.cart` (as `req.user`, `res.locals.cart`): a field of the request or the response, or null. */
+function networkField(member: AstNode): string | null {
+  const names: string[] = [];
+  let node = member;
+  while (node.type === 'MemberExpression') {
+    const name = propertyName(node);
+    if (name === null) return null;
+    names.unshift(name);
+    node = node.object;
+  }
+  if (node.type !== 'Identifier' || !NETWORK_NAMES.has(node.name)) return null;
+  const base = node.name === 'request' ? 'req' : node.name === 'response' ? 'res' : node.name;
+  if (names[0] === 'locals' && names.length === 2) return `${base}.locals.${names[1]}`;
+  return names.length === 1 ? `${base}.${names[0]}` : null;
+}
 
 /**
  * One walk of the module for what keeps any function on the main loop by its own text: `this`, `req.socket`,
@@ -819,8 +887,9 @@ function marksOf(analysis: Analysis): Marks {
   let marks = marksMemo.get(analysis.pipeline);
   if (marks) return marks;
   const { parentOf, ownerOf } = analysis.pipeline.ownership;
-  marks = { thisUses: [], sockets: [], appReads: [] };
+  marks = { thisUses: [], sockets: [], appReads: [], handed: new Map(), aliasWrites: [] };
   const found = marks;
+  handedOn(analysis, found);
   for (const node of analysis.index.nodes) {
     if (node.type === 'ThisExpression') {
       found.thisUses.push({ at: node.start, fn: ownerOf.get(node)?.thisFn ?? null });
@@ -891,6 +960,7 @@ function textMarks(fn: FunctionNode, analysis: Analysis, unit: Partial): void {
     }
   }
   for (const m of marks.sockets) if (inside(m.at)) unit.blockers.push(m.message);
+  for (const m of marks.aliasWrites) if (inside(m.at)) unit.blockers.push(m.message);
   for (const r of marks.appReads) {
     if (!inside(r.at)) continue;
     unit.app ??= { settings: [], locals: [] };

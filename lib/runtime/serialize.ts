@@ -50,6 +50,12 @@ export function encode(value: unknown, path: string, seen?: Map<object, unknown>
   if (value instanceof Error) {
     const props: Record<string, unknown> = {};
     for (const key of Object.keys(value)) props[key] = encode((value as unknown as Record<string, unknown>)[key], `${path}.${key}`, seen);
+    // and the data its class puts on its prototype (http-errors' `ForbiddenError.prototype.status = 403`)
+    for (const key in value) {
+      if (key in props) continue;
+      const field = (value as unknown as Record<string, unknown>)[key];
+      if (field === null || (typeof field !== 'function' && typeof field !== 'object')) props[key] = field;
+    }
     const tagged: Tagged = { $flx: 'error', name: value.name, message: value.message, stack: value.stack, props };
     const where = classLocation(value.constructor);
     if (where) tagged.class = where;
@@ -230,6 +236,8 @@ export function decode(value: unknown, seen?: Map<object, unknown>): unknown {
     // (the app's own class, as loaded here: made as an Error of that class, its constructor not run again)
     const error = own ? (Reflect.construct(Error, [String(tagged.message)], own) as Error) : new (errorClass(String(tagged.name)))(String(tagged.message));
     if (typeof tagged.stack === 'string') error.stack = tagged.stack;
+    // (a name its constructor sets on the instance, which was not run here: http-errors' `ForbiddenError`)
+    if (error.name !== tagged.name) Object.defineProperty(error, 'name', { value: tagged.name, writable: true, configurable: true, enumerable: false });
     Object.assign(error, decode(tagged.props, seen));
     return error;
   }

@@ -154,6 +154,9 @@ function answerState(request: StateRequest): void {
   parentPort!.postMessage(answer);
 }
 
+/** The code units (`file#index`) nothing of which runs after they return (CodeUnit.leaf). */
+const leaves = new Set<string>();
+
 /** Per code unit (`file#index`): its module constants, as they came with the unit (RunMessage.constants). */
 const constantsOf = new Map<string, Record<string, unknown>>();
 
@@ -960,6 +963,7 @@ function run(message: RunMessage): number {
         building = null;
       }
       factories.set(key, factory);
+      if (message.unit.leaf) leaves.add(key);
     }
     // an error of one of the file's classes decodes as this unit's copy of it (each unit carries its own)
     setUnitClasses(unitClasses.get(factory) ?? null);
@@ -1017,6 +1021,12 @@ function run(message: RunMessage): number {
       (error) => answer(encode(error, 'error')),
     );
   } else if (!hasRes && !hasNext) answer(null);
+  else if (!answered && leaves.has(key) && renders === 0) {
+    // it has res or next but called neither, and nothing of it runs after it returned (`if (!err) return;` in the
+    // callback of express's download example): done; a message never answered would hold its worker (and its
+    // file's state) for good
+    answer(null);
+  }
   return started;
 }
 

@@ -19,7 +19,8 @@ if (!dir || !fs.existsSync(path.join(dir, 'node_modules', 'mocha'))) {
   process.exit(2);
 }
 const register = path.join(__dirname, '..', '..', 'register.js');
-const mocha = path.join(dir, 'node_modules', 'mocha', 'bin', 'mocha.js');
+const mochaPackage = JSON.parse(fs.readFileSync(path.join(dir, 'node_modules', 'mocha', 'package.json'), 'utf8'));
+const mocha = path.join(dir, 'node_modules', 'mocha', typeof mochaPackage.bin === 'string' ? mochaPackage.bin : mochaPackage.bin._mocha ?? mochaPackage.bin.mocha);
 const args = mochaArgs.length ? mochaArgs : ['test/'];
 
 /** One run: the titles of the tests that passed and of those that failed (with the first line of why). */
@@ -33,11 +34,15 @@ function run(label, nodeArgs, env) {
     maxBuffer: 64 * 1024 * 1024,
     timeout: 10 * 60 * 1000,
   });
-  if (!fs.existsSync(out)) {
+  // (mocha before 9 has no `output` option: its report is on stdout, after whatever the tests printed)
+  const text = fs.existsSync(out) ? fs.readFileSync(out, 'utf8') : r.stdout.slice(Math.max(0, r.stdout.lastIndexOf('{\n  "stats"')));
+  let report;
+  try {
+    report = JSON.parse(text);
+  } catch {
     console.error(`${label}: mocha wrote no report (status ${r.status})\n${r.stderr.slice(-4000)}`);
     process.exit(2);
   }
-  const report = JSON.parse(fs.readFileSync(out, 'utf8'));
   const passed = new Set(report.passes.map((t) => t.fullTitle));
   const failed = new Map(report.failures.map((t) => [t.fullTitle, String(t.err?.message ?? '').split('\n')[0]]));
   console.log(`${label}: ${passed.size} passed, ${failed.size} failed, ${report.stats.pending} pending (${((Date.now() - started) / 1000).toFixed(1)} s)`);

@@ -433,6 +433,48 @@ app.get('/whisper', function whispered(req, res) {
   res.whisper('hey');
 });
 
+// an http-errors class, whose status is on its prototype (`ForbiddenError.prototype.status = 403`)
+var createError = require('http-errors');
+app.get('/forbidden', function forbidden(req, res, next) {
+  next(new createError.Forbidden('not yours (on ' + threadId + ')'));
+});
+// module memory handed to the request by reference and changed through it (express's route-separation example):
+// `accounts` changes on the main loop; a worker would change a copy
+var accounts = [{ name: 'ann' }, { name: 'bob' }];
+function loadAccount(req, res, next) {
+  req.account = accounts[req.params.id];
+  next();
+}
+app.get('/account/:id/rename/:name', loadAccount, function renameAccount(req, res) {
+  req.account.name = req.params.name;
+  res.json({ renamed: req.account.name });
+});
+app.get('/account/:id', function showAccount(req, res) {
+  res.json({ account: accounts[req.params.id], thread: threadId });
+});
+
+// an error whose status is on its class's prototype, a class no module exports (made here, in a handler that stays
+// on the main loop: it reads the socket), handed to a callback that runs on a worker and on to next()
+app.get('/teapot', function teapot(req, res, next) {
+  if (!req.socket) return next();
+  class Teapot extends Error {}
+  Teapot.prototype.status = 418;
+  var err = new Teapot('short and stout');
+  setImmediate(function brew() {
+    next(err);
+  });
+});
+
+// express's download example: the handler stays (it passes a callback to res.sendFile), the callback moves; it
+// gets send's error (an http-errors class made on the main loop, its status on the class's prototype) or
+// nothing, and then returns without calling res or next: done when it returns
+app.get('/file/:name', function fileRoute(req, res, next) {
+  res.sendFile(req.params.name, { root: __dirname }, function sent(err) {
+    if (!err) return;
+    next(err);
+  });
+});
+
 // an error of the app's own class (problems.js), passed to next() on a worker
 app.get('/missing/:id', function missing(req, res, next) {
   next(new NotFoundError('item ' + req.params.id + ' (on ' + threadId + ')'));
