@@ -146,6 +146,22 @@ export function requireSpecifier(node: AstNode | null | undefined): string | nul
   return null;
 }
 
+/**
+ * `a.b.c` → its root (`a`) and the names of its members (`['b', 'c']`); null when one of them is computed. Any
+ * other node is its own root, with no members.
+ */
+export function memberPath(node: AstNode): { root: AstNode; members: string[] } | null {
+  const members: string[] = [];
+  let root = node;
+  while (root.type === 'MemberExpression') {
+    const name = propertyName(root);
+    if (name === null) return null;
+    members.unshift(name);
+    root = root.object;
+  }
+  return { root, members };
+}
+
 /** The static name of a member property (`a.b`, `a['b']`), or null when computed. */
 export function propertyName(member: AstNode): string | null {
   if (!member.computed && member.property.type === 'Identifier') return member.property.name;

@@ -7,7 +7,7 @@
  * worker from the same text behaves as the main loop's does. Their bindings are taken as modules are
  * (`logger.info(…)`, `schema.parse(body)` do not write module memory).
  */
-import { propertyName, requireSpecifier, requiredFrom, type AstNode } from './ast';
+import { memberPath, requireSpecifier, requiredFrom, type AstNode } from './ast';
 import type { Scopes, Variable } from './scopes';
 
 /** [package, path of the factory in it] ('' : the package itself is called). */
@@ -91,14 +91,9 @@ type Callee = { name: string; specifier: string; global: boolean };
  * arguments are allowed ones), or null; the module bindings it goes through are pushed on `used`.
  */
 function calleePath(callee: AstNode, scopes: Scopes, used: Array<[string, Variable]>): Callee | null {
-  const members: string[] = [];
-  let root = callee;
-  while (root.type === 'MemberExpression') {
-    const name = propertyName(root);
-    if (name === null) return null;
-    members.unshift(name);
-    root = root.object;
-  }
+  const path = memberPath(callee);
+  if (path === null) return null;
+  const { root, members } = path;
   const specifier = requireSpecifier(root);
   if (specifier !== null) return { name: [packageOf(specifier), ...members].join('.'), specifier, global: false };
   if (root.type === 'CallExpression' && members.length > 0) {
@@ -161,14 +156,9 @@ function allowedArgument(node: AstNode, scopes: Scopes, used: Array<[string, Var
     case 'Identifier':
     case 'MemberExpression': {
       // `zlib.gzip`, `__dirname`, `process.env.LOG_LEVEL`, a function of the module
-      let root = node;
-      const members: string[] = [];
-      while (root.type === 'MemberExpression') {
-        const name = propertyName(root);
-        if (name === null) return false;
-        members.unshift(name);
-        root = root.object;
-      }
+      const path = memberPath(node);
+      if (path === null) return false;
+      const { root, members } = path;
       if (requireSpecifier(root) !== null) return true;
       if (root.type !== 'Identifier') return false;
       const variable = scopes.referenceOf.get(root)?.resolved;

@@ -8,7 +8,7 @@
  * - module memory written after start-up (scope/share), ES module imports, `module`/`exports`, `this`,
  *   `eval`, `with`, writes to globals, sockets (`req.socket`): blockers.
  */
-import { isFunction, isFunctionNamespace, requireSpecifier, requiredFrom, propertyName, type AstNode, type FunctionNode } from './ast';
+import { isFunction, isFunctionNamespace, memberPath, requireSpecifier, requiredFrom, propertyName, type AstNode, type FunctionNode } from './ast';
 import { derivedFrom, moduleRequire } from './factories';
 import type { Analysis } from './index';
 import { isMutation, memberUse, writesEnvVariable } from './pipeliner';
@@ -864,14 +864,9 @@ function handedOn(analysis: Analysis, found: Marks): void {
 
 /** `req.user`, `res.locals.cart` (as `req.user`, `res.locals.cart`): a field of the request or the response, or null. */
 function networkField(member: AstNode): string | null {
-  const names: string[] = [];
-  let node = member;
-  while (node.type === 'MemberExpression') {
-    const name = propertyName(node);
-    if (name === null) return null;
-    names.unshift(name);
-    node = node.object;
-  }
+  const path = memberPath(member);
+  if (path === null) return null;
+  const { root: node, members: names } = path;
   if (node.type !== 'Identifier' || !NETWORK_NAMES.has(node.name)) return null;
   const base = node.name === 'request' ? 'req' : node.name === 'response' ? 'res' : node.name;
   if (names[0] === 'locals' && names.length === 2) return `${base}.locals.${names[1]}`;
