@@ -175,7 +175,8 @@ function markStatefulRequires(program: FluxionalProgram, file: string): void {
   const visit = (from: string, p: FluxionalProgram, visited: Set<string>): void => {
     for (const [name, text, script] of p.configures ?? []) {
       if (!configured.has(name)) configured.set(name, []);
-      configured.get(name)!.push({ file: from, text, again: script !== null });
+      // (the file explained is taken for the entry: a worker does its configurations again, not another file's)
+      configured.get(name)!.push({ file: from, text, again: script !== null && from === path.resolve(file) });
     }
     for (const [name, call] of p.connects ?? []) if (!connected.has(name)) connected.set(name, `${path.relative(process.cwd(), from) || from} connects or initialises (\`${call}\`)`);
     for (const name of p.globalWrites ?? []) if (!laterGlobals.has(name)) laterGlobals.set(name, path.relative(process.cwd(), from) || from);

@@ -366,8 +366,10 @@ function rewriteWith(
     return code;
   }
   const result = instrument(analysis, RUNTIME, filename);
-  // (a file whose only news is that it writes another file's exports, from a class method, say: the runtime hears it)
-  if (result.description.fns.length === 0 && result.description.sites.length === 0 && result.description.state.length === 0 && !result.description.writes) {
+  // (a file whose only news is that it writes another file's exports, from a class method, say, or that it connects
+  // or configures a package at start-up: the runtime hears it)
+  const d = result.description;
+  if (d.fns.length === 0 && d.sites.length === 0 && d.state.length === 0 && !d.writes && !d.connects && !d.configures) {
     stats.unchanged++;
     return code; // nothing to observe: the module runs byte for byte as written
   }

@@ -34,6 +34,8 @@ export interface CodeUnit {
   strict?: true;
   /** No function written in it and not async: nothing of it runs after it returns. */
   leaf?: true;
+  /** What its functions require where they run (`require('./store')` in a handler): checked for state too. */
+  inline?: string[];
   /** A function of an ES module (`.mjs`, or `.js` under `"type": "module"`): its stack frames name the file's URL. */
   esm?: true;
   captured: string[];

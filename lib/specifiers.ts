@@ -82,27 +82,32 @@ export interface StateFacts {
   resolve(from: string, specifier: string): string | null;
   /** What fluxion knows of an app file: null for one it left as it is (no functions), or could not read. */
   describe(file: string): RequiredFile | null;
-  /** The packages an app file that `describe` knows nothing of requires (the runtime reads its text). */
+  /** What an app file that `describe` knows nothing of requires, packages and files (the runtime reads its text). */
   packagesOf(file: string): string[];
   /** The writes other files make to the file's exports that write its data (not a call of its own function). */
   writesOf(file: string): WriteOf[];
   statefulPackages: string[];
   /** Packages the app's start-up code connects or initialises (FluxionalProgram.connects): `redis` → `app.js connects (\`client.connect()\`)`. */
   connected?: Map<string, string>;
-  /** Packages files configure at their top level (FluxionalProgram.configures): the file, the statement, whether a worker can do it again. */
+  /**
+   * Packages files configure at their top level (FluxionalProgram.configures): the file, the statement, and
+   * `again`: a worker does it again before its first unit (a statement of the entry file that it can do again).
+   */
   configured?: Map<string, Array<{ file: string; text: string; again: boolean }>>;
 }
 
 /**
- * Why code reaching a package that files configure at their top level (`dayjs.extend(utc)` in app.js) cannot run on
- * another event loop, or null: a configuration a worker cannot do again (Registry.replays does the others there
- * before the code runs), unless the code requires the configuring file itself (its top level runs there too).
+ * Why code reaching a package that files configure at their top level (`dayjs.extend(utc)`) cannot run on another
+ * event loop, or null: a configuration that the entry file makes and a worker cannot do again, or that another file
+ * makes, unless the code requires that file itself (its top level runs there too). The entry file's that a worker
+ * can do again, it does, before its first unit (Registry.replays): a worker never loads the entry file, so it does
+ * them once; another file's it might load later, and do them twice (a `marked.use(extension)`: applied twice).
  */
 function configuredPackage(facts: StateFacts, specifier: string, seen: Set<string>, through: string | null): string | null {
   const name = specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
   for (const c of facts.configured?.get(name) ?? []) {
     if (c.again || seen.has(c.file)) continue;
-    return `it calls into the package \`${name}\`${through ? ` (through ${through})` : ''}, which ${relative(c.file)} configures at start-up (\`${c.text}\`) in a way another event loop cannot do again`;
+    return `it calls into the package \`${name}\`${through ? ` (through ${through})` : ''}, which ${relative(c.file)} configures at start-up (\`${c.text}\`): another event loop's copy would not be, and cannot be configured so there`;
   }
   return null;
 }

@@ -436,6 +436,7 @@ t.test('a handler that calls into an app module keeping state stays on the main 
     t.match(app.output().stderr, /shoutRoute \(test\/apps\/modules\/app\.js:\d+\) stays on the main loop: it calls into test\/apps\/modules\/format\.js, whose exports test\/apps\/modules\/app\.js writes at start-up \(`format\.shout = function shout\(s\)[^\n]*what it wrote cannot be copied there \(shout is a function \(shout\)\)/);
     t.match(app.output().stderr, /addRoute \(test\/apps\/modules\/app\.js:14\) stays on the main loop: it calls into test\/apps\/modules\/store\.js, which keeps `items` in its module memory/);
     t.match(app.output().stderr, /twiceRoute .* stays on the main loop: it calls into test\/apps\/modules\/store\.js/);
+    t.match(app.output().stderr, /addInlineRoute .* stays on the main loop: it calls into test\/apps\/modules\/store\.js, which keeps `items` in its module memory/, "a handler's own require() is checked too");
     t.match(app.output().stderr, /nextRoute .* stays on the main loop: it calls into test\/apps\/modules\/counter\.js, which keeps objects it made at load time in its module memory/);
   } finally {
     await app.stop();
@@ -1032,11 +1033,16 @@ t.test('packages and app files the start-up code connects or initialises keep th
     const formatted = await get('/format?text=hi');
     t.same({ ...formatted, thread: 0 }, { status: 200, text: '> HI!', thread: 0 }, "a package app.js configures at its top level (`fmt.extend(exclaim)`, `fmt.setOptions({…})`, `fmt.defaults.prefix = …`): configured again on the worker, before the code");
     t.not(formatted.thread, 0, 'which moved');
+    t.same(await get('/tag?text=x'), { status: 200, text: '[app]x', thread: 0 }, 'a package another file (not the entry) configures: code not requiring that file stays');
+    const through = await get('/tag-through?text=x');
+    t.same({ ...through, thread: 0 }, { status: 200, text: '[app]x', thread: 0 }, 'code requiring it moves: its top level configures the package on the worker too, once');
+    t.not(through.thread, 0);
     t.same(await get('/jobs'), { status: 200, jobs: 1, thread: 0 }, 'a package app.js calls in a way a worker must not do again (`scheduler.every(…)`): the code calling into it stays');
     const err = app.output().stderr;
     t.match(err, /usersRoute \(test\/apps\/connects\/app\.js:\d+\) stays on the main loop: it calls into the package `minidb` \(through test\/apps\/connects\/models\/user\.js\), which test\/apps\/connects\/app\.js connects or initialises \(`db\.connect\(\)`\) at start-up/);
     t.match(err, /greetingRoute .* stays on the main loop: it calls into test\/apps\/connects\/cache\.js, whose exports test\/apps\/connects\/app\.js connects or initialises at start-up \(`cache\.connect\(\)`\)/);
-    t.match(err, /jobsRoute .* stays on the main loop: it calls into the package `cronlib`, which test\/apps\/connects\/app\.js configures at start-up \(`scheduler\.every\(60000, function tick\(\) \{ [^`]*…`\) in a way another event loop cannot do again/);
+    t.match(err, /jobsRoute .* stays on the main loop: it calls into the package `cronlib`, which test\/apps\/connects\/app\.js configures at start-up \(`scheduler\.every\(60000, function tick\(\) \{ [^`]*…`\): another event loop's copy would not be, and cannot be configured so there/);
+    t.match(err, /tagRoute .* stays on the main loop: it calls into the package `tagger`, which test\/apps\/connects\/setup\.js configures at start-up \(`require\('tagger'\)\.use\('app'\);`\)/);
     t.match(err, /mailRoute .* stays on the main loop: it calls into test\/apps\/connects\/mailer\.js, whose exports test\/apps\/connects\/app\.js connects or initialises at start-up \(`mailer\.init\(\{ from: 'app@example\.test' \}\)`\)/);
   } finally {
     await app.stop();

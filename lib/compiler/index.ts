@@ -147,8 +147,9 @@ function offloadOf(node: AstNode, kind: Fluxion['kind'], analysis: Pick<Analysis
   if (kind === 'main') return { movable: false, blockers: ['main is the program itself'], ...none };
   const unit = codeUnit(node as FunctionNode, analysis as Analysis);
   if (!unit) return { movable: false, blockers: ['a generator'], ...none };
-  const requires = unit.requires.map((r) => r.specifier).filter(isLocal);
-  const packages = unit.requires.map((r) => r.specifier).filter((s) => !isLocal(s));
+  const specifiers = [...unit.requires.map((r) => r.specifier), ...(unit.inline ?? [])];
+  const requires = specifiers.filter(isLocal);
+  const packages = specifiers.filter((s) => !isLocal(s));
   const offload: Fluxion['offload'] = { movable: unit.blockers.length === 0, blockers: unit.blockers, state: unit.state, shared: unit.shared, requires, packages };
   if (unit.globals) offload.globals = unit.globals;
   return offload;

@@ -162,6 +162,15 @@ export function codeUnit(fn: FunctionNode, analysis: Analysis): CodeUnit | null 
     }
   }
   if (globals.length) unit.globals = globals;
+  // what its functions require where they run (`require('./store').add(x)` in a handler): required there again by
+  // the worker's own `require`, and checked for state as the module's requires are
+  const inline = new Set<string>();
+  for (const call of analysis.index.ofType('CallExpression')) {
+    const specifier = requireSpecifier(call);
+    if (specifier === null || unit.requires.some((r) => r.specifier === specifier)) continue;
+    for (const node of seen) if (call.start >= node.start && call.end <= node.end) inline.add(specifier);
+  }
+  if (inline.size) unit.inline = [...inline];
   // (a name that one of its functions captures from a function around it is that closure's, per message)
   const shared = constants.filter((n) => !closureCaptured.includes(n));
   if (shared.length) unit.constants = shared;

@@ -376,7 +376,7 @@ export class ModuleRuntime {
     if (reason === undefined) {
       const startup: StartupWrite[] = [];
       const globals: string[] = [];
-      reason = this.registry.statefulRequire(this.file, entry.unit.requires.map((r) => r.specifier), startup) ?? this.registry.appGlobal(entry.unit.globals, globals);
+      reason = this.registry.statefulRequire(this.file, [...entry.unit.requires.map((r) => r.specifier), ...(entry.unit.inline ?? [])], startup) ?? this.registry.appGlobal(entry.unit.globals, globals);
       if (startup.length || globals.length) this.startupWrites.set(ix, [...startup, ...globals.map((name): StartupWrite => [null, [name], null])]);
       this.stateful.set(ix, reason);
       if (reason) debug('placement', `${entry.name || 'a function'} (${path.relative(process.cwd(), this.file)}:${entry.line}) stays on the main loop: ${reason}`);
@@ -758,6 +758,18 @@ export class Registry {
   statefulPackages: string[] = [];
   /** Packages the app's start-up code connects or initialises (descriptions' `connects`), with who and how. */
   private readonly connected = new Map<string, string>();
+  /** The app's entry file: `require.main`'s, or for an ES module entry, `process.argv[1]` as Node resolves it. */
+  private entry(): string | null {
+    if (require.main?.filename) return require.main.filename;
+    const arg = process.argv[1];
+    if (!arg) return null;
+    try {
+      return require('node:fs').realpathSync(path.resolve(arg)) as string;
+    } catch {
+      return path.resolve(arg);
+    }
+  }
+
   /** Packages files configure at their top level (descriptions' `configures`). */
   private readonly configured = new Map<string, Array<{ file: string; text: string; again: boolean }>>();
   /**
@@ -1014,19 +1026,22 @@ export class Registry {
     },
     // a file fluxion left as it is (no functions: `module.exports = mongoose.model('User', schema)`): the packages
     // its text requires, read once
-    packagesOf: (file) => (this.statefulPackages.length || this.connected.size ? this.packagesOf(file) : []),
+    packagesOf: (file) => (this.statefulPackages.length || this.connected.size || this.configured.size ? this.packagesOf(file) : []),
     writesOf: (file) => (this.writtenBy.get(file) ?? []).filter((w) => writesData(file, w)),
   };
 
   private readonly textPackages = new Map<string, string[]>();
-  /** The bare specifiers a file's text requires or imports (for a file the compiler did not describe). */
+  /**
+   * The specifiers a file's text requires or imports, packages and app files (for a file the compiler did not
+   * describe: one left as it is, or not loaded yet, `require('./tagged')` inside a handler).
+   */
   private packagesOf(file: string): string[] {
     let found = this.textPackages.get(file);
     if (!found) {
       found = [];
       try {
         const text = readFileSync(file, 'utf8');
-        for (const m of text.matchAll(/\brequire\s*\(\s*['"]([^'"./][^'"]*)['"]\s*\)|\bfrom\s*['"]([^'"./][^'"]*)['"]|\bimport\s*['"]([^'"./][^'"]*)['"]/g)) found.push(m[1] ?? m[2] ?? m[3]!);
+        for (const m of text.matchAll(/\brequire\s*\(\s*['"]([^'"]+)['"]\s*\)|\bfrom\s*['"]([^'"]+)['"]|\bimport\s*['"]([^'"]+)['"]/g)) found.push(m[1] ?? m[2] ?? m[3]!);
       } catch {
         // unreadable: nothing known
       }
@@ -1043,8 +1058,10 @@ export class Registry {
     for (const [name, call] of description.connects ?? []) if (!this.connected.has(name)) this.connected.set(name, `${path.relative(process.cwd(), file) || file} connects or initialises (\`${call}\`)`);
     for (const [name, text, script] of description.configures ?? []) {
       if (!this.configured.has(name)) this.configured.set(name, []);
-      this.configured.get(name)!.push({ file, text, again: script !== null });
-      if (script !== null) this.replays.push({ id: this.replays.length, file, script });
+      // (the entry file's only: a worker never loads it, so it does them once)
+      const again = script !== null && file === this.entry();
+      this.configured.get(name)!.push({ file, text, again });
+      if (again) this.replays.push({ id: this.replays.length, file, script: script! });
     }
     if (description.writes) {
       const resolve = createRequire(file).resolve;

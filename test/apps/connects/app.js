@@ -18,6 +18,7 @@ fmt.extend(exclaim);
 fmt.setOptions({ upper: true });
 fmt.defaults.prefix = process.env.FMT_PREFIX || '> ';
 // not a configuration a worker may do again (a job would run on every thread): code calling into it stays
+require('./setup');
 var scheduler = require('cronlib');
 scheduler.every(60000, function tick() { return Date.now(); });
 
@@ -32,6 +33,14 @@ app.get('/mail', function mailRoute(req, res) {
 });
 app.get('/format', function formatRoute(req, res) {
   res.json({ text: require('./format')(String(req.query.text)), thread: threadId });
+});
+// a package another file configures at its top level: code that requires that file moves (its top level runs on
+// the worker too), code that does not stays (a worker would have it unconfigured)
+app.get('/tag', function tagRoute(req, res) {
+  res.json({ text: require('tagger').tag(String(req.query.text)), thread: threadId });
+});
+app.get('/tag-through', function tagThroughRoute(req, res) {
+  res.json({ text: require('./tagged')(String(req.query.text)), thread: threadId });
 });
 app.get('/jobs', function jobsRoute(req, res) {
   res.json({ jobs: scheduler.jobs(), thread: threadId });

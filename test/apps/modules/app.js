@@ -187,6 +187,10 @@ var validate = require('./validate');
 app.get('/checked', validate(z.object({ n: z.coerce.number().int() })), function checkedRoute(req, res) {
   res.json({ n: req.valid.n, thread: threadId });
 });
+// the same store, required where the handler runs: checked for state all the same
+app.get('/add-inline', function addInlineRoute(req, res) {
+  res.json({ items: require('./store').add(req.query.item), thread: threadId });
+});
 
 var server = app.listen(Number(process.env.PORT || 3000), '127.0.0.1', function () {
   console.log('modules listening on http://127.0.0.1:' + server.address().port);

@@ -1,0 +1,3 @@
+'use strict';
+// configures a package for the process, from a file that is not the entry
+require('tagger').use('app');

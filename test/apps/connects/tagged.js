@@ -1,0 +1,4 @@
+'use strict';
+require('./setup');
+const tagger = require('tagger');
+module.exports = (text) => tagger.tag(text);
