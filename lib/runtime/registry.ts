@@ -1030,13 +1030,13 @@ export class Registry {
     writesOf: (file) => (this.writtenBy.get(file) ?? []).filter((w) => writesData(file, w)),
   };
 
-  private readonly textPackages = new Map<string, string[]>();
+  private readonly textRequires = new Map<string, string[]>();
   /**
    * The specifiers a file's text requires or imports, packages and app files (for a file the compiler did not
    * describe: one left as it is, or not loaded yet, `require('./tagged')` inside a handler).
    */
   private packagesOf(file: string): string[] {
-    let found = this.textPackages.get(file);
+    let found = this.textRequires.get(file);
     if (!found) {
       found = [];
       try {
@@ -1045,7 +1045,7 @@ export class Registry {
       } catch {
         // unreadable: nothing known
       }
-      this.textPackages.set(file, found);
+      this.textRequires.set(file, found);
     }
     return found;
   }

@@ -74,8 +74,13 @@ function replay(replays: Replay[]): void {
   for (const r of replays) {
     if (replayed.has(r.id)) continue;
     if (!require.cache[r.file]) {
-      const run = new Function('require', '__filename', '__dirname', '$flx$default', r.script) as (...args: unknown[]) => void;
-      run(Module.createRequire(r.file), r.file, path.dirname(r.file), (m: unknown) => (Object.prototype.toString.call(m) === '[object Module]' ? (m as { default: unknown }).default : m));
+      try {
+        const run = new Function('require', '__filename', '__dirname', '$flx$default', r.script) as (...args: unknown[]) => void;
+        run(Module.createRequire(r.file), r.file, path.dirname(r.file), (m: unknown) => (Object.prototype.toString.call(m) === '[object Module]' ? (m as { default: unknown }).default : m));
+      } catch (error) {
+        // (the message runs on the main loop then: `unavailable`, with this reason)
+        throw new Error(`${r.file}: its start-up configuration of a package could not be done again on a worker (${(error as Error).message})`, { cause: error });
+      }
     }
     replayed.add(r.id);
   }
