@@ -89,11 +89,18 @@ export interface StateFacts {
   statefulPackages: string[];
   /** Packages the app's start-up code connects or initialises (FluxionalProgram.connects): `redis` → `app.js connects (\`client.connect()\`)`. */
   connected?: Map<string, string>;
-  /**
-   * Packages files configure at their top level (FluxionalProgram.configures): the file, the statement, and
-   * `again`: a worker does it again before its first unit (a statement of the entry file that it can do again).
-   */
-  configured?: Map<string, Array<{ file: string; text: string; again: boolean }>>;
+  /** Packages files configure at their top level (FluxionalProgram.configures). */
+  configured?: Map<string, Configuration[]>;
+}
+
+/** A file's top-level statement configuring a package (FluxionalProgram.configures), as the runtime knows it. */
+export interface Configuration {
+  file: string;
+  text: string;
+  /** A worker does it again before its first unit (a statement of the entry file that it can do again). */
+  again: boolean;
+  /** What a worker's copy threw when it did it again (`again` is false from then on). */
+  failed?: string;
 }
 
 /**
@@ -107,7 +114,8 @@ function configuredPackage(facts: StateFacts, specifier: string, seen: Set<strin
   const name = specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/');
   for (const c of facts.configured?.get(name) ?? []) {
     if (c.again || seen.has(c.file)) continue;
-    return `it calls into the package \`${name}\`${through ? ` (through ${through})` : ''}, which ${relative(c.file)} configures at start-up (\`${c.text}\`): another event loop's copy would not be, and cannot be configured so there`;
+    const why = c.failed ? `a worker's copy could not be configured so (${c.failed})` : "another event loop's copy would not be, and cannot be configured so there";
+    return `it calls into the package \`${name}\`${through ? ` (through ${through})` : ''}, which ${relative(c.file)} configures at start-up (\`${c.text}\`): ${why}`;
   }
   return null;
 }

@@ -1018,7 +1018,8 @@ t.test("the request's async context travels: a package's AsyncLocalStorage store
 });
 
 t.test('packages and app files the start-up code connects or initialises keep the code calling into them on the main loop; packages it configures are configured again on a worker', async (t) => {
-  const app = await startApp('test/apps/connects/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1', DEBUG: 'fluxion:placement' } });
+  // (one worker: its first unit brings the configurations to make again, and the request it carries runs on the main loop)
+  const app = await startApp('test/apps/connects/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '1', FLUXION_DISABLE_CACHE: '1', DEBUG: 'fluxion:placement' } });
   try {
     const get = async (p) => {
       const r = await request(app.port, { path: p });
@@ -1027,9 +1028,14 @@ t.test('packages and app files the start-up code connects or initialises keep th
     t.same(await get('/users?name=ann'), { status: 200, users: [{ model: 'User', query: { name: 'ann' } }], thread: 0 }, "a model of a package app.js connects (`await db.connect()` in main()): a worker's copy would wait for a connection forever");
     t.same(await get('/greeting'), { status: 200, greeting: 'hello', thread: 0 }, "a package's client an app file exports, connected by app.js at start-up (`await cache.connect()`): a worker's copy would throw");
     t.same(await get('/mail?to=bob'), { status: 200, mail: { from: 'app@example.test', to: 'bob' }, thread: 0 }, "an app file's object app.js initialises at start-up (`mailer.init({…})`)");
+    // the worker's first unit brings the configurations to make again, and one throws there (`theme.configure(…)`): that
+    // request runs on the main loop, and so does every message the worker gets before the main loop has kept the
+    // code calling into that package at home (a `/paint` built there meanwhile would answer `x`, unconfigured)
+    const first = await Promise.all(['/pure?text=hi', '/paint?text=x', '/paint?text=x', '/paint?text=x'].map(get));
+    t.same(first, [{ status: 200, upper: 'HI', thread: 0 }, ...Array(3).fill({ status: 200, text: '<blue>x</blue>', thread: 0 })], 'every request answered as without fluxion, on the main loop');
     const pure = await get('/pure?text=hi');
     t.equal(pure.upper, 'HI');
-    t.not(pure.thread, 0, 'and code calling into none of them moves');
+    t.not(pure.thread, 0, 'and code calling into none of them moves: the failure was not its own');
     const formatted = await get('/format?text=hi');
     t.same({ ...formatted, thread: 0 }, { status: 200, text: '> HI!', thread: 0 }, "a package app.js configures at its top level (`fmt.extend(exclaim)`, `fmt.setOptions({…})`, `fmt.defaults.prefix = …`): configured again on the worker, before the code");
     t.not(formatted.thread, 0, 'which moved');
@@ -1038,12 +1044,15 @@ t.test('packages and app files the start-up code connects or initialises keep th
     t.same({ ...through, thread: 0 }, { status: 200, text: '[app]x', thread: 0 }, 'code requiring it moves: its top level configures the package on the worker too, once');
     t.not(through.thread, 0);
     t.same(await get('/jobs'), { status: 200, jobs: 1, thread: 0 }, 'a package app.js calls in a way a worker must not do again (`scheduler.every(…)`): the code calling into it stays');
+    for (let i = 0; i < 2; i++) t.same(await get('/paint?text=x'), { status: 200, text: '<blue>x</blue>', thread: 0 }, 'the code calling into the package whose configuration failed on the worker stays on the main loop (moved at start, it came back): configured as the app configured it');
     const err = app.output().stderr;
     t.match(err, /usersRoute \(test\/apps\/connects\/app\.js:\d+\) stays on the main loop: it calls into the package `minidb` \(through test\/apps\/connects\/models\/user\.js\), which test\/apps\/connects\/app\.js connects or initialises \(`db\.connect\(\)`\) at start-up/);
     t.match(err, /greetingRoute .* stays on the main loop: it calls into test\/apps\/connects\/cache\.js, whose exports test\/apps\/connects\/app\.js connects or initialises at start-up \(`cache\.connect\(\)`\)/);
     t.match(err, /jobsRoute .* stays on the main loop: it calls into the package `cronlib`, which test\/apps\/connects\/app\.js configures at start-up \(`scheduler\.every\(60000, function tick\(\) \{ [^`]*…`\): another event loop's copy would not be, and cannot be configured so there/);
     t.match(err, /tagRoute .* stays on the main loop: it calls into the package `tagger`, which test\/apps\/connects\/setup\.js configures at start-up \(`require\('tagger'\)\.use\('app'\);`\)/);
     t.match(err, /mailRoute .* stays on the main loop: it calls into test\/apps\/connects\/mailer\.js, whose exports test\/apps\/connects\/app\.js connects or initialises at start-up \(`mailer\.init\(\{ from: 'app@example\.test' \}\)`\)/);
+    t.match(err, /fluxion: warning: test\/apps\/connects\/app\.js: `theme\.configure\(\{ color: 'blue' \}\);` could not be done again on a worker \(themelib: configure\(\) needs the main thread\): the code calling into that package stays on the main loop/, 'one warning names the file, the statement and what it threw');
+    t.match(err, /paintRoute \(test\/apps\/connects\/app\.js:\d+\) stays on the main loop: it calls into the package `themelib`, which test\/apps\/connects\/app\.js configures at start-up \(`theme\.configure\(\{ color: 'blue' \}\);`\): a worker's copy could not be configured so \(themelib: configure\(\) needs the main thread\)/);
   } finally {
     await app.stop();
   }

@@ -14,7 +14,7 @@ import { debug, debugging } from '../debug';
 import { mergeRequest, replay, type Held } from './dispatcher';
 import { applyContexts, type CarriedContext } from './contexts';
 import { decode, encode, refill } from './serialize';
-import type { DoneMessage, ProcessMessage, Replay, RunMessage, StateAnswer, StateRequest } from './worker';
+import type { DoneMessage, ProcessMessage, Replay, ReplaysChecked, RunMessage, StateAnswer, StateRequest } from './worker';
 
 /** An async function's promise on the main loop, settled when its message is done on a worker. */
 export interface Settle {
@@ -43,7 +43,7 @@ export interface Pending {
   /** The counts of the file's nested functions that ran on the worker. */
   onNested: (nested: Array<[number, number, number, number]>) => void;
   /** The worker could not run it (`again`: it ran until a response call could not travel back): it runs here. */
-  onUnavailable: (reason: string, again: boolean) => void;
+  onUnavailable: (reason: string, again: boolean, transient: boolean) => void;
 }
 
 /** Where a message's code unit comes from, for a worker that does not have it yet. */
@@ -68,7 +68,7 @@ interface Slot {
   /** Stopped for being idle: its exit is not a crash. */
   retired?: boolean;
   /** Messages sent during this turn of the event loop: one postMessage for all of them, at its end. */
-  outbox: Array<RunMessage | StateRequest>;
+  outbox: Array<RunMessage | StateRequest | ReplaysChecked>;
   /** Files whose state this worker must take again from their next message (one that should have could not go). */
   resetState: Set<string>;
   /** How many of the pool's `replays` went to this worker. */
@@ -157,6 +157,15 @@ export class Pool {
   /** The package configurations each worker runs once, before its first code unit (Registry.replays). */
   replays: Replay[] = [];
 
+  /** The ids of the `replays` a worker could not make (they go to no other worker). */
+  private readonly failedReplays = new Set<number>();
+
+  /**
+   * Configurations a worker could not make again, [Replay id, why]: the registry keeps the code calling into those
+   * packages on the main loop (Registry.replaysFailed) before that worker runs messages again.
+   */
+  onReplaysFailed: ((failures: Array<[number, string]>) => void) | null = null;
+
   /** A file's state a worker answered (decoded), and the ms it took on both threads (Registry.stateCame). */
   onState: ((file: string, state: Record<string, unknown>, ms: number) => void) | null = null;
 
@@ -209,7 +218,8 @@ export class Pool {
       slot.units.add(key);
       Object.assign(message, pending.unit.unitMessage(message.ix));
       if (this.replays.length > slot.replayed) {
-        message.replays = this.replays.slice(slot.replayed);
+        const replays = this.replays.slice(slot.replayed).filter((r) => !this.failedReplays.has(r.id));
+        if (replays.length) message.replays = replays;
         slot.replayed = this.replays.length;
       }
     }
@@ -314,7 +324,7 @@ export class Pool {
       // one of them cannot travel: each on its own
     }
     for (const message of messages) {
-      if (message.type === 'state') {
+      if (message.type !== 'run') {
         slot.worker.postMessage(message);
         continue;
       }
@@ -398,6 +408,14 @@ export class Pool {
     const pending = this.release(slot, done.id);
     if (!pending) return;
     if (done.unavailable !== undefined) {
+      // (its next message to this worker brings the unit again)
+      if (done.unbuilt) slot.units.delete(`${pending.message.file}#${pending.message.ix}`);
+      if (done.replayFailed) {
+        for (const [id] of done.replayFailed) this.failedReplays.add(id);
+        this.onReplaysFailed?.(done.replayFailed);
+        // (after the registry's decisions: the messages posted from now on are for code that may run there)
+        if (slot.outbox.push({ type: 'checked' }) === 1) setImmediate(() => this.flush(slot));
+      }
       if (done.state) {
         // the worker's latest, as the message runs here now
         const started = now();
@@ -405,7 +423,7 @@ export class Pool {
         if (this.inFlightAt(slot, pending.message.file) === 0) slot.newer.delete(pending.message.file);
         pending.onState(state, now() - started);
       }
-      pending.onUnavailable(done.unavailable, done.again === true);
+      pending.onUnavailable(done.unavailable, done.again === true, done.transient === true);
       // (not `settle?.resolve(this.runHere(…))`: without a promise to settle, that would not run it at all)
       const result = this.runHere(pending);
       pending.settle?.resolve(result);

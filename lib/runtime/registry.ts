@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type { ModuleDescription, SiteEntry } from '../internal-types';
-import { appGlobalReason, CONNECT_METHODS, globalsReason, stateReason, writtenElsewhere, type StartupWrite, type StateFacts } from '../specifiers';
+import { appGlobalReason, CONNECT_METHODS, globalsReason, stateReason, writtenElsewhere, type Configuration, type StartupWrite, type StateFacts } from '../specifiers';
 import type { ForeignWrite, RuptureKind } from '../types';
 import { debug, warnOnce } from '../debug';
 import type * as DispatcherModule from './dispatcher';
@@ -384,6 +384,11 @@ export class ModuleRuntime {
     return reason === null;
   }
 
+  /** What it may call into changed (a package configuration failed on a worker): the next `movable` asks again. */
+  recheck(): void {
+    for (const [ix, reason] of this.stateful) if (reason === null) this.stateful.delete(ix);
+  }
+
   /** It does not move again (the JIT found its move did not pay off for a reason that will not change). */
   stayHome(ix: number, reason: string): void {
     this.stateful.set(ix, reason);
@@ -632,10 +637,12 @@ export class ModuleRuntime {
             r.timed += timed;
           }
         },
-        onUnavailable: (reason, again) => {
+        onUnavailable: (reason, again, transient) => {
           // it runs here now, with the unit built on the main loop (not the function, whose entry counts a message)
           record.messages++;
           record.deopts++;
+          // (not the fluxion's doing: its next message goes, unless what the registry learnt keeps it here)
+          if (transient) return debug('placement', `${record.id}: this message runs on the main loop (${reason})`);
           record.placement = 'main';
           debug('placement', `${record.id}: back on the main loop (${reason})`);
           if (!again) return;
@@ -771,7 +778,9 @@ export class Registry {
   }
 
   /** Packages files configure at their top level (descriptions' `configures`). */
-  private readonly configured = new Map<string, Array<{ file: string; text: string; again: boolean }>>();
+  private readonly configured = new Map<string, Array<Configuration>>();
+  /** The configuration each of the `replays` makes again (by Replay id). */
+  private readonly replayed = new Map<number, Configuration>();
   /**
    * The scripts a worker runs before its first code unit to configure its copies of packages as the files' top
    * levels did here (`dayjs.extend(utc)`), in the order the files were loaded (pool.ts sends each worker each once).
@@ -792,6 +801,7 @@ export class Registry {
       this.workers.afterAnswers = () => this.answered();
       this.workers.onState = (file, state, ms) => this.stateCame(file, state, ms);
       this.workers.replays = this.replays;
+      this.workers.onReplaysFailed = (failures) => this.replaysFailed(failures);
     }
     return this.workers;
   }
@@ -958,6 +968,38 @@ export class Registry {
     if (module.returning) this.pumpAfterAnswers(module);
   }
 
+  /**
+   * Package configurations a worker could not make again (its copy threw: a `configure()` that wants the main
+   * thread): from now on they count as configurations no event loop can make again, so the code calling into those
+   * packages stays on the main loop, and code that moved already comes back (a stateful fluxion with its file's,
+   * once their worker has answered them). Until the pool tells that worker this ran, it refuses every message.
+   */
+  replaysFailed(failures: Array<[number, string]>): void {
+    let changed = false;
+    for (const [id, why] of failures) {
+      const configuration = this.replayed.get(id);
+      if (!configuration?.again) continue;
+      configuration.again = false;
+      configuration.failed = why;
+      changed = true;
+      warnOnce(`replay:${id}`, `${path.relative(process.cwd(), configuration.file) || configuration.file}: \`${configuration.text}\` could not be done again on a worker (${why}): the code calling into that package stays on the main loop`);
+    }
+    if (!changed) return;
+    for (const module of this.modules) module.recheck();
+    for (const record of this.fluxions) {
+      const module = record.module;
+      if (record.placement === 'main' || record.fn < 0 || module.returning || module.movable(record.fn)) continue;
+      if ((module.description.fns[record.fn].unit?.state.length ?? 0) === 0) {
+        record.placement = 'main';
+        debug('placement', `${record.id}: back on the main loop for good (a package it calls into could not be configured on a worker)`);
+        continue;
+      }
+      module.returning = module.statics.filter((r) => r.placement === record.placement && r.fn >= 0 && (module.description.fns[r.fn].unit?.state.length ?? 0) > 0);
+      this.returnWhenDrained(module);
+      if (module.returning) this.pumpAfterAnswers(module);
+    }
+  }
+
   /** The stateful fluxions of a file that are coming back go once its worker holds none of its messages. */
   returnWhenDrained(module: ModuleRuntime): void {
     if (!module.returning || this.inFlightFor(module.file) > 0 || this.stateOnWorker(module.file)) return;
@@ -1060,8 +1102,11 @@ export class Registry {
       if (!this.configured.has(name)) this.configured.set(name, []);
       // (the entry file's only: a worker never loads it, so it does them once)
       const again = script !== null && file === this.entry();
-      this.configured.get(name)!.push({ file, text, again });
-      if (again) this.replays.push({ id: this.replays.length, file, script: script! });
+      const configuration: Configuration = { file, text, again };
+      this.configured.get(name)!.push(configuration);
+      if (!again) continue;
+      this.replayed.set(this.replays.length, configuration);
+      this.replays.push({ id: this.replays.length, file, script: script! });
     }
     if (description.writes) {
       const resolve = createRequire(file).resolve;

@@ -66,23 +66,48 @@ export interface Replay {
 
 const replayed = new Set<number>();
 /**
+ * A configuration failed here (`replay`): every message is refused (it runs on the main loop) until the main loop has
+ * kept the code calling into that package at home (ReplaysChecked): a unit built meanwhile could call into a package
+ * left unconfigured on this thread, and answer what the app never would.
+ */
+let replayFailed = false;
+
+/** Why this message cannot run here now, which is not its code's fault: the next may (DoneMessage `transient`). */
+class Refused extends Error {}
+
+/** Configurations this worker could not make again: [Replay id, why]. */
+class ReplayFailure extends Refused {
+  constructor(
+    readonly failures: Array<[number, string]>,
+    files: string[],
+  ) {
+    super(failures.map(([, why], i) => `${files[i]}: its start-up configuration of a package could not be done again on a worker (${why})`).join('; '));
+  }
+}
+
+/**
  * The configurations the app's files made of packages at their top level, made again here, each once, before a
  * unit is built (its code may call into them): one of a file this worker loaded already (a unit required it) ran
- * with that file's top level.
+ * with that file's top level. Each is tried once, and the others are made all the same when one fails.
  */
 function replay(replays: Replay[]): void {
+  const failures: Array<[number, string]> = [];
+  const files: string[] = [];
   for (const r of replays) {
     if (replayed.has(r.id)) continue;
-    if (!require.cache[r.file]) {
-      try {
-        const run = new Function('require', '__filename', '__dirname', '$flx$default', r.script) as (...args: unknown[]) => void;
-        run(Module.createRequire(r.file), r.file, path.dirname(r.file), (m: unknown) => (Object.prototype.toString.call(m) === '[object Module]' ? (m as { default: unknown }).default : m));
-      } catch (error) {
-        // (the message runs on the main loop then: `unavailable`, with this reason)
-        throw new Error(`${r.file}: its start-up configuration of a package could not be done again on a worker (${(error as Error).message})`, { cause: error });
-      }
-    }
     replayed.add(r.id);
+    if (require.cache[r.file]) continue;
+    try {
+      const run = new Function('require', '__filename', '__dirname', '$flx$default', r.script) as (...args: unknown[]) => void;
+      run(Module.createRequire(r.file), r.file, path.dirname(r.file), (m: unknown) => (Object.prototype.toString.call(m) === '[object Module]' ? (m as { default: unknown }).default : m));
+    } catch (error) {
+      failures.push([r.id, (error as Error).message]);
+      files.push(r.file);
+    }
+  }
+  if (failures.length) {
+    replayFailed = true;
+    throw new ReplayFailure(failures, files);
   }
 }
 
@@ -123,6 +148,17 @@ export interface DoneMessage {
   unavailable?: string;
   /** With `unavailable`: the message ran here until a response call could not travel back; run it again there. */
   again?: true;
+  /** With `unavailable`: nothing of the fluxion's made it (a package configuration failed here): the next message may go. */
+  transient?: true;
+  /** With `unavailable`: the unit was not built here (its next message brings it again). */
+  unbuilt?: true;
+  /** With `unavailable`: the package configurations that failed here, [Replay id, why] (ReplayFailure). */
+  replayFailed?: Array<[number, string]>;
+}
+
+/** The main loop has kept at home the code calling into a package whose configuration failed here: messages run again. */
+export interface ReplaysChecked {
+  type: 'checked';
 }
 
 /**
@@ -955,6 +991,7 @@ function run(message: RunMessage): number {
       for (const name of Object.keys(message.constants)) decoded[name] = decode(message.constants[name], seen);
       constantsOf.set(key, decoded);
     }
+    if (replayFailed) throw new Refused('a package configuration failed on this worker: the main loop is checking which code calls into it');
     let factory = factories.get(key);
     if (!factory) {
       if (!message.unit) throw new Error('the code unit never reached this worker');
@@ -981,6 +1018,9 @@ function run(message: RunMessage): number {
     fn = factory(env);
   } catch (error) {
     const unavailable: DoneMessage = { type: 'done', id: message.id, cpuMs: 0, ops: [], unavailable: String((error as Error).message) };
+    if (!factories.has(key)) unavailable.unbuilt = true;
+    if (error instanceof Refused) unavailable.transient = true;
+    if (error instanceof ReplayFailure) unavailable.replayFailed = error.failures;
     // (the main loop runs it now, with the latest state this worker has)
     if (message.returnState) {
       try {
@@ -1109,10 +1149,11 @@ if (parentPort) {
   forwardToMain(parentPort);
   // (before the app's files load here: their AsyncLocalStorage instances take the stores the messages carry)
   trackContexts(true);
-  parentPort.on('message', (message: RunMessage | StateRequest | { type: 'batch'; messages: Array<RunMessage | StateRequest> }) => {
+  parentPort.on('message', (message: RunMessage | StateRequest | ReplaysChecked | { type: 'batch'; messages: Array<RunMessage | StateRequest | ReplaysChecked> }) => {
     if (message && message.type === 'run') {
       if (shouldScavenge(run(message))) scavengeNow();
     } else if (message && message.type === 'state') answerState(message);
+    else if (message && message.type === 'checked') replayFailed = false;
     else if (message && message.type === 'batch') {
       answers = [];
       batchStarted = now();
@@ -1120,6 +1161,10 @@ if (parentPort) {
         for (const m of message.messages) {
           if (m.type === 'state') {
             answerState(m);
+            continue;
+          }
+          if (m.type === 'checked') {
+            replayFailed = false;
             continue;
           }
           if (answers.length > 0 && !((lastMs.get(`${m.file}#${m.ix}`) ?? Infinity) < 0.5)) flushAnswers();

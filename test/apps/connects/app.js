@@ -13,6 +13,10 @@ var exclaim = require('./plugins/exclaim');
 
 var app = express();
 mailer.init({ from: 'app@example.test' });
+// a configuration a worker cannot make again (it throws there), before the others: the code calling into it
+// stays, and the others are made there all the same
+var theme = require('themelib');
+theme.configure({ color: 'blue' });
 // configuration of a package for the process: done again on a worker before the code that needs it
 fmt.extend(exclaim);
 fmt.setOptions({ upper: true });
@@ -44,6 +48,9 @@ app.get('/tag-through', function tagThroughRoute(req, res) {
 });
 app.get('/jobs', function jobsRoute(req, res) {
   res.json({ jobs: scheduler.jobs(), thread: threadId });
+});
+app.get('/paint', function paintRoute(req, res) {
+  res.json({ text: theme.paint(String(req.query.text)), thread: threadId });
 });
 app.get('/pure', function pureRoute(req, res) {
   res.json({ upper: String(req.query.text).toUpperCase(), thread: threadId });
