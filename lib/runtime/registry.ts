@@ -173,11 +173,10 @@ export class ModuleRuntime {
     readonly description: ModuleDescription,
   ) {
     this.records = description.fns.map(() => null);
-    const entry = require.main?.filename === file || (!!process.argv[1] && path.resolve(process.argv[1]) === file);
     this.statics = description.fluxions.map((f) => {
       const record = registry.add({
         // the entry module's main is `main`; every other module's main is named after its file
-        id: f.kind === 'main' && !entry ? `main@${path.relative(process.cwd(), file) || file}` : f.id,
+        id: f.kind === 'main' && !registry.isEntry(file) ? `main@${registry.relative(file)}` : f.id,
         file,
         line: f.line,
         kind: f.kind,
@@ -765,6 +764,26 @@ export class Registry {
   statefulPackages: string[] = [];
   /** Packages the app's start-up code connects or initialises (descriptions' `connects`), with who and how. */
   private readonly connected = new Map<string, string>();
+  /**
+   * A file's name in fluxion's ids and lines: relative to the working directory. Once per file: the ids of the
+   * functions of one name in several files (`anonymous_1000`, `index`, `list`) are made of it, and `path.relative` in
+   * V8's interpreter, at start-up, cost a module with 37 fluxions ~2 M instructions when each asked it (Node 22).
+   */
+  relative(file: string): string {
+    let rel = this.relatives.get(file);
+    if (rel === undefined) this.relatives.set(file, (rel = path.relative(process.cwd(), file) || file));
+    return rel;
+  }
+  private readonly relatives = new Map<string, string>();
+
+  /** Whether a module is the app's entry (`require.main`, or `process.argv[1]`, resolved once). */
+  isEntry(file: string): boolean {
+    if (require.main?.filename === file) return true;
+    this.argvEntry ??= process.argv[1] ? path.resolve(process.argv[1]) : '';
+    return this.argvEntry === file;
+  }
+  private argvEntry: string | undefined;
+
   /** The app's entry file: `require.main`'s, or for an ES module entry, `process.argv[1]` as Node resolves it. */
   private entry(): string | null {
     if (require.main?.filename) return require.main.filename;
@@ -1133,8 +1152,8 @@ export class Registry {
 
   add(fields: Omit<FluxionRecord, 'placement' | 'messages' | 'workerMessages' | 'deopts' | 'timed' | 'cpuMs' | 'stateMs' | 'weighed' | 'samples' | 'hotMs'>): FluxionRecord {
     let id = fields.id;
-    if (this.ids.has(id)) id = `${fields.id}@${path.relative(process.cwd(), fields.file) || fields.file}`;
-    for (let n = 2; this.ids.has(id); n++) id = `${fields.id}@${path.relative(process.cwd(), fields.file)}#${n}`;
+    if (this.ids.has(id)) id = `${fields.id}@${this.relative(fields.file)}`;
+    for (let n = 2; this.ids.has(id); n++) id = `${fields.id}@${this.relative(fields.file)}#${n}`;
     this.ids.add(id);
     const record: FluxionRecord = { ...fields, id, placement: 'main', messages: 0, workerMessages: 0, deopts: 0, timed: 0, cpuMs: 0, stateMs: 0, weighed: [0, 0], samples: new Float64Array(16), hotMs: this.hotMs };
     this.fluxions.push(record);
