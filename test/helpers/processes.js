@@ -93,4 +93,13 @@ function withExpress(name, alias) {
   return path.relative(ROOT, path.join(dir, 'app.js'));
 }
 
-module.exports = { ROOT, CLI, fluxion, startApp, request, serve, withExpress };
+/**
+ * `serve` with no transform cache (every start compiles afresh), each response reduced to what the placement tests
+ * compare: status, content type, the `x-thread` header the test apps set (the thread that ran the work), body.
+ */
+async function session(file, nodeArgs, env, steps) {
+  const responses = await serve(file, nodeArgs, { FLUXION_DISABLE_CACHE: '1', ...env }, steps);
+  return responses.map((r) => ({ status: r.status, type: r.headers['content-type'], thread: r.headers['x-thread'], body: r.body.toString() }));
+}
+
+module.exports = { ROOT, CLI, fluxion, startApp, request, serve, session, withExpress };

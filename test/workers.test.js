@@ -1,0 +1,397 @@
+'use strict';
+// Fluxions on worker threads, continued from placement.test.js (one file ran close to tap's 120 s limit): cluster
+// workers and preloads, faults, templates, the paper's samples, state on its worker, idle workers, share groups,
+// the JIT in auto, the request's async context, start-up connections and configurations.
+// Offload is proven by the thread id the work reports (0 is the main thread), never by a log line.
+const t = require('tap');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { session, startApp, request, fluxion } = require('./helpers/processes');
+
+const HOOK = ['-r', 'fluxion/register'];
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxion-placement-'));
+t.teardown(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+t.test('in a node:cluster worker process, the pool has one thread by default', async (t) => {
+  const app = await startApp('test/apps/cluster/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1' } });
+  try {
+    const answers = await Promise.all([1, 2, 3, 4].map(() => request(app.port, { path: '/work' })));
+    const bodies = answers.map((r) => JSON.parse(r.body.toString()));
+    t.equal(new Set(bodies.map((b) => b.pid)).size, 1, 'one cluster worker process');
+    const threads = [...new Set(bodies.map((b) => b.thread))];
+    t.equal(threads.length, 1, 'four concurrent requests, all on its one worker thread');
+    t.not(threads[0], 0, 'a worker thread, not the main one');
+  } finally {
+    await app.stop();
+  }
+});
+
+t.test("workers run the user's other preloads, and never start fluxion again", async (t) => {
+  const app = await startApp('test/apps/threads/app.js', {
+    nodeArgs: ['-r', './test/apps/threads/preload.js', ...HOOK],
+    env: { FLUXION_PLACEMENT: 'isolate', FLUXION_LOG_LEVEL: 'info', FLUXION_DISABLE_CACHE: '1' },
+  });
+  const r = await request(app.port, { path: '/preload' });
+  await new Promise((resolve) => setTimeout(resolve, 100)); // the summary line is printed on the next turn
+  await app.stop();
+  t.match(r.body.toString(), /^the user preload on [1-9]\d*$/, 'the worker ran the preload');
+  const summaries = app.output().stderr.split('\n').filter((l) => /^fluxion: fluxion [\d.]+: /.test(l));
+  t.equal(summaries.length, 1, 'one start-up summary: the workers did not start fluxion');
+});
+
+t.test('explain says why the res.socket handler stays', async (t) => {
+  const r = fluxion(['explain', 'test/apps/threads/app.js']);
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /flx socketRoute[^\n]*\n(.*\n)*? {2}placement: stays on the main loop: touches `res\.socket` \(a socket\)/);
+  t.match(r.stdout, /flx workRoute[^\n]*\n(.*\n)*? {2}placement: can run on another event loop when hot: express_dispatcher carries its req, res and next/);
+});
+
+t.test('a worker killed mid-request: the request fails through the error path, the next ones are served', async (t) => {
+  const out = await session('test/apps/threads/app.js', HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '1' }, [
+    { path: '/crash' },
+    { path: '/work/1' },
+    { path: '/crash' },
+    { path: '/work/2' },
+  ]);
+  t.equal(out[0].status, 500);
+  t.match(JSON.parse(out[0].body), { error: 'fluxion: the worker running this request stopped' });
+  t.equal(out[1].status, 200, 'a new worker took over');
+  t.not(JSON.parse(out[1].body).thread, 0);
+  t.equal(out[2].status, 500);
+  t.equal(out[3].status, 200);
+});
+
+t.test('a worker killed while it runs a plain callback: the callback runs again on the main loop', async (t) => {
+  const app = await startApp('test/apps/threads/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '1', FLUXION_DISABLE_CACHE: '1' } });
+  try {
+    t.equal((await request(app.port, { path: '/crash-callback' })).body.toString(), 'started on 0');
+    for (let i = 0; i < 50 && !/report ran on/.test(app.output().stdout); i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    t.match(app.output().stdout, /report ran on 0\n/, 'its worker died under it; the main loop ran it');
+    t.equal((await request(app.port, { path: '/work/1' })).status, 200, 'and a new worker serves the next request');
+  } finally {
+    await app.stop();
+  }
+});
+
+t.test('templates: rendered on the worker with the app\'s settings and locals; a helper function put in res.locals or on req brings its middleware back to the main loop', async (t) => {
+  const steps = [{ path: '/page/ada' }, { path: '/shout/ada' }, { path: '/page/bob' }, { path: '/helped' }];
+  const plain = await session('test/apps/views/app.js', [], {}, steps);
+  const report = path.join(tmp, 'views.json');
+  const isolated = await session('test/apps/views/app.js', HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_REPORT: report }, steps);
+  t.same(plain.map((r) => r.body), ['<h1>fluxion: ada</h1><p>handled on the main thread, rendered on the main thread</p>\n', '<h1>fluxion: ADA!</h1>\n', '<h1>fluxion: bob</h1><p>handled on the main thread, rendered on the main thread</p>\n', 'helped']);
+  t.same(isolated.map((r) => r.body.replace(/worker thread/g, 'main thread')), plain.map((r) => r.body), 'the same pages (app.locals too)');
+  // (the template tells by process.chdir, a stub named `unavailableInWorker` in a worker thread: a template sees
+  // no threadId, and process.argv and require.main are the main thread's there)
+  t.match(isolated[0].body, /handled on the worker thread, rendered on the worker thread/, 'the template rendered on the worker');
+  t.same(isolated.map((r) => r.type), plain.map((r) => r.type));
+  const observed = JSON.parse(fs.readFileSync(report, 'utf8')).fluxions;
+  t.match(observed.find((f) => f.id === 'page'), { placement: 'replicated', workerMessages: 2 });
+  t.match(observed.find((f) => f.id === 'addHelper'), { placement: 'main', workerMessages: 0 }, 'the middleware that put a function in res.locals ran again on the main loop, and stays there');
+  t.match(observed.find((f) => f.id === 'addReqHelper'), { placement: 'main', workerMessages: 0 }, 'so did the one that put a function on req (its request hung before)');
+});
+
+t.test('statefulPackages: a handler calling into such a package, directly or through an app file, stays on the main loop', async (t) => {
+  const steps = ['/direct', '/nested', '/free'].map((p) => ({ path: p }));
+  const threads = (out) => out.map((r) => JSON.parse(r.body).thread);
+  const named = await session('test/apps/packages/app.js', HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_STATEFUL_PACKAGES: 'ms' }, steps);
+  t.same(named.map((r) => JSON.parse(r.body).ms), [7200000, 7200000, 7200000]);
+  const [direct, nested, free] = threads(named);
+  t.equal(direct, 0, 'it requires `ms` itself: main loop');
+  t.equal(nested, 0, 'it calls into limits.js, which requires `ms`: main loop');
+  t.not(free, 0, 'the other one moved');
+  const byDefault = await session('test/apps/packages/app.js', HOOK, { FLUXION_PLACEMENT: 'isolate' }, steps);
+  t.ok(threads(byDefault).every((n) => n !== 0), '`ms` is not in the default list: all three moved');
+  const app = await startApp('test/apps/packages/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_STATEFUL_PACKAGES: 'ms', FLUXION_DISABLE_CACHE: '1', DEBUG: 'fluxion:placement' } });
+  try {
+    await request(app.port, { path: '/nested' });
+    t.match(app.output().stderr, /nested \(test\/apps\/packages\/app\.js:14\) stays on the main loop: it calls into the package `ms` \(through test\/apps\/packages\/limits\.js\)/);
+  } finally {
+    await app.stop();
+  }
+  const explained = fluxion(['explain', 'test/apps/packages/app.js'], { env: { FLUXION_STATEFUL_PACKAGES: 'ms' } });
+  t.equal(explained.status, 0, explained.stderr);
+  t.match(explained.stdout, /placement: stays on the main loop: it calls into the package `ms`, whose module memory/, 'explain says so for the direct one');
+  t.match(explained.stdout, /placement: stays on the main loop: it calls into the package `ms` \(through test\/apps\/packages\/limits\.js\)/, 'and the one through an app file');
+});
+
+t.test('gifsockets (paper Listing 3) under isolate: the getRawBody callback runs on a worker, no change to the app', async (t) => {
+  const steps = [1, 2, 3].map((i) => ({ method: 'POST', path: '/image/text', body: `frame ${i}` }));
+  const plain = await session('samples/gifsockets/app.js', [], {}, steps);
+  const report = path.join(tmp, 'gif.json');
+  const isolated = await session('samples/gifsockets/app.js', HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_REPORT: report }, steps);
+  t.same(isolated.map((r) => r.body), plain.map((r) => r.body));
+  t.same(isolated.map((r) => r.status), [200, 200, 200]);
+  const observed = JSON.parse(fs.readFileSync(report, 'utf8')).fluxions;
+  t.match(observed.find((f) => f.id === 'anonymous_1000'), { placement: 'replicated', workerMessages: 3 }, 'req.body and next() merged back');
+  t.match(observed.find((f) => f.id === 'writeTextToImages'), { placement: 'replicated', workerMessages: 3 });
+  t.match(observed.find((f) => f.id === 'saveBody'), { placement: 'main', messages: 3 }, 'saveBody hands req to getRawBody: it stays');
+});
+
+t.test('the counter (paper Listing 1) moves with its state to one worker and stays one counter: 1..100', async (t) => {
+  const steps = Array.from({ length: 100 }, () => ({ path: '/' }));
+  const report = path.join(tmp, 'counter.json');
+  const out = await session('samples/counter/app.js', HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_REPORT: report }, steps);
+  t.same(out.map((r) => Number(/<h1>(\d+)<\/h1>/.exec(r.body)[1])), Array.from({ length: 100 }, (_, i) => i + 1));
+  const observed = JSON.parse(fs.readFileSync(report, 'utf8')).fluxions;
+  const handler = observed.find((f) => f.id === 'handler');
+  t.match(handler.placement, /^worker:\d+$/, 'pinned to one worker, not replicated');
+  t.equal(handler.workerMessages, 100, 'every request was handled there, count included');
+  const reply = observed.find((f) => f.id === 'reply');
+  t.equal(reply.placement, handler.placement, 'the fluxions of one state share a worker');
+  t.equal(reply.messages, 100, 'the continuation nested in the handler ran there, and is counted (the worker sends the count back)');
+  t.equal(reply.workerMessages, 100);
+  t.equal(typeof reply.cpuMsPerMessage, 'number');
+});
+
+t.test("a stateful fluxion's state lives on its worker; the main loop asks for it a second after a change: its worker dies, the state goes on from there", async (t) => {
+  const app = await startApp('test/apps/state/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '1', FLUXION_DISABLE_CACHE: '1', DEBUG: 'fluxion:pool' } });
+  try {
+    const get = async (p) => {
+      const r = await request(app.port, { path: p });
+      return r.status === 200 ? JSON.parse(r.body.toString()) : r.status;
+    };
+    const first = await get('/hit/a');
+    t.match(first, { hits: 1, mine: 1 });
+    t.not(first.thread, 0, 'the stateful fluxion runs on a worker');
+    t.match(await get('/hit/b'), { hits: 2, mine: 1 });
+    t.match(await get('/hit/a'), { hits: 3, mine: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 1300)); // the main loop asked for the state meanwhile
+    t.match(await get('/hit/a'), { hits: 4, mine: 3, thread: first.thread }, 'the state stayed on the worker');
+    t.equal(await get('/crash'), 500, 'the crash fails its own request');
+    const after = await get('/hit/a');
+    t.match(after, { hits: 4, mine: 3 }, "a number and a const Map went on from the main loop's copy: what the worker did in its last second is lost, as a crash loses it without fluxion");
+    t.not(after.thread, first.thread, 'on a new worker');
+    t.match(await get('/hit/b'), { hits: 5, mine: 2 });
+    t.match(app.output().stderr, /worker 1 lost the state of test\/apps\/state\/app\.js since the main loop last asked for it/);
+  } finally {
+    await app.stop();
+  }
+});
+
+t.test('FLUXION_IDLE_MS: an idle worker stops and gives its memory back; the next message starts a new one, state intact', async (t) => {
+  const app = await startApp('test/apps/state/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '1', FLUXION_IDLE_MS: '200', FLUXION_DISABLE_CACHE: '1', DEBUG: 'fluxion:pool' } });
+  try {
+    const get = async (p) => JSON.parse((await request(app.port, { path: p })).body.toString());
+    const first = await get('/hit/a');
+    t.match(await get('/hit/a'), { hits: 2, mine: 2, thread: first.thread }, 'busy: the same worker');
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    t.match(app.output().stderr, /worker 1 retired after 200 ms idle/);
+    const later = await get('/hit/a');
+    t.match(later, { hits: 3, mine: 3 }, 'the state went on from the main loop\'s copy');
+    t.not(later.thread, first.thread, 'on a new worker');
+    t.not(later.thread, 0);
+  } finally {
+    await app.stop();
+  }
+});
+
+t.test('a worker scavenges the buffers its messages dropped (FLUXION_SCAVENGE_MB); no `gc` appears in the app', async (t) => {
+  // 2 MB of pixels allocated and dropped per request on the worker; `held`: the thread's array buffers as it starts
+  const steps = [...Array.from({ length: 40 }, () => ({ path: '/pixels/2' })), { path: '/gc' }];
+  const held = (out) => out.slice(0, 40).map((r) => JSON.parse(r.body).held / 1048576);
+  const scavenged = await session('test/apps/buffers/app.js', HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '1' }, steps);
+  t.ok(scavenged.slice(0, 40).every((r) => JSON.parse(r.body).thread !== 0), 'the route ran on the worker');
+  // 8 MB (the default), the message that crossed it, and up to three more while V8's sweeper (another thread, late
+  // on a busy machine) frees what the scavenge found dead; V8 alone lets 32 MB pile up (below)
+  t.ok(Math.max(...held(scavenged)) <= 8 + 2 + 6, `the worker scavenged at 8 MB of dropped buffers: ${held(scavenged).map((mb) => mb.toFixed(1)).join(' ')}`);
+  t.equal(scavenged[40].body, 'undefined undefined 0', 'no `gc` on the main loop, nor in a context it makes after the worker took its own');
+  const v8Alone = await session('test/apps/buffers/app.js', HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '1', FLUXION_SCAVENGE_MB: '0' }, steps);
+  t.ok(Math.max(...held(v8Alone)) >= 24, `with FLUXION_SCAVENGE_MB=0, V8 alone let them pile up (to 32 MB on Node 20): ${held(v8Alone).map((mb) => mb.toFixed(1)).join(' ')}`);
+  const exposed = await session('test/apps/buffers/app.js', ['--expose-gc', ...HOOK], { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '1' }, steps);
+  t.ok(Math.max(...held(exposed)) <= 8 + 2 + 6, 'with the process\'s own --expose-gc, the same');
+  t.equal(exposed[40].body, 'function function 0', "the app's --expose-gc is left on");
+});
+
+t.test('stateful files go to the workers with the fewest of them: three hot counters, three workers, one each', async (t) => {
+  const steps = [];
+  for (let i = 0; i < 4; i++) steps.push({ path: '/orders' }, { path: '/visits' }, { path: '/carts' });
+  const bodies = (out) => out.map((r) => JSON.parse(r.body));
+  const threadOf = (out, key) => new Set(bodies(out).filter((b) => key in b).map((b) => b.thread));
+  const three = await session('test/apps/counters/app.js', HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '3' }, steps);
+  t.same(bodies(three).filter((b) => 'carts' in b).map((b) => b.carts), [1, 2, 3, 4], 'each counter stays one counter');
+  const threads = ['orders', 'visits', 'carts'].map((key) => threadOf(three, key));
+  t.ok(threads.every((set) => set.size === 1 && !set.has(0)), 'each file on one worker');
+  t.equal(new Set(threads.map((set) => [...set][0])).size, 3, 'three files, three workers: none shares one while another idles');
+  const two = await session('test/apps/counters/app.js', HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '2' }, steps);
+  t.same([...threadOf(two, 'carts')], [...threadOf(two, 'orders')], 'two workers: the third file joins the first one');
+  t.not([...threadOf(two, 'visits')][0], [...threadOf(two, 'orders')][0]);
+});
+
+t.test('a share group (grp_hits) moves together to one worker, and the count stays one count', async (t) => {
+  const steps = [{ path: '/hit' }, { path: '/hit' }, { path: '/hit' }, { method: 'POST', path: '/reset' }, { path: '/hit' }, { path: '/hit' }];
+  const plain = await session('test/apps/share/app.js', [], {}, steps);
+  const report = path.join(tmp, 'share.json');
+  const isolated = await session('test/apps/share/app.js', HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_REPORT: report }, steps);
+  t.same(isolated.map((r) => [r.status, r.body]), plain.map((r) => [r.status, r.body]));
+  t.same(plain.map((r) => r.body), ['1', '2', '3', '', '1', '2']);
+  const threads = new Set(isolated.map((r) => r.thread));
+  t.equal(threads.size, 1, 'one worker served the whole group');
+  t.not([...threads][0], '0');
+  const observed = JSON.parse(fs.readFileSync(report, 'utf8')).fluxions;
+  const hit = observed.find((f) => f.id === 'hit');
+  t.match(hit.placement, /^worker:\d+$/);
+  t.equal(observed.find((f) => f.id === 'reset').placement, hit.placement);
+  const explained = fluxion(['explain', 'test/apps/share/app.js']);
+  t.match(explained.stdout, /flx hit[^\n]*\n(.*\n)*? {2}placement: can run on another event loop when hot: on one worker with its share group \(grp_hits\)/);
+});
+
+t.test('auto: the JIT moves a hot async handler, measured between its awaits, and leaves one that only waits', async (t) => {
+  // /async-work/4000: ~4 million loop turns between two awaits; /async-sleep: 100 ms of waiting, no work
+  const steps = [...Array.from({ length: 50 }, () => ({ path: '/async-work/4000' })), ...Array.from({ length: 40 }, () => ({ path: '/async-sleep' }))];
+  const report = path.join(tmp, 'async-auto.json');
+  const auto = await session('test/apps/threads/app.js', HOOK, { FLUXION_PLACEMENT: 'auto', FLUXION_HOT_MS: '1.5', FLUXION_REPORT: report }, steps);
+  t.ok(auto.every((r) => r.status === 200), 'every request answered');
+  const threads = auto.slice(0, 50).map((r) => JSON.parse(r.body).thread);
+  t.equal(threads[0], 0, 'the first messages run on the main loop');
+  t.not(threads[49], 0, 'the last ones on a worker');
+  const observed = JSON.parse(fs.readFileSync(report, 'utf8')).fluxions;
+  t.match(observed.find((f) => f.id === 'asyncWork'), { placement: 'replicated' });
+  const sleep = observed.find((f) => f.id === 'asyncSleep');
+  t.ok(sleep.cpuMsPerMessage < 50, `waiting is not work: ${sleep.cpuMsPerMessage} ms of CPU per 100 ms sleep`);
+  // it stays, or, when a busy machine (parallel tests) inflated its times enough to move it, the workers'
+  // own measurements bring it back within 16 messages
+  t.ok(sleep.workerMessages <= 16, `${sleep.workerMessages} sleeps ran on workers (${sleep.placement} at the end)`);
+});
+
+t.test('the CPU-heavy sample in auto: the JIT moves the hot route, leaves the cheap one', async (t) => {
+  const steps = [...Array.from({ length: 60 }, (_, i) => ({ path: `/banner/fluxion%20hot%20route%20${i % 3}?scale=16` })), ...Array.from({ length: 80 }, () => ({ path: '/health' }))];
+  const plain = await session('samples/cpu/app.js', [], {}, steps);
+  const report = path.join(tmp, 'cpu.json');
+  // 1.5 ms: a banner takes 2.5 ms or more, a health check well under 0.5 ms even when tests run in parallel
+  const auto = await session('samples/cpu/app.js', HOOK, { FLUXION_PLACEMENT: 'auto', FLUXION_HOT_MS: '1.5', FLUXION_REPORT: report }, steps);
+  t.same(auto.map((r) => [r.status, r.type, r.body]), plain.map((r) => [r.status, r.type, r.body]), 'same GIFs, same JSON');
+  const observed = JSON.parse(fs.readFileSync(report, 'utf8')).fluxions;
+  const banner = observed.find((f) => f.id === 'banner');
+  t.equal(banner.placement, 'replicated', 'banner moved to the workers');
+  t.ok(banner.workerMessages > 0 && banner.workerMessages <= 60 - 32, `${banner.workerMessages} banners rendered on workers, after the JIT's 32 messages`);
+  // cheap: it stays, or, when a busy machine inflated its times enough to move it, the workers' own
+  // measurements bring it back within 16 messages
+  const health = observed.find((f) => f.id === 'health');
+  t.ok(health.workerMessages <= 16, `${health.workerMessages} health checks ran on workers (${health.placement} at the end)`);
+});
+
+t.test('auto: the main loop is a replica too: it takes a moved handler\'s messages while the worker has a backlog; isolate never does', async (t) => {
+  // the route's answer for n, as the app computes it
+  const work = (n) => {
+    let h = 0;
+    for (let i = 0; i < n * 1000; i++) h = (h * 31 + i) | 0;
+    return h;
+  };
+  const N = 3000; // ~3 ms of work per request
+  async function run(placement) {
+    const report = path.join(tmp, `replica-${placement}.json`);
+    const app = await startApp('test/apps/threads/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: placement, FLUXION_HOT_MS: '1', FLUXION_THREADS: '1', FLUXION_DISABLE_CACHE: '1', FLUXION_REPORT: report } });
+    const sequential = [];
+    const concurrent = [];
+    const check = (r) => {
+      const body = JSON.parse(r.body);
+      if (r.status !== 200 || body.result !== work(N)) t.fail(`wrong answer: ${r.status} ${r.body}`);
+      return body.thread;
+    };
+    try {
+      // one after the other: the JIT sees 48 hot messages and moves the route (auto)
+      for (let i = 0; i < 48; i++) sequential.push(check(await request(app.port, { path: `/work/${N}` })));
+      // then 5 waves of 12 sent 1 ms apart (each a 3 ms message): later ones arrive while the one worker has a
+      // queue (what was posted in earlier turns), whatever the machine does with the first ones
+      const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+      for (let wave = 0; wave < 5; wave++) {
+        const responses = await Promise.all(Array.from({ length: 12 }, (_, i) => delay(i).then(() => request(app.port, { path: `/work/${N}` }))));
+        concurrent.push(...responses.map(check));
+      }
+    } finally {
+      await app.stop();
+    }
+    return { sequential, concurrent, route: JSON.parse(fs.readFileSync(report, 'utf8')).fluxions.find((f) => f.id === 'workRoute') };
+  }
+  const auto = await run('auto');
+  t.equal(auto.route.placement, 'replicated', 'the JIT moved the route');
+  t.equal(auto.sequential.at(-1), auto.concurrent.find((id) => id !== 0), 'one request at a time: the worker runs it');
+  const onMain = auto.concurrent.filter((id) => id === 0).length;
+  t.ok(onMain > 0 && onMain < auto.concurrent.length, `${onMain} of ${auto.concurrent.length} concurrent requests ran on the main loop, the others on the worker`);
+  t.equal(auto.route.messages, 48 + 60, 'every message counted once');
+  const onWorker = [...auto.sequential, ...auto.concurrent].filter((id) => id !== 0).length;
+  t.equal(auto.route.workerMessages, onWorker, 'the report counts the messages the worker ran, not those the main loop took');
+  const isolate = await run('isolate');
+  t.ok(isolate.concurrent.every((id) => id !== 0), 'isolate: every message on the worker, backlog or not');
+});
+
+t.test("the request's async context travels: a package's AsyncLocalStorage store and cls-hooked context are the request's on a worker, and what the code writes there comes back", async (t) => {
+  const report = path.join(tmp, 'contexts.json');
+  const app = await startApp('test/apps/contexts/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1', FLUXION_REPORT: report, DEBUG: 'fluxion:placement' } });
+  try {
+    const get = async (p) => JSON.parse((await request(app.port, { path: p, headers: { 'x-request-id': 'r7', 'x-tenant': 'acme' } })).body.toString());
+    const id = await get('/id');
+    t.same({ ...id, thread: 0 }, { id: 'r7', tenant: 'acme', span: null, thread: 0 }, "the store the middleware entered on the main loop, read by a package's code on the worker");
+    t.not(id.thread, 0, 'on a worker');
+    const later = await get('/later');
+    t.same({ ...later, thread: 0 }, { id: 'r7', tenant: 'acme', thread: 0 }, 'after an await there too');
+    t.not(later.thread, 0);
+    t.same(await get('/id?traced=1'), { id: 'r7', tenant: 'acme', span: '/id', thread: 0 }, 'a store holding a class instance cannot travel: that message ran on the main loop');
+    t.same(await get('/login/ann'), { user: 'ann', role: 'member', id: 'r7', socket: true, thread: 0 }, 'written on the worker, read after it on the main loop');
+    const parallel = await Promise.all(['a', 'b', 'c', 'd', 'e', 'f'].map((who) => request(app.port, { path: '/id', headers: { 'x-request-id': who, 'x-tenant': who.toUpperCase() } })));
+    t.same(parallel.map((r) => JSON.parse(r.body.toString())).map((b) => `${b.id}${b.tenant}`), ['aA', 'bB', 'cC', 'dD', 'eE', 'fF'], 'six requests at once: each its own context');
+    await app.stop();
+    const byId = (id) => JSON.parse(fs.readFileSync(report, 'utf8')).fluxions.find((f) => f.id === id);
+    t.ok(byId('login').workerMessages >= 1, 'the middleware that wrote the context ran on a worker');
+    t.match(app.output().stderr, /idRoute: the async context \(an AsyncLocalStorage made at .*reqctx\/index\.js:\d+\) cannot travel to another event loop \(an instance of Span\); this message runs on the main loop/);
+  } finally {
+    await app.stop();
+  }
+});
+
+t.test('packages and app files the start-up code connects or initialises keep the code calling into them on the main loop; packages it configures are configured again on a worker', async (t) => {
+  // (one worker: its first unit brings the configurations to make again, and the request it carries runs on the main loop)
+  const app = await startApp('test/apps/connects/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '1', FLUXION_DISABLE_CACHE: '1', DEBUG: 'fluxion:placement' } });
+  try {
+    const get = async (p) => {
+      const r = await request(app.port, { path: p });
+      return { status: r.status, ...JSON.parse(r.body.toString()) };
+    };
+    t.same(await get('/users?name=ann'), { status: 200, users: [{ model: 'User', query: { name: 'ann' } }], thread: 0 }, "a model of a package app.js connects (`await db.connect()` in main()): a worker's copy would wait for a connection forever");
+    t.same(await get('/greeting'), { status: 200, greeting: 'hello', thread: 0 }, "a package's client an app file exports, connected by app.js at start-up (`await cache.connect()`): a worker's copy would throw");
+    t.same(await get('/mail?to=bob'), { status: 200, mail: { from: 'app@example.test', to: 'bob' }, thread: 0 }, "an app file's object app.js initialises at start-up (`mailer.init({…})`)");
+    // the worker's first unit brings the configurations to make again, and one throws there (`theme.configure(…)`): that
+    // request runs on the main loop, and so does every message the worker gets before the main loop has kept the
+    // code calling into that package at home (a `/paint` built there meanwhile would answer `x`, unconfigured)
+    const first = await Promise.all(['/pure?text=hi', '/paint?text=x', '/paint?text=x', '/paint?text=x'].map(get));
+    t.same(first, [{ status: 200, upper: 'HI', thread: 0 }, ...Array(3).fill({ status: 200, text: '<blue>x</blue>', thread: 0 })], 'every request answered as without fluxion, on the main loop');
+    const pure = await get('/pure?text=hi');
+    t.equal(pure.upper, 'HI');
+    t.not(pure.thread, 0, 'and code calling into none of them moves: the failure was not its own');
+    const formatted = await get('/format?text=hi');
+    t.same({ ...formatted, thread: 0 }, { status: 200, text: '> HI!', thread: 0 }, "a package app.js configures at its top level (`fmt.extend(exclaim)`, `fmt.setOptions({…})`, `fmt.defaults.prefix = …`): configured again on the worker, before the code");
+    t.not(formatted.thread, 0, 'which moved');
+    t.same(await get('/tag?text=x'), { status: 200, text: '[app]x', thread: 0 }, 'a package another file (not the entry) configures: code not requiring that file stays');
+    const through = await get('/tag-through?text=x');
+    t.same({ ...through, thread: 0 }, { status: 200, text: '[app]x', thread: 0 }, 'code requiring it moves: its top level configures the package on the worker too, once');
+    t.not(through.thread, 0);
+    t.same(await get('/jobs'), { status: 200, jobs: 1, thread: 0 }, 'a package app.js calls in a way a worker must not do again (`scheduler.every(…)`): the code calling into it stays');
+    for (let i = 0; i < 2; i++) t.same(await get('/paint?text=x'), { status: 200, text: '<blue>x</blue>', thread: 0 }, 'the code calling into the package whose configuration failed on the worker stays on the main loop (moved at start, it came back): configured as the app configured it');
+    const err = app.output().stderr;
+    t.match(err, /usersRoute \(test\/apps\/connects\/app\.js:\d+\) stays on the main loop: it calls into the package `minidb` \(through test\/apps\/connects\/models\/user\.js\), which test\/apps\/connects\/app\.js connects or initialises \(`db\.connect\(\)`\) at start-up/);
+    t.match(err, /greetingRoute .* stays on the main loop: it calls into test\/apps\/connects\/cache\.js, whose exports test\/apps\/connects\/app\.js connects or initialises at start-up \(`cache\.connect\(\)`\)/);
+    t.match(err, /jobsRoute .* stays on the main loop: it calls into the package `cronlib`, which test\/apps\/connects\/app\.js configures at start-up \(`scheduler\.every\(60000, function tick\(\) \{ [^`]*…`\): another event loop's copy would not be, and cannot be configured so there/);
+    t.match(err, /tagRoute .* stays on the main loop: it calls into the package `tagger`, which test\/apps\/connects\/setup\.js configures at start-up \(`require\('tagger'\)\.use\('app'\);`\)/);
+    t.match(err, /mailRoute .* stays on the main loop: it calls into test\/apps\/connects\/mailer\.js, whose exports test\/apps\/connects\/app\.js connects or initialises at start-up \(`mailer\.init\(\{ from: 'app@example\.test' \}\)`\)/);
+    t.match(err, /fluxion: warning: test\/apps\/connects\/app\.js: `theme\.configure\(\{ color: 'blue' \}\);` could not be done again on a worker \(themelib: configure\(\) needs the main thread\): the code calling into that package stays on the main loop/, 'one warning names the file, the statement and what it threw');
+    t.match(err, /paintRoute \(test\/apps\/connects\/app\.js:\d+\) stays on the main loop: it calls into the package `themelib`, which test\/apps\/connects\/app\.js configures at start-up \(`theme\.configure\(\{ color: 'blue' \}\);`\): a worker's copy could not be configured so \(themelib: configure\(\) needs the main thread\)/);
+  } finally {
+    await app.stop();
+  }
+});
+
+t.test('a callback holding res and next that returns without calling either is answered: its worker is not held (one slot, FLUXION_MAX_IN_FLIGHT=1)', async (t) => {
+  const app = await startApp('test/apps/threads/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '1', FLUXION_MAX_IN_FLIGHT: '1', FLUXION_DISABLE_CACHE: '1' } });
+  try {
+    for (let i = 0; i < 3; i++) {
+      const file = await request(app.port, { path: '/file/problems.js' });
+      t.equal(file.status, 200, 'the file was sent, and its callback, on the worker, returned');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    const work = JSON.parse((await request(app.port, { path: '/work/3' })).body.toString());
+    t.not(work.thread, 0, "the worker's one slot is free: the next message went there (it ran on the main loop while the callback's message was never answered)");
+  } finally {
+    await app.stop();
+  }
+});
