@@ -235,3 +235,20 @@ t.test('top-level statements that configure a package (`configures`): with the s
   const esm = compile("import dayjs from 'dayjs';\nimport * as p from 'dayjs/plugin/utc.js';\ndayjs.extend(p.default);\n").configures;
   t.same(esm, [['dayjs', 'dayjs.extend(p.default);', 'var dayjs = $flx$default(require("dayjs"));\nvar p = require("dayjs/plugin/utc.js");\ndayjs.extend(p.default);']]);
 });
+
+t.test("another file's memory changed through a value got from it, after start-up, is a write of that file (cross-file aliasing)", async (t) => {
+  const writes = (body, head = "const data = require('./data');") => compile([head, "const express = require('express');", 'const app = express();', body].join('\n')).writes ?? [];
+  const later = (text) => [['./data', text, [], null, false]];
+  t.same(writes("app.get('/d/:id', (req, res) => { const todo = data.todos.find((t) => t.id === +req.params.id); todo.done = true; res.json(todo); });"), later('todo.done = true'), 'an element found in its exported array, kept in a variable, then changed');
+  t.same(writes("app.get('/d/:id', (req, res) => { const todo = data.find(+req.params.id); todo.title = req.query.t; res.json(todo); });"), later('todo.title = req.query.t'), 'a value one of its functions returned (it may be its memory: counted)');
+  t.same(writes("app.get('/d/:id', async (req, res) => { const user = await data.users.get(req.params.id); delete user.token; res.json(user); });"), later('delete user.token'), 'awaited, from a Map of it');
+  t.same(writes("app.get('/d/:id', (req, res) => { data.byId(req.params.id).seen++; res.end(); });"), later('data.byId(req.params.id).seen++'), 'changed where it is got');
+  t.same(writes("app.get('/d/:id', (req, res) => { data.byId(req.params.id).tags.push('x'); res.end(); });"), later("data.byId(req.params.id).tags.push('x')"), 'a writing method of what it holds');
+  t.same(writes("app.get('/all', (req, res) => { for (const t of data.todos) t.done = true; res.end(); });"), later('t.done = true'), 'each element of a for…of');
+  t.same(writes("app.get('/all', (req, res) => { data.todos.forEach((t) => { t.done = false; }); res.end(); });"), later('t.done = false'), "an element callback's parameter");
+  t.same(writes("app.get('/d/:id', (req, res) => { const todo = data.find(+req.params.id); Object.assign(todo, req.body); res.json(todo); });"), later('Object.assign(todo, req.body)'), 'Object.assign into it');
+  t.same(writes("app.get('/d/:id', (req, res) => { const todo = find(+req.params.id); todo.done = true; res.json(todo); });", "const { find } = require('./data');"), later('todo.done = true'), 'through a destructured function');
+  t.same(writes("app.get('/d/:id', (req, res) => { const todo = { ...data.find(+req.params.id) }; todo.done = true; res.json(todo); });"), [], 'a copy made here is not its memory');
+  t.same(writes("app.get('/d/:id', (req, res) => { let n = data.count(); n++; const t = data.find(1); res.json({ n, title: t.title }); });"), [], 'a number kept and changed, and an object only read: no write');
+  t.same(writes("app.get('/d', (req, res) => { const todo = require('lodash').find(data.todos, { id: 1 }); res.json(todo); });"), [], 'handed to a package and only read');
+});

@@ -395,3 +395,24 @@ t.test('a callback holding res and next that returns without calling either is a
     await app.stop();
   }
 });
+
+t.test("another file's objects changed through what it hands out (`const todo = data.find(id); todo.done = true`): the code calling into that file stays on the main loop, every request sees the change", async (t) => {
+  const app = await startApp('test/apps/alias/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '2', FLUXION_DISABLE_CACHE: '1', DEBUG: 'fluxion:placement' } });
+  try {
+    const get = async (p) => JSON.parse((await request(app.port, { path: p })).body.toString());
+    t.same(await get('/done/1'), { todo: { id: 1, title: 'write the tests', done: true, tags: [] }, thread: 0 });
+    t.same(await get('/tag/2/urgent'), { thread: 0 });
+    // (at once: two workers would each answer from a copy of their own, as they did before)
+    const lists = await Promise.all(Array.from({ length: 6 }, () => get('/todos')));
+    const expected = { todos: [{ id: 1, title: 'write the tests', done: true, tags: [] }, { id: 2, title: 'ship', done: false, tags: ['urgent'] }], thread: 0 };
+    t.same(lists, Array(6).fill(expected), "every request reads the file's one copy, changed");
+    const upper = await get('/upper/hi');
+    t.equal(upper.text, 'HI');
+    t.not(upper.thread, 0, 'code calling into none of it moves');
+    const err = app.output().stderr;
+    t.match(err, /done \(test\/apps\/alias\/app\.js:\d+\) stays on the main loop: it calls into test\/apps\/alias\/data\.js, whose exports test\/apps\/alias\/app\.js writes after start-up \(`todo\.done = true`\): one copy for every request/);
+    t.match(err, /list \(test\/apps\/alias\/app\.js:\d+\) stays on the main loop: it calls into test\/apps\/alias\/data\.js/, 'and the code only reading it');
+  } finally {
+    await app.stop();
+  }
+});

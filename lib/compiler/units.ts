@@ -255,11 +255,15 @@ export function foreignWrites(analysis: Analysis): ForeignWrite[] {
       const id = r.identifier as unknown as AstNode;
       const o = ownerOf.get(id);
       if (!o) continue;
-      const write = writeThrough(id, parentOf) ?? connectThrough(id, parentOf, o.flx === analysis.ast);
+      const startup = o.flx === analysis.ast && o.topFn === null;
+      const direct = writeThrough(id, parentOf) ?? connectThrough(id, parentOf, o.flx === analysis.ast);
+      // (through a value got from it: somewhere in its memory, data whatever the method: no path, no method)
+      const aliased = direct || startup ? null : aliasWrite(id, analysis);
+      const write = direct ?? aliased;
       if (!write) continue;
       const atLoad = o.flx === analysis.ast && (o.topFn === null || CONNECT_METHODS.has(write.method ?? ''));
       const text = analysis.text.slice(write.node.start, write.node.end).replace(/\s+/g, ' ').slice(0, 60);
-      const entry: ForeignWrite = [required.specifier, text, [...required.path, ...write.path], write.method, atLoad];
+      const entry: ForeignWrite = aliased ? [required.specifier, text, [], null, false] : [required.specifier, text, [...required.path, ...write.path], write.method, atLoad];
       if (!atLoad) {
         out.set(required.specifier, [entry]);
         break;
@@ -345,6 +349,73 @@ function writeThrough(id: AstNode, parentOf: Map<AstNode, AstNode>): { node: Ast
   }
   const method = members[members.length - 1];
   if (parent.type === 'CallExpression' && parent.callee === node && method != null && WRITING_METHODS.has(method)) return { node: parent, path, method };
+  return null;
+}
+
+/** Array methods whose callback gets the array's elements themselves (its first parameter). */
+const ELEMENT_CALLBACKS = new Set(['forEach', 'map', 'filter', 'find', 'findLast', 'some', 'every', 'flatMap', 'reduce', 'reduceRight', 'sort']);
+
+/**
+ * What code after start-up changes of another app file's memory through a value it got from it, not through its
+ * exports (`writeThrough`): `const todo = data.todos.find(…)` or `const todo = data.find(id)` then `todo.done = true`,
+ * `data.byId(id).tags.push(t)`, `for (const t of data.todos) t.seen = true`, `data.todos.forEach((t) => { t.n++ })`.
+ * On the main loop that changes the file's objects, which every request sees; on another event loop, a copy. A value
+ * a function of the file made afresh (a copy) is changed harmlessly, and counted all the same: the compiler cannot
+ * tell, and code kept on the main loop answers as without fluxion. As `writeThrough`: the expression that writes (the
+ * caller records it without a path or method: somewhere in the file's memory, and data whatever the method).
+ */
+function aliasWrite(id: AstNode, analysis: Analysis): { node: AstNode; path: string[]; method: string | null } | null {
+  const { parentOf } = analysis.pipeline.ownership;
+  // up the chain of accesses and calls that starts at the binding: `data.todos.find(…)`, `await data.get(id)`
+  let node = id;
+  let calls = 0;
+  for (let parent = parentOf.get(node); parent; parent = parentOf.get(node)) {
+    if (parent.type === 'MemberExpression' && parent.object === node) node = parent;
+    else if (parent.type === 'CallExpression' && parent.callee === node) {
+      // an element callback: its first parameter is each element (`data.todos.forEach((t) => { t.done = true })`)
+      const method = node.type === 'MemberExpression' ? propertyName(node) : null;
+      const callback = method !== null && ELEMENT_CALLBACKS.has(method) ? (parent.arguments as AstNode[]).find((a) => isFunction(a)) : undefined;
+      const param = callback ? (callback.params as AstNode[])[method === 'reduce' || method === 'reduceRight' ? 1 : 0] : undefined;
+      const written = param?.type === 'Identifier' ? writeThroughVariable(analysis.scopes.declarationOf.get(param), analysis) : null;
+      if (written) return written;
+      // a writing method of a value got through a call: `data.byId(id).tags.push(t)`
+      if (calls > 0 && method !== null && WRITING_METHODS.has(method)) return { node: parent, path: [], method };
+      node = parent;
+      calls++;
+    } else if (parent.type === 'ChainExpression' || parent.type === 'AwaitExpression' || parent.type === 'TSNonNullExpression') node = parent;
+    else break;
+  }
+  if (node === id) return null;
+  const parent = parentOf.get(node);
+  if (!parent) return null;
+  // written where it is got: `data.find(id).done = true` (without a call, writeThrough saw it)
+  if (calls > 0 && ((parent.type === 'AssignmentExpression' && parent.left === node) || parent.type === 'UpdateExpression' || (parent.type === 'UnaryExpression' && parent.operator === 'delete'))) {
+    return { node: parent, path: [], method: null };
+  }
+  // kept in a variable, then written through it: `const todo = data.find(id); todo.done = true`
+  let target: AstNode | null = null;
+  if (parent.type === 'VariableDeclarator' && parent.init === node && parent.id.type === 'Identifier') target = parent.id;
+  else if (parent.type === 'AssignmentExpression' && parent.operator === '=' && parent.right === node && parent.left.type === 'Identifier') target = parent.left;
+  else if (parent.type === 'ForOfStatement' && parent.right === node && parent.left.type === 'VariableDeclaration') {
+    const declared = (parent.left.declarations as AstNode[])[0]?.id as AstNode | undefined;
+    if (declared?.type === 'Identifier') target = declared;
+  }
+  if (!target) return null;
+  const variable = analysis.scopes.declarationOf.get(target) ?? analysis.scopes.referenceOf.get(target)?.resolved ?? undefined;
+  return writeThroughVariable(variable, analysis);
+}
+
+/** The first write through a local variable's value (`todo.done = true`, `Object.assign(todo, …)`), or null. */
+function writeThroughVariable(variable: Variable | null | undefined, analysis: Analysis): { node: AstNode; path: string[]; method: string | null } | null {
+  if (!variable || variable.scope === analysis.scopes.moduleScope) return null;
+  const { parentOf } = analysis.pipeline.ownership;
+  for (const r of variable.references) {
+    const ref = r.identifier as unknown as AstNode;
+    const write = writeThrough(ref, parentOf);
+    if (write) return { ...write, path: [] };
+    const call = parentOf.get(ref);
+    if (call?.type === 'CallExpression' && call.arguments[0] === ref && call.callee.type === 'MemberExpression' && call.callee.object.type === 'Identifier' && call.callee.object.name === 'Object' && propertyName(call.callee) === 'assign') return { node: call, path: [], method: 'assign' };
+  }
   return null;
 }
 
