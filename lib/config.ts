@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { validateCalleeSpecs } from './compiler/catalogue';
+import { validateCalleeSpecs } from './compiler/callee-specs';
 import type { LogLevel } from './debug';
 import { FluxionError } from './errors';
 import type { CalleeSpec } from './types';
