@@ -402,9 +402,10 @@ t.test("another file's objects changed through what it hands out (`const todo = 
     const get = async (p) => JSON.parse((await request(app.port, { path: p })).body.toString());
     t.same(await get('/done/1'), { todo: { id: 1, title: 'write the tests', done: true, tags: [] }, thread: 0 });
     t.same(await get('/tag/2/urgent'), { thread: 0 });
+    t.same(await get('/add/deploy'), { count: 3, thread: 0 }, 'through a module variable holding its array (`var list = data.todos`): not this file\'s state, data.js\'s');
     // (at once: two workers would each answer from a copy of their own, as they did before)
     const lists = await Promise.all(Array.from({ length: 6 }, () => get('/todos')));
-    const expected = { todos: [{ id: 1, title: 'write the tests', done: true, tags: [] }, { id: 2, title: 'ship', done: false, tags: ['urgent'] }], thread: 0 };
+    const expected = { todos: [{ id: 1, title: 'write the tests', done: true, tags: [] }, { id: 2, title: 'ship', done: false, tags: ['urgent'] }, { id: 3, title: 'deploy', done: false, tags: [] }], thread: 0 };
     t.same(lists, Array(6).fill(expected), "every request reads the file's one copy, changed");
     const upper = await get('/upper/hi');
     t.equal(upper.text, 'HI');

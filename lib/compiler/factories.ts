@@ -7,8 +7,9 @@
  * worker from the same text behaves as the main loop's does. Their bindings are taken as modules are
  * (`logger.info(…)`, `schema.parse(body)` do not write module memory).
  */
-import { memberPath, requireSpecifier, requiredFrom, type AstNode } from './ast';
+import { memberPath, propertyName, requireSpecifier, requiredFrom, type AstNode } from './ast';
 import type { Scopes, Variable } from './scopes';
+import { isLocal } from '../specifiers';
 
 /** [package, path of the factory in it] ('' : the package itself is called). */
 const FACTORIES = new Set([
@@ -125,6 +126,42 @@ function packageOf(specifier: string): string {
 function packageName(specifier: string): string {
   const parts = specifier.split('/');
   return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0]!;
+}
+
+/**
+ * A module-level `const` (or a binding never assigned again) holding another app file's memory, got from that file's binding by members, indexes or calls
+ * (`const todos = data.todos`, `const first = data.todos[0]`, `const admin = users.byName('admin')`): the file's
+ * specifier, and the path into its exports when it is made of named members only (null otherwise). A handler's
+ * `todos.push(x)` changes that file's array, which code reading `data.todos` must see: it is that file's memory,
+ * not this file's state (units.ts). App files only: a package's member (`const Router = express.Router`) is not.
+ */
+export function appFileAlias(variable: Variable, scopes: Scopes): { specifier: string; path: string[] | null } | null {
+  const def = variable.defs[0];
+  if (!def || def.type !== 'Variable' || variable.scope !== scopes.moduleScope) return null;
+  const declarator = def.node as unknown as AstNode;
+  if (declarator.id.type !== 'Identifier' || !declarator.init) return null;
+  // (a `var` or `let` never assigned again holds it as a `const` does)
+  if ((def.parent as unknown as AstNode | undefined)?.kind !== 'const' && variable.references.some((r) => r.isWrite() && !r.init)) return null;
+  let root: AstNode = declarator.init;
+  let named = true;
+  const members: string[] = [];
+  for (;;) {
+    if (root.type === 'MemberExpression') {
+      const name = propertyName(root);
+      if (name === null) named = false;
+      else members.unshift(name);
+      root = root.object;
+    } else if (root.type === 'CallExpression') {
+      named = false;
+      root = root.callee;
+    } else if (root.type === 'AwaitExpression' || root.type === 'ChainExpression') root = root.type === 'AwaitExpression' ? root.argument : root.expression;
+    else break;
+  }
+  if (root.type !== 'Identifier' || root === declarator.init) return null;
+  const base = scopes.referenceOf.get(root)?.resolved;
+  const required = base ? moduleRequire(base, scopes) : null;
+  if (required === null || !isLocal(required.specifier)) return null;
+  return { specifier: required.specifier, path: named ? [...required.path, ...members] : null };
 }
 
 /**

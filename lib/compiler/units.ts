@@ -9,7 +9,7 @@
  *   `eval`, `with`, writes to globals, sockets (`req.socket`): blockers.
  */
 import { isFunction, isFunctionNamespace, memberPath, requireSpecifier, requiredFrom, propertyName, type AstNode, type FunctionNode } from './ast';
-import { derivedFrom, moduleRequire } from './factories';
+import { appFileAlias, derivedFrom, moduleRequire } from './factories';
 import type { Analysis } from './index';
 import { isMutation, memberUse, writesEnvVariable } from './pipeliner';
 import type { Variable } from './scopes';
@@ -197,6 +197,8 @@ export function moduleState(analysis: Analysis): string[] {
     const def = variable.defs[0];
     if (!def) continue;
     const required = def.type === 'Variable' ? requiredFrom(def.node as unknown as AstNode, def.name as unknown as AstNode) : null;
+    // (another app file's memory kept here, `const todos = data.todos`: a change is that file's, foreignWrites)
+    if (!required && appFileAlias(variable, analysis.scopes)) continue;
     // (a logger or a wrapped function made at start-up is used as a module is: `log.info()` writes nothing here)
     const derived = def.type === 'Variable' && derivedFrom((def.node as unknown as AstNode).init, analysis.scopes) !== null;
     const holds = required || derived || def.type === 'ImportBinding' ? 'module' : namespaceOf(def) ? 'function' : undefined;
@@ -249,7 +251,9 @@ export function foreignWrites(analysis: Analysis): ForeignWrite[] {
   const { parentOf, ownerOf } = analysis.pipeline.ownership;
   const out = new Map<string, ForeignWrite[]>();
   for (const variable of analysis.scopes.moduleScope.variables) {
-    const required = moduleRequire(variable, analysis.scopes);
+    // (or another file's memory kept here, `const todos = data.todos`: a path into its exports when one is known)
+    const alias = moduleRequire(variable, analysis.scopes) ? null : appFileAlias(variable, analysis.scopes);
+    const required = alias ? { specifier: alias.specifier, path: alias.path ?? [] } : moduleRequire(variable, analysis.scopes);
     if (required === null || !isLocal(required.specifier) || out.get(required.specifier)?.[0]?.[4] === false) continue;
     for (const r of variable.references) {
       const id = r.identifier as unknown as AstNode;
@@ -263,7 +267,9 @@ export function foreignWrites(analysis: Analysis): ForeignWrite[] {
       if (!write) continue;
       const atLoad = o.flx === analysis.ast && (o.topFn === null || CONNECT_METHODS.has(write.method ?? ''));
       const text = analysis.text.slice(write.node.start, write.node.end).replace(/\s+/g, ' ').slice(0, 60);
-      const entry: ForeignWrite = aliased ? [required.specifier, text, [], null, false] : [required.specifier, text, [...required.path, ...write.path], write.method, atLoad];
+      // (through memory of the file reached by an index or a call, `const first = data.todos[0]`: somewhere in it)
+      const unknown = aliased !== null || (alias !== null && alias.path === null);
+      const entry: ForeignWrite = unknown ? [required.specifier, text, [], null, aliased ? false : atLoad] : [required.specifier, text, [...required.path, ...write.path], write.method, atLoad];
       if (!atLoad) {
         out.set(required.specifier, [entry]);
         break;
@@ -835,6 +841,18 @@ function moduleBinding(variable: Variable, name: string, analysis: Analysis, uni
   const init: AstNode | null = declarator.init;
   if (required && !written) {
     if (!unit.requires.some((r) => r.name === name)) unit.requires.push({ name, ...required });
+    return;
+  }
+  // another app file's memory kept here (`const todos = data.todos`): required again there when a path reaches it,
+  // so that the state rules see that file (its writers, this one's `todos.push(x)` among them: foreignWrites);
+  // reached otherwise (`data.todos[0]`) and changed after start-up, it stays here
+  const alias = required ? null : appFileAlias(variable, analysis.scopes);
+  if (alias?.path) {
+    if (!unit.requires.some((r) => r.name === name)) unit.requires.push({ name, specifier: alias.specifier, path: alias.path });
+    return;
+  }
+  if (alias && written) {
+    unit.blockers.push(`changes \`${name}\`, memory of ${alias.specifier} (\`${analysis.text.slice(init!.start, init!.end).replace(/\s+/g, ' ').slice(0, 40)}\`) that this file keeps: another event loop would change a copy`);
     return;
   }
   if (written) {

@@ -4,6 +4,8 @@
 var express = require('express');
 var threadId = require('worker_threads').threadId;
 var data = require('./data');
+// the same memory kept in a module variable of this file: still data.js's
+var list = data.todos;
 
 var app = express();
 app.get('/todos', function list(req, res) {
@@ -17,6 +19,10 @@ app.get('/done/:id', function done(req, res) {
 app.get('/tag/:id/:tag', function tag(req, res) {
   data.todos.find(function (t) { return t.id === Number(req.params.id); }).tags.push(req.params.tag);
   res.json({ thread: threadId });
+});
+app.get('/add/:title', function add(req, res) {
+  list.push({ id: list.length + 1, title: req.params.title, done: false, tags: [] });
+  res.json({ count: list.length, thread: threadId });
 });
 app.get('/upper/:text', function upper(req, res) {
   res.json({ text: req.params.text.toUpperCase(), thread: threadId });
