@@ -253,6 +253,7 @@ t.test("another file's memory changed through a value got from it, after start-u
   t.same(writes("app.get('/d', (req, res) => { const todo = require('lodash').find(data.todos, { id: 1 }); res.json(todo); });"), [], 'handed to a package and only read');
   t.same(writes("const todos = data.todos; app.get('/a', (req, res) => { todos.push(req.query); res.end(); });"), [['./data', 'todos.push(req.query)', ['todos'], 'push', false]], "kept in a module variable of this file (`const todos = data.todos`): that file's memory, at its path");
   t.same(writes("const first = data.todos[0]; app.get('/a', (req, res) => { first.done = true; res.end(); });"), later('first.done = true'), 'reached by an index: somewhere in it');
+  t.same(writes("const db = data; app.get('/a', (req, res) => { db.todos.push(req.query); res.end(); });"), [['./data', 'db.todos.push(req.query)', ['todos'], 'push', false]], 'the binding itself under another name');
   t.same(writes("const first = data.todos[0]; first.done = true;"), [['./data', 'first.done = true', [], null, true]], 'and changed at start-up: a start-up write of the file');
   const program = compile(["const data = require('./data');", "const app = require('express')();", 'const todos = data.todos;', 'const first = data.todos[0];', "app.get('/a', function a(req, res) { todos.push(req.query); res.end(); });", "app.get('/b', function b(req, res) { first.done = true; res.end(); });"].join('\n'));
   t.same(program.state, [], "neither is this file's state");

@@ -130,7 +130,8 @@ function packageName(specifier: string): string {
 
 /**
  * A module-level `const` (or a binding never assigned again) holding another app file's memory, got from that file's binding by members, indexes or calls
- * (`const todos = data.todos`, `const first = data.todos[0]`, `const admin = users.byName('admin')`): the file's
+ * (`const todos = data.todos`, `const first = data.todos[0]`, `const admin = users.byName('admin')`, `const db =
+ * data`): the file's
  * specifier, and the path into its exports when it is made of named members only (null otherwise). A handler's
  * `todos.push(x)` changes that file's array, which code reading `data.todos` must see: it is that file's memory,
  * not this file's state (units.ts). App files only: a package's member (`const Router = express.Router`) is not.
@@ -157,7 +158,7 @@ export function appFileAlias(variable: Variable, scopes: Scopes): { specifier: s
     } else if (root.type === 'AwaitExpression' || root.type === 'ChainExpression') root = root.type === 'AwaitExpression' ? root.argument : root.expression;
     else break;
   }
-  if (root.type !== 'Identifier' || root === declarator.init) return null;
+  if (root.type !== 'Identifier') return null;
   const base = scopes.referenceOf.get(root)?.resolved;
   const required = base ? moduleRequire(base, scopes) : null;
   if (required === null || !isLocal(required.specifier)) return null;

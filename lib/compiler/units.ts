@@ -252,8 +252,9 @@ export function foreignWrites(analysis: Analysis): ForeignWrite[] {
   const out = new Map<string, ForeignWrite[]>();
   for (const variable of analysis.scopes.moduleScope.variables) {
     // (or another file's memory kept here, `const todos = data.todos`: a path into its exports when one is known)
-    const alias = moduleRequire(variable, analysis.scopes) ? null : appFileAlias(variable, analysis.scopes);
-    const required = alias ? { specifier: alias.specifier, path: alias.path ?? [] } : moduleRequire(variable, analysis.scopes);
+    const bound = moduleRequire(variable, analysis.scopes);
+    const alias = bound ? null : appFileAlias(variable, analysis.scopes);
+    const required = alias ? { specifier: alias.specifier, path: alias.path ?? [] } : bound;
     if (required === null || !isLocal(required.specifier) || out.get(required.specifier)?.[0]?.[4] === false) continue;
     for (const r of variable.references) {
       const id = r.identifier as unknown as AstNode;

@@ -954,7 +954,7 @@ export class Registry {
     if (record.placement === 'main' || this.mode !== 'auto') return;
     const module = record.module;
     const stateful = (module.description.fns[record.fn].unit?.state.length ?? 0) > 0;
-    const together = stateful ? module.statics.filter((r) => r.placement === record.placement && r.fn >= 0 && (module.description.fns[r.fn].unit?.state.length ?? 0) > 0) : [];
+    const together = stateful ? this.together(record) : [];
     // still hot, but its file's state costs more to carry back than the work it moved (a large Map kept as module
     // state): the file's stateful fluxions come back for good (one that got cheap comes back below, and may move again)
     const work = median16(record.samples);
@@ -1001,7 +1001,7 @@ export class Registry {
       configuration.again = false;
       configuration.failed = why;
       changed = true;
-      warnOnce(`replay:${id}`, `${path.relative(process.cwd(), configuration.file) || configuration.file}: \`${configuration.text}\` could not be done again on a worker (${why}): the code calling into that package stays on the main loop`);
+      warnOnce(`replay:${id}`, `${this.relative(configuration.file)}: \`${configuration.text}\` could not be done again on a worker (${why}): the code calling into that package stays on the main loop`);
     }
     if (!changed) return;
     for (const module of this.modules) module.recheck();
@@ -1013,10 +1013,16 @@ export class Registry {
         debug('placement', `${record.id}: back on the main loop for good (a package it calls into could not be configured on a worker)`);
         continue;
       }
-      module.returning = module.statics.filter((r) => r.placement === record.placement && r.fn >= 0 && (module.description.fns[r.fn].unit?.state.length ?? 0) > 0);
+      module.returning = this.together(record);
       this.returnWhenDrained(module);
       if (module.returning) this.pumpAfterAnswers(module);
     }
+  }
+
+  /** The stateful fluxions of the file of a stateful one that are where it is (they share the file's state there). */
+  private together(record: FluxionRecord): FluxionRecord[] {
+    const module = record.module;
+    return module.statics.filter((r) => r.placement === record.placement && r.fn >= 0 && (module.description.fns[r.fn].unit?.state.length ?? 0) > 0);
   }
 
   /** The stateful fluxions of a file that are coming back go once its worker holds none of its messages. */
@@ -1115,8 +1121,8 @@ export class Registry {
   private readonly writtenBy = new Map<string, ForeignWrite[]>();
 
   load(file: string, description: ModuleDescription, declarations: () => unknown[], setState?: StateSetter, classes?: () => Record<string, unknown>): ModuleRuntime {
-    for (const name of description.globalWrites ?? []) if (!this.laterGlobals.has(name)) this.laterGlobals.set(name, path.relative(process.cwd(), file) || file);
-    for (const [name, call] of description.connects ?? []) if (!this.connected.has(name)) this.connected.set(name, `${path.relative(process.cwd(), file) || file} connects or initialises (\`${call}\`)`);
+    for (const name of description.globalWrites ?? []) if (!this.laterGlobals.has(name)) this.laterGlobals.set(name, this.relative(file));
+    for (const [name, call] of description.connects ?? []) if (!this.connected.has(name)) this.connected.set(name, `${this.relative(file)} connects or initialises (\`${call}\`)`);
     for (const [name, text, script] of description.configures ?? []) {
       if (!this.configured.has(name)) this.configured.set(name, []);
       // (the entry file's only: a worker never loads it, so it does them once)
@@ -1134,7 +1140,7 @@ export class Registry {
           const target = resolve(specifier);
           let list = this.writtenBy.get(target);
           if (!list) this.writtenBy.set(target, (list = []));
-          list.push([path.relative(process.cwd(), file) || file, write, at, method, atLoad === true]);
+          list.push([this.relative(file), write, at, method, atLoad === true]);
         } catch {
           // not resolvable: nothing this code calls into
         }
