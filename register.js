@@ -35,9 +35,18 @@ function load() {
   }
 }
 
+// fluxion's own worker threads (lib/runtime/pool.ts): the AsyncLocalStorage instances the preloads after this one
+// make are noted from here on, as on the main thread, so that a worker's copy of one takes the store a message
+// carries (worker.ts does it too, for the instances the app's files make there)
+function trackWorkerContexts() {
+  const { workerData } = require('node:worker_threads');
+  if (workerData && workerData.fluxion === true) require('./dist/runtime/contexts.js').trackContexts(true);
+}
+
 let register;
 try {
   if (!inWorkerThread()) register = load();
+  else trackWorkerContexts();
 } catch (error) {
   process.stderr.write(`fluxion: warning: disabled, could not load (${error && error.message})\n`);
 }

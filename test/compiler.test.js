@@ -172,6 +172,27 @@ t.test('validation schemas made at start-up are made again from their text; one 
   t.match(esm.variables.find((v) => v.name === 'S'), { class: 'read-only', holds: 'module' }, 'a subpath of the package, imported');
 });
 
+t.test("an app file's AsyncLocalStorage (`new AsyncLocalStorage()`, however required) is made again on a worker; cls-hooked's namespace is not", async (t) => {
+  const src = [
+    "const express = require('express');",
+    "const { AsyncLocalStorage } = require('node:async_hooks');",
+    "const hooks = require('async_hooks');",
+    "const cls = require('cls-hooked');",
+    'const app = express();',
+    'const als = new AsyncLocalStorage();',
+    'const other = new hooks.AsyncLocalStorage();',
+    "const ns = cls.createNamespace('app');",
+    "app.get('/a', function a(req, res) { res.json([als.getStore(), other.getStore()]); });",
+    "app.get('/b', function b(req, res) { res.json(ns.get('x')); });",
+  ].join('\n');
+  const vars = Object.fromEntries(compile(src).variables.map((v) => [v.name, v]));
+  t.match(vars.als, { class: 'read-only', holds: 'module', reason: /known factory/ });
+  t.match(vars.other, { class: 'read-only', holds: 'module', reason: /known factory/ });
+  t.match(vars.ns, { class: 'read-only', holds: 'value' }, "a namespace is not made again (each unit's copy would replace the last in process.namespaces): its value would have to travel, which it cannot");
+  const esm = compile("import { AsyncLocalStorage } from 'node:async_hooks';\nimport express from 'express';\nconst app = express();\nconst als = new AsyncLocalStorage();\napp.get('/', (req, res) => res.json(als.getStore()));\n");
+  t.match(esm.variables.find((v) => v.name === 'als'), { class: 'read-only', holds: 'module' }, 'imported');
+});
+
 t.test("the packages the app's start-up code connects or initialises (`connects`), not those a handler connects per request", async (t) => {
   const src = [
     "const express = require('express');",

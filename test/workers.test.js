@@ -340,6 +340,58 @@ t.test("the request's async context travels: a package's AsyncLocalStorage store
   }
 });
 
+t.test("a middleware that hands the request on inside stores of its own (`als.run(store, next)`, cls-hooked's `ns.run`) on a worker: what follows runs inside them, on a worker or on the main loop", async (t) => {
+  const report = path.join(tmp, 'contexts-next.json');
+  const app = await startApp('test/apps/contexts/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1', FLUXION_REPORT: report } });
+  try {
+    const get = async (p) => JSON.parse((await request(app.port, { path: p, headers: { 'x-request-id': 'r7', 'x-tenant': 'acme', 'x-who': 'ann' } })).body.toString());
+    for (let i = 0; i < 2; i++) {
+      const moved = await get('/stamped/id');
+      t.same({ ...moved, thread: 0 }, { id: 'stamped-r7', tenant: 'stamped', thread: 0 }, 'the stores the middleware entered, read by the route on a worker');
+      t.not(moved.thread, 0);
+      t.same(await get('/stamped/socket'), { id: 'stamped-r7', tenant: 'stamped', socket: true, thread: 0 }, 'and by one that stays on the main loop');
+      const early = await get('/early/who');
+      t.same({ ...early, thread: 0 }, { who: 'ann', thread: 0 }, "a package's store");
+      t.not(early.thread, 0);
+    }
+    const parallel = await Promise.all(['a', 'b', 'c', 'd'].map((who) => request(app.port, { path: '/stamped/id', headers: { 'x-request-id': who } })));
+    t.same(parallel.map((r) => JSON.parse(r.body.toString()).id), ['stamped-a', 'stamped-b', 'stamped-c', 'stamped-d'], 'four at once: each its own');
+    // an AsyncLocalStorage of the app's own, a module constant (`var local = new AsyncLocalStorage()`)
+    const stamps = await Promise.all(['s1', 's2', 's3', 's4'].map((stamp) => request(app.port, { path: '/local/stamp', headers: { 'x-stamp': stamp } })));
+    t.same(stamps.map((r) => ({ ...JSON.parse(r.body.toString()), thread: 0 })), ['s1', 's2', 's3', 's4'].map((stamp) => ({ stamp, thread: 0 })), "the app's own store, entered on a worker, read on a worker");
+    t.ok(stamps.every((r) => JSON.parse(r.body.toString()).thread !== 0), 'on a worker');
+    const helper = await request(app.port, { path: '/local/helper', headers: { 'x-stamp': 'h1' } });
+    t.same(JSON.parse(helper.body.toString()), { stamp: 'h1', thread: 0 }, "run again on the main loop (a function left on the request), the unit built there reads the module's own instance");
+    await app.stop();
+    const byId = (id) => JSON.parse(fs.readFileSync(report, 'utf8')).fluxions.find((f) => f.id === id);
+    t.ok(byId('stamp').workerMessages >= 1 && byId('earlyStamp').workerMessages >= 1, 'the middlewares ran on a worker');
+    t.ok(byId('localStamp').workerMessages >= 1 && byId('localRoute').workerMessages >= 1, "the app's own: moved, not kept home as the file's state");
+  } finally {
+    await app.stop();
+  }
+});
+
+t.test('an AsyncLocalStorage a preload made before fluxion/register loaded: the code running inside its store stays on the main loop, with a warning; loaded after it, its store travels', async (t) => {
+  const early = path.join('test', 'apps', 'contexts', 'node_modules', 'early', 'index.js');
+  const get = async (app) => JSON.parse((await request(app.port, { path: '/early/who', headers: { 'x-who': 'ann' } })).body.toString());
+  const before = await startApp('test/apps/contexts/app.js', { nodeArgs: ['-r', `./${early}`, ...HOOK], env: { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1' } });
+  try {
+    for (let i = 0; i < 3; i++) t.same(await get(before), { who: 'ann', thread: 0 }, 'answered as without fluxion, on the main loop');
+    t.match(before.output().stderr, /fluxion: warning: an AsyncLocalStorage made before fluxion\/register was loaded \(by a preload that comes before it\) holds the request's context: the code that runs inside it stays on the main loop; load fluxion\/register first/);
+  } finally {
+    await before.stop();
+  }
+  const after = await startApp('test/apps/contexts/app.js', { nodeArgs: [...HOOK, '-r', `./${early}`], env: { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1' } });
+  try {
+    const who = await get(after);
+    t.same({ ...who, thread: 0 }, { who: 'ann', thread: 0 });
+    t.not(who.thread, 0, 'on a worker');
+    t.notMatch(after.output().stderr, /warning/);
+  } finally {
+    await after.stop();
+  }
+});
+
 t.test('packages and app files the start-up code connects or initialises keep the code calling into them on the main loop; packages it configures are configured again on a worker', async (t) => {
   // (one worker: its first unit brings the configurations to make again, and the request it carries runs on the main loop)
   const app = await startApp('test/apps/connects/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '1', FLUXION_DISABLE_CACHE: '1', DEBUG: 'fluxion:placement' } });

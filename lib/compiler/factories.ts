@@ -2,7 +2,7 @@
  * Module constants a worker makes again instead of receiving them: what a known factory makes at start-up from
  * literals and from what the module requires — a function Node's `util` wraps (`promisify(fs.readFile)`), a logger
  * (`winston.createLogger({…})`, `pino()`, `require('debug')('app')`), a formatter (`new Intl.NumberFormat('en')`),
- * `new TextEncoder()`, a validation schema (`z.object({ name: z.string().min(2) })`, `Joi.object({…})`). Their
+ * `new TextEncoder()`, an AsyncLocalStorage (a copy made on a worker takes the request's store, contexts.ts), a validation schema (`z.object({ name: z.string().min(2) })`, `Joi.object({…})`). Their
  * values cannot travel (functions, instances of classes), and they hold configuration only: a copy made on the
  * worker from the same text behaves as the main loop's does. Their bindings are taken as modules are
  * (`logger.info(…)`, `schema.parse(body)` do not write module memory).
@@ -21,6 +21,8 @@ const FACTORIES = new Set([
   'pino',
   'bunyan.createLogger',
   'log4js.getLogger',
+  // (the request's context store of the app's: a worker's copy takes the store a message carries, contexts.ts)
+  'async_hooks.AsyncLocalStorage',
 ]);
 
 /**

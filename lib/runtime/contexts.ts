@@ -9,6 +9,7 @@
  */
 import * as asyncHooks from 'node:async_hooks';
 import { syncBuiltinESMExports } from 'node:module';
+import { warnOnce } from '../debug';
 import type * as Serialize from './serialize';
 
 /** serialize.ts, given by the caller: this file is part of the require hook's bundle, which must not load it. */
@@ -23,6 +24,51 @@ const madeAt = new Map<string, number>();
 const instances: Array<WeakRef<Storage>> = [];
 const byKey = new Map<string, Storage>();
 let onWorker = false;
+/** The file whose code unit is being built, with a colon (`/app/app.js:`), or null. */
+let unitFile: string | null = null;
+
+/**
+ * Builds a code unit of `file` (units.ts buildFactory). A unit makes the module constants it uses again
+ * (factories.ts): `const als = new AsyncLocalStorage()` at the top of an app file, made once when the file loaded,
+ * would be made once more per unit. Instead, the unit's `new` gives the instance made at that line before: on the
+ * main loop, the module's own (the unit runs a message that could not go, in the same stores); on a worker, the
+ * first unit's copy, which takes the stores made there on the main loop (one instance per key and thread).
+ */
+export function buildingUnit<T>(file: string, build: () => T): T {
+  const outer = unitFile;
+  unitFile = `${file}:`;
+  try {
+    return build();
+  } finally {
+    unitFile = outer;
+  }
+}
+/**
+ * Instances made before trackContexts ran (by a preload that comes before fluxion's: `node -r ./tracing.js -r
+ * fluxion/register`), seen when they first `run` or `enterWith` a store. Where they were made is not known, so no
+ * other thread can be given their store: a message whose context holds one stays on the main loop, and a worker's
+ * code that hands the request on inside one (contextsAtNext) runs again there.
+ */
+const untracked: Array<WeakRef<Storage>> = [];
+const seenUntracked = new WeakSet<object>();
+/** Of those, the ones made after it ran by code without a file name (`new Function`): not a preload's. */
+const nameless = new WeakSet<object>();
+/** fluxion's own instances (internalStorage): neither the app's to carry nor untracked. */
+const ours = new WeakSet<object>();
+
+/** An AsyncLocalStorage of fluxion's own (a worker's clock of async messages): never carried, never the app's. */
+export function internalStorage<T>(): asyncHooks.AsyncLocalStorage<T> {
+  const storage = new asyncHooks.AsyncLocalStorage<T>();
+  const key = keyOf.get(storage);
+  if (key !== undefined) {
+    keyOf.delete(storage);
+    byKey.delete(key);
+    const i = instances.findIndex((ref) => ref.deref() === storage);
+    if (i >= 0) instances.splice(i, 1);
+  }
+  ours.add(storage);
+  return storage;
+}
 
 /** Where the frame that called `new` is (its file and line), or null. */
 function callerSite(constructor: object): string | null {
@@ -34,7 +80,8 @@ function callerSite(constructor: object): string | null {
     const holder: { stack?: NodeJS.CallSite[] } = {};
     Error.captureStackTrace(holder, constructor as (...args: unknown[]) => unknown);
     const frame = holder.stack?.[0];
-    const file = frame?.getFileName();
+    // (code evaluated with a `//# sourceURL`, a stateful code unit's: its file's name, as its stack frames say)
+    const file = frame?.getFileName() || frame?.getScriptNameOrSourceURL?.();
     return file ? `${file}:${frame!.getLineNumber()}` : null;
   } finally {
     Error.prepareStackTrace = prepare;
@@ -58,7 +105,23 @@ export function trackContexts(worker: boolean, esm = false): void {
     constructor(...args: unknown[]) {
       super(...args);
       const site = callerSite(new.target);
-      if (site === null) return;
+      if (site === null) {
+        // (made by code without a file name: no other thread can tell its copy of it)
+        nameless.add(this);
+        seenUntracked.add(this);
+        untracked.push(new WeakRef(this));
+        return;
+      }
+      if (unitFile !== null && site.startsWith(unitFile)) {
+        // (a module constant of the file a unit is built from: buildingUnit)
+        const made = instanceAt(`${site}#1`);
+        if (made) return made;
+        keyOf.set(this, `${site}#1`);
+        madeAt.set(site, Math.max(1, madeAt.get(site) ?? 0));
+        if (onWorker) byKey.set(`${site}#1`, this);
+        else instances.push(new WeakRef(this));
+        return;
+      }
       const n = (madeAt.get(site) ?? 0) + 1;
       madeAt.set(site, n);
       const key = `${site}#${n}`;
@@ -70,6 +133,36 @@ export function trackContexts(worker: boolean, esm = false): void {
   (Tracked as unknown as Record<symbol, unknown>)[marker] = true;
   Object.defineProperty(asyncHooks, 'AsyncLocalStorage', { value: Tracked, writable: true, enumerable: true, configurable: true });
   if (esm) syncBuiltinESMExports();
+  noteUntracked(Base.prototype as unknown as Record<'run' | 'enterWith', (...args: unknown[]) => unknown>);
+}
+
+/** The instance of this thread with that key (`file:line#n`), or undefined. */
+function instanceAt(key: string): Storage | undefined {
+  if (onWorker) return byKey.get(key);
+  for (const ref of instances) {
+    const storage = ref.deref();
+    if (storage && keyOf.get(storage) === key) return storage;
+  }
+  return undefined;
+}
+
+/** The instances made before the subclass existed reach `run`/`enterWith` on the base class's prototype. */
+function noteUntracked(proto: Record<'run' | 'enterWith', (...args: unknown[]) => unknown>): void {
+  for (const name of ['run', 'enterWith'] as const) {
+    const original = proto[name];
+    if (typeof original !== 'function') continue;
+    const wrapped = {
+      [name](this: Storage, ...args: unknown[]): unknown {
+        if (!keyOf.has(this) && !seenUntracked.has(this) && !ours.has(this)) {
+          seenUntracked.add(this);
+          untracked.push(new WeakRef(this));
+        }
+        return original.apply(this, args);
+      },
+    }[name]!;
+    Object.defineProperty(wrapped, 'length', { value: original.length });
+    Object.defineProperty(proto, name, { value: wrapped, writable: true, enumerable: false, configurable: true });
+  }
 }
 
 interface ClsNamespace {
@@ -92,11 +185,31 @@ function flat(context: Record<string, unknown>): Record<string, unknown> {
 /** [key, the store as it left, encoded]: `als:<file:line#n>` or `cls:<namespace>`. */
 export type CarriedContext = [key: string, store: unknown];
 
+/** An instance made before fluxion started (or by code without a file name) that holds a store now, or null. */
+function activeUntracked(): Storage | null {
+  for (let i = 0; i < untracked.length; i++) {
+    const storage = untracked[i]!.deref();
+    if (!storage) untracked.splice(i--, 1);
+    else if (storage.getStore() !== undefined) return storage;
+  }
+  return null;
+}
+
 /**
  * The stores active now (the message's async context), encoded, and the main loop's store objects, to write the
- * worker's changes into; null when there are none. Throws NotTransferable for a store that cannot travel.
+ * worker's changes into; null when there are none. Throws NotTransferable for a store that cannot travel, and for
+ * one of an instance made before fluxion started (`untracked`).
  */
-export function activeContexts({ encode }: Codec): { carried: CarriedContext[]; stores: unknown[] } | null {
+export function activeContexts({ encode, NotTransferable }: Codec & Pick<typeof Serialize, 'NotTransferable'>): { carried: CarriedContext[]; stores: unknown[] } | null {
+  const held = activeUntracked();
+  if (held !== null && nameless.has(held)) throw new NotTransferable('the async context', 'an AsyncLocalStorage made by code without a file name: no worker can tell its copy of it');
+  if (held !== null) {
+    warnOnce(
+      'contexts:untracked',
+      'an AsyncLocalStorage made before fluxion/register was loaded (by a preload that comes before it) holds the request\'s context: the code that runs inside it stays on the main loop; load fluxion/register first (`node -r fluxion/register -r <the other> app.js`) to let it move',
+    );
+    throw new NotTransferable('the async context', 'an AsyncLocalStorage made before fluxion started: no worker can be given its store');
+  }
   let out: { carried: CarriedContext[]; stores: unknown[] } | null = null;
   for (let i = 0; i < instances.length; i++) {
     const storage = instances[i]!.deref();
@@ -128,15 +241,21 @@ export function activeContexts({ encode }: Codec): { carried: CarriedContext[]; 
  * Worker: the carried stores, given to this thread's copies of their instances: `run(call)` runs code inside them,
  * `changed()` says what it changed there (to go back with the answer), null when nothing.
  */
-export function enterContexts({ encode, decode }: Codec, carried: CarriedContext[]): { run<T>(call: () => T): T; changed(): CarriedContext[] | null } {
+export function enterContexts(
+  { encode, decode }: Codec,
+  carried: CarriedContext[],
+): { run<T>(call: () => T): T; changed(): CarriedContext[] | null; entered: Map<string, unknown> } {
   const inside: Array<{ key: string; sent: unknown; now: () => unknown }> = [];
   const wrappers: Array<(next: () => unknown) => unknown> = [];
+  // key → the store the code runs inside (a cls-hooked namespace: the context its run made, once it ran)
+  const entered = new Map<string, unknown>();
   for (const [key, encoded] of carried) {
     const store = decode(encoded);
     if (key.startsWith('als:')) {
       const storage = byKey.get(key.slice(4));
       if (!storage) continue; // (a package this code does not load: it cannot read that store)
       wrappers.push((next) => storage.run(store, next));
+      entered.set(key, store);
       if (store !== null && typeof store === 'object') inside.push({ key, sent: encoded, now: () => store });
     } else {
       const ns = namespaces()?.[key.slice(4)];
@@ -146,6 +265,7 @@ export function enterContexts({ encode, decode }: Codec, carried: CarriedContext
         ns.runAndReturn((c) => {
           Object.assign(c, store as Record<string, unknown>);
           context = c;
+          entered.set(key, c);
           return next();
         }),
       );
@@ -153,6 +273,7 @@ export function enterContexts({ encode, decode }: Codec, carried: CarriedContext
     }
   }
   return {
+    entered,
     run<T>(call: () => T): T {
       let run: () => unknown = call;
       for (const wrap of wrappers) {
@@ -175,6 +296,65 @@ export function enterContexts({ encode, decode }: Codec, carried: CarriedContext
       return out;
     },
   };
+}
+
+/**
+ * A store active when the code called `next` that is not the one it ran inside: [key, the store, encoded], or
+ * [key] where it left the store (`als.exit(next)`). A middleware that hands on the request inside a store of its
+ * own (`als.run({ id }, next)`, `als.enterWith(store); next()`, cls-hooked's `ns.run(() => { ns.set(…); next(); })`)
+ * on a worker: what follows on the main loop runs inside it, as it would without fluxion (resumeInContexts).
+ */
+export type NextContext = [key: string, store?: unknown];
+
+/**
+ * Worker, as the code calls `next`: the stores active now that differ from those it ran inside (`entered`, from
+ * enterContexts; null when the message carried none); null when none does. Throws NotTransferable for a store
+ * that cannot travel.
+ */
+export function contextsAtNext({ encode, NotTransferable }: Codec & Pick<typeof Serialize, 'NotTransferable'>, entered: ReadonlyMap<string, unknown> | null): NextContext[] | null {
+  const held = activeUntracked();
+  if (held !== null) throw new NotTransferable('the async context', `an AsyncLocalStorage made ${nameless.has(held) ? 'by code without a file name' : 'before fluxion started'}: the main loop cannot be given its store`);
+  let out: NextContext[] | null = null;
+  for (const [site, storage] of byKey) {
+    const key = `als:${site}`;
+    const store = storage.getStore();
+    if (store === (entered?.has(key) ? entered.get(key) : undefined)) continue;
+    (out ??= []).push(store === undefined ? [key] : [key, encode(store, `the async context (an AsyncLocalStorage made at ${site.replace(/#\d+$/, '')})`)]);
+  }
+  const cls = namespaces();
+  if (cls) {
+    for (const name of Object.keys(cls)) {
+      const key = `cls:${name}`;
+      const context = cls[name]?.active;
+      if (!context || context === entered?.get(key)) continue;
+      (out ??= []).push([key, encode(flat(context), `the cls-hooked context of namespace ${name}`)]);
+    }
+  }
+  return out;
+}
+
+/** Main thread: `call` (the request's `next`) inside the stores the worker's code handed the request on in. */
+export function resumeInContexts({ decode }: Codec, at: NextContext[], call: () => void): void {
+  let run: () => unknown = call;
+  for (const [key, ...store] of at) {
+    const next = run;
+    if (key.startsWith('als:')) {
+      const storage = instanceAt(key.slice(4));
+      if (!storage) continue;
+      const value = store.length ? decode(store[0]) : undefined;
+      run = store.length ? () => storage.run(value, next) : () => storage.exit(next);
+    } else {
+      const ns = namespaces()?.[key.slice(4)];
+      if (!ns || typeof ns.runAndReturn !== 'function' || !store.length) continue;
+      const values = decode(store[0]) as Record<string, unknown>;
+      run = () =>
+        ns.runAndReturn((c) => {
+          Object.assign(c, values);
+          return next();
+        });
+    }
+  }
+  run();
 }
 
 /** Main thread: what the worker changed in the stores, written into the main loop's (in place: same objects). */

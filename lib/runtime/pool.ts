@@ -12,7 +12,7 @@ import { SHARE_ENV, Worker } from 'node:worker_threads';
 import { now } from './clock';
 import { debug, debugging } from '../debug';
 import { mergeRequest, replay, type Held } from './dispatcher';
-import { applyContexts, type CarriedContext } from './contexts';
+import { applyContexts, resumeInContexts, type CarriedContext } from './contexts';
 import { decode, encode, refill } from './serialize';
 import type { DoneMessage, ProcessMessage, Replay, ReplaysChecked, RunMessage, StateAnswer, StateRequest } from './worker';
 
@@ -105,6 +105,15 @@ export function runOnMainLoop(resource: AsyncResource, run: () => unknown, next:
     resource.runInAsyncScope(() => next(error));
     return undefined;
   }
+}
+
+/** The request's `next`, called as the worker's code called it: with its arguments, inside its stores (contexts.ts). */
+function resumeNext(held: Held, done: DoneMessage): void {
+  if (!held.next) return;
+  const next = held.next;
+  const args = decode(done.next) as unknown[];
+  if (done.nextContexts) resumeInContexts({ encode, decode, refill }, done.nextContexts, () => next(...args));
+  else next(...args);
 }
 
 /**
@@ -450,7 +459,7 @@ export class Pool {
       }
       if (settle) {
         // as the async function did: its `next` call, then its promise settles
-        if (done.next) held.next?.(...(decode(done.next) as unknown[]));
+        if (done.next) resumeNext(held, done);
         if (done.error != null) settle.reject(decode(done.error));
         else settle.resolve(decode(done.value));
         return;
@@ -463,7 +472,7 @@ export class Pool {
         });
         return;
       }
-      if (done.next) held.next?.(...(decode(done.next) as unknown[]));
+      if (done.next) resumeNext(held, done);
     });
   }
 

@@ -11,7 +11,7 @@ import type { ForeignWrite, RuptureKind } from '../types';
 import { debug, warnOnce } from '../debug';
 import type * as DispatcherModule from './dispatcher';
 import { AsyncClock, now } from './clock';
-import { activeContexts } from './contexts';
+import { activeContexts, buildingUnit } from './contexts';
 import type { Pool, Settle } from './pool';
 import type { Replay, RunMessage, StartupValue } from './worker';
 import type * as PoolModule from './pool';
@@ -894,7 +894,7 @@ export class Registry {
     let f = this.factories.get(key);
     if (!f) {
       try {
-        f = offloadModules().units.buildFactory(module.file, module.description.hash, module.description.fns[ix].unit!, module.fileState());
+        f = buildingUnit(module.file, () => offloadModules().units.buildFactory(module.file, module.description.hash, module.description.fns[ix].unit!, module.fileState()));
       } catch (error) {
         warnOnce(`factory:${key}`, `${path.relative(process.cwd(), module.file)}:${module.description.fns[ix].line}: a message could not be run again on the main loop (${(error as Error).message}); it fails through the error path`);
         throw error;

@@ -4,7 +4,6 @@
  * the function, and answers when the message is done: the response finished, `next` called, the function
  * returned (a plain callback), or it threw.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import Module = require('node:module');
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
@@ -15,9 +14,9 @@ import type { CodeUnit } from '../internal-types';
 import { decode, encode, noteHelperClass, NotTransferable, PLAIN, refill, setUnitClasses } from './serialize';
 import { buildFactory, resetState, stateOf, type Factory } from './units';
 import { AsyncClock, now } from './clock';
-import { enterContexts, trackContexts, type CarriedContext } from './contexts';
+import { buildingUnit, contextsAtNext, enterContexts, internalStorage, trackContexts, type CarriedContext, type NextContext } from './contexts';
 import type { Ops, RequestMarker, ResponseMarker, ViewConfig } from './dispatcher';
-import { debug } from '../debug';
+import { debug, warnOnce } from '../debug';
 
 /**
  * A message to a fluxion placed on a worker. Every property a structured clone carries costs on both sides
@@ -134,6 +133,8 @@ export interface DoneMessage {
   req?: Record<string, unknown>;
   /** The arguments of its `next` call. */
   next?: unknown[];
+  /** The async context's stores it called `next` inside, where they are not those it ran in (contexts.ts). */
+  nextContexts?: NextContext[];
   /** What it threw (or its promise rejected with), encoded. */
   error?: unknown;
   /** What an async function's promise resolved to. */
@@ -243,8 +244,8 @@ function sameKind(a: unknown, b: unknown): boolean {
   return plain(a) && plain(b);
 }
 
-/** The clock of the async message running: units.ts's spliced awaits pause and resume it. */
-const clocks = new AsyncLocalStorage<AsyncClock>();
+/** The clock of the async message running: units.ts's spliced awaits pause and resume it (fluxion's, not the app's). */
+const clocks = internalStorage<AsyncClock>();
 /** The classes of the file each code unit carries (`file#Name` → its copy), noted while it is built. */
 const unitClasses = new WeakMap<object, Map<string, unknown>>();
 let building: Map<string, unknown> | null = null;
@@ -871,6 +872,7 @@ function run(message: RunMessage): number {
   let reqBefore: Record<string, unknown> | null = null;
   let answered = false;
   let nextArgs: unknown[] | undefined;
+  let nextContexts: NextContext[] | null = null;
   let hasRes = false;
   let hasNext = false;
   let running = false;
@@ -932,6 +934,7 @@ function run(message: RunMessage): number {
     const contextsChanged = contexts?.changed();
     if (contextsChanged) done.contexts = contextsChanged;
     if (nextArgs) done.next = nextArgs;
+    if (nextContexts) done.nextContexts = nextContexts;
     if (error != null) done.error = error;
     if (value !== undefined) done.value = value;
     const nested = takeNested(message.file);
@@ -973,6 +976,16 @@ function run(message: RunMessage): number {
       hasNext = true;
       return function next(...args: unknown[]) {
         nextArgs = encode(args, 'next()') as unknown[];
+        // (a middleware handing the request on inside a store of its own: `als.run({ id }, next)`)
+        try {
+          nextContexts = contextsAtNext({ encode, decode, refill, NotTransferable }, contexts?.entered ?? null);
+        } catch (problem) {
+          if (!(problem instanceof NotTransferable)) throw problem;
+          // a store that cannot travel: a stateless fluxion's message runs again on the main loop; a stateful one's
+          // cannot (its state changed here), and goes on there without it
+          if (!message.returnState) again ??= problem.message;
+          else warnOnce('contexts:next', `${problem.message}: the request goes on without it on the main loop (load fluxion/register before the preload that makes it)`);
+        }
         if (!settleOnly) answer(null);
       };
     }
@@ -999,7 +1012,7 @@ function run(message: RunMessage): number {
       if (message.startup) applyStartup(message.startup);
       building = new Map();
       try {
-        factory = buildFactory(message.file, message.hash!, message.unit, message.fileState);
+        factory = buildingUnit(message.file, () => buildFactory(message.file, message.hash!, message.unit!, message.fileState));
       } finally {
         if (building.size) unitClasses.set(factory!, building);
         building = null;

@@ -5,6 +5,8 @@ var express = require('express');
 var threadId = require('worker_threads').threadId;
 var reqctx = require('reqctx');
 var clsctx = require('clsctx');
+var early = require('early');
+var AsyncLocalStorage = require('async_hooks').AsyncLocalStorage;
 
 var app = express();
 app.use(reqctx.middleware);
@@ -34,6 +36,49 @@ app.get('/login/:user', function login(req, res, next) {
   next();
 }, function after(req, res) {
   res.json({ user: reqctx.get('user') || null, role: clsctx.get('role') || null, id: reqctx.get('id'), socket: !!req.socket, thread: threadId });
+});
+
+// a middleware of the app's handing the request on inside stores of its own: it moves, and what follows (on a
+// worker or on the main loop) runs inside them, as without fluxion
+app.use('/stamped', function stamp(req, res, next) {
+  reqctx.enter(new Map([['id', 'stamped-' + (req.get('x-request-id') || 'none')]]), function () {
+    clsctx.within('tenant', 'stamped', next);
+  });
+});
+app.get('/stamped/id', function stampedRoute(req, res) {
+  work();
+  res.json({ id: reqctx.get('id') || null, tenant: clsctx.get('tenant') || null, thread: threadId });
+});
+app.get('/stamped/socket', function stampedSocket(req, res) {
+  res.json({ id: reqctx.get('id') || null, tenant: clsctx.get('tenant') || null, socket: !!req.socket, thread: threadId });
+});
+
+// the same with a package a preload may have loaded before fluxion's (test: `-r early` first, then after)
+app.use('/early', function earlyStamp(req, res, next) {
+  early.run({ who: req.get('x-who') || 'nobody' }, next);
+});
+app.get('/early/who', function earlyRoute(req, res) {
+  work();
+  res.json({ who: early.get('who') || null, thread: threadId });
+});
+
+// the app's own request context, a module constant: a worker's copy of it (made again with each unit that uses it)
+// takes the stores made here
+var local = new AsyncLocalStorage();
+app.use('/local', function localStamp(req, res, next) {
+  local.run({ stamp: req.get('x-stamp') || 'none' }, next);
+});
+app.get('/local/stamp', function localRoute(req, res) {
+  work();
+  res.json({ stamp: local.getStore().stamp, thread: threadId });
+});
+// a function left on the request cannot travel back: the main loop runs that middleware again, with the unit built
+// there, whose `local` is the module's own
+app.get('/local/helper', function addHelper(req, res, next) {
+  req.stampOf = function () { return local.getStore().stamp; };
+  next();
+}, function useHelper(req, res) {
+  res.json({ stamp: req.stampOf(), thread: threadId });
 });
 
 var server = app.listen(Number(process.env.PORT || 3000), '127.0.0.1', function () {
