@@ -8,7 +8,7 @@ import { formatReport, type Report } from './runtime/report';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { CONNECT_METHODS, globalsReason, stateReason, type StartupWrite, type StateFacts, type WriteOf } from './specifiers';
+import { CONNECT_METHODS, globalsReason, stateReason, type Required, type StartupWrite, type StateFacts, type WriteOf } from './specifiers';
 import type { FluxionalProgram } from './types';
 
 const USAGE = `usage: fluxion <command> [options]
@@ -200,7 +200,7 @@ function markStatefulRequires(program: FluxionalProgram, file: string): void {
     resolve: resolveFrom,
     describe: (target) => {
       const required = load(target);
-      return required ? { state: required.state ?? [], requires: [...required.requires, ...(required.packages ?? [])] } : null;
+      return required ? { state: required.state ?? [], requires: [...required.requires, ...(required.packages ?? [])], reach: required.reach, atLoad: required.atLoad } : null;
     },
     packagesOf: () => [],
     // (the runtime reads the loaded module: a method that is the file's own function is not a write of data)
@@ -212,7 +212,8 @@ function markStatefulRequires(program: FluxionalProgram, file: string): void {
   // (this process runs no app code: its globals are Node's, as the runtime's were before the app's first line)
   const nodeGlobals = new Set(Object.getOwnPropertyNames(globalThis));
   for (const f of program.fluxions) {
-    const specifiers = [...f.offload.requires, ...(f.offload.packages ?? [])];
+    const members = f.offload.members ?? {};
+    const specifiers: Required[] = [...f.offload.requires.map((r): Required => (members[r] ? [r, members[r]] : r)), ...(f.offload.packages ?? [])];
     if (!f.offload.movable) continue;
     const startup: StartupWrite[] = [];
     const globals: string[] = [];

@@ -52,7 +52,14 @@ export interface CodeUnit {
    */
   app?: { settings: string[]; locals: string[] };
   /** `import` marks an ES module import: required there too (Node's require of ES modules), `default` unwrapped. */
-  requires: Array<{ name: string; specifier: string; path: string[]; import?: 'default' | 'named' | 'namespace' }>;
+  requires: Array<{
+    name: string;
+    specifier: string;
+    path: string[];
+    import?: 'default' | 'named' | 'namespace';
+    /** The exports of it the code reaches, where it reaches them by name only (`todos.score(…)`, `{ score }`). */
+    members?: string[];
+  }>;
   helpers: Array<{ name: string; range: [number, number]; prefix: string }>;
   /**
    * Module memory that only this function's text reads and writes (after start-up): its context, paper §3.2's
@@ -133,6 +140,10 @@ export interface ModuleDescription {
   state: string[];
   /** The app files it requires (relative or absolute specifiers, as written), for that check. */
   requires: string[];
+  /** With `state`: its exports that reach none of it, with the specifiers they reach (FluxionalProgram.reach). */
+  reach?: Record<string, string[]>;
+  /** What its top level does that a worker's copy would do again (FluxionalProgram.atLoad). */
+  atLoad?: string;
   /** The packages it requires (bare specifiers): one named in `statefulPackages` is state too. */
   packages?: string[];
   /** The app files whose exports it writes, at start-up or after (FluxionalProgram.writes): state too. */

@@ -66,7 +66,14 @@ export function statefulPackage(specifier: string, stateful: string[], through: 
 export interface RequiredFile {
   state: string[];
   requires: string[];
+  /** With `state`: its exports that reach none of it, with the specifiers they reach (FluxionalProgram.reach). */
+  reach?: Record<string, string[]>;
+  /** What its top level does that a worker's copy would do again (FluxionalProgram.atLoad). */
+  atLoad?: string;
 }
+
+/** A specifier, or [a specifier, the exports of it the code reaches by name] (CodeUnit requires' `members`). */
+export type Required = string | [specifier: string, members: string[]];
 
 /** A write of another file's exports as the state check sees it: [writer, text, path, method, at start-up]. */
 export type WriteOf = [string, string, string[], string | null, boolean];
@@ -141,8 +148,9 @@ export const CONNECT_METHODS = new Set(['connect', '$connect', 'createConnection
  * as stateless, as the paper does. The other writes made at start-up (`config.mode = 'x'` in app.js) are pushed
  * on `startup`: a worker's copy of the file gets their values before the code runs there (Registry, worker.ts).
  */
-export function stateReason(facts: StateFacts, from: string, specifiers: string[], startup: StartupWrite[], seen = new Set<string>(), nested = false): string | null {
-  for (const specifier of specifiers) {
+export function stateReason(facts: StateFacts, from: string, specifiers: Required[], startup: StartupWrite[], seen = new Set<string>(), nested = false): string | null {
+  for (const required of specifiers) {
+    const [specifier, members] = typeof required === 'string' ? [required, null] : required;
     if (!isLocal(specifier)) {
       const reason = statefulPackage(specifier, facts.statefulPackages, nested ? relative(from) : null, facts.connected) ?? configuredPackage(facts, specifier, seen, nested ? relative(from) : null);
       if (reason) return reason;
@@ -150,19 +158,57 @@ export function stateReason(facts: StateFacts, from: string, specifiers: string[
     }
     const target = facts.resolve(from, specifier);
     if (target === null || seen.has(target) || /[\\/]node_modules[\\/]/.test(target)) continue;
-    seen.add(target);
     const file = facts.describe(target);
-    if (file?.state.length) return keepsState(relative(target), file.state);
+    // a file with state whose exports this code reaches reach none of it (`todos.score(…)`, a pure helper of a
+    // service with a store): a worker's copy of the file does those as this one does; what they reach is checked
+    // (a whole visit of the file, from another path, still checks all of it: `seen` keeps the partial one apart)
+    const reached = file?.state.length && members && file.reach ? reachOf(file.reach, members) : null;
+    const key = reached ? `${target}#${[...members!].sort().join(',')}` : target;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    if (file?.state.length && !reached) return keepsState(relative(target), file.state);
     for (const write of facts.writesOf(target)) {
       const [writer, text, at, method, atLoad] = write;
       if (method !== null && atLoad && CONNECT_METHODS.has(method)) return `it calls into ${relative(target)}, whose exports ${writer} connects or initialises at start-up (\`${text}\`): another event loop's copy of the file would not be`;
       if (!atLoad || (method !== null && LISTENER_METHODS.has(method))) return writtenElsewhere(relative(target), writer, text, atLoad);
       startup.push([target, at, write]);
     }
-    const deeper = stateReason(facts, target, file ? file.requires : facts.packagesOf(target), startup, seen, true);
+    const deeper = stateReason(facts, target, reached ?? (file ? file.requires : facts.packagesOf(target)), startup, seen, true);
+    if (deeper) return deeper;
+    // what the file requires and those exports do not reach is loaded on the worker all the same: its copies are
+    // never called there, and must not do work of their own at load (a timer flushing an empty copy's data)
+    const loaded = reached ? loadReason(facts, target, file!.requires.filter((s) => isLocal(s) && !reached.includes(s)), new Set([target])) : null;
+    if (loaded) return loaded;
+  }
+  return null;
+}
+
+/**
+ * Why a worker must not load these app files of `from` (nor those they require): one whose top level does work
+ * a worker's copy would do again (FluxionalProgram.atLoad); or null.
+ */
+function loadReason(facts: StateFacts, from: string, specifiers: string[], seen: Set<string>): string | null {
+  for (const specifier of specifiers) {
+    const target = facts.resolve(from, specifier);
+    if (target === null || seen.has(target) || /[\\/]node_modules[\\/]/.test(target)) continue;
+    seen.add(target);
+    const file = facts.describe(target);
+    if (!file) continue;
+    if (file.atLoad) return `it calls into ${relative(from)}, which requires ${relative(target)}, whose top level ${file.atLoad}: a worker's copy of it would too`;
+    const deeper = loadReason(facts, target, file.requires.filter(isLocal), seen);
     if (deeper) return deeper;
   }
   return null;
+}
+
+/** The specifiers those exports reach, or null when one of them is not among those that reach no state. */
+function reachOf(reach: Record<string, string[]>, members: string[]): string[] | null {
+  const out = new Set<string>();
+  for (const name of members) {
+    if (!Object.prototype.hasOwnProperty.call(reach, name)) return null;
+    for (const specifier of reach[name]!) out.add(specifier);
+  }
+  return [...out];
 }
 
 function relative(file: string): string {

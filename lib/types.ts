@@ -127,6 +127,8 @@ export interface Fluxion {
     requires: string[];
     packages?: string[];
     globals?: string[];
+    /** The exports it reaches of the app files it requires, where it reaches them by name only (`todos.score(…)`). */
+    members?: Record<string, string[]>;
     /**
      * `fluxion explain` only: the writes other app files make at start-up to the exports of files this code calls
      * into (`settings.mode = 'x'` in app.js): the workers' copies of those files get what they left there.
@@ -156,6 +158,16 @@ export interface FluxionalProgram {
   state: string[];
   /** The app files it requires or imports (relative or absolute specifiers). */
   requires: string[];
+  /**
+   * With `state`: its exports that reach none of it, each with the specifiers its code reaches (compiler/exports.ts):
+   * code calling only those may move (a worker's copy of the file runs them as this one does).
+   */
+  reach?: Record<string, string[]>;
+  /**
+   * What its top level does that a worker's copy of it would do again (compiler/exports.ts loadTimeWork): a
+   * callback registered (`setInterval(flush, 1000)`), the network opened, a package connected or configured.
+   */
+  atLoad?: string;
   /** The packages it requires or imports (bare specifiers). */
   packages?: string[];
   /**

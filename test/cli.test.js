@@ -46,6 +46,10 @@ t.test('explain: a fluxion that calls into an app file keeping state stays on th
   t.equal(verdict('nextRoute'), 'stays on the main loop: it calls into test/apps/modules/counter.js, which keeps objects it made at load time in its module memory');
   t.match(verdict('parseRoute'), /^can run on another event loop when hot/, 'a class whose objects are made per call');
   t.match(verdict('checksumRoute'), /^can run on another event loop when hot/);
+  t.match(verdict('taxRoute'), /^can run on another event loop when hot/, "service.js keeps state, and the exports it calls reach none of it");
+  t.match(verdict('slugRoute'), /^can run on another event loop when hot/);
+  t.equal(verdict('placeRoute'), 'stays on the main loop: it calls into test/apps/modules/service.js, which keeps `orders` in its module memory');
+  t.equal(verdict('storedRoute'), 'stays on the main loop: it calls into test/apps/modules/store.js, which keeps `items` in its module memory', "a pure export of service.js reaching store.js's state");
   const written = 'stays on the main loop: it calls into test/apps/modules/cache.js, whose exports test/apps/modules/app.js writes after start-up (`cache.set(req.query.key, req.query.value)`): one copy for every request';
   t.equal(verdict('rememberRoute'), written, "another file's Map, written here");
   t.equal(verdict('recallRoute'), written, 'read through a module that requires it');

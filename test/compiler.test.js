@@ -193,6 +193,54 @@ t.test("an app file's AsyncLocalStorage (`new AsyncLocalStorage()`, however requ
   t.match(esm.variables.find((v) => v.name === 'als'), { class: 'read-only', holds: 'module' }, 'imported');
 });
 
+t.test('a file with state: the exports that reach none of it (`reach`), and the exports a handler reaches by name (`members`)', async (t) => {
+  const service = [
+    "const db = require('./db');",
+    "const { createHash } = require('crypto');",
+    'let orders = [];',
+    'const TAX = 0.2;',
+    'function round(n) { return Math.round(n * 100) / 100; }',
+    'function total(o) { return round(o.amount * (1 + TAX)); }',
+    'function hash(s) { return createHash("sha1").update(s).digest("hex"); }',
+    'exports.place = function (amount) { orders.push({ amount }); return orders.length; };',
+    'exports.price = function (amount) { return total({ amount }); };',
+    'exports.last = () => total(orders[orders.length - 1]);',
+    'exports.save = (o) => db.put(o);',
+    'exports.hash = hash;',
+    "exports.VERSION = 'v1';",
+    'exports.twice = () => 1;',
+    'exports.twice = () => orders.length;',
+    'module.exports.reset = function () { orders = []; };',
+  ].join('\n');
+  t.same(compile(service).reach, { price: [], save: ['./db'], hash: ['crypto'], VERSION: [] }, 'CommonJS: through its own functions, to what it requires; not `place`, `last`, `reset` (its state), nor an export assigned twice');
+  const literal = compile('let n = 0;\nfunction bump() { return ++n; }\nfunction pure(x) { return x * 2; }\nmodule.exports = { bump, pure, double: (x) => pure(x), get: () => n };\n');
+  t.same(literal.reach, { pure: [], double: [] }, 'module.exports = { … }');
+  const esm = compile("let n = 0;\nexport function bump() { return ++n; }\nexport const pure = (x) => x * 2;\nfunction inner() { return 1; }\nexport { inner as one };\n");
+  t.same(esm.reach, { pure: [], one: [] }, 'ES module exports');
+  t.equal(compile('let n = 0;\nexports.bump = () => ++n;\nexports.pure = (x) => x;\nsetInterval(() => { n = 0; }, 1000);\n').reach, undefined, 'a top level that registers a callback: a worker\'s copy would run it too, nothing is told apart');
+  t.equal(compile('exports.pure = (x) => x;\n').reach, undefined, 'no state: nothing to tell apart');
+  t.equal(compile('module.exports = { items: [], add(x) { this.items.push(x); }, size() { return 1; } };\n').reach, undefined, 'methods writing an object made at load time (`this`)');
+  const app = [
+    "const express = require('express');",
+    "const service = require('./service');",
+    "const { price } = require('./service');",
+    "const other = require('./other');",
+    'const app = express();',
+    "app.get('/a', function a(req, res) { res.json([service.price(1), service.VERSION, price(2)]); });",
+    "app.get('/b', function b(req, res) { res.json(service[req.query.fn]()); });",
+    "app.get('/c', function c(req, res) { res.json(other.use(service)); });",
+    "app.get('/d', function d(req, res) { res.json(helper()); });",
+    'function helper() { return service.place(1); }',
+  ].join('\n');
+  const offload = Object.fromEntries(compile(app).fluxions.map((f) => [f.id, f.offload.members]));
+  t.same(offload.a, { './service': ['price', 'VERSION'] }, 'by name, through a member or a destructured require (one binding per require: the member is the export)');
+  t.same(offload.b, undefined, 'a computed key: the whole file');
+  t.same(offload.c, { './other': ['use'] }, 'a binding passed along: the whole file');
+  const written = compile("const express = require('express');\nconst other = require('./other');\nconst app = express();\napp.get('/e', function e(req, res) { other.count++; res.json(other.count); });\n");
+  t.same(written.fluxions.find((f) => f.id === 'e').offload.members, undefined, 'a binding written through: the whole file');
+  t.same(offload.d, { './service': ['place'] }, "through a module function it calls");
+});
+
 t.test("the packages the app's start-up code connects or initialises (`connects`), not those a handler connects per request", async (t) => {
   const src = [
     "const express = require('express');",

@@ -371,6 +371,32 @@ t.test("a middleware that hands the request on inside stores of its own (`als.ru
   }
 });
 
+t.test("a file that keeps state and exports pure helpers: the handlers calling only the helpers move, those reaching its store (or another file's) stay, and the store stays one", async (t) => {
+  const app = await startApp('test/apps/modules/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1', FLUXION_THREADS: '2', DEBUG: 'fluxion:placement' } });
+  try {
+    const get = async (p) => JSON.parse((await request(app.port, { path: p })).body.toString());
+    const price = await get('/service/price?amount=10');
+    t.same({ ...price, thread: 0 }, { price: 12, version: 'v1', thread: 0 }, 'service.priceWithTax (through the file\'s own functions) and a literal export');
+    t.not(price.thread, 0, 'moved: it reaches none of service.js\'s state');
+    const slug = await get('/service/slug?s=Hello%20World');
+    t.same({ ...slug, thread: 0 }, { slug: 'hello-world', thread: 0 });
+    t.not(slug.thread, 0, 'a helper required by name (`require(\'./service\').slug`): moved');
+    const placed = await Promise.all([5, 10, 20, 40].map((amount) => get(`/service/place?amount=${amount}`)));
+    t.same(placed.map((r) => r.n).sort(), [1, 2, 3, 4], 'one store of orders: 1..4');
+    t.ok(placed.every((r) => r.thread === 0), 'a handler calling service.place (and service.slug) stays on the main loop');
+    const lastAmount = [5, 10, 20, 40][placed.findIndex((r) => r.n === 4)];
+    t.same(await get('/service/last'), { total: { 5: 6, 10: 12, 20: 24, 40: 48 }[lastAmount], count: 4, thread: 0 }, "a helper reading the store through the file's own function stays");
+    t.same(await get('/service/stored'), { n: 0, thread: 0 }, "a helper of service.js reaching store.js's state stays");
+    t.same(await get('/service/any?fn=count'), { value: 4, thread: 0 }, 'the file reached by a computed key: the whole file counts');
+    t.same(await get('/billing/format?n=7'), { number: 'INV-0007', thread: 0 }, 'a pure helper of a file requiring one whose top level starts a timer: a worker must not load that file');
+  } finally {
+    await app.stop();
+  }
+  t.match(app.output().stderr, /placeRoute \(test\/apps\/modules\/app\.js:\d+\) stays on the main loop: it calls into test\/apps\/modules\/service\.js, which keeps `orders` in its module memory/);
+  t.match(app.output().stderr, /storedRoute \(test\/apps\/modules\/app\.js:\d+\) stays on the main loop: it calls into test\/apps\/modules\/store\.js, which keeps `items` in its module memory/);
+  t.match(app.output().stderr, /invoiceNumberRoute \(test\/apps\/modules\/app\.js:\d+\) stays on the main loop: it calls into test\/apps\/modules\/billing\.js, which requires test\/apps\/modules\/audit\.js, whose top level registers a callback \(`setInterval`, line 7\): a worker's copy of it would too/);
+});
+
 t.test('an AsyncLocalStorage a preload made before fluxion/register loaded: the code running inside its store stays on the main loop, with a warning; loaded after it, its store travels', async (t) => {
   const early = path.join('test', 'apps', 'contexts', 'node_modules', 'early', 'index.js');
   const get = async (app) => JSON.parse((await request(app.port, { path: '/early/who', headers: { 'x-who': 'ann' } })).body.toString());

@@ -3,6 +3,7 @@
  * Pure: no file system, no runtime. `fluxion compile` and the require hook share it.
  */
 import { indexAst, span, type AstIndex, type AstNode, type FunctionNode } from './ast';
+import { exportsReach, loadTimeWork } from './exports';
 import { appRequires, codeUnit, foreignWrites, laterGlobalWrites, moduleState, ownFunctions, packageRequires, startupConfigures, startupConnects } from './units';
 import { isLocal } from '../specifiers';
 import { Callees } from './callees';
@@ -129,6 +130,10 @@ export function analyze(source: string, options: CompileOptions = {}): Analysis 
   if (connects.length) program.connects = connects;
   const configures = startupConfigures(analysis);
   if (configures.length) program.configures = configures;
+  const atLoad = loadTimeWork(analysis);
+  if (atLoad) program.atLoad = atLoad;
+  const reach = exportsReach(analysis);
+  if (reach) program.reach = reach;
   // (for `fluxion explain`; the require hook's runtime reads the loaded module instead)
   const functions = options.withCode === false ? [] : ownFunctions(analysis);
   if (functions.length) program.functions = functions;
@@ -152,6 +157,13 @@ function offloadOf(node: AstNode, kind: Fluxion['kind'], analysis: Pick<Analysis
   const packages = specifiers.filter((s) => !isLocal(s));
   const offload: Fluxion['offload'] = { movable: unit.blockers.length === 0, blockers: unit.blockers, state: unit.state, shared: unit.shared, requires, packages };
   if (unit.globals) offload.globals = unit.globals;
+  // (per file: the exports its bindings reach by name; none when one of them reaches it otherwise)
+  const members: Record<string, string[]> = {};
+  for (const r of unit.requires.filter((x) => isLocal(x.specifier))) {
+    if (!r.members || (r.specifier in members && !members[r.specifier]!.length)) members[r.specifier] = [];
+    else members[r.specifier] = [...new Set([...(members[r.specifier] ?? []), ...r.members])];
+  }
+  for (const [specifier, names] of Object.entries(members)) if (names.length) (offload.members ??= {})[specifier] = names;
   return offload;
 }
 

@@ -171,6 +171,7 @@ export function codeUnit(fn: FunctionNode, analysis: Analysis): CodeUnit | null 
     for (const node of seen) if (call.start >= node.start && call.end <= node.end) inline.add(specifier);
   }
   if (inline.size) unit.inline = [...inline];
+  unit.requires = requireMembers(unit.requires, seen, analysis);
   // (a name that one of its functions captures from a function around it is that closure's, per message)
   const shared = constants.filter((n) => !closureCaptured.includes(n));
   if (shared.length) unit.constants = shared;
@@ -178,6 +179,35 @@ export function codeUnit(fn: FunctionNode, analysis: Analysis): CodeUnit | null 
   unit.blockers = [...new Set(unit.blockers)];
   unit.uses = usesOf(fn, unit.captured, analysis);
   return unit;
+}
+
+/**
+ * The exports each required binding's uses in the unit's code reach, where they reach them by name only:
+ * `todos.score(x)` → `score`; a binding required at a member (`const { score } = require('./todos')`) → that
+ * member. None for a default import, or a binding used otherwise (passed along, called, written, read by a
+ * computed key): the state check then takes the whole file (specifiers.ts stateReason, compiler/exports.ts).
+ */
+function requireMembers(requires: CodeUnit['requires'], code: Set<AstNode>, analysis: Analysis): CodeUnit['requires'] {
+  const { parentOf } = analysis.pipeline.ownership;
+  const within = (id: AstNode) => [...code].some((n) => id.start >= n.start && id.end <= n.end);
+  return requires.map((r) => {
+    if (r.import === 'default') return r;
+    if (r.path.length) return { ...r, members: [r.path[0]!] };
+    const variable = analysis.scopes.moduleScope.set.get(r.name);
+    if (!variable) return r;
+    const names = new Set<string>();
+    for (const ref of variable.references) {
+      const id = ref.identifier as unknown as AstNode;
+      if (!within(id)) continue;
+      const member = parentOf.get(id);
+      const name = member?.type === 'MemberExpression' && member.object === id ? propertyName(member) : null;
+      const parent = member ? parentOf.get(member) : undefined;
+      const written = (parent?.type === 'AssignmentExpression' && parent.left === member) || parent?.type === 'UpdateExpression' || (parent?.type === 'UnaryExpression' && parent.operator === 'delete');
+      if (name === null || written) return r;
+      names.add(name);
+    }
+    return names.size ? { ...r, members: [...names] } : r;
+  });
 }
 
 /**

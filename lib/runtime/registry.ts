@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type { ModuleDescription, SiteEntry } from '../internal-types';
-import { appGlobalReason, CONNECT_METHODS, globalsReason, stateReason, writtenElsewhere, type Configuration, type StartupWrite, type StateFacts } from '../specifiers';
+import { appGlobalReason, CONNECT_METHODS, globalsReason, stateReason, writtenElsewhere, type Configuration, type Required, type StartupWrite, type StateFacts } from '../specifiers';
 import type { ForeignWrite, RuptureKind } from '../types';
 import { debug, warnOnce } from '../debug';
 import type * as DispatcherModule from './dispatcher';
@@ -375,7 +375,7 @@ export class ModuleRuntime {
     if (reason === undefined) {
       const startup: StartupWrite[] = [];
       const globals: string[] = [];
-      reason = this.registry.statefulRequire(this.file, [...entry.unit.requires.map((r) => r.specifier), ...(entry.unit.inline ?? [])], startup) ?? this.registry.appGlobal(entry.unit.globals, globals);
+      reason = this.registry.statefulRequire(this.file, [...entry.unit.requires.map((r): Required => (r.members ? [r.specifier, r.members] : r.specifier)), ...(entry.unit.inline ?? [])], startup) ?? this.registry.appGlobal(entry.unit.globals, globals);
       if (startup.length || globals.length) this.startupWrites.set(ix, [...startup, ...globals.map((name): StartupWrite => [null, [name], null])]);
       this.stateful.set(ix, reason);
       if (reason) debug('placement', `${entry.name || 'a function'} (${path.relative(process.cwd(), this.file)}:${entry.line}) stays on the main loop: ${reason}`);
@@ -1075,7 +1075,7 @@ export class Registry {
    * stateReason, the rule `fluxion explain` applies too, here on the modules loaded); `startup` gets the writes
    * other files made at start-up to the exports of the app files it calls into, which a worker's copies need.
    */
-  statefulRequire(file: string, specifiers: string[], startup: StartupWrite[] = []): string | null {
+  statefulRequire(file: string, specifiers: Required[], startup: StartupWrite[] = []): string | null {
     return stateReason({ ...this.facts, statefulPackages: this.statefulPackages, connected: this.connected, configured: this.configured }, file, specifiers, startup);
   }
 
@@ -1089,7 +1089,7 @@ export class Registry {
     },
     describe: (file) => {
       const module = this.byFile.get(file);
-      return module ? { state: module.description.state, requires: [...module.description.requires, ...(module.description.packages ?? [])] } : null;
+      return module ? { state: module.description.state, requires: [...module.description.requires, ...(module.description.packages ?? [])], reach: module.description.reach, atLoad: module.description.atLoad } : null;
     },
     // a file fluxion left as it is (no functions: `module.exports = mongoose.model('User', schema)`): the packages
     // its text requires, read once

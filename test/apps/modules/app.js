@@ -128,6 +128,33 @@ app.get('/tick', function tickRoute(req, res) {
   res.json({ n: tick(), thread: threadId });
 });
 
+// a file that keeps state and exports pure helpers too (service.js): the handlers calling only those move
+var service = require('./service');
+var slug = require('./service').slug;
+app.get('/service/price', function taxRoute(req, res) {
+  res.json({ price: service.priceWithTax(Number(req.query.amount)), version: service.VERSION, thread: threadId });
+});
+app.get('/service/slug', function slugRoute(req, res) {
+  res.json({ slug: slug(req.query.s), thread: threadId });
+});
+app.get('/service/place', function placeRoute(req, res) {
+  res.json({ n: service.place(Number(req.query.amount)), slug: service.slug('Order ' + req.query.amount), thread: threadId });
+});
+app.get('/service/last', function lastRoute(req, res) {
+  res.json({ total: service.lastTotal(), count: service.count(), thread: threadId });
+});
+app.get('/service/stored', function storedRoute(req, res) {
+  res.json({ n: service.stored(), thread: threadId });
+});
+app.get('/service/any', function anyRoute(req, res) {
+  var name = req.query.fn;
+  res.json({ value: typeof service[name] === 'function' ? service[name](1) : null, thread: threadId });
+});
+var billing = require('./billing');
+app.get('/billing/format', function invoiceNumberRoute(req, res) {
+  res.json({ number: billing.format(Number(req.query.n)), thread: threadId });
+});
+
 // a file that keeps state, required after the routes above were registered (this module was loaded by then)
 var visits = require('./visits');
 app.get('/visits', function visitsRoute(req, res) {

@@ -1,0 +1,118 @@
+/**
+ * What each export of a file that keeps state reaches (FluxionalProgram.reach): a service module with a store and
+ * pure helpers (`const stats = {…}; exports.create = …stats.created++…; exports.score = (title) => …`) keeps code
+ * calling `create` on the main loop, where its one store is, but code calling only `score` may move: a worker's
+ * copy of the file runs `score` as this one does, and its copy of the store is never touched there. The state
+ * check (specifiers.ts stateReason) reads this with the exports a code unit reaches (CodeUnit requires' `members`).
+ */
+import type { AstNode, FunctionNode } from './ast';
+import { isFunction, propertyName } from './ast';
+import type { Analysis } from './index';
+import { codeUnit } from './units';
+import type { Variable } from './scopes';
+
+/**
+ * Export name → the specifiers (app files and packages) its code reaches, for each export of the file that reaches
+ * none of its state: a function whose code unit (with the module functions it calls) reads or writes no state
+ * variable and has no blocker, or a literal. Null when nothing of the file can be told apart: no state (nothing to
+ * tell), `this` among it (methods write objects made at load time), or a top level that does work a worker's
+ * copy would do again (loadTimeWork: timers, listeners, connections).
+ */
+export function exportsReach(analysis: Analysis): Record<string, string[]> | null {
+  const { state } = analysis.program;
+  if (!state.length || state.includes('this') || analysis.program.atLoad) return null;
+  let out: Record<string, string[]> | null = null;
+  for (const [name, value] of exportedValues(analysis)) {
+    if (value.type === 'Literal' || (value.type === 'TemplateLiteral' && value.expressions.length === 0)) {
+      (out ??= {})[name] = [];
+      continue;
+    }
+    if (!isFunction(value) || (value as FunctionNode).generator) continue;
+    const unit = codeUnit(value as FunctionNode, analysis);
+    if (!unit || unit.blockers.length || unit.state.length) continue;
+    const reached = [...unit.captured, ...unit.helpers.map((h) => h.name), ...unit.requires.map((r) => r.name)];
+    if (reached.some((n) => state.includes(n))) continue;
+    (out ??= {})[name] = [...new Set([...unit.requires.map((r) => r.specifier), ...(unit.inline ?? [])])];
+  }
+  return out;
+}
+
+/**
+ * What the file's top level does that a worker's copy of it would do again, or null: it registers a callback
+ * (`setInterval(flush, 1000)`, `bus.on(…)`, a route), opens the network, connects or configures a package. A file
+ * whose state is never reached may still be loaded on a worker (required by one whose exports are reached):
+ * its copy must not do such work (a flush of its empty copy over the main loop's data).
+ */
+export function loadTimeWork(analysis: Analysis): string | null {
+  const { ownerOf } = analysis.pipeline.ownership;
+  const atLoad = (node: AstNode) => {
+    const o = ownerOf.get(node);
+    return !!o && o.flx === analysis.ast && o.topFn === null;
+  };
+  for (const rp of analysis.found.rupturePoints) if (atLoad(rp.call)) return `registers a callback (\`${rp.callee}\`, line ${rp.call.loc.start.line})`;
+  for (const call of analysis.found.networkCalls) if (atLoad(call)) return `opens the network (line ${call.loc.start.line})`;
+  const { connects, configures } = analysis.program;
+  if (connects?.length) return `connects or initialises \`${connects[0]![0]}\` (\`${connects[0]![1]}\`)`;
+  if (configures?.length) return `configures \`${configures[0]![0]}\` (\`${configures[0]![1]}\`)`;
+  return null;
+}
+
+/**
+ * The file's exports whose value the text says: `exports.a = …`, `module.exports.a = …`, `module.exports = { a,
+ * b: …, c() {} }`, `export function a`, `export const a = …`, `export { a as b }`; a name bound to a module function
+ * (`function a() {}` … `exports.a = a`) is that function. An export assigned twice, or anything else, is left out.
+ */
+function exportedValues(analysis: Analysis): Map<string, AstNode> {
+  const out = new Map<string, AstNode>();
+  const twice = new Set<string>();
+  const put = (name: string | null, value: AstNode | null | undefined) => {
+    if (name === null || !value) return;
+    if (out.has(name)) twice.add(name);
+    out.set(name, resolved(value, analysis) ?? value);
+  };
+  for (const statement of analysis.ast.body as AstNode[]) {
+    if (statement.type === 'ExpressionStatement' && statement.expression.type === 'AssignmentExpression' && statement.expression.operator === '=') {
+      const { left, right } = statement.expression as AstNode;
+      if (left.type !== 'MemberExpression') continue;
+      if (isModuleExports(left)) {
+        if (right.type !== 'ObjectExpression') continue;
+        for (const p of right.properties as AstNode[]) {
+          if (p.type !== 'Property' || p.computed || p.kind !== 'init') continue;
+          put(p.key.type === 'Identifier' ? p.key.name : typeof p.key.value === 'string' ? p.key.value : null, p.value);
+        }
+      } else if (isExportsObject(left.object)) put(propertyName(left), right);
+    } else if (statement.type === 'ExportNamedDeclaration' && !statement.source) {
+      const d = statement.declaration as AstNode | null;
+      if (d?.type === 'FunctionDeclaration' && d.id) put(d.id.name, d);
+      else if (d?.type === 'VariableDeclaration' && d.kind === 'const') for (const v of d.declarations as AstNode[]) if (v.id.type === 'Identifier') put(v.id.name, v.init);
+      for (const s of (statement.specifiers ?? []) as AstNode[]) if (s.local.type === 'Identifier') put(s.exported.type === 'Identifier' ? s.exported.name : s.exported.value, s.local);
+    }
+  }
+  for (const name of twice) out.delete(name);
+  return out;
+}
+
+/** `module.exports` */
+function isModuleExports(node: AstNode): boolean {
+  return node.type === 'MemberExpression' && !node.computed && node.object.type === 'Identifier' && node.object.name === 'module' && propertyName(node) === 'exports';
+}
+
+/** `exports` or `module.exports` (the free `exports` of CommonJS, not a variable of the file's). */
+function isExportsObject(node: AstNode): boolean {
+  return (node.type === 'Identifier' && node.name === 'exports') || isModuleExports(node);
+}
+
+/** An identifier naming a module function or a `const` holding one (never assigned again): that function. */
+function resolved(value: AstNode, analysis: Analysis): AstNode | null {
+  if (value.type !== 'Identifier') return null;
+  const variable: Variable | null | undefined = analysis.scopes.referenceOf.get(value)?.resolved ?? analysis.scopes.moduleScope.set.get(value.name);
+  if (!variable || variable.scope !== analysis.scopes.moduleScope || variable.defs.length !== 1) return null;
+  if (variable.references.some((r) => r.isWrite() && !r.init)) return null;
+  const def = variable.defs[0]!;
+  if (def.type === 'FunctionName') return def.node as unknown as AstNode;
+  if (def.type === 'Variable') {
+    const init = (def.node as unknown as AstNode).init as AstNode | null;
+    return init && isFunction(init) ? init : null;
+  }
+  return null;
+}
