@@ -17,6 +17,12 @@ export interface FunctionEntry {
   async: boolean;
   /** What another event loop needs to run it (null: generators and the like, never moved). */
   unit: CodeUnit | null;
+  /**
+   * A wrapper handing its own arguments to a function it captured (`(req, res, next) => fn(req, res, next)`
+   * made by `asyncHandler(fn)`): the captured name. Observed at a listener's site, the function it wraps is the
+   * fluxion (Registry.observe); the wrapper stays where it is called.
+   */
+  passes?: string;
 }
 
 /**

@@ -241,6 +241,31 @@ t.test('a file with state: the exports that reach none of it (`reach`), and the 
   t.same(offload.d, { './service': ['place'] }, "through a module function it calls");
 });
 
+t.test("a handler a known package wraps is the listener's callback; an app's own wrapper says which function it hands its arguments to (`passes`)", async (t) => {
+  const src = [
+    "const express = require('express');",
+    "const asyncHandler = require('express-async-handler');",
+    "const other = require('./other');",
+    'const app = express();',
+    "app.get('/a', asyncHandler(async (req, res) => { res.json(await 1); }));",
+    "app.get('/b', other(async function b(req, res) { res.json(2); }));",
+  ].join('\n');
+  const p = compile(src);
+  t.same(p.fluxions.map((f) => [f.id, f.kind]), [['main', 'main'], ['anonymous_1000', 'start']], 'the wrapped function of express-async-handler');
+  t.same(p.dynamicSites.map((d) => d.loc.start.line), [6], "another call's result: known at run time");
+  const { analyze, instrument } = require('../dist/compiler/bundle.js');
+  const wrap = [
+    'exports.catchAsync = (fn) => (req, res, next) => Promise.resolve(fn(req, res, next)).catch(next);',
+    'exports.rest = (h) => async function (...args) { try { return await h(...args); } catch (e) { args[2](e); } };',
+    "exports.logger = (format) => (req, res, next) => { res.set('x', format('GET', req, res)); next(); };",
+    'exports.twice = (fn) => (req, res) => { fn(req, res); fn(req, res); };',
+    'function local(req, res) { return 1; }',
+    'exports.module = () => (req, res) => local(req, res);',
+  ].join('\n');
+  const fns = instrument(analyze(wrap, { filename: 'wrap.js' }), '/fluxion/runtime.js', 'wrap.js').description.fns;
+  t.same(fns.filter((f) => f.passes).map((f) => [f.line, f.passes]), [[1, 'fn'], [2, 'h']], 'not a function called with other arguments, twice, or a module function');
+});
+
 t.test("the packages the app's start-up code connects or initialises (`connects`), not those a handler connects per request", async (t) => {
   const src = [
     "const express = require('express');",

@@ -397,6 +397,44 @@ t.test("a file that keeps state and exports pure helpers: the handlers calling o
   t.match(app.output().stderr, /invoiceNumberRoute \(test\/apps\/modules\/app\.js:\d+\) stays on the main loop: it calls into test\/apps\/modules\/billing\.js, which requires test\/apps\/modules\/audit\.js, whose top level registers a callback \(`setInterval`, line 7\): a worker's copy of it would too/);
 });
 
+t.test("async handlers wrapped so that a rejection reaches next(err) (express-async-handler, the app's own catchAsync): the wrapped function moves, the wrapper stays, the answers are the same", async (t) => {
+  const paths = ['/pkg/3', '/pkg-fail', '/own/4', '/own-fail', '/rest/5', '/rest/skip', '/page?name=ann'];
+  const answers = async (app) => {
+    const out = [];
+    for (const p of paths) {
+      const r = await request(app.port, { path: p });
+      out.push({ status: r.status, log: r.headers['x-log'], body: r.body.toString() });
+    }
+    return out;
+  };
+  const plain = await startApp('test/apps/wrapped/app.js');
+  let expected;
+  try {
+    expected = await answers(plain);
+  } finally {
+    await plain.stop();
+  }
+  t.same(expected.map((a) => a.status), [200, 418, 200, 410, 200, 200, 200]);
+  const report = path.join(tmp, 'wrapped.json');
+  const app = await startApp('test/apps/wrapped/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1', FLUXION_REPORT: report } });
+  let got;
+  try {
+    got = await answers(app);
+  } finally {
+    await app.stop();
+  }
+  const threads = got.map((a) => (a.body.startsWith('{') ? JSON.parse(a.body).thread : 0));
+  const same = (a) => ({ ...a, body: a.body.replace(/"thread":\d+/, '"thread":0') });
+  t.same(got.map(same), expected, 'status, the logger\'s header and body as without fluxion (but the thread)');
+  t.ok(threads.slice(0, 6).every((n) => n !== 0), `the wrapped handlers, and their errors, ran on a worker (threads ${threads})`);
+  const fluxions = JSON.parse(fs.readFileSync(report, 'utf8')).fluxions;
+  const byLine = (file, line) => fluxions.find((f) => f.file.endsWith(file) && f.line === line);
+  t.match(byLine('app.js', 26), { id: 'ownRoute', placement: 'replicated', workerMessages: 1 }, "catchAsync's function, seen through its closure at run time");
+  t.match(byLine('app.js', 33), { id: 'restRoute', placement: 'replicated', workerMessages: 2 }, 'through `(...args) => handler(...args)`');
+  t.equal(byLine('wrap.js', 3), undefined, 'the wrapper itself is no fluxion');
+  t.notOk(fluxions.some((f) => f.id === 'format' || f.id === 'render'), 'a function called with arguments of its own, or whose result a synchronous wrapper uses, is not taken for a handler');
+});
+
 t.test('an AsyncLocalStorage a preload made before fluxion/register loaded: the code running inside its store stays on the main loop, with a warning; loaded after it, its store travels', async (t) => {
   const early = path.join('test', 'apps', 'contexts', 'node_modules', 'early', 'index.js');
   const get = async (app) => JSON.parse((await request(app.port, { path: '/early/who', headers: { 'x-who': 'ann' } })).body.toString());

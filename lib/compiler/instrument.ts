@@ -92,15 +92,20 @@ export function instrument(analysis: Analysis, runtimePath: string, sourceName: 
     return unit;
   };
   const fluxionIndex = new Map(pipeline.fluxions.map((f, i) => [f, i]));
-  const fns: FunctionEntry[] = instrumented.map((n, ix) => ({
-    name: functionName(n, parentOf) ?? '',
-    line: n.loc.start.line,
-    column: n.loc.start.column,
-    fluxion: fluxionByNode.has(n) ? fluxionIndex.get(fluxionByNode.get(n)!)! : -1,
-    enclosing: around(n, null),
-    async: !!n.async,
-    unit: unitOf(n, ix),
-  }));
+  const fns: FunctionEntry[] = instrumented.map((n, ix) => {
+    const entry: FunctionEntry = {
+      name: functionName(n, parentOf) ?? '',
+      line: n.loc.start.line,
+      column: n.loc.start.column,
+      fluxion: fluxionByNode.has(n) ? fluxionIndex.get(fluxionByNode.get(n)!)! : -1,
+      enclosing: around(n, null),
+      async: !!n.async,
+      unit: unitOf(n, ix),
+    };
+    const passes = fluxionByNode.has(n) ? null : passesArguments(n, analysis);
+    if (passes !== null) entry.passes = passes;
+    return entry;
+  });
   const pairs = found.rupturePoints.flatMap((rp) => rp.callbacks.map((cb) => ({ rp, cb }))).sort((a, b) => a.cb.arg.start - b.cb.arg.start);
   const fluxions: StaticFluxion[] = pipeline.fluxions.map((f) => {
     const first = f.kind === 'main' ? undefined : pairs.find((p) => p.cb.fn === f.node);
@@ -417,6 +422,37 @@ function resumeAt(node: AstNode, parentOf: Map<AstNode, AstNode>): number {
     if (decl?.type === 'VariableDeclaration' && decl.declarations.length === 1) statement = decl;
   }
   return statement && inList(statement, parentOf) ? statement.end : -1;
+}
+
+/**
+ * A wrapper that hands its own arguments, in order, to a function it got from around it, once:
+ * `(req, res, next) => Promise.resolve(fn(req, res, next)).catch(next)`, `(...args) => fn(...args)` inside
+ * `const asyncHandler = (fn) => …`. The name it calls (FunctionEntry.passes), or null.
+ */
+function passesArguments(fn: FunctionNode, analysis: Analysis): string | null {
+  const params = fn.params as AstNode[];
+  if (!params.length) return null;
+  const own = (id: AstNode) => {
+    const def = analysis.scopes.referenceOf.get(id)?.resolved?.defs[0];
+    return def?.type === 'Parameter' && (def.node as unknown as AstNode) === fn;
+  };
+  let found: string | null = null;
+  for (const call of analysis.index.ofType('CallExpression')) {
+    if (call.start < fn.start || call.end > fn.end || call.callee.type !== 'Identifier' || call.arguments.length !== params.length) continue;
+    const same = (call.arguments as AstNode[]).every((a, i) => {
+      const p = params[i]!;
+      if (p.type === 'RestElement') return a.type === 'SpreadElement' && a.argument.type === 'Identifier' && a.argument.name === p.argument.name && own(a.argument);
+      return p.type === 'Identifier' && a.type === 'Identifier' && a.name === p.name && own(a);
+    });
+    if (!same) continue;
+    // (a function of the scopes around the wrapper: its parameter `fn`, not one declared in the wrapper itself)
+    const callee = analysis.scopes.referenceOf.get(call.callee)?.resolved;
+    const declared = callee?.defs[0]?.name as unknown as AstNode | undefined;
+    if (!callee || !declared || (declared.start >= fn.start && declared.end <= fn.end) || callee.scope === analysis.scopes.moduleScope) continue;
+    if (found !== null) return null;
+    found = call.callee.name;
+  }
+  return found;
 }
 
 function bodyEdits(fn: FunctionNode, ix: number, text: string, unit: CodeUnit | null, awaits: Await[]): Insertion[] {

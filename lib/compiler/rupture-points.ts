@@ -147,6 +147,13 @@ function collectCallbacks(call: AstNode, match: Match, source: string, callees: 
       callbacks.push({ arg, index, fn });
       continue;
     }
+    // a handler a known package wraps (`asyncHandler(async (req, res) => …)`): the wrapper calls it with its own
+    // arguments, so it is the callback (its rewritten body moves when the wrapper calls it)
+    const wrapped = match.spec.kind === 'start' ? wrappedHandler(arg, callees, call.start) : null;
+    if (wrapped) {
+      callbacks.push({ arg: wrapped.arg, index, fn: wrapped.fn });
+      continue;
+    }
     if (match.proofNeeded) continue;
     const reason = dynamicReason(arg, callees, call.start);
     if (reason !== null) dynamic.push({ arg, index, reason });
@@ -160,6 +167,23 @@ function collectCallbacks(call: AstNode, match: Match, source: string, callees: 
     callbacks,
     dynamic,
   };
+}
+
+/**
+ * Packages whose default export wraps a request handler and calls it with the request's own arguments
+ * (`asyncHandler(fn)` → `(...args) => Promise.resolve(fn(...args)).catch(next)`). An app's own wrapper of that
+ * shape is seen at run time (instrument.ts `passes`, Registry.observe).
+ */
+const HANDLER_WRAPPERS = new Set(['express-async-handler', 'express-async-wrap']);
+
+/** `asyncHandler(async (req, res) => …)` with a package of HANDLER_WRAPPERS: the wrapped function. */
+function wrappedHandler(arg: AstNode, callees: Callees, at: number): { arg: AstNode; fn: FunctionNode } | null {
+  if (arg.type !== 'CallExpression' || arg.arguments.length !== 1) return null;
+  const wrapper = callees.valueOf(arg.callee, at);
+  if (wrapper.kind !== 'module' || !HANDLER_WRAPPERS.has(wrapper.module)) return null;
+  const inner = arg.arguments[0] as AstNode;
+  const fn = callees.functionOf(inner, at);
+  return fn ? { arg: inner, fn } : null;
 }
 
 /** Why an argument is only known at run time; null when it is provably not a function. */

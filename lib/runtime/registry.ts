@@ -1179,6 +1179,25 @@ export class Registry {
       debug('probe', `${path.relative(process.cwd(), module.file)}:${site.line} ${site.callee}: ${value.name || 'a function'} is not rewritten code (observed, stays where it is)`);
       return;
     }
+    const wrapper = where.module.description.fns[where.ix];
+    if (site.kind === 'start' && wrapper.passes && where.env && where.module.records[where.ix] === null) {
+      // a wrapper (`asyncHandler(fn)`'s closure) handing the request to the async function it wraps: that one is
+      // the fluxion, offloaded when the wrapper calls it; the wrapper runs where it is called
+      let inner: unknown;
+      try {
+        inner = where.env()[wrapper.passes];
+      } catch {
+        inner = undefined; // (a binding not initialised yet)
+      }
+      // (an async one only: its promise, settled by the worker's answer, is what the wrapper gets; a synchronous
+      // one moved would return nothing to a wrapper that uses what it returns)
+      const wrapped = typeof inner === 'function' ? this.functions.get(inner) : undefined;
+      if (wrapped && inner !== value && wrapped.module.description.fns[wrapped.ix]!.async) {
+        debug('probe', `${path.relative(process.cwd(), module.file)}:${site.line} ${site.callee}: ${wrapper.name || `anonymous@${wrapper.line}`} (${path.relative(process.cwd(), where.module.file)}:${wrapper.line}) hands its arguments to the function it wraps`);
+        this.observe(module, site, inner);
+        return;
+      }
+    }
     let to = where.module.records[where.ix];
     if (to === null) {
       const entry = where.module.description.fns[where.ix];
