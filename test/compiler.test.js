@@ -349,6 +349,8 @@ t.test("another file's memory changed through a value got from it, after start-u
   t.same(writes("const first = data.todos[0]; app.get('/a', (req, res) => { first.done = true; res.end(); });"), later('first.done = true'), 'reached by an index: somewhere in it');
   t.same(writes("const db = data; app.get('/a', (req, res) => { db.todos.push(req.query); res.end(); });"), [['./data', 'db.todos.push(req.query)', ['todos'], 'push', false]], 'the binding itself under another name');
   t.same(writes("const first = data.todos[0]; first.done = true;"), [['./data', 'first.done = true', [], null, true]], 'and changed at start-up: a start-up write of the file');
+  t.same(writes('data.find(1).done = true;'), [['./data', 'data.find(1).done = true', [], null, true]], "changed at start-up where it is got: a start-up write of somewhere in it (a worker's copy needs all of it)");
+  t.same(writes("for (const t of data.todos) t.tags.push('seeded');"), [['./data', "t.tags.push('seeded')", [], null, true]], 'each element at start-up');
   const program = compile(["const data = require('./data');", "const app = require('express')();", 'const todos = data.todos;', 'const first = data.todos[0];', "app.get('/a', function a(req, res) { todos.push(req.query); res.end(); });", "app.get('/b', function b(req, res) { first.done = true; res.end(); });"].join('\n'));
   t.same(program.state, [], "neither is this file's state");
   const fluxion = (id) => program.fluxions.find((f) => f.id === id);

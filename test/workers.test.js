@@ -533,3 +533,14 @@ t.test("another file's objects changed through what it hands out (`const todo = 
     await app.stop();
   }
 });
+
+t.test('another file\'s objects changed at start-up through what it hands out (`data.find(1).done = true` at the top level): a worker\'s copy would not have the change, so the code reading them stays', async (t) => {
+  const app = await startApp('test/apps/alias/seeded.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1', DEBUG: 'fluxion:placement' } });
+  try {
+    const body = JSON.parse((await request(app.port, { path: '/todos' })).body.toString());
+    t.same(body, { todos: [{ id: 1, title: 'write the tests', done: true, tags: [] }, { id: 2, title: 'ship', done: false, tags: [] }], thread: 0 });
+  } finally {
+    await app.stop();
+  }
+  t.match(app.output().stderr, /seededList \(test\/apps\/alias\/seeded\.js:\d+\) stays on the main loop: it calls into test\/apps\/alias\/data\.js, whose exports test\/apps\/alias\/seeded\.js writes at start-up \(`data\.find\(1\)\.done = true`\)/);
+});

@@ -292,15 +292,16 @@ export function foreignWrites(analysis: Analysis): ForeignWrite[] {
       if (!o) continue;
       const startup = o.flx === analysis.ast && o.topFn === null;
       const direct = writeThrough(id, parentOf) ?? connectThrough(id, parentOf, o.flx === analysis.ast);
-      // (through a value got from it: somewhere in its memory, data whatever the method: no path, no method)
-      const aliased = direct || startup ? null : aliasWrite(id, analysis);
+      // (through a value got from it: somewhere in its memory, data whatever the method: no path, no method; at
+      // start-up too, `data.find(1).done = true`: a worker's copy of the file needs all of it as start-up left it)
+      const aliased = direct ? null : aliasWrite(id, analysis);
       const write = direct ?? aliased;
       if (!write) continue;
       const atLoad = o.flx === analysis.ast && (o.topFn === null || CONNECT_METHODS.has(write.method ?? ''));
       const text = analysis.text.slice(write.node.start, write.node.end).replace(/\s+/g, ' ').slice(0, 60);
       // (through memory of the file reached by an index or a call, `const first = data.todos[0]`: somewhere in it)
       const unknown = aliased !== null || (alias !== null && alias.path === null);
-      const entry: ForeignWrite = unknown ? [required.specifier, text, [], null, aliased ? false : atLoad] : [required.specifier, text, [...required.path, ...write.path], write.method, atLoad];
+      const entry: ForeignWrite = unknown ? [required.specifier, text, [], null, aliased && !startup ? false : atLoad] : [required.specifier, text, [...required.path, ...write.path], write.method, atLoad];
       if (!atLoad) {
         out.set(required.specifier, [entry]);
         break;
@@ -393,7 +394,7 @@ function writeThrough(id: AstNode, parentOf: Map<AstNode, AstNode>): { node: Ast
 const ELEMENT_CALLBACKS = new Set(['forEach', 'map', 'filter', 'find', 'findLast', 'some', 'every', 'flatMap', 'reduce', 'reduceRight', 'sort']);
 
 /**
- * What code after start-up changes of another app file's memory through a value it got from it, not through its
+ * What code changes of another app file's memory through a value it got from it, not through its
  * exports (`writeThrough`): `const todo = data.todos.find(…)` or `const todo = data.find(id)` then `todo.done = true`,
  * `data.byId(id).tags.push(t)`, `for (const t of data.todos) t.seen = true`, `data.todos.forEach((t) => { t.n++ })`.
  * On the main loop that changes the file's objects, which every request sees; on another event loop, a copy. A value
