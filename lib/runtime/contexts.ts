@@ -26,6 +26,8 @@ const byKey = new Map<string, Storage>();
 let onWorker = false;
 /** The file whose code unit is being built, with a colon (`/app/app.js:`), or null. */
 let unitFile: string | null = null;
+/** While a unit is built: the instances its code made so far at each site (the n-th there is the module's n-th). */
+let unitMade: Map<string, number> | null = null;
 
 /**
  * Builds a code unit of `file` (units.ts buildFactory). A unit makes the module constants it uses again
@@ -36,11 +38,14 @@ let unitFile: string | null = null;
  */
 export function buildingUnit<T>(file: string, build: () => T): T {
   const outer = unitFile;
+  const outerMade = unitMade;
   unitFile = `${file}:`;
+  unitMade = new Map();
   try {
     return build();
   } finally {
     unitFile = outer;
+    unitMade = outerMade;
   }
 }
 /**
@@ -112,13 +117,16 @@ export function trackContexts(worker: boolean, esm = false): void {
         untracked.push(new WeakRef(this));
         return;
       }
-      if (unitFile !== null && site.startsWith(unitFile)) {
+      if (unitFile !== null && unitMade !== null && site.startsWith(unitFile)) {
         // (a module constant of the file a unit is built from: buildingUnit)
-        const made = instanceAt(`${site}#1`);
+        const n = (unitMade.get(site) ?? 0) + 1;
+        unitMade.set(site, n);
+        const key = `${site}#${n}`;
+        const made = instanceAt(key);
         if (made) return made;
-        keyOf.set(this, `${site}#1`);
-        madeAt.set(site, Math.max(1, madeAt.get(site) ?? 0));
-        if (onWorker) byKey.set(`${site}#1`, this);
+        keyOf.set(this, key);
+        madeAt.set(site, Math.max(n, madeAt.get(site) ?? 0));
+        if (onWorker) byKey.set(key, this);
         else instances.push(new WeakRef(this));
         return;
       }
