@@ -8,7 +8,7 @@ import { formatReport, type Report } from './runtime/report';
 import * as fs from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
-import { CONNECT_METHODS, globalsReason, stateReason, type Required, type StartupWrite, type StateFacts, type WriteOf } from './specifiers';
+import { configuresByLoading, CONNECT_METHODS, globalsReason, stateReason, type Required, type StartupWrite, type StateFacts, type WriteOf } from './specifiers';
 import type { FluxionalProgram } from './types';
 
 const USAGE = `usage: fluxion <command> [options]
@@ -176,7 +176,7 @@ function markStatefulRequires(program: FluxionalProgram, file: string): void {
     for (const [name, text, script] of p.configures ?? []) {
       if (!configured.has(name)) configured.set(name, []);
       // (the file explained is taken for the entry: a worker does its configurations again, not another file's)
-      configured.get(name)!.push({ file: from, text, again: script !== null && from === path.resolve(file) });
+      configured.get(name)!.push({ file: from, text, again: (script !== null && from === path.resolve(file)) || (from !== path.resolve(file) && configuresByLoading({ ...p, esm: p.sourceType === 'module' })) });
     }
     for (const [name, call] of p.connects ?? []) if (!connected.has(name)) connected.set(name, `${path.relative(process.cwd(), from) || from} connects or initialises (\`${call}\`)`);
     for (const name of p.globalWrites ?? []) if (!laterGlobals.has(name)) laterGlobals.set(name, path.relative(process.cwd(), from) || from);

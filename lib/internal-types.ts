@@ -150,6 +150,8 @@ export interface ModuleDescription {
   reach?: Record<string, string[]>;
   /** What its top level does that a worker's copy would do again (FluxionalProgram.atLoad). */
   atLoad?: string;
+  /** An ES module. */
+  esm?: true;
   /** The packages it requires (bare specifiers): one named in `statefulPackages` is state too. */
   packages?: string[];
   /** The app files whose exports it writes, at start-up or after (FluxionalProgram.writes): state too. */

@@ -111,6 +111,16 @@ export interface Configuration {
 }
 
 /**
+ * Whether a worker configures packages as a file other than the entry did by loading that file: a CommonJS file
+ * whose top level does nothing else a worker's copy would repeat (FluxionalProgram.atLoad: its configurations
+ * only) and requires no app file (`lib/dayjs.js`: `dayjs.extend(utc); module.exports = dayjs`). Loaded once there
+ * (Module's cache), its configurations are made once, whether a unit requires the file later or not.
+ */
+export function configuresByLoading(file: { atLoad?: string; requires: string[]; esm?: boolean }): boolean {
+  return !file.esm && !!file.atLoad?.startsWith('configures') && !file.requires.some(isLocal);
+}
+
+/**
  * Why code reaching a package that files configure at their top level (`dayjs.extend(utc)`) cannot run on another
  * event loop, or null: a configuration that the entry file makes and a worker cannot do again, or that another file
  * makes, unless the code requires that file itself (its top level runs there too). The entry file's that a worker

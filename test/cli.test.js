@@ -37,6 +37,14 @@ t.test('--format json gives the model, --format dot a graph', async (t) => {
   t.match(dot.stdout, /"handler" -> "reply" \[label="-> \[res\]", style=dashed\];/);
 });
 
+t.test('explain: a package another file configures at its top level: moves when a worker may load that file (it does nothing else at load), stays when not', async (t) => {
+  const r = fluxion(['explain', 'test/apps/connects/app.js']);
+  t.equal(r.status, 0, r.stderr);
+  const verdict = (id) => new RegExp(`\\nflx ${id} [^\\n]*\\n(?:  [^\\n]*\\n)*?  placement: ([^\\n]*)`).exec(r.stdout)?.[1];
+  t.match(verdict('tagRoute'), /^can run on another event loop when hot/, 'setup.js only configures `tagger`');
+  t.match(verdict('prefixRoute'), /^stays on the main loop: it calls into the package `prefixer`, which test\/apps\/connects\/boot\.js configures at start-up/, 'boot.js also starts a timer');
+});
+
 t.test('explain: a fluxion that calls into an app file keeping state stays on the main loop', async (t) => {
   const r = fluxion(['explain', 'test/apps/modules/app.js']);
   t.equal(r.status, 0, r.stderr);

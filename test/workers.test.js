@@ -478,7 +478,10 @@ t.test('packages and app files the start-up code connects or initialises keep th
     const formatted = await get('/format?text=hi');
     t.same({ ...formatted, thread: 0 }, { status: 200, text: '> HI!', thread: 0 }, "a package app.js configures at its top level (`fmt.extend(exclaim)`, `fmt.setOptions({…})`, `fmt.defaults.prefix = …`): configured again on the worker, before the code");
     t.not(formatted.thread, 0, 'which moved');
-    t.same(await get('/tag?text=x'), { status: 200, text: '[app]x', thread: 0 }, 'a package another file (not the entry) configures: code not requiring that file stays');
+    const tagged = await get('/tag?text=x');
+    t.same({ ...tagged, thread: 0 }, { status: 200, text: '[app]x', thread: 0 }, 'a package another file (not the entry, doing nothing else at load) configures: the worker loads that file first, once');
+    t.not(tagged.thread, 0, 'and the code not requiring that file moves');
+    t.same(await get('/prefix?text=x'), { status: 200, text: '>> x', thread: 0 }, 'a package configured by a file that also starts a timer at load: a worker must not load it, the code stays');
     const through = await get('/tag-through?text=x');
     t.same({ ...through, thread: 0 }, { status: 200, text: '[app]x', thread: 0 }, 'code requiring it moves: its top level configures the package on the worker too, once');
     t.not(through.thread, 0);
@@ -488,7 +491,7 @@ t.test('packages and app files the start-up code connects or initialises keep th
     t.match(err, /usersRoute \(test\/apps\/connects\/app\.js:\d+\) stays on the main loop: it calls into the package `minidb` \(through test\/apps\/connects\/models\/user\.js\), which test\/apps\/connects\/app\.js connects or initialises \(`db\.connect\(\)`\) at start-up/);
     t.match(err, /greetingRoute .* stays on the main loop: it calls into test\/apps\/connects\/cache\.js, whose exports test\/apps\/connects\/app\.js connects or initialises at start-up \(`cache\.connect\(\)`\)/);
     t.match(err, /jobsRoute .* stays on the main loop: it calls into the package `cronlib`, which test\/apps\/connects\/app\.js configures at start-up \(`scheduler\.every\(60000, function tick\(\) \{ [^`]*…`\): another event loop's copy would not be, and cannot be configured so there/);
-    t.match(err, /tagRoute .* stays on the main loop: it calls into the package `tagger`, which test\/apps\/connects\/setup\.js configures at start-up \(`require\('tagger'\)\.use\('app'\);`\)/);
+    t.match(err, /prefixRoute .* stays on the main loop: it calls into the package `prefixer`, which test\/apps\/connects\/boot\.js configures at start-up \(`require\('prefixer'\)\.set\('>> '\);`\)/);
     t.match(err, /mailRoute .* stays on the main loop: it calls into test\/apps\/connects\/mailer\.js, whose exports test\/apps\/connects\/app\.js connects or initialises at start-up \(`mailer\.init\(\{ from: 'app@example\.test' \}\)`\)/);
     t.match(err, /fluxion: warning: test\/apps\/connects\/app\.js: `theme\.configure\(\{ color: 'blue' \}\);` could not be done again on a worker \(themelib: configure\(\) needs the main thread\): the code calling into that package stays on the main loop/, 'one warning names the file, the statement and what it threw');
     t.match(err, /paintRoute \(test\/apps\/connects\/app\.js:\d+\) stays on the main loop: it calls into the package `themelib`, which test\/apps\/connects\/app\.js configures at start-up \(`theme\.configure\(\{ color: 'blue' \}\);`\): a worker's copy could not be configured so \(themelib: configure\(\) needs the main thread\)/);

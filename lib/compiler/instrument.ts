@@ -176,6 +176,7 @@ export function instrument(analysis: Analysis, runtimePath: string, sourceName: 
   if (analysis.program.configures) description.configures = analysis.program.configures;
   if (analysis.program.reach) description.reach = analysis.program.reach;
   if (analysis.program.atLoad) description.atLoad = analysis.program.atLoad;
+  if (analysis.program.sourceType === 'module') description.esm = true;
   const spliced = splice(text, insertions, sourceName);
   // CommonJS: `require` the runtime; an ES module imports it (import declarations are hoisted, so the
   // runtime is there before the module's first line runs, circular imports included).

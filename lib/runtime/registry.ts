@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type { ModuleDescription, SiteEntry } from '../internal-types';
-import { appGlobalReason, CONNECT_METHODS, globalsReason, stateReason, writtenElsewhere, type Configuration, type Required, type StartupWrite, type StateFacts } from '../specifiers';
+import { appGlobalReason, configuresByLoading, CONNECT_METHODS, globalsReason, stateReason, writtenElsewhere, type Configuration, type Required, type StartupWrite, type StateFacts } from '../specifiers';
 import type { ForeignWrite, RuptureKind } from '../types';
 import { debug, warnOnce } from '../debug';
 import type * as DispatcherModule from './dispatcher';
@@ -1123,15 +1123,18 @@ export class Registry {
   load(file: string, description: ModuleDescription, declarations: () => unknown[], setState?: StateSetter, classes?: () => Record<string, unknown>): ModuleRuntime {
     for (const name of description.globalWrites ?? []) if (!this.laterGlobals.has(name)) this.laterGlobals.set(name, this.relative(file));
     for (const [name, call] of description.connects ?? []) if (!this.connected.has(name)) this.connected.set(name, `${this.relative(file)} connects or initialises (\`${call}\`)`);
+    // (another file's: loaded by a worker, once, when it does nothing else at load, specifiers.ts configuresByLoading)
+    const entry = file === this.entry();
+    const byLoading = !entry && configuresByLoading(description);
     for (const [name, text, script] of description.configures ?? []) {
       if (!this.configured.has(name)) this.configured.set(name, []);
-      // (the entry file's only: a worker never loads it, so it does them once)
-      const again = script !== null && file === this.entry();
+      // (the entry file's statements: a worker never loads it, so it does them once)
+      const again = (script !== null && entry) || byLoading;
       const configuration: Configuration = { file, text, again };
       this.configured.get(name)!.push(configuration);
       if (!again) continue;
       this.replayed.set(this.replays.length, configuration);
-      this.replays.push({ id: this.replays.length, file, script: script! });
+      this.replays.push({ id: this.replays.length, file, script: byLoading ? 'require(__filename);' : script! });
     }
     if (description.writes) {
       const resolve = createRequire(file).resolve;

@@ -23,6 +23,7 @@ fmt.setOptions({ upper: true });
 fmt.defaults.prefix = process.env.FMT_PREFIX || '> ';
 // not a configuration a worker may do again (a job would run on every thread): code calling into it stays
 require('./setup');
+require('./boot');
 var scheduler = require('cronlib');
 scheduler.every(60000, function tick() { return Date.now(); });
 
@@ -42,6 +43,9 @@ app.get('/format', function formatRoute(req, res) {
 // the worker too), code that does not stays (a worker would have it unconfigured)
 app.get('/tag', function tagRoute(req, res) {
   res.json({ text: require('tagger').tag(String(req.query.text)), thread: threadId });
+});
+app.get('/prefix', function prefixRoute(req, res) {
+  res.json({ text: require('prefixer').apply(String(req.query.text)), thread: threadId });
 });
 app.get('/tag-through', function tagThroughRoute(req, res) {
   res.json({ text: require('./tagged')(String(req.query.text)), thread: threadId });
