@@ -160,3 +160,12 @@ t.test('--import on a Node that cannot honour it: one warning, the app runs unmo
   t.match(warnings[0], /ES modules run unmodified: module\.register failed \(module hooks are not available here\)/);
   t.notOk(reportOf(report).fluxions.some((f) => f.id === 'onStat'), 'main.mjs was not rewritten');
 });
+
+t.test("an ES module's own AsyncLocalStorage (a module constant): each unit's copy on a worker, and the unit the main loop builds, take the request's store", async (t) => {
+  const steps = ['/local/a', '/local/b', '/local/a', '/local/b', '/local/helper'].map((p, i) => ({ path: p, headers: { 'x-stamp': `s${i}` } }));
+  const responses = await serve('test/apps/contexts/local.mjs', IMPORT, { FLUXION_DISABLE_CACHE: '1', FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '1' }, steps);
+  const bodies = responses.map((r) => JSON.parse(r.body.toString()));
+  t.same(bodies.map((b) => b.stamp), ['s0', 's1', 's2', 's3', 's4'], 'every route read the store its request entered');
+  t.ok(bodies.slice(0, 4).every((b) => b.thread !== 0), 'the routes ran on the worker (two units there, one copy)');
+  t.equal(bodies[4].thread, 0, 'the helper ran on the main loop');
+});

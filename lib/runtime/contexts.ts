@@ -9,6 +9,7 @@
  */
 import * as asyncHooks from 'node:async_hooks';
 import { syncBuiltinESMExports } from 'node:module';
+import { pathToFileURL } from 'node:url';
 import { warnOnce } from '../debug';
 import type * as Serialize from './serialize';
 
@@ -24,8 +25,8 @@ const madeAt = new Map<string, number>();
 const instances: Array<WeakRef<Storage>> = [];
 const byKey = new Map<string, Storage>();
 let onWorker = false;
-/** The file whose code unit is being built, with a colon (`/app/app.js:`), or null. */
-let unitFile: string | null = null;
+/** The file whose code unit is being built, with a colon (`/app/app.js:`, and as a URL: an ES module's), or null. */
+let unitFile: [string, string] | null = null;
 /** While a unit is built: the instances its code made so far at each site (the n-th there is the module's n-th). */
 let unitMade: Map<string, number> | null = null;
 
@@ -39,7 +40,7 @@ let unitMade: Map<string, number> | null = null;
 export function buildingUnit<T>(file: string, build: () => T): T {
   const outer = unitFile;
   const outerMade = unitMade;
-  unitFile = `${file}:`;
+  unitFile = [`${file}:`, `${pathToFileURL(file).href}:`];
   unitMade = new Map();
   try {
     return build();
@@ -117,7 +118,7 @@ export function trackContexts(worker: boolean, esm = false): void {
         untracked.push(new WeakRef(this));
         return;
       }
-      if (unitFile !== null && unitMade !== null && site.startsWith(unitFile)) {
+      if (unitFile !== null && unitMade !== null && (site.startsWith(unitFile[0]) || site.startsWith(unitFile[1]))) {
         // (a module constant of the file a unit is built from: buildingUnit)
         const n = (unitMade.get(site) ?? 0) + 1;
         unitMade.set(site, n);
