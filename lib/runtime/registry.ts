@@ -313,6 +313,15 @@ export class ModuleRuntime {
       const holder = parent !== null && (typeof parent === 'object' || typeof parent === 'function');
       const has = last === undefined || (holder && Object.prototype.hasOwnProperty.call(parent, last));
       try {
+        if (last === undefined && file !== null && holder) {
+          // somewhere in the file's exports (`data.find(1).done = true`): each of its data fields, as start-up left
+          // them (filled in place there, so the file's own functions see them); its functions are the copy's own
+          for (const key of Object.keys(parent as object)) {
+            const value = (parent as Record<string, unknown>)[key];
+            if (typeof value !== 'function') values.push([file, [key], true, encode(value, `module.exports.${key}`)]);
+          }
+          continue;
+        }
         values.push(has ? [file, at, true, encode(last === undefined ? parent : (parent as Record<string, unknown>)[last], at.join('.') || 'module.exports')] : [file, at, false]);
       } catch (error) {
         if (!(error instanceof NotTransferable)) throw error;
