@@ -342,7 +342,7 @@ export class ModuleRuntime {
     this.stateful.set(ix, reason);
     const record = this.records[ix];
     if (record && !this.description.fns[ix].unit!.state.length) record.placement = 'main';
-    debug('placement', `${this.description.fns[ix].name || 'a function'} (${path.relative(process.cwd(), this.file)}:${this.description.fns[ix].line}) stays on the main loop: ${reason}`);
+    debug('placement', `${this.nameOf(ix)} (${path.relative(process.cwd(), this.file)}:${this.description.fns[ix].line}) stays on the main loop: ${reason}`);
     return reason;
   }
 
@@ -387,9 +387,14 @@ export class ModuleRuntime {
       reason = this.registry.statefulRequire(this.file, [...entry.unit.requires.map((r): Required => (r.members ? [r.specifier, r.members] : r.specifier)), ...(entry.unit.inline ?? [])], startup) ?? this.registry.appGlobal(entry.unit.globals, globals);
       if (startup.length || globals.length) this.startupWrites.set(ix, [...startup, ...globals.map((name): StartupWrite => [null, [name], null])]);
       this.stateful.set(ix, reason);
-      if (reason) debug('placement', `${entry.name || 'a function'} (${path.relative(process.cwd(), this.file)}:${entry.line}) stays on the main loop: ${reason}`);
+      if (reason) debug('placement', `${this.nameOf(ix)} (${path.relative(process.cwd(), this.file)}:${entry.line}) stays on the main loop: ${reason}`);
     }
     return reason === null;
+  }
+
+  /** The function's name in the log: its fluxion's id (as the report has it), or its own name. */
+  private nameOf(ix: number): string {
+    return this.records[ix]?.id ?? (this.description.fns[ix]!.name || 'a function');
   }
 
   /** What it may call into changed (a package configuration failed on a worker): the next `movable` asks again. */
