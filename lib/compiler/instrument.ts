@@ -433,13 +433,19 @@ function resumeAt(node: AstNode, parentOf: Map<AstNode, AstNode>): number {
 function passesArguments(fn: FunctionNode, analysis: Analysis): string | null {
   const params = fn.params as AstNode[];
   if (!params.length) return null;
+  // (a closure a function returns: `(fn) => (req, res, next) => …`, `function (h) { return function (…) {…} }`)
+  const parent = analysis.pipeline.ownership.parentOf.get(fn);
+  const returned = (parent?.type === 'ArrowFunctionExpression' && parent.body === fn) || parent?.type === 'ReturnStatement';
+  if (!returned) return null;
   const own = (id: AstNode) => {
     const def = analysis.scopes.referenceOf.get(id)?.resolved?.defs[0];
     return def?.type === 'Parameter' && (def.node as unknown as AstNode) === fn;
   };
   let found: string | null = null;
+  // (the calls in pre-order: by where they start)
   for (const call of analysis.index.ofType('CallExpression')) {
-    if (call.start < fn.start || call.end > fn.end || call.callee.type !== 'Identifier' || call.arguments.length !== params.length) continue;
+    if (call.start > fn.end) break;
+    if (call.start < fn.start || call.callee.type !== 'Identifier' || call.arguments.length !== params.length) continue;
     const same = (call.arguments as AstNode[]).every((a, i) => {
       const p = params[i]!;
       if (p.type === 'RestElement') return a.type === 'SpreadElement' && a.argument.type === 'Identifier' && a.argument.name === p.argument.name && own(a.argument);
