@@ -189,7 +189,9 @@ export function codeUnit(fn: FunctionNode, analysis: Analysis): CodeUnit | null 
  */
 function requireMembers(requires: CodeUnit['requires'], code: Set<AstNode>, analysis: Analysis): CodeUnit['requires'] {
   const { parentOf } = analysis.pipeline.ownership;
-  const within = (id: AstNode) => [...code].some((n) => id.start >= n.start && id.end <= n.end);
+  const nodes = [...code];
+  const within = (id: AstNode) => nodes.some((n) => id.start >= n.start && id.end <= n.end);
+  if (!requires.length) return requires;
   return requires.map((r) => {
     if (r.import === 'default') return r;
     if (r.path.length) return { ...r, members: [r.path[0]!] };
