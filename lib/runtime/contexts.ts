@@ -4,8 +4,11 @@
  * middleware, `reqctx.get('id')` in the handler), and the active contexts of cls-hooked's namespaces
  * (`process.namespaces`). The worker runs the code inside the same stores, given to its copies of those instances
  * (the ones created at the same line of the same file, in the same order); what the code changes in them comes
- * back and is written into the main loop's stores. A store that cannot travel (an instance of a class: a span, a
- * child logger) keeps the message on the main loop, as any value that cannot travel does.
+ * back and is written into the main loop's stores. A store that cannot travel (an instance of a class: a span, an
+ * APM's context — OpenTelemetry's, Datadog's, New Relic's hold every request's) goes as a stand-in when the message
+ * may run twice (a stateless fluxion's) and the worker has a copy of its instance: code that reads it there
+ * (`getStore()`) stops, and the message runs again on the main loop, where the fluxion stays; code that never reads
+ * it (most handlers) runs there. Otherwise it keeps the message on the main loop, as any value that cannot travel.
  */
 import * as asyncHooks from 'node:async_hooks';
 import { syncBuiltinESMExports } from 'node:module';
@@ -139,10 +142,66 @@ export function trackContexts(worker: boolean, esm = false): void {
       else instances.push(new WeakRef(this));
     }
   };
+  baseGetStore = Base.prototype.getStore;
+  // (a worker's: the stand-in of a store that could not travel stops the code reading it, Unreadable)
+  if (worker) {
+    Object.defineProperty(Tracked.prototype, 'getStore', {
+      value: function getStore(this: Storage): unknown {
+        const store = baseGetStore.call(this);
+        return store instanceof Unreadable ? store.read() : store;
+      },
+      writable: true,
+      enumerable: false,
+      configurable: true,
+    });
+  }
   (Tracked as unknown as Record<symbol, unknown>)[marker] = true;
   Object.defineProperty(asyncHooks, 'AsyncLocalStorage', { value: Tracked, writable: true, enumerable: true, configurable: true });
   if (esm) syncBuiltinESMExports();
   noteUntracked(Base.prototype as unknown as Record<'run' | 'enterWith', (...args: unknown[]) => unknown>);
+}
+
+/** The base class's `getStore`, which a worker's instances override (trackContexts): fluxion's own reads. */
+let baseGetStore: (this: Storage) => unknown = asyncHooks.AsyncLocalStorage.prototype.getStore;
+
+/**
+ * Thrown where code on a worker reads the stand-in of a store that could not travel (Unreadable), once the message
+ * is to run again on the main loop: it stops the code there (an outgoing request an APM's instrumentation was about
+ * to trace does not leave twice). The worker's process handlers let it pass (worker.ts forwardToMain).
+ */
+export class UnreadableContext extends Error {
+  override name = 'UnreadableContext';
+}
+
+/**
+ * Worker: the stand-in of a store that could not travel (CarriedContext [key, null, why]), which the code runs
+ * inside. Reading it calls `onRead`: true while the message can still run again on the main loop (then it stops the
+ * code); false once its answer has left (a timer after `res.send`): that code reads undefined, with a warning.
+ */
+class Unreadable {
+  constructor(
+    private readonly site: string,
+    private readonly why: string,
+    private readonly onRead: (reason: string) => boolean,
+  ) {}
+
+  read(): undefined {
+    const reason = `it read the async context of the AsyncLocalStorage made at ${this.site}, which could not travel (${this.why})`;
+    if (this.onRead(reason)) throw new UnreadableContext(`fluxion: this message runs again on the main loop: ${reason}`);
+    warnOnce(`contexts:late:${this.site}`, `code running on a worker after its message had answered ${reason.slice(3)}: it read undefined there`);
+    return undefined;
+  }
+}
+
+/**
+ * Worker: the instances of the carried stores that could not travel that this thread has no copy of (keys
+ * `file:line#n`), or null. Then no read of them would be seen here: the message runs on the main loop, which keeps
+ * the next ones holding those stores (noCopyOnWorkers).
+ */
+export function lacksCopies(carried: CarriedContext[]): string[] | null {
+  let out: string[] | null = null;
+  for (const [key, , why] of carried) if (why !== undefined && key.startsWith('als:') && !byKey.has(key.slice(4))) (out ??= []).push(key.slice(4));
+  return out;
 }
 
 /** The instance of this thread with that key (`file:line#n`), or undefined. */
@@ -191,8 +250,26 @@ function flat(context: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-/** [key, the store as it left, encoded]: `als:<file:line#n>` or `cls:<namespace>`. */
-export type CarriedContext = [key: string, store: unknown];
+/**
+ * [key, the store as it left, encoded]: `als:<file:line#n>` or `cls:<namespace>`; [key, null, why] for a store that
+ * cannot travel (`why`), whose reading on the worker makes the message run again on the main loop (Unreadable).
+ */
+export type CarriedContext = [key: string, store: unknown, unreadable?: string];
+
+/** Main thread: the instances (`file:line#n`) a worker had no copy of (`lacksCopies`): their stores keep messages home. */
+const withoutCopy = new Set<string>();
+
+/** Main thread: a worker had no copy of these instances (DoneMessage `noCopy`, pool.ts). */
+export function noCopyOnWorkers(keys: string[]): void {
+  for (const key of keys) {
+    if (withoutCopy.has(key)) continue;
+    withoutCopy.add(key);
+    warnOnce(
+      `contexts:no-copy:${key}`,
+      `the request's async context holds a store that cannot travel, of an AsyncLocalStorage made at ${key.replace(/#\d+$/, '')} that fluxion's workers have no copy of (the app's own code made it, not a preload): they cannot tell whether code reads it, so the code that runs inside it stays on the main loop; make it in a preload that comes after fluxion/register (\`node -r fluxion/register -r ./tracing.js app.js\`) to let that code move`,
+    );
+  }
+}
 
 /** An instance made before fluxion started (or by code without a file name) that holds a store now, or null. */
 function activeUntracked(): Storage | null {
@@ -206,10 +283,12 @@ function activeUntracked(): Storage | null {
 
 /**
  * The stores active now (the message's async context), encoded, and the main loop's store objects, to write the
- * worker's changes into; null when there are none. Throws NotTransferable for a store that cannot travel, and for
- * one of an instance made before fluxion started (`untracked`).
+ * worker's changes into; null when there are none. A store that cannot travel goes as [key, null, why] when the
+ * message `mayRunTwice` (a stateless fluxion's) and the workers have a copy of its instance, as far as they said
+ * (`withoutCopy`); else it throws NotTransferable, as for a store of an instance made before fluxion started
+ * (`untracked`).
  */
-export function activeContexts({ encode, NotTransferable }: Codec & Pick<typeof Serialize, 'NotTransferable'>): { carried: CarriedContext[]; stores: unknown[] } | null {
+export function activeContexts({ encode, NotTransferable }: Codec & Pick<typeof Serialize, 'NotTransferable'>, mayRunTwice: boolean): { carried: CarriedContext[]; stores: unknown[] } | null {
   const held = activeUntracked();
   if (held !== null && nameless.has(held)) throw new NotTransferable('the async context', 'an AsyncLocalStorage made by code without a file name: no worker can tell its copy of it');
   if (held !== null) {
@@ -229,8 +308,21 @@ export function activeContexts({ encode, NotTransferable }: Codec & Pick<typeof 
     const store = storage.getStore();
     if (store === undefined) continue;
     const key = keyOf.get(storage)!;
+    const what = `the async context (an AsyncLocalStorage made at ${key.replace(/#\d+$/, '')})`;
+    let encoded: unknown;
+    try {
+      encoded = encode(store, what);
+    } catch (error) {
+      if (!(error instanceof NotTransferable) || !mayRunTwice) throw error;
+      // (a span, an APM's context: a stand-in goes, which the code must not read there)
+      if (withoutCopy.has(key)) throw new NotTransferable(what, `${error.what}; no worker has a copy of that AsyncLocalStorage to tell whether the code reads it: make it in a preload that comes after fluxion/register`);
+      out ??= { carried: [], stores: [] };
+      out.carried.push([`als:${key}`, null, error.what]);
+      out.stores.push(store);
+      continue;
+    }
     out ??= { carried: [], stores: [] };
-    out.carried.push([`als:${key}`, encode(store, `the async context (an AsyncLocalStorage made at ${key.replace(/#\d+$/, '')})`)]);
+    out.carried.push([`als:${key}`, encoded]);
     out.stores.push(store);
   }
   const cls = namespaces();
@@ -253,12 +345,22 @@ export function activeContexts({ encode, NotTransferable }: Codec & Pick<typeof 
 export function enterContexts(
   { encode, decode }: Codec,
   carried: CarriedContext[],
+  onRead: (reason: string) => boolean,
 ): { run<T>(call: () => T): T; changed(): CarriedContext[] | null; entered: Map<string, unknown> } {
   const inside: Array<{ key: string; sent: unknown; now: () => unknown }> = [];
   const wrappers: Array<(next: () => unknown) => unknown> = [];
   // key → the store the code runs inside (a cls-hooked namespace: the context its run made, once it ran)
   const entered = new Map<string, unknown>();
-  for (const [key, encoded] of carried) {
+  for (const [key, encoded, why] of carried) {
+    if (why !== undefined) {
+      // (a store that could not travel: its stand-in, in this thread's copy of the instance, lacksCopies)
+      const storage = byKey.get(key.slice(4));
+      if (!storage) continue;
+      const stand = new Unreadable(key.slice(4).replace(/#\d+$/, ''), why, onRead);
+      wrappers.push((next) => storage.run(stand, next));
+      entered.set(key, stand);
+      continue;
+    }
     const store = decode(encoded);
     if (key.startsWith('als:')) {
       const storage = byKey.get(key.slice(4));
@@ -326,7 +428,7 @@ export function contextsAtNext({ encode, NotTransferable }: Codec & Pick<typeof 
   let out: NextContext[] | null = null;
   for (const [site, storage] of byKey) {
     const key = `als:${site}`;
-    const store = storage.getStore();
+    const store = baseGetStore.call(storage);
     if (store === (entered?.has(key) ? entered.get(key) : undefined)) continue;
     (out ??= []).push(store === undefined ? [key] : [key, encode(store, `the async context (an AsyncLocalStorage made at ${site.replace(/#\d+$/, '')})`)]);
   }

@@ -12,7 +12,7 @@ import { SHARE_ENV, Worker } from 'node:worker_threads';
 import { now } from './clock';
 import { debug, debugging } from '../debug';
 import { mergeRequest, replay, type Held } from './dispatcher';
-import { applyContexts, resumeInContexts, type CarriedContext } from './contexts';
+import { applyContexts, noCopyOnWorkers, resumeInContexts, type CarriedContext } from './contexts';
 import { decode, encode, refill } from './serialize';
 import type { DoneMessage, ProcessMessage, Replay, ReplaysChecked, RunMessage, StateAnswer, StateRequest } from './worker';
 
@@ -419,6 +419,8 @@ export class Pool {
     if (done.unavailable !== undefined) {
       // (its next message to this worker brings the unit again)
       if (done.unbuilt) slot.units.delete(`${pending.message.file}#${pending.message.ix}`);
+      // (stores of instances the workers lack: the messages holding them stay here from now on)
+      if (done.noCopy) noCopyOnWorkers(done.noCopy);
       if (done.replayFailed) {
         for (const [id] of done.replayFailed) this.failedReplays.add(id);
         this.onReplaysFailed?.(done.replayFailed);

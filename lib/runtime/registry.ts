@@ -597,19 +597,20 @@ export class ModuleRuntime {
         };
       }
     }
+    const entry = this.description.fns[ix];
+    const stateful = entry.unit!.state.length > 0;
     let prepared: ReturnType<typeof prepare>;
     let contexts: ReturnType<typeof activeContexts>;
     try {
       prepared = prepare(args, perMessage, this.description.fns[ix]?.unit?.uses, this.description.fns[ix]?.unit?.app);
-      // the request's AsyncLocalStorage stores (and cls-hooked contexts): the code runs inside them there
-      contexts = activeContexts(offloadModules());
+      // the request's AsyncLocalStorage stores (and cls-hooked contexts): the code runs inside them there (one that
+      // cannot travel as a stand-in the code must not read, when the message may run again here: not stateful)
+      contexts = activeContexts(offloadModules(), !stateful);
     } catch (error) {
       if (!(error instanceof NotTransferable)) throw error;
       return error;
     }
-    const entry = this.description.fns[ix];
     const realArgs = Array.from(args);
-    const stateful = entry.unit!.state.length > 0;
     const message: RunMessage = { type: 'run', id: 0, file: this.file, ix, args: prepared.args };
     if (prepared.env) message.env = prepared.env;
     if (contexts) message.contexts = contexts.carried;
@@ -660,8 +661,8 @@ export class ModuleRuntime {
           debug('placement', `${record.id}: back on the main loop (${reason})`);
           if (!again) return;
           // for good: its answers hold what cannot travel back, and each time the work would be done twice
-          this.stateful.set(ix, `an answer could not travel back (${reason})`);
-          warnOnce(`again:${record.id}`, `${record.id} (${path.relative(process.cwd(), this.file)}:${entry.line}) answered on a worker with a value that cannot travel back (${reason}): that request ran again on the main loop, where ${record.id} stays`);
+          this.stateful.set(ix, `it could not finish on a worker (${reason})`);
+          warnOnce(`again:${record.id}`, `${record.id} (${path.relative(process.cwd(), this.file)}:${entry.line}) could not finish on a worker (${reason}): that request ran again on the main loop, where ${record.id} stays`);
         },
       });
     } catch (error) {

@@ -14,7 +14,7 @@ import type { CodeUnit } from '../internal-types';
 import { decode, encode, noteHelperClass, NotTransferable, PLAIN, refill, setUnitClasses } from './serialize';
 import { buildFactory, resetState, stateOf, type Factory } from './units';
 import { AsyncClock, now } from './clock';
-import { buildingUnit, contextsAtNext, enterContexts, internalStorage, trackContexts, type CarriedContext, type NextContext } from './contexts';
+import { buildingUnit, contextsAtNext, enterContexts, internalStorage, lacksCopies, trackContexts, UnreadableContext, type CarriedContext, type NextContext } from './contexts';
 import type { Ops, RequestMarker, ResponseMarker, ViewConfig } from './dispatcher';
 import { debug, warnOnce } from '../debug';
 
@@ -73,6 +73,13 @@ let replayFailed = false;
 
 /** Why this message cannot run here now, which is not its code's fault: the next may (DoneMessage `transient`). */
 class Refused extends Error {}
+
+/** The message carries a store that could not travel, of an instance this worker has no copy of (contexts.ts lacksCopies). */
+class NoCopy extends Refused {
+  constructor(readonly keys: string[]) {
+    super(`the async context holds a store that cannot travel, of an AsyncLocalStorage this worker has no copy of (made at ${keys.map((k) => k.replace(/#\d+$/, '')).join(', ')}): it could not tell whether the code reads it`);
+  }
+}
 
 /** Configurations this worker could not make again: [Replay id, why]. */
 class ReplayFailure extends Refused {
@@ -155,6 +162,8 @@ export interface DoneMessage {
   unbuilt?: true;
   /** With `unavailable`: the package configurations that failed here, [Replay id, why] (ReplayFailure). */
   replayFailed?: Array<[number, string]>;
+  /** With `unavailable`: the AsyncLocalStorage instances (`file:line#n`) of stores that could not travel that this worker has no copy of. */
+  noCopy?: string[];
 }
 
 /** The main loop has kept at home the code calling into a package whose configuration failed here: messages run again. */
@@ -941,6 +950,14 @@ function run(message: RunMessage): number {
     if (nested) done.nested = nested;
     post(done);
   };
+  // the code read the stand-in of a store that could not travel (contexts.ts Unreadable; the main loop sends them
+  // with a stateless fluxion's messages only): the message runs again on the main loop, which keeps the fluxion
+  const readUnreadable = (reason: string): boolean => {
+    if (answered) return false;
+    again ??= reason;
+    answer(null);
+    return true;
+  };
   const unmark = (value: unknown): unknown => {
     const tag = value && typeof value === 'object' ? (value as { $flx?: string }).$flx : undefined;
     if (tag === 'req') {
@@ -1029,10 +1046,14 @@ function run(message: RunMessage): number {
       for (const name of Object.keys(message.env)) env[name] = unmark(message.env[name]);
     }
     fn = factory(env);
+    // (after the build: a package the unit loads may make the instance)
+    const missing = message.contexts ? lacksCopies(message.contexts) : null;
+    if (missing) throw new NoCopy(missing);
   } catch (error) {
     const unavailable: DoneMessage = { type: 'done', id: message.id, cpuMs: 0, ops: [], unavailable: String((error as Error).message) };
     if (!factories.has(key)) unavailable.unbuilt = true;
     if (error instanceof Refused) unavailable.transient = true;
+    if (error instanceof NoCopy) unavailable.noCopy = error.keys;
     if (error instanceof ReplayFailure) unavailable.replayFailed = error.failures;
     // (the main loop runs it now, with the latest state this worker has)
     if (message.returnState) {
@@ -1050,7 +1071,7 @@ function run(message: RunMessage): number {
   running = true;
   try {
     // (inside the request's AsyncLocalStorage stores, as on the main loop: `contexts` reads what the code changed)
-    contexts = message.contexts ? enterContexts({ encode, decode, refill }, message.contexts) : null;
+    contexts = message.contexts ? enterContexts({ encode, decode, refill }, message.contexts, readUnreadable) : null;
     const call = contexts ? () => contexts!.run(() => fn(...args)) : () => fn(...args);
     result = clock ? clocks.run(clock, call) : call();
   } catch (error) {
@@ -1149,8 +1170,9 @@ function forwardToMain(port: NonNullable<typeof parentPort>): void {
       return value instanceof Error ? encode(Object.assign(new Error(value.message), { name: value.name, stack: value.stack }), what) : encode(String(value), what);
     }
   };
-  process.on('uncaughtException', (error) => send({ type: 'uncaught', value: encoded(error, 'error') }));
-  process.on('unhandledRejection', (reason) => send({ type: 'rejection', value: encoded(reason, 'reason') }));
+  // (not the stop of code that read a store that could not travel: its message runs again on the main loop)
+  process.on('uncaughtException', (error) => error instanceof UnreadableContext || send({ type: 'uncaught', value: encoded(error, 'error') }));
+  process.on('unhandledRejection', (reason) => reason instanceof UnreadableContext || send({ type: 'rejection', value: encoded(reason, 'reason') }));
   const exitThread = process.exit;
   process.exit = function exit(code?: number | string | null): never {
     send({ type: 'exit', code });
