@@ -268,7 +268,7 @@ t.test("the response's stream state and the request's stream methods on a worker
   t.same(state(isolated[2]), state(plain[2]), 'a field a middleware put on res reached the next handler (it read a recording function: `res.stampCount || 0` was that function)');
 });
 
-t.test('req.app read by name on a worker: settings and locals as the main loop has them, after app.set() at run time too; a route writing the app stays', async (t) => {
+t.test('req.app (and res.app) read by name on a worker: settings and locals as the main loop has them, after app.set() at run time too; a route writing the app stays', async (t) => {
   const steps = [{ path: '/app-info' }, { path: '/app-retitle?title=Renamed' }, { path: '/app-info' }, { path: '/app-count' }, { path: '/app-count' }];
   for (const [version, alias] of [
     ['express 5', null],
@@ -280,9 +280,9 @@ t.test('req.app read by name on a worker: settings and locals as the main loop h
     const thread = (r) => JSON.parse(r.body.toString()).thread;
     const body = (r) => ({ ...JSON.parse(r.body.toString()), thread: 0 });
     t.same(isolated.map(body), plain.map(body), `${version}: the same answers`);
-    t.match(body(plain[0]), { title: 'Threads', powered: true, strict: true, brand: { name: 'fluxion', colors: ['red', 'blue'] } });
+    t.match(body(plain[0]), { title: 'Threads', powered: true, strict: true, brand: { name: 'fluxion', colors: ['red', 'blue'] }, resTitle: 'Threads', resBrand: 'fluxion' });
     t.equal(body(isolated[2]).title, 'Renamed', `${version}: the title app.set() changed at run time`);
-    t.ok(thread(isolated[0]) !== 0 && thread(isolated[2]) !== 0, `${version}: req.app.get(), enabled(), disabled(), settings.env, locals.brand on a worker (req.app kept the handler on the main loop)`);
+    t.ok(thread(isolated[0]) !== 0 && thread(isolated[2]) !== 0, `${version}: req.app.get(), enabled(), disabled(), settings.env, locals.brand, res.app.get() and res.app.locals on a worker (req.app kept the handler on the main loop, res.app until 2026-11-27)`);
     t.same([1, 3, 4].map((i) => thread(isolated[i])), [0, 0, 0], `${version}: req.app.set() and req.app.locals.visits = … stay on the main loop`);
   }
   const explained = fluxion(['explain', 'test/apps/threads/app.js']).stdout;

@@ -1056,8 +1056,8 @@ function marksOf(analysis: Analysis): Marks {
     }
     if (SOCKETS.has(prop)) found.sockets.push({ at: node.start, message: `touches \`${node.name}.${prop}\` (a socket)` });
     else if (prop === 'app') {
-      // `req.app.get('title')`, `req.app.locals.brand`: read by name, those travel with the request
-      const read = node.name === 'req' || node.name === 'request' ? appRead(parent, parentOf) : null;
+      // `req.app.get('title')`, `res.app.locals.brand`: read by name, those travel with the request and response
+      const read = node.name === 'req' || node.name === 'request' || node.name === 'res' || node.name === 'response' ? appRead(parent, parentOf) : null;
       if (read) found.appReads.push({ at: node.start, ...read });
       else found.sockets.push({ at: node.start, message: `touches \`${node.name}.app\` (the express app stays on the main loop; a setting read by name, \`${node.name}.app.get('x')\`, or \`${node.name}.app.locals.x\`, would travel)` });
     }
@@ -1097,7 +1097,8 @@ function textMarks(fn: FunctionNode, analysis: Analysis, unit: Partial): void {
 
 /**
  * `req.app.get('title')`, `req.app.enabled('x')` (one string: a setting; two arguments would define a route),
- * `req.app.settings.env`, `req.app.locals.brand` when nothing writes it there: the setting or local read, or null.
+ * `req.app.settings.env`, `req.app.locals.brand` when nothing writes it there (`res.app` alike): the setting or
+ * local read, or null.
  */
 function appRead(member: AstNode, parentOf: Map<AstNode, AstNode>): { kind: 'settings' | 'locals'; name: string } | null {
   const outer = parentOf.get(member);

@@ -5,7 +5,7 @@
  * (`process.namespaces`). The worker runs the code inside the same stores, given to its copies of those instances
  * (the ones created at the same line of the same file, in the same order); what the code changes in them comes
  * back and is written into the main loop's stores. A store that cannot travel (an instance of a class: a span, an
- * APM's context — OpenTelemetry's, Datadog's, New Relic's hold every request's) goes as a stand-in when the message
+ * APM's context, which holds every request's: OpenTelemetry's, any other kept in an AsyncLocalStorage) goes as a stand-in when the message
  * may run twice (a stateless fluxion's) and the worker has a copy of its instance: code that reads it there
  * (`getStore()`) stops, and the message runs again on the main loop, where the fluxion stays; code that never reads
  * it (most handlers) runs there. Otherwise it keeps the message on the main loop, as any value that cannot travel.

@@ -59,6 +59,7 @@ export function prepare(args: ArrayLike<unknown>, env: Record<string, unknown> |
       const methods = methodsFile(res, ServerResponse.prototype);
       if (methods) marker.methods = methods;
       if (res.statusCode !== 200) marker.statusCode = res.statusCode;
+      if (app) marker.app = appOf(value, app, path);
       if (res.headersSent) marker.headersSent = true;
       const own = appFields(res);
       if (own.fields) marker.fields = own.fields;
@@ -106,11 +107,11 @@ export interface RequestMarker {
 }
 
 /**
- * The settings and locals of the request's express app that the code reads by name (CodeUnit.app), as they are
+ * The settings and locals of the request's (or response's) express app that the code reads by name (CodeUnit.app), as they are
  * now (`app.set()` may change them at run time); one that cannot travel (a database handle kept in a setting)
  * keeps the message on the main loop.
  */
-function appOf(req: IncomingMessage, reads: NonNullable<CodeUnit['app']>, path: string): NonNullable<RequestMarker['app']> {
+function appOf(req: IncomingMessage | ServerResponse, reads: NonNullable<CodeUnit['app']>, path: string): NonNullable<RequestMarker['app']> {
   const app = (req as unknown as { app?: { settings?: Record<string, unknown>; locals?: Record<string, unknown> } }).app;
   const out: NonNullable<RequestMarker['app']> = { settings: {}, locals: {} };
   for (const name of reads.settings) out.settings[name] = encode(app?.settings?.[name], `${path}.app.get(${JSON.stringify(name)})`);
@@ -314,7 +315,8 @@ function appMethods(res: ServerResponse): string[] | null {
   for (let proto = Object.getPrototypeOf(res) as object | null; proto && proto !== ServerResponse.prototype && !methodFiles.get(proto); proto = Object.getPrototypeOf(proto) as object | null) {
     for (const key of Object.getOwnPropertyNames(proto)) {
       const d = Object.getOwnPropertyDescriptor(proto, key)!;
-      if (typeof d.value === 'function' && key !== 'constructor') (out ??= []).push(key);
+      // (not express's `app.response.app`, the app itself: code reading `res.app` stays on the main loop)
+      if (typeof d.value === 'function' && key !== 'constructor' && key !== 'app') (out ??= []).push(key);
     }
   }
   return out;
@@ -409,6 +411,8 @@ export interface ResponseMarker {
   fields?: Record<string, unknown>;
   /** The names of functions put on the response (`res.success = …`): calls the worker records. */
   functions?: string[];
+  /** What the code reads of the app by name, `res.app.get('title')` (as RequestMarker's). */
+  app?: RequestMarker['app'];
 }
 
 let nodeFields: Set<string> | null = null;

@@ -440,6 +440,8 @@ function recorder(data: ResponseMarker, ops: Ops, finished: () => void, appCalle
   };
   const target: Record<string, unknown> = {
     ...(data.fields ? (decode(data.fields) as Record<string, unknown>) : {}),
+    // (`res.app.get('title')`: what the code reads of the app, as the request's, appView)
+    ...(data.app ? { app: appView(data.app) } : {}),
     locals: data.locals ? decode(data.locals) : {},
     headersSent: data.headersSent === true,
     get req() {

@@ -351,6 +351,9 @@ app.get('/app-info', function appInfo(req, res) {
     strict: req.app.disabled('strict routing'),
     env: req.app.settings.env,
     brand: req.app.locals.brand,
+    // (through the response too)
+    resTitle: res.app.get('title'),
+    resBrand: res.app.locals.brand.name,
     thread: threadId,
   });
 });
