@@ -220,6 +220,27 @@ t.test('a file with state: the exports that reach none of it (`reach`), and the 
   t.equal(compile('let n = 0;\nexports.bump = () => ++n;\nexports.pure = (x) => x;\nsetInterval(() => { n = 0; }, 1000);\n').reach, undefined, 'a top level that registers a callback: a worker\'s copy would run it too, nothing is told apart');
   t.equal(compile('exports.pure = (x) => x;\n').reach, undefined, 'no state: nothing to tell apart');
   t.equal(compile('module.exports = { items: [], add(x) { this.items.push(x); }, size() { return 1; } };\n').reach, undefined, 'methods writing an object made at load time (`this`)');
+  const instance = (ctor, more = '') => compile([
+    "const { createHash } = require('crypto');",
+    'let made = 0;',
+    'class Accounts {',
+    `  constructor(limit) { ${ctor} }`,
+    '  open(name) { this.byName.set(name, ++this.count); made++; return this.count; }',
+    '  size() { return this.byName.size; }',
+    "  hash(s) { return createHash('sha1').update(s).digest('hex'); }",
+    "  handle(name) { return '@' + name; }",
+    "  both(name) { return this.handle(name) + this.hash(name); }",
+    '  mixed(name) { return this.handle(name) + this.size(); }',
+    '  made() { return made; }',
+    "  later() { return () => this.count; }",
+    '}',
+    more || 'module.exports = new Accounts(10);',
+  ].join('\n')).reach;
+  t.same(instance('this.byName = new Map(); this.count = 0; this.limit = limit;'), { hash: ['crypto'], handle: [], both: ['crypto'] }, "a class's one instance: its methods using no field (but to call such methods on `this`), reaching no module state; not those reading or writing fields, calling one that does, reading module state, or whose arrow reads a field");
+  t.same(instance('this.byName = new Map(); this.count = 0;', 'const accounts = new Accounts();\nmodule.exports = accounts;'), { hash: ['crypto'], handle: [], both: ['crypto'] }, 'the instance held by a const');
+  t.equal(instance('this.byName = new Map(); this.count = 0; setInterval(() => this.byName.clear(), 1000);'), undefined, "a constructor that does work (a timer): a worker's copy would do it too");
+  t.equal(instance('this.byName = new Map(); this.count = 0;', 'module.exports = new Accounts(Date.now());'), undefined, 'a `new` whose arguments do work');
+  t.equal(compile('class Base {}\nclass A extends Base { constructor() { super(); this.n = 0; } bump() { return ++this.n; } pure(x) { return x; } }\nmodule.exports = new A();\n').reach, undefined, 'a class extending another: its constructor runs code elsewhere');
   const app = [
     "const express = require('express');",
     "const service = require('./service');",

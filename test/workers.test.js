@@ -389,12 +389,25 @@ t.test("a file that keeps state and exports pure helpers: the handlers calling o
     t.same(await get('/service/stored'), { n: 0, thread: 0 }, "a helper of service.js reaching store.js's state stays");
     t.same(await get('/service/any?fn=count'), { value: 4, thread: 0 }, 'the file reached by a computed key: the whole file counts');
     t.same(await get('/billing/format?n=7'), { number: 'INV-0007', thread: 0 }, 'a pure helper of a file requiring one whose top level starts a timer: a worker must not load that file');
+    // a service that is a class's one instance (`module.exports = new AccountService()`)
+    const opened = [];
+    for (const name of ['Ann', 'Bob']) opened.push(await get(`/accounts/open?name=${name}`));
+    t.same(opened, [{ account: { id: 1, handle: '@ann' }, thread: 0 }, { account: { id: 2, handle: '@bob' }, thread: 0 }], 'open (writes its fields) stays');
+    t.same(await get('/accounts/get?id=2'), { account: { id: 2, handle: '@bob' }, thread: 0 }, 'get (reads them) stays, and reads the one instance');
+    const hash = await get('/accounts/hash?password=pw');
+    t.same({ ...hash, thread: 0 }, { hash: '4d6cac90', thread: 0 }, 'hash (uses no field)');
+    t.not(hash.thread, 0, 'moved');
+    const fingerprint = await get('/accounts/fingerprint?name=Ann');
+    t.match(fingerprint, { fingerprint: /^@ann:[0-9a-f]+$/ }, 'fingerprint (calls handle and hash on `this`)');
+    t.not(fingerprint.thread, 0, 'moved');
+    t.same(await get('/accounts/get?id=1'), { account: { id: 1, handle: '@ann' }, thread: 0 }, "the worker's copy of the instance left the main loop's alone");
   } finally {
     await app.stop();
   }
   t.match(app.output().stderr, /placeRoute \(test\/apps\/modules\/app\.js:\d+\) stays on the main loop: it calls into test\/apps\/modules\/service\.js, which keeps `orders` in its module memory/);
   t.match(app.output().stderr, /storedRoute \(test\/apps\/modules\/app\.js:\d+\) stays on the main loop: it calls into test\/apps\/modules\/store\.js, which keeps `items` in its module memory/);
   t.match(app.output().stderr, /invoiceNumberRoute \(test\/apps\/modules\/app\.js:\d+\) stays on the main loop: it calls into test\/apps\/modules\/billing\.js, which requires test\/apps\/modules\/audit\.js, whose top level registers a callback \(`setInterval`, line 7\): a worker's copy of it would too/);
+  t.match(app.output().stderr, /openRoute \(test\/apps\/modules\/app\.js:\d+\) stays on the main loop: it calls into test\/apps\/modules\/accounts\.js, which keeps objects it made at load time in its module memory/);
 });
 
 t.test("async handlers wrapped so that a rejection reaches next(err) (express-async-handler, the app's own catchAsync): the wrapped function moves, the wrapper stays, the answers are the same", async (t) => {

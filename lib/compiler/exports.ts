@@ -20,7 +20,8 @@ import type { Variable } from './scopes';
  */
 export function exportsReach(analysis: Analysis): Record<string, string[]> | null {
   const { state } = analysis.program;
-  if (!state.length || state.includes('this') || analysis.program.atLoad) return null;
+  if (!state.length || analysis.program.atLoad) return null;
+  if (state.includes('this')) return instanceReach(analysis, state);
   let out: Record<string, string[]> | null = null;
   for (const [name, value] of exportedValues(analysis)) {
     if (value.type === 'Literal' || (value.type === 'TemplateLiteral' && value.expressions.length === 0)) {
@@ -28,13 +29,121 @@ export function exportsReach(analysis: Analysis): Record<string, string[]> | nul
       continue;
     }
     if (!isFunction(value) || (value as FunctionNode).generator) continue;
-    const unit = codeUnit(value as FunctionNode, analysis);
-    if (!unit || unit.blockers.length || unit.state.length) continue;
-    const reached = [...unit.captured, ...unit.helpers.map((h) => h.name), ...unit.requires.map((r) => r.name)];
-    if (reached.some((n) => state.includes(n))) continue;
-    (out ??= {})[name] = [...new Set([...unit.requires.map((r) => r.specifier), ...(unit.inline ?? [])])];
+    const reached = pureReach(value as FunctionNode, analysis, state, false);
+    if (reached) (out ??= {})[name] = reached;
   }
   return out;
+}
+
+/**
+ * The specifiers a function's code unit reaches when it reaches none of the file's `state` and has no blocker
+ * (`thisCalls`: but its `this`, whose calls the caller checks), else null.
+ */
+function pureReach(fn: FunctionNode, analysis: Analysis, state: string[], thisCalls: boolean): string[] | null {
+  const unit = codeUnit(fn, analysis);
+  if (!unit || unit.state.length || unit.blockers.some((b) => !thisCalls || b !== 'uses `this`')) return null;
+  const reached = [...unit.captured, ...unit.helpers.map((h) => h.name), ...unit.requires.map((r) => r.name)];
+  if (reached.some((n) => state.includes(n))) return null;
+  return [...new Set([...unit.requires.map((r) => r.specifier), ...(unit.inline ?? [])])];
+}
+
+/**
+ * A service instance (`module.exports = new UserService()`, or a `const` holding it, its class declared in the
+ * file, extending none): its state is `this`, its fields, which the methods using them write. A method that uses
+ * no `this` but to call other such methods (`this.slug(name)`), and whose code reaches no module state, reaches none
+ * of it: a worker's copy of the file answers it as this one does. The copy makes its own instance as it loads: the
+ * constructor (its field initialisers, the arguments of that `new`) must do no work but fill fields with literals,
+ * its parameters and new empty collections. Null when the file is not such a service, or no method qualifies.
+ */
+function instanceReach(analysis: Analysis, state: string[]): Record<string, string[]> | null {
+  const made = exportedInstance(analysis);
+  if (!made) return null;
+  const { cls, args } = made;
+  const methods = new Map<string, FunctionNode>();
+  const construction: AstNode[] = [...args];
+  for (const member of cls.body.body as AstNode[]) {
+    if (member.type === 'MethodDefinition' && member.kind === 'constructor') construction.push(member.value);
+    else if (member.type === 'MethodDefinition' && member.kind === 'method' && !member.static && !member.computed && member.key.type === 'Identifier') methods.set(member.key.name, member.value);
+    else if (member.type === 'PropertyDefinition' && member.value) construction.push(member.value);
+    else if (member.type === 'StaticBlock') construction.push(member);
+  }
+  if (construction.some((node) => worksAt(node, analysis))) return null;
+  // per method: the specifiers it reaches and the methods it calls on `this`, or null
+  const candidates = new Map<string, { reached: string[]; calls: Set<string> }>();
+  for (const [name, fn] of methods) {
+    const calls = thisCalls(fn, analysis);
+    if (calls === null || fn.generator) continue;
+    const reached = pureReach(fn, analysis, state, calls.size > 0);
+    if (reached) candidates.set(name, { reached, calls });
+  }
+  // those calling only methods that qualify (a fixpoint: `fingerprint` → `slug`, `hash`), with what they reach
+  const out: Record<string, string[]> = {};
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const [name, { reached, calls }] of candidates) {
+      if (name in out || ![...calls].every((c) => c in out)) continue;
+      out[name] = [...new Set([...reached, ...[...calls].flatMap((c) => out[c]!)])];
+      changed = true;
+    }
+  }
+  return Object.keys(out).length ? out : null;
+}
+
+/** `module.exports = new C(…)` (or `= c`, `const c = new C(…)`), once, C a class of the file extending none. */
+function exportedInstance(analysis: Analysis): { cls: AstNode; args: AstNode[] } | null {
+  let made: AstNode | null = null;
+  for (const statement of analysis.ast.body as AstNode[]) {
+    if (statement.type !== 'ExpressionStatement' || statement.expression.type !== 'AssignmentExpression' || !isModuleExports(statement.expression.left)) continue;
+    if (made) return null;
+    made = statement.expression.right as AstNode;
+  }
+  if (made?.type === 'Identifier') made = constInit(made, analysis);
+  if (made?.type !== 'NewExpression' || made.callee.type !== 'Identifier') return null;
+  const variable = analysis.scopes.referenceOf.get(made.callee)?.resolved;
+  if (!variable || variable.scope !== analysis.scopes.moduleScope || variable.defs.length !== 1 || variable.references.some((r) => r.isWrite() && !r.init)) return null;
+  const def = variable.defs[0]!;
+  const cls = def.type === 'ClassName' ? (def.node as unknown as AstNode) : def.type === 'Variable' ? ((def.node as unknown as AstNode).init as AstNode | null) : null;
+  if (!cls || (cls.type !== 'ClassDeclaration' && cls.type !== 'ClassExpression') || cls.superClass) return null;
+  return { cls, args: made.arguments as AstNode[] };
+}
+
+/** The value a module `const` never written again was given, or null. */
+function constInit(id: AstNode, analysis: Analysis): AstNode | null {
+  const variable = analysis.scopes.referenceOf.get(id)?.resolved;
+  if (!variable || variable.scope !== analysis.scopes.moduleScope || variable.defs.length !== 1) return null;
+  const def = variable.defs[0]!;
+  if (def.type !== 'Variable' || (def.parent as unknown as AstNode | null)?.kind !== 'const') return null;
+  return ((def.node as unknown as AstNode).init as AstNode | null) ?? null;
+}
+
+/** Collections a constructor may make: no work. */
+const EMPTY_MAKERS = new Set(['Map', 'Set', 'WeakMap', 'WeakSet', 'Array', 'Object', 'Date', 'RegExp']);
+
+/** Whether code under `node` calls anything, or makes anything but a collection (its work a copy would do again). */
+function worksAt(node: AstNode, analysis: Analysis): boolean {
+  const under = (n: AstNode) => n.start >= node.start && n.end <= node.end;
+  if (analysis.index.ofType('CallExpression').some(under) || analysis.index.ofType('TaggedTemplateExpression').some(under) || analysis.index.ofType('AwaitExpression').some(under)) return true;
+  return analysis.index.ofType('NewExpression').some((n) => under(n) && !(n.callee.type === 'Identifier' && EMPTY_MAKERS.has(n.callee.name)));
+}
+
+/**
+ * The methods a method calls on its own `this` (`this.slug(x)`), or null when it uses `this` (or `super`) otherwise:
+ * reads or writes a field, hands `this` on, or a function inside it has a `this` of its own that it uses.
+ */
+function thisCalls(fn: FunctionNode, analysis: Analysis): Set<string> | null {
+  const { parentOf, ownerOf } = analysis.pipeline.ownership;
+  const under = (n: AstNode) => n.start >= fn.start && n.end <= fn.end;
+  if (analysis.index.ofType('Super').some(under)) return null;
+  const calls = new Set<string>();
+  for (const node of analysis.index.ofType('ThisExpression')) {
+    if (!under(node)) continue;
+    if (ownerOf.get(node)?.thisFn !== fn) return null;
+    const member = parentOf.get(node);
+    const call = member && parentOf.get(member);
+    if (member?.type !== 'MemberExpression' || member.object !== node || member.computed || call?.type !== 'CallExpression' || call.callee !== member) return null;
+    calls.add(propertyName(member)!);
+  }
+  return calls;
 }
 
 /**

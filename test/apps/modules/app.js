@@ -172,6 +172,20 @@ app.get('/catalog', function catalogRoute(req, res) {
   for (var i = 0; i < catalog.length; i++) if (catalog[i].price < max) n++;
   res.json({ n: n, same: shelves.all === catalog, featured: shelves.featured === catalog[7], thread: threadId });
 });
+// a service that is a class's instance: the handlers calling only its methods that use none of its fields move
+var accounts = require('./accounts');
+app.get('/accounts/open', function openRoute(req, res) {
+  res.json({ account: accounts.open(String(req.query.name)), thread: threadId });
+});
+app.get('/accounts/get', function accountRoute(req, res) {
+  res.json({ account: accounts.get(Number(req.query.id)), thread: threadId });
+});
+app.get('/accounts/hash', function hashRoute(req, res) {
+  res.json({ hash: accounts.hash(String(req.query.password), 2000), thread: threadId });
+});
+app.get('/accounts/fingerprint', function fingerprintRoute(req, res) {
+  res.json({ fingerprint: accounts.fingerprint(String(req.query.name)), thread: threadId });
+});
 // a service object made at load time whose methods only read it (and call one another): not state
 var hasher = require('./hasher');
 app.get('/digest', function digestRoute(req, res) {
