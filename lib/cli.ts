@@ -200,7 +200,7 @@ function markStatefulRequires(program: FluxionalProgram, file: string): void {
     resolve: resolveFrom,
     describe: (target) => {
       const required = load(target);
-      return required ? { state: required.state ?? [], requires: [...required.requires, ...(required.packages ?? [])], reach: required.reach, atLoad: required.atLoad } : null;
+      return required ? { state: required.state ?? [], requires: [...required.requires, ...(required.packages ?? [])], reach: required.reach, atLoad: required.atLoad, esm: required.sourceType === 'module' } : null;
     },
     packagesOf: () => [],
     // (the runtime reads the loaded module: a method that is the file's own function is not a write of data)

@@ -70,6 +70,8 @@ export interface RequiredFile {
   reach?: Record<string, string[]>;
   /** What its top level does that a worker's copy would do again (FluxionalProgram.atLoad). */
   atLoad?: string;
+  /** An ES module (else an ES module's default import of it is its `module.exports`: `default.x` is `x`). */
+  esm?: boolean;
 }
 
 /** A specifier, or [a specifier, the exports of it the code reaches by name] (CodeUnit requires' `members`). */
@@ -172,7 +174,7 @@ export function stateReason(facts: StateFacts, from: string, specifiers: Require
     // a file with state whose exports this code reaches reach none of it (`todos.score(…)`, a pure helper of a
     // service with a store): a worker's copy of the file does those as this one does; what they reach is checked
     // (a whole visit of the file, from another path, still checks all of it: `seen` keeps the partial one apart)
-    const reached = file?.state.length && members && file.reach ? reachOf(file.reach, members) : null;
+    const reached = file?.state.length && members && file.reach ? reachOf(file.reach, members, file.esm === true) : null;
     const key = reached ? `${target}#${[...members!].sort().join(',')}` : target;
     if (seen.has(key)) continue;
     seen.add(key);
@@ -211,10 +213,14 @@ function loadReason(facts: StateFacts, from: string, specifiers: string[], seen:
   return null;
 }
 
-/** The specifiers those exports reach, or null when one of them is not among those that reach no state. */
-function reachOf(reach: Record<string, string[]>, members: string[]): string[] | null {
+/**
+ * The specifiers those exports reach, or null when one of them is not among those that reach no state. An ES
+ * module's default import reads `default.price`: of a CommonJS file (not `esm`), that is its `module.exports.price`.
+ */
+function reachOf(reach: Record<string, string[]>, members: string[], esm: boolean): string[] | null {
   const out = new Set<string>();
-  for (const name of members) {
+  for (const member of members) {
+    const name = !esm && member.startsWith('default.') ? member.slice(8) : member;
     if (!Object.prototype.hasOwnProperty.call(reach, name)) return null;
     for (const specifier of reach[name]!) out.add(specifier);
   }

@@ -241,6 +241,12 @@ t.test('a file with state: the exports that reach none of it (`reach`), and the 
   t.equal(instance('this.byName = new Map(); this.count = 0; setInterval(() => this.byName.clear(), 1000);'), undefined, "a constructor that does work (a timer): a worker's copy would do it too");
   t.equal(instance('this.byName = new Map(); this.count = 0;', 'module.exports = new Accounts(Date.now());'), undefined, 'a `new` whose arguments do work');
   t.equal(compile('class Base {}\nclass A extends Base { constructor() { super(); this.n = 0; } bump() { return ++this.n; } pure(x) { return x; } }\nmodule.exports = new A();\n').reach, undefined, 'a class extending another: its constructor runs code elsewhere');
+  const esmDefault = (source) => compile(source, { filename: 'service.mjs' }).reach;
+  t.same(esmDefault('let n = 0;\nfunction round(x) { return Math.round(x); }\nexport default { bump() { return ++n; }, price: (x) => round(x * 1.2), count: () => n };\n'), { 'default.price': [] }, "an ES module's `export default { … }`: its members, as a default import reads them (`service.price(x)`)");
+  t.same(esmDefault('let n = 0;\nconst service = { bump() { return ++n; }, pure(x) { return x; } };\nexport default service;\n'), { 'default.pure': [] }, 'a const holding it');
+  t.same(esmDefault('class A { constructor() { this.m = new Map(); } add(k) { this.m.set(k, 1); } pure(x) { return x; } }\nexport default new A();\n'), { 'default.pure': [] }, "a class's one instance as the default export");
+  t.same(compile('let n = 0;\nconst service = { bump() { return ++n; }, pure(x) { return x; } };\nmodule.exports = service;\n').reach, { pure: [] }, 'module.exports = a const holding an object literal');
+  t.equal(compile('let n = 0;\nconst service = { bump() { return ++n; }, pure(x) { return x; } };\nservice.pure = () => n++;\nmodule.exports = service;\n').reach, undefined, 'one whose members the file writes: not what its literal says');
   const app = [
     "const express = require('express');",
     "const service = require('./service');",
@@ -260,6 +266,8 @@ t.test('a file with state: the exports that reach none of it (`reach`), and the 
   const written = compile("const express = require('express');\nconst other = require('./other');\nconst app = express();\napp.get('/e', function e(req, res) { other.count++; res.json(other.count); });\n");
   t.same(written.fluxions.find((f) => f.id === 'e').offload.members, undefined, 'a binding written through: the whole file');
   t.same(offload.d, { './service': ['place'] }, "through a module function it calls");
+  const imported = compile("import express from 'express';\nimport service from './service.mjs';\nimport * as all from './all.mjs';\nconst app = express();\napp.get('/f', function f(req, res) { res.json([service.price(1), all.slug('x')]); });\n", { filename: 'app.mjs' });
+  t.same(imported.fluxions.find((x) => x.id === 'f').offload.members, { './service.mjs': ['default.price'], './all.mjs': ['slug'] }, "an ES module's default import reads its default export's members (`default.price`: of a CommonJS file, its module.exports.price), a namespace import its exports");
 });
 
 t.test("a handler a known package wraps is the listener's callback; an app's own wrapper says which function it hands its arguments to (`passes`)", async (t) => {

@@ -146,7 +146,18 @@ t.test('under isolate, an ES module handler using import.meta stays on the main 
   t.equal(isolated[2].status, 500);
   t.not(json(isolated[2]).thread, 0, 'thrown on a worker');
   t.equal(json(isolated[2]).stack, json(plain[2]).stack, 'the same first frame: the module URL, its line and column');
-  t.match(json(plain[2]).stack, /at file:\/\/.*\/test\/apps\/esm\/server\.mjs:19:23$/);
+  t.match(json(plain[2]).stack, /at file:\/\/.*\/test\/apps\/esm\/server\.mjs:22:23$/);
+});
+
+t.test("services with state read through default imports (`export default { … }`, `export default new Accounts()`, a CommonJS file's module.exports): handlers calling only what reaches none of it move, the others stay with the one store", async (t) => {
+  const steps = ['/service/place/1', '/service/price/10', '/service/place/2', '/service/count', '/accounts/open/ann', '/accounts/handle/Ann', '/accounts/open/bob', '/legacy/hit', '/legacy/shout/hey', '/legacy/hit'].map((p) => ({ path: p }));
+  const plain = await serve('test/apps/esm/server.mjs', [], {}, steps);
+  const isolated = await serve('test/apps/esm/server.mjs', IMPORT, { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1' }, steps);
+  const json = (r) => JSON.parse(r.body.toString());
+  t.same(isolated.map((r) => ({ ...json(r), thread: 0 })), plain.map((r) => ({ ...json(r), thread: 0 })), 'the same answers');
+  t.same(plain.map(json).map((b) => b.n ?? b.price ?? b.count ?? b.id ?? b.handle ?? b.hits ?? b.shout), [1, 12, 2, 2, 1, '@ann', 2, 1, 'HEY!', 2]);
+  const moved = isolated.map((r) => json(r).thread !== 0);
+  t.same(moved, [false, true, false, false, false, true, false, false, true, false], "price, handle, shout moved (they reach none of their module's state); place, count, open, hit stayed");
 });
 
 t.test('--import on a Node that cannot honour it: one warning, the app runs unmodified', async (t) => {

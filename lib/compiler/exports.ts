@@ -86,16 +86,24 @@ function instanceReach(analysis: Analysis, state: string[]): Record<string, stri
       changed = true;
     }
   }
-  return Object.keys(out).length ? out : null;
+  if (!Object.keys(out).length) return null;
+  // (an ES module's instance is its default export: `accounts.handle(x)` reaches `default.handle`)
+  return analysis.ast.sourceType === 'module' ? Object.fromEntries(Object.entries(out).map(([name, reached]) => [`default.${name}`, reached])) : out;
 }
 
-/** `module.exports = new C(…)` (or `= c`, `const c = new C(…)`), once, C a class of the file extending none. */
+/**
+ * `module.exports = new C(…)` or `export default new C(…)` (or `c`, `const c = new C(…)`), once, C a class of the
+ * file extending none.
+ */
 function exportedInstance(analysis: Analysis): { cls: AstNode; args: AstNode[] } | null {
   let made: AstNode | null = null;
   for (const statement of analysis.ast.body as AstNode[]) {
-    if (statement.type !== 'ExpressionStatement' || statement.expression.type !== 'AssignmentExpression' || !isModuleExports(statement.expression.left)) continue;
+    let value: AstNode | null = null;
+    if (statement.type === 'ExpressionStatement' && statement.expression.type === 'AssignmentExpression' && isModuleExports(statement.expression.left)) value = statement.expression.right;
+    else if (statement.type === 'ExportDefaultDeclaration') value = statement.declaration;
+    if (!value) continue;
     if (made) return null;
-    made = statement.expression.right as AstNode;
+    made = value;
   }
   if (made?.type === 'Identifier') made = constInit(made, analysis);
   if (made?.type !== 'NewExpression' || made.callee.type !== 'Identifier') return null;
@@ -105,6 +113,25 @@ function exportedInstance(analysis: Analysis): { cls: AstNode; args: AstNode[] }
   const cls = def.type === 'ClassName' ? (def.node as unknown as AstNode) : def.type === 'Variable' ? ((def.node as unknown as AstNode).init as AstNode | null) : null;
   if (!cls || (cls.type !== 'ClassDeclaration' && cls.type !== 'ClassExpression') || cls.superClass) return null;
   return { cls, args: made.arguments as AstNode[] };
+}
+
+/**
+ * Whether the module binding `id` names is only read where it is used: `service.price(1)`, the export; not
+ * `service.price = …`, `delete service.x`, `Object.assign(service, …)` (nor handed to any call): what it holds is
+ * what its initialiser says.
+ */
+function onlyRead(id: AstNode, analysis: Analysis): boolean {
+  const { parentOf } = analysis.pipeline.ownership;
+  const variable = analysis.scopes.referenceOf.get(id)?.resolved;
+  if (!variable) return false;
+  return variable.references.every((r) => {
+    const ref = r.identifier as unknown as AstNode;
+    if (r.init || ref === id) return true;
+    const parent = parentOf.get(ref);
+    if (parent?.type !== 'MemberExpression' || parent.object !== ref) return false;
+    const above = parentOf.get(parent);
+    return !((above?.type === 'AssignmentExpression' && above.left === parent) || above?.type === 'UpdateExpression' || (above?.type === 'UnaryExpression' && above.operator === 'delete'));
+  });
 }
 
 /** The value a module `const` never written again was given, or null. */
@@ -179,17 +206,25 @@ function exportedValues(analysis: Analysis): Map<string, AstNode> {
     if (out.has(name)) twice.add(name);
     out.set(name, resolved(value, analysis) ?? value);
   };
+  // an object literal's properties (`module.exports = { a, b() {} }`), or a module const's holding one
+  const putAll = (value: AstNode, prefix: string) => {
+    const object = value.type === 'Identifier' ? (onlyRead(value, analysis) ? constInit(value, analysis) : null) : value;
+    if (object?.type !== 'ObjectExpression') return;
+    for (const p of object.properties as AstNode[]) {
+      if (p.type !== 'Property' || p.computed || p.kind !== 'init') continue;
+      const key = p.key.type === 'Identifier' ? p.key.name : typeof p.key.value === 'string' ? p.key.value : null;
+      put(key === null ? null : prefix + key, p.value);
+    }
+  };
   for (const statement of analysis.ast.body as AstNode[]) {
     if (statement.type === 'ExpressionStatement' && statement.expression.type === 'AssignmentExpression' && statement.expression.operator === '=') {
       const { left, right } = statement.expression as AstNode;
       if (left.type !== 'MemberExpression') continue;
-      if (isModuleExports(left)) {
-        if (right.type !== 'ObjectExpression') continue;
-        for (const p of right.properties as AstNode[]) {
-          if (p.type !== 'Property' || p.computed || p.kind !== 'init') continue;
-          put(p.key.type === 'Identifier' ? p.key.name : typeof p.key.value === 'string' ? p.key.value : null, p.value);
-        }
-      } else if (isExportsObject(left.object)) put(propertyName(left), right);
+      if (isModuleExports(left)) putAll(right, '');
+      else if (isExportsObject(left.object)) put(propertyName(left), right);
+    } else if (statement.type === 'ExportDefaultDeclaration') {
+      // `export default { price() {…} }` (or a const holding it): `import service from …`, `service.price(x)`
+      putAll(statement.declaration, 'default.');
     } else if (statement.type === 'ExportNamedDeclaration' && !statement.source) {
       const d = statement.declaration as AstNode | null;
       if (d?.type === 'FunctionDeclaration' && d.id) put(d.id.name, d);

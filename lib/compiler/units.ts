@@ -193,7 +193,8 @@ function requireMembers(requires: CodeUnit['requires'], code: Set<AstNode>, anal
   const within = (id: AstNode) => nodes.some((n) => id.start >= n.start && id.end <= n.end);
   if (!requires.length) return requires;
   return requires.map((r) => {
-    if (r.import === 'default') return r;
+    // (an ES module's default import: `service.price(x)` reaches its default export's `price`, `default.price`)
+    const prefix = r.import === 'default' ? 'default.' : '';
     if (r.path.length) return { ...r, members: [r.path[0]!] };
     const variable = analysis.scopes.moduleScope.set.get(r.name);
     if (!variable) return r;
@@ -206,7 +207,7 @@ function requireMembers(requires: CodeUnit['requires'], code: Set<AstNode>, anal
       const parent = member ? parentOf.get(member) : undefined;
       const written = (parent?.type === 'AssignmentExpression' && parent.left === member) || parent?.type === 'UpdateExpression' || (parent?.type === 'UnaryExpression' && parent.operator === 'delete');
       if (name === null || written) return r;
-      names.add(name);
+      names.add(prefix + name);
     }
     return names.size ? { ...r, members: [...names] } : r;
   });

@@ -1104,7 +1104,7 @@ export class Registry {
     },
     describe: (file) => {
       const module = this.byFile.get(file);
-      return module ? { state: module.description.state, requires: [...module.description.requires, ...(module.description.packages ?? [])], reach: module.description.reach, atLoad: module.description.atLoad } : null;
+      return module ? { state: module.description.state, requires: [...module.description.requires, ...(module.description.packages ?? [])], reach: module.description.reach, atLoad: module.description.atLoad, esm: module.description.esm === true } : null;
     },
     // a file fluxion left as it is (no functions: `module.exports = mongoose.model('User', schema)`): the packages
     // its text requires, read once

@@ -2,6 +2,9 @@
 import express from 'express';
 import path from 'node:path';
 import { threadId } from 'node:worker_threads';
+import service from './service.mjs';
+import accounts from './accounts.mjs';
+import legacy from './legacy.cjs';
 
 const app = express();
 // import.meta: the worker runs a script, where it is a syntax error, so this handler stays on the main loop
@@ -17,6 +20,28 @@ app.get('/dynamic', async (req, res) => {
 // a throw on a worker (an arrow naming no parameter gets express's next all the same), named as plain node's
 app.get('/throw', () => {
   throw Object.assign(new Error('module threw'), { thread: threadId });
+});
+// services keeping state, read through default imports: handlers reaching only what touches none of it move
+app.get('/service/place/:n', function placeRoute(req, res) {
+  res.json({ n: service.place(Number(req.params.n)), thread: threadId });
+});
+app.get('/service/price/:n', function priceRoute(req, res) {
+  res.json({ price: service.price(Number(req.params.n)), thread: threadId });
+});
+app.get('/service/count', function countRoute(req, res) {
+  res.json({ count: service.count(), thread: threadId });
+});
+app.get('/accounts/open/:name', function openRoute(req, res) {
+  res.json({ id: accounts.open(req.params.name), thread: threadId });
+});
+app.get('/accounts/handle/:name', function handleRoute(req, res) {
+  res.json({ handle: accounts.handle(req.params.name), thread: threadId });
+});
+app.get('/legacy/hit', function hitRoute(req, res) {
+  res.json({ hits: legacy.hit(), thread: threadId });
+});
+app.get('/legacy/shout/:s', function shoutRoute(req, res) {
+  res.json({ shout: legacy.shout(req.params.s), thread: threadId });
 });
 // eslint-disable-next-line no-unused-vars -- express tells error handlers by their four parameters
 app.use((err, req, res, next) => {
