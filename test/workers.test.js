@@ -371,6 +371,35 @@ t.test("a middleware that hands the request on inside stores of its own (`als.ru
   }
 });
 
+t.test("an async handler whose work is done in a package's own callbacks (bcryptjs's async API) is hot for the JIT, and moves; an I/O-bound one stays, under load too", async (t) => {
+  const report = path.join(tmp, 'chunked.json');
+  // (4 ms: the chunks take 10 ms or more here, the waiting handler's own segments well under that, tests in parallel too)
+  const app = await startApp('test/apps/chunked/app.js', { nodeArgs: HOOK, env: { FLUXION_HOT_MS: '4', FLUXION_THREADS: '1', FLUXION_DISABLE_CACHE: '1', FLUXION_REPORT: report } });
+  const threads = { hash: [], wait: [] };
+  try {
+    const get = async (p) => JSON.parse((await request(app.port, { path: p })).body.toString());
+    // one after the other: a window nothing else shares tells what the message started in the package's callbacks
+    for (let i = 0; i < 40; i++) threads.hash.push((await get(`/hash/text${i}`)).thread);
+    for (let i = 0; i < 20; i++) threads.wait.push((await get('/wait')).thread);
+    // beside cheap requests (their parsing and routing: work no fluxion's time counts, in every wait's window)
+    for (let round = 0; round < 12; round++) {
+      const hellos = Array.from({ length: 24 }, () => request(app.port, { path: '/hello' }));
+      const waits = await Promise.all([get('/wait'), get('/wait')]);
+      await Promise.all(hellos);
+      threads.wait.push(...waits.map((w) => w.thread));
+    }
+  } finally {
+    await app.stop();
+  }
+  const byId = (id) => JSON.parse(fs.readFileSync(report, 'utf8')).fluxions.find((f) => f.id === id);
+  t.equal(byId('hashRoute').placement, 'replicated', 'the hashing handler moved (its own segments between awaits are microseconds)');
+  t.not(threads.hash.at(-1), 0, 'its last messages ran on the worker');
+  t.ok(byId('hashRoute').cpuMsPerMessage > 1, `its time per message counts the package's chunks (${byId('hashRoute').cpuMsPerMessage} ms)`);
+  t.ok(threads.wait.every((id) => id === 0), 'the waiting handler stayed on the main loop');
+  t.equal(byId('waitRoute').placement, 'main');
+  t.ok(byId('waitRoute').cpuMsPerMessage < byId('hashRoute').cpuMsPerMessage / 4, `its time per message (${byId('waitRoute').cpuMsPerMessage} ms) does not count the other requests' work in its windows, nor the loop's turns while it waits`);
+});
+
 t.test("a file that keeps state and exports pure helpers: the handlers calling only the helpers move, those reaching its store (or another file's) stay, and the store stays one", async (t) => {
   const app = await startApp('test/apps/modules/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1', FLUXION_THREADS: '2', DEBUG: 'fluxion:placement' } });
   try {

@@ -9,11 +9,60 @@ export function now(): number {
   return t[0] * 1e3 + t[1] / 1e6;
 }
 
+/**
+ * What an async message starts in packages' own callbacks (bcryptjs's `await bcrypt.hash(pw, 10)`: 25 ms of
+ * JavaScript in `setImmediate` chunks, none of it in the handler's segments between awaits) is work no fluxion's
+ * time counts. A message's window (its start to its end, awaits included) tells it when nothing else ran in it: no
+ * other fluxion's message (`attributed` unchanged but for its own segments) and no other async window open. Then
+ * what the event loop did in the window (`performance.eventLoopUtilization()`, loaded at the first async message)
+ * less its own segments is that work, when it kept the loop busy most of the time the message waited (`BUSY`: an
+ * I/O wait leaves it idle but for the loop's own turns): `extra`. The
+ * registry keeps the last such figure per fluxion and adds it to every message's time, so the JIT sees such a
+ * handler as hot, and a worker's measure keeps it so. Windows shared with other work say nothing (under load, an
+ * I/O-bound handler's window holds every other request's parsing and routing): they leave the figure as it was.
+ */
+let activeTime: (() => number) | null = null;
+/** The fluxions' own measured time on this thread (sync messages, async segments), ms. */
+let attributedMs = 0;
+/** Async windows open now, and windows opened so far. */
+let open = 0;
+let opened = 0;
+
+/** A fluxion's own time on this thread, measured (a sync message, an async message's segments). */
+export function attributed(ms: number): void {
+  attributedMs += ms;
+}
+
+function activeMs(): number {
+  if (!activeTime) {
+    const { performance } = require('node:perf_hooks') as typeof import('node:perf_hooks');
+    activeTime = () => performance.eventLoopUtilization().active;
+  }
+  return activeTime();
+}
+
+/** How busy the loop must have been while an async message waited for that to be work it started (extra). */
+const BUSY = 0.75;
+
 /** The CPU time of an async function's message: the sum of its synchronous segments, between awaits. */
 export class AsyncClock {
   cpu = 0;
   private start = now();
   private running = true;
+  private readonly opened = this.start;
+  private readonly active: number;
+  private readonly attributed = attributedMs;
+  /** (`opened` when this one opened: another opening meanwhile makes the window shared) */
+  private readonly serial: number;
+  private readonly alone: boolean;
+  private closed = false;
+
+  constructor() {
+    this.alone = open === 0;
+    open++;
+    this.serial = ++opened;
+    this.active = activeMs();
+  }
 
   pause(): void {
     if (!this.running) return;
@@ -24,5 +73,22 @@ export class AsyncClock {
   resume(): void {
     this.start = now();
     this.running = true;
+  }
+
+  /**
+   * At the message's end (once): what the loop did in its window beyond its own segments, when nothing else ran
+   * in it (the work it started in packages' callbacks); null when the window was shared.
+   */
+  extra(): number | null {
+    this.pause();
+    if (this.closed) return null;
+    this.closed = true;
+    open--;
+    if (!this.alone || opened !== this.serial || attributedMs !== this.attributed) return null;
+    const extra = activeMs() - this.active - this.cpu;
+    // (the loop's own turns while the handler waits on I/O or a timer — 0.2 to 2 ms on a busy machine, accepting
+    // and closing connections — are no package's work: that keeps the loop busy most of the wait, chunk after chunk)
+    const waited = now() - this.opened - this.cpu;
+    return extra > BUSY * waited ? extra : 0;
   }
 }

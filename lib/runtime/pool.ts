@@ -32,7 +32,8 @@ export interface Pending {
   contexts: { carried: CarriedContext[]; stores: unknown[] } | null;
   /** An async function's message: its promise here. */
   settle: Settle | null;
-  onDone: (cpuMs: number) => void;
+  /** Its own CPU time there, and (an async message's, in a window nothing else shared) what it started in packages' callbacks. */
+  onDone: (cpuMs: number, extraMs: number | undefined) => void;
   /** The file's state an `unavailable` answer of a stateful fluxion's brought (decoded), and the ms decoding took. */
   onState: (state: Record<string, unknown>, ms: number) => void;
   /**
@@ -440,7 +441,7 @@ export class Pool {
       pending.settle?.resolve(result);
       return;
     }
-    pending.onDone(done.cpuMs);
+    pending.onDone(done.cpuMs, done.extraMs);
     if (done.nested) pending.onNested(done.nested);
     // what the code changed in the request's AsyncLocalStorage stores, before what follows on this loop reads them
     if (done.contexts && pending.contexts) applyContexts({ encode, decode, refill }, pending.contexts.stores, pending.contexts.carried, done.contexts);

@@ -10,7 +10,7 @@ import { appGlobalReason, configuresByLoading, CONNECT_METHODS, globalsReason, s
 import type { ForeignWrite, RuptureKind } from '../types';
 import { debug, warnOnce } from '../debug';
 import type * as DispatcherModule from './dispatcher';
-import { AsyncClock, now } from './clock';
+import { AsyncClock, attributed, now } from './clock';
 import { activeContexts, buildingUnit } from './contexts';
 import type { Pool, Settle } from './pool';
 import type { Replay, RunMessage, StartupValue } from './worker';
@@ -127,6 +127,11 @@ export interface FluxionRecord {
   timed: number;
   cpuMs: number;
   /**
+   * An async fluxion's: what its message starts in packages' own callbacks (clock.ts AsyncClock.extra), as last
+   * seen in a window nothing else shared, on either loop; added to each of its messages' time.
+   */
+  extraMs: number;
+  /**
    * A stateful fluxion's: the time its file's state took to travel (fetched from its worker: encoded there, decoded
    * and applied here; sent there again after the main loop ran one of the file's messages).
    */
@@ -230,15 +235,19 @@ export class ModuleRuntime {
 
   exitAsync(ix: number, clock: unknown): void {
     if (!(clock instanceof AsyncClock)) return;
-    clock.pause();
-    this.measured(ix, clock.cpu);
+    const extra = clock.extra();
+    const record = this.records[ix]!;
+    if (extra !== null) record.extraMs = extra;
+    this.measured(ix, clock.cpu, record.extraMs);
   }
 
-  private measured(ix: number, ms: number): void {
+  /** A message ran here: its own time (`ms`), and what it started in packages' callbacks (`extra`). */
+  private measured(ix: number, ms: number, extra = 0): void {
+    attributed(ms);
     const record = this.records[ix]!;
     record.messages++;
-    record.cpuMs += ms;
-    record.samples[record.timed++ & 15] = ms;
+    record.cpuMs += ms + extra;
+    record.samples[record.timed++ & 15] = ms + extra;
     if (this.registry.auto && (record.timed & 15) === 0) this.registry.consider(record);
   }
 
@@ -629,7 +638,10 @@ export class ModuleRuntime {
         contexts,
         resource,
         runHere: () => this.runHere(ix, thisArg, realArgs, env, values, settle !== null),
-        onDone: (cpuMs) => {
+        onDone: (ownMs, extraMs) => {
+          // (an async message: with what it started in packages' callbacks, as that worker last saw it alone)
+          if (extraMs !== undefined) record.extraMs = extraMs;
+          const cpuMs = ownMs + (settle ? record.extraMs : 0);
           record.messages++;
           record.workerMessages++;
           record.cpuMs += cpuMs;
@@ -1174,12 +1186,12 @@ export class Registry {
     return module;
   }
 
-  add(fields: Omit<FluxionRecord, 'placement' | 'messages' | 'workerMessages' | 'deopts' | 'timed' | 'cpuMs' | 'stateMs' | 'weighed' | 'samples' | 'hotMs'>): FluxionRecord {
+  add(fields: Omit<FluxionRecord, 'placement' | 'messages' | 'workerMessages' | 'deopts' | 'timed' | 'cpuMs' | 'extraMs' | 'stateMs' | 'weighed' | 'samples' | 'hotMs'>): FluxionRecord {
     let id = fields.id;
     if (this.ids.has(id)) id = `${fields.id}@${this.relative(fields.file)}`;
     for (let n = 2; this.ids.has(id); n++) id = `${fields.id}@${this.relative(fields.file)}#${n}`;
     this.ids.add(id);
-    const record: FluxionRecord = { ...fields, id, placement: 'main', messages: 0, workerMessages: 0, deopts: 0, timed: 0, cpuMs: 0, stateMs: 0, weighed: [0, 0], samples: new Float64Array(16), hotMs: this.hotMs };
+    const record: FluxionRecord = { ...fields, id, placement: 'main', messages: 0, workerMessages: 0, deopts: 0, timed: 0, cpuMs: 0, extraMs: 0, stateMs: 0, weighed: [0, 0], samples: new Float64Array(16), hotMs: this.hotMs };
     this.fluxions.push(record);
     return record;
   }

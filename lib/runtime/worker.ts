@@ -13,7 +13,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { CodeUnit } from '../internal-types';
 import { decode, encode, noteHelperClass, NotTransferable, PLAIN, refill, setUnitClasses } from './serialize';
 import { buildFactory, resetState, stateOf, type Factory } from './units';
-import { AsyncClock, now } from './clock';
+import { AsyncClock, attributed, now } from './clock';
 import { buildingUnit, contextsAtNext, enterContexts, internalStorage, lacksCopies, trackContexts, UnreadableContext, type CarriedContext, type NextContext } from './contexts';
 import type { Ops, RequestMarker, ResponseMarker, ViewConfig } from './dispatcher';
 import { debug, warnOnce } from '../debug';
@@ -135,6 +135,8 @@ export interface DoneMessage {
   type: 'done';
   id: number;
   cpuMs: number;
+  /** An async message's: what it started in packages' callbacks, when nothing else shared its window (clock.ts). */
+  extraMs?: number;
   ops: Ops;
   /** The request fields the fluxion set, changed or deleted. */
   req?: Record<string, unknown>;
@@ -932,8 +934,10 @@ function run(message: RunMessage): number {
         else error = encode(problem, 'error');
       }
     }
-    if (clock) clock.pause();
+    // (an async message: its segments; what it started in packages' callbacks when nothing else shared its window)
+    const extraMs = clock ? clock.extra() : null;
     const cpuMs = clock ? clock.cpu : now() - started;
+    attributed(cpuMs);
     lastMs.set(key, cpuMs);
     if (again !== null) {
       takeNested(message.file);
@@ -941,6 +945,7 @@ function run(message: RunMessage): number {
       return;
     }
     const done: DoneMessage = { type: 'done', id: message.id, cpuMs, ops };
+    if (extraMs !== null) done.extraMs = extraMs;
     if (changed) done.req = changed;
     const contextsChanged = contexts?.changed();
     if (contextsChanged) done.contexts = contextsChanged;
