@@ -340,6 +340,32 @@ t.test("the request's async context travels: a package's AsyncLocalStorage store
   }
 });
 
+t.test("a store holding data beside a class's instance (a request's id and its logger, a user model; cls-hooked too): the data travels, a handler reading only it moves, one reading the instance runs again on the main loop, and what the worker writes beside it comes back without losing it", async (t) => {
+  const paths = ['/partly/data', '/partly/data', '/partly/logger', '/partly/user', '/partly/model', '/partly/mark', '/partly/logger'];
+  const headers = { 'x-request-id': 'r9', 'x-tenant': 'acme', 'x-who': 'ann' };
+  const run = async (nodeArgs, env) => {
+    const app = await startApp('test/apps/contexts/app.js', { nodeArgs, env });
+    try {
+      const out = [];
+      for (const p of paths) out.push(JSON.parse((await request(app.port, { path: p, headers })).body.toString()));
+      return { out, stderr: app.output().stderr };
+    } finally {
+      await app.stop();
+    }
+  };
+  const plain = await run([], {});
+  const moved = await run(HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1' });
+  const same = (b) => ({ ...b, thread: 0, mark: b.mark && b.mark.replace(/on .*/, 'on …') });
+  t.same(moved.out.map(same), plain.out.map(same), 'the same answers');
+  t.same(plain.out[5], { mark: 'set on the main loop', tenant: 'changed', role: 'marker', line: '[r9] after', user: 'ann', model: 'ann', socket: true, thread: 0 });
+  t.ok(moved.out[0].thread !== 0 && moved.out[1].thread !== 0, "the request's id, a field of a plain store and a cls-hooked value, read on a worker");
+  t.same([2, 3, 4, 6].map((i) => moved.out[i].thread), [0, 0, 0, 0], 'the logger (a Map entry), the user (a field), the model (a cls-hooked value): read on the main loop');
+  t.equal(moved.out[5].mark, 'set on a worker', 'written on a worker beside them');
+  t.match(moved.out[5], { tenant: 'changed', role: 'marker', line: '[r9] after', user: 'ann', model: 'ann' }, 'what it wrote reached the main loop, whose logger, user and model are still there');
+  t.match(moved.stderr, /partlyModel \(test\/apps\/contexts\/app\.js:\d+\) could not finish on a worker \(it read the cls-hooked context of namespace clsctx, which could not travel \(an instance of Model: its field `model`\)\)/);
+  t.notMatch(moved.stderr, /after its message had answered/, 'no read of a stand-in after its answer (the stop of the code is not encoded)');
+});
+
 t.test("a middleware that hands the request on inside stores of its own (`als.run(store, next)`, cls-hooked's `ns.run`) on a worker: what follows runs inside them, on a worker or on the main loop", async (t) => {
   const report = path.join(tmp, 'contexts-next.json');
   const app = await startApp('test/apps/contexts/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1', FLUXION_REPORT: report } });

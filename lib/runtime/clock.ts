@@ -14,8 +14,8 @@ export function now(): number {
  * JavaScript in `setImmediate` chunks, none of it in the handler's segments between awaits) is work no fluxion's
  * time counts. A message's window (its start to its end, awaits included) tells it when nothing else ran in it: no
  * other fluxion's message (`attributed` unchanged but for its own segments) and no other async window open. Then
- * what the event loop did in the window (`performance.eventLoopUtilization()`, loaded at the first async message)
- * less its own segments is that work, when it kept the loop busy most of the time the message waited (`BUSY`: an
+ * what the event loop did in the window (`performance.eventLoopUtilization()`, loaded at the first async message,
+ * and no more than the process's CPU time then) less its own segments is that work, when it kept the loop busy most of the time the message waited (`BUSY`: an
  * I/O wait leaves it idle but for the loop's own turns): `extra`. The
  * registry keeps the last such figure per fluxion and adds it to every message's time, so the JIT sees such a
  * handler as hot, and a worker's measure keeps it so. Windows shared with other work say nothing (under load, an
@@ -31,6 +31,12 @@ let opened = 0;
 /** A fluxion's own time on this thread, measured (a sync message, an async message's segments). */
 export function attributed(ms: number): void {
   attributedMs += ms;
+}
+
+/** The process's CPU time, ms (a window's: not the time a busy machine kept this thread waiting for a core). */
+function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
 }
 
 function activeMs(): number {
@@ -57,11 +63,14 @@ export class AsyncClock {
   private readonly alone: boolean;
   private closed = false;
 
+  private readonly used: number;
+
   constructor() {
     this.alone = open === 0;
     open++;
     this.serial = ++opened;
     this.active = activeMs();
+    this.used = cpuMs();
   }
 
   pause(): void {
@@ -85,10 +94,12 @@ export class AsyncClock {
     this.closed = true;
     open--;
     if (!this.alone || opened !== this.serial || attributedMs !== this.attributed) return null;
-    const extra = activeMs() - this.active - this.cpu;
     // (the loop's own turns while the handler waits on I/O or a timer — 0.2 to 2 ms on a busy machine, accepting
     // and closing connections — are no package's work: that keeps the loop busy most of the wait, chunk after chunk)
+    const active = activeMs() - this.active - this.cpu;
     const waited = now() - this.opened - this.cpu;
-    return extra > BUSY * waited ? extra : 0;
+    if (!(active > BUSY * waited)) return 0;
+    // (no more than the process's CPU time: a machine short of cores keeps a thread active without running it)
+    return Math.max(0, Math.min(active, cpuMs() - this.used - this.cpu));
   }
 }

@@ -179,6 +179,7 @@ export class UnreadableContext extends Error {
  * code); false once its answer has left (a timer after `res.send`): that code reads undefined, with a warning.
  */
 class Unreadable {
+  /** `site`: where the AsyncLocalStorage was made, or `cls:<namespace>` for a cls-hooked context's value. */
   constructor(
     private readonly site: string,
     private readonly why: string,
@@ -186,7 +187,8 @@ class Unreadable {
   ) {}
 
   read(): undefined {
-    const reason = `it read the async context of the AsyncLocalStorage made at ${this.site}, which could not travel (${this.why})`;
+    const of = this.site.startsWith('cls:') ? `the cls-hooked context of namespace ${this.site.slice(4)}` : `the async context of the AsyncLocalStorage made at ${this.site}`;
+    const reason = `it read ${of}, which could not travel (${this.why})`;
     if (this.onRead(reason)) throw new UnreadableContext(`fluxion: this message runs again on the main loop: ${reason}`);
     warnOnce(`contexts:late:${this.site}`, `code running on a worker after its message had answered ${reason.slice(3)}: it read undefined there`);
     return undefined;
@@ -246,15 +248,148 @@ function namespaces(): Record<string, ClsNamespace> | null {
 /** A cls-hooked context's values, its parents' too (a context inherits from the one around it). */
 function flat(context: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const key in context) if (key !== '_ns_name' && key !== 'id') out[key] = context[key];
+  // (not a value standing in for one that could not travel, enterContexts: reading it would count as the code's)
+  for (const key in context) if (key !== '_ns_name' && key !== 'id' && !(onWorker && isAccessor(context, key))) out[key] = context[key];
   return out;
 }
 
 /**
  * [key, the store as it left, encoded]: `als:<file:line#n>` or `cls:<namespace>`; [key, null, why] for a store that
- * cannot travel (`why`), whose reading on the worker makes the message run again on the main loop (Unreadable).
+ * cannot travel (`why`), whose reading on the worker makes the message run again on the main loop (Unreadable);
+ * [key, what of it travels, [member, why][]] for a plain object's fields, a Map's entries or a cls-hooked context's
+ * values of which some cannot travel (a request's id beside its logger): reading one of those does (`partly`).
  */
-export type CarriedContext = [key: string, store: unknown, unreadable?: string];
+export type CarriedContext = [key: string, store: unknown, unreadable?: string | Unreadables];
+
+/** The members of a store that cannot travel: [field, or key of a Map's entry, why]. */
+export type Unreadables = Array<[member: string, why: string]>;
+
+/**
+ * Main thread: a store that cannot travel whole, as what of it can: a plain object's fields, or a Map's entries
+ * under string keys, that can, encoded, and those that cannot; null for another kind of store.
+ */
+function partly({ encode, NotTransferable }: Pick<Codec, 'encode'> & Pick<typeof Serialize, 'NotTransferable'>, store: unknown, what: string): [encoded: unknown, unreadable: Unreadables] | null {
+  const unreadable: Unreadables = [];
+  const travels = (value: unknown, member: string): boolean => {
+    try {
+      encode(value, `${what}: ${member}`);
+      return true;
+    } catch (error) {
+      if (!(error instanceof NotTransferable)) throw error;
+      unreadable.push([member, error.what]);
+      return false;
+    }
+  };
+  let kept: Map<string, unknown> | Record<string, unknown>;
+  if (store instanceof Map && Object.getPrototypeOf(store) === Map.prototype) {
+    kept = new Map();
+    for (const [key, value] of store as Map<unknown, unknown>) {
+      if (typeof key !== 'string') return null;
+      if (travels(value, key)) kept.set(key, value);
+    }
+  } else if (store !== null && typeof store === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(store))) {
+    kept = {};
+    for (const key of Object.keys(store)) if (travels((store as Record<string, unknown>)[key], key)) kept[key] = (store as Record<string, unknown>)[key];
+  } else return null;
+  return unreadable.length ? [encode(kept, what), unreadable] : null;
+}
+
+/**
+ * Worker: a partly carried store (`partly`) as the code sees it: what came, and, for each member that could not
+ * travel, an entry whose reading is that of a whole store that could not (Unreadable); writing one makes it data.
+ */
+function standIn(data: unknown, unreadable: Unreadables, site: string, onRead: (reason: string) => boolean): object {
+  const stand = (member: string, why: string) => new Unreadable(site, `${why}: its ${data instanceof Map ? 'entry' : 'field'} \`${member}\``, onRead);
+  if (data instanceof Map) {
+    const map = new PartlyMap(data as Map<string, unknown>);
+    for (const [member, why] of unreadable) map.unreadable.set(member, stand(member, why));
+    return map;
+  }
+  const object = data as Record<string, unknown>;
+  for (const [member, why] of unreadable) withUnreadable(object, member, stand(member, why));
+  return object;
+}
+
+/** `object[field]` reads the stand-in; an assignment makes it the value assigned (a cls-hooked `ns.set()` too). */
+function withUnreadable(object: Record<string, unknown>, field: string, stand: Unreadable): void {
+  Object.defineProperty(object, field, {
+    get: () => stand.read(),
+    set(this: Record<string, unknown>, value: unknown) {
+      Object.defineProperty(this, field, { value, writable: true, enumerable: true, configurable: true });
+    },
+    enumerable: true,
+    configurable: true,
+  });
+}
+
+/** What of a partly carried store is data now (its fields and entries not standing in), to send back. */
+function readable(store: unknown): unknown {
+  if (store instanceof PartlyMap) return new Map(Map.prototype.entries.call(store));
+  const out: Record<string, unknown> = {};
+  for (const key in store as Record<string, unknown>) {
+    if (!isAccessor(store as object, key)) out[key] = (store as Record<string, unknown>)[key];
+  }
+  return out;
+}
+
+/** Whether `key` of `object` (or of what it inherits: a cls-hooked context's parent) is a getter (a stand-in). */
+function isAccessor(object: object, key: string): boolean {
+  for (let o: object | null = object; o; o = Object.getPrototypeOf(o) as object | null) {
+    const d = Object.getOwnPropertyDescriptor(o, key);
+    if (d) return d.get !== undefined;
+  }
+  return false;
+}
+
+/** A Map store whose entries that could not travel stand in (`unreadable`): reading one, or all of them, reads it. */
+class PartlyMap extends Map<string, unknown> {
+  readonly unreadable = new Map<string, Unreadable>();
+
+  private readAll(): void {
+    for (const stand of this.unreadable.values()) stand.read();
+  }
+
+  override get(key: string): unknown {
+    const stand = this.unreadable?.get(key);
+    return stand ? stand.read() : super.get(key);
+  }
+
+  override has(key: string): boolean {
+    return this.unreadable?.has(key) || super.has(key);
+  }
+
+  override get size(): number {
+    return super.size + (this.unreadable?.size ?? 0);
+  }
+
+  override set(key: string, value: unknown): this {
+    this.unreadable?.delete(key);
+    return super.set(key, value);
+  }
+
+  override delete(key: string): boolean {
+    return this.unreadable.delete(key) || super.delete(key);
+  }
+
+  override forEach(callback: (value: unknown, key: string, map: Map<string, unknown>) => void, thisArg?: unknown): void {
+    this.readAll();
+    super.forEach(callback, thisArg);
+  }
+
+  override entries(): MapIterator<[string, unknown]> {
+    this.readAll();
+    return super.entries();
+  }
+
+  override values(): MapIterator<unknown> {
+    this.readAll();
+    return super.values();
+  }
+
+  override [Symbol.iterator](): MapIterator<[string, unknown]> {
+    return this.entries();
+  }
+}
 
 /** Main thread: the instances (`file:line#n`) a worker had no copy of (`lacksCopies`): their stores keep messages home. */
 const withoutCopy = new Set<string>();
@@ -317,7 +452,9 @@ export function activeContexts({ encode, NotTransferable }: Codec & Pick<typeof 
       // (a span, an APM's context: a stand-in goes, which the code must not read there)
       if (withoutCopy.has(key)) throw new NotTransferable(what, `${error.what}; no worker has a copy of that AsyncLocalStorage to tell whether the code reads it: make it in a preload that comes after fluxion/register`);
       out ??= { carried: [], stores: [] };
-      out.carried.push([`als:${key}`, null, error.what]);
+      // (a request's id beside its logger: the id travels, the logger stands in)
+      const part = partly({ encode, NotTransferable }, store, what);
+      out.carried.push(part ? [`als:${key}`, part[0], part[1]] : [`als:${key}`, null, error.what]);
       out.stores.push(store);
       continue;
     }
@@ -330,8 +467,19 @@ export function activeContexts({ encode, NotTransferable }: Codec & Pick<typeof 
     for (const name of Object.keys(cls)) {
       const context = cls[name]?.active;
       if (!context) continue;
+      const what = `the cls-hooked context of namespace ${name}`;
+      const values = flat(context);
+      let carried: CarriedContext;
+      try {
+        carried = [`cls:${name}`, encode(values, what)];
+      } catch (error) {
+        // (its values that can travel do, the others stand in: `ns.get('user')` of a model instance reads one)
+        const part = error instanceof NotTransferable && mayRunTwice ? partly({ encode, NotTransferable }, values, what) : null;
+        if (!part) throw error;
+        carried = [`cls:${name}`, part[0], part[1]];
+      }
       out ??= { carried: [], stores: [] };
-      out.carried.push([`cls:${name}`, encode(flat(context), `the cls-hooked context of namespace ${name}`)]);
+      out.carried.push(carried);
       out.stores.push(context);
     }
   }
@@ -352,7 +500,7 @@ export function enterContexts(
   // key → the store the code runs inside (a cls-hooked namespace: the context its run made, once it ran)
   const entered = new Map<string, unknown>();
   for (const [key, encoded, why] of carried) {
-    if (why !== undefined) {
+    if (typeof why === 'string') {
       // (a store that could not travel: its stand-in, in this thread's copy of the instance, lacksCopies)
       const storage = byKey.get(key.slice(4));
       if (!storage) continue;
@@ -361,13 +509,33 @@ export function enterContexts(
       entered.set(key, stand);
       continue;
     }
-    const store = decode(encoded);
+    const store = why ? standIn(decode(encoded), why, key.startsWith('als:') ? key.slice(4).replace(/#\d+$/, '') : key, onRead) : decode(encoded);
+    if (why && key.startsWith('cls:')) {
+      // (a cls-hooked context partly carried: its values that could not travel stand in on the context the run makes)
+      const ns = namespaces()?.[key.slice(4)];
+      if (!ns || typeof ns.runAndReturn !== 'function') continue;
+      const stands = store as Record<string, unknown>;
+      let context: Record<string, unknown> | null = null;
+      wrappers.push((next) =>
+        ns.runAndReturn((c) => {
+          for (const name of Object.keys(stands)) {
+            const d = Object.getOwnPropertyDescriptor(stands, name)!;
+            Object.defineProperty(c, name, d.get ? d : { value: d.value, writable: true, enumerable: true, configurable: true });
+          }
+          context = c;
+          entered.set(key, c);
+          return next();
+        }),
+      );
+      inside.push({ key, sent: encoded, now: () => (context ? flat(context) : readable(stands)) });
+      continue;
+    }
     if (key.startsWith('als:')) {
       const storage = byKey.get(key.slice(4));
       if (!storage) continue; // (a package this code does not load: it cannot read that store)
       wrappers.push((next) => storage.run(store, next));
       entered.set(key, store);
-      if (store !== null && typeof store === 'object') inside.push({ key, sent: encoded, now: () => store });
+      if (store !== null && typeof store === 'object') inside.push({ key, sent: encoded, now: () => (why ? readable(store) : store) });
     } else {
       const ns = namespaces()?.[key.slice(4)];
       if (!ns || typeof ns.runAndReturn !== 'function') continue;
@@ -476,7 +644,17 @@ export function applyContexts({ decode, refill }: Codec, stores: unknown[], sent
     if (i < 0 || store === null || typeof store !== 'object') continue;
     const value = decode(encoded);
     if (key.startsWith('cls:')) Object.assign(store, value);
-    else {
+    else if (Array.isArray(sent[i]![2])) {
+      // (partly carried: what went and came back changed; the members that could not go are as they were here)
+      const before = decode(sent[i]![1]);
+      if (store instanceof Map && value instanceof Map && before instanceof Map) {
+        for (const k of before.keys()) if (!value.has(k)) store.delete(k);
+        for (const [k, v] of value) store.set(k, v);
+      } else if (value && typeof value === 'object' && before && typeof before === 'object') {
+        for (const k of Object.keys(before)) if (!(k in value)) delete (store as Record<string, unknown>)[k];
+        Object.assign(store, value);
+      }
+    } else {
       try {
         refill(store, value);
       } catch {

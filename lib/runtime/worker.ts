@@ -957,6 +957,11 @@ function run(message: RunMessage): number {
     if (nested) done.nested = nested;
     post(done);
   };
+  // what the code threw, or its promise rejected with (not encoded once answered: the stop of code that read a
+  // stand-in, UnreadableContext, holds what cls-hooked put on it, its context, whose stand-ins encoding would read)
+  const failed = (error: unknown): void => {
+    if (!answered) answer(encode(error, 'error'));
+  };
   // the code read the stand-in of a store that could not travel (contexts.ts Unreadable; the main loop sends them
   // with a stateless fluxion's messages only): the message runs again on the main loop, which keeps the fluxion
   const readUnreadable = (reason: string): boolean => {
@@ -1083,7 +1088,7 @@ function run(message: RunMessage): number {
     result = clock ? clocks.run(clock, call) : call();
   } catch (error) {
     running = false;
-    answer(encode(error, 'error'));
+    failed(error);
     return started;
   }
   running = false;
@@ -1095,17 +1100,14 @@ function run(message: RunMessage): number {
         try {
           encoded = encode(value, 'the resolved value');
         } catch (error) {
-          return answer(encode(error, 'error'));
+          return failed(error);
         }
         answer(null, encoded);
       },
-      (error) => answer(encode(error, 'error')),
+      failed,
     );
   } else if (result && typeof (result as Promise<unknown>).then === 'function') {
-    (result as Promise<unknown>).then(
-      () => !hasRes && !hasNext && answer(null),
-      (error) => answer(encode(error, 'error')),
-    );
+    (result as Promise<unknown>).then(() => !hasRes && !hasNext && answer(null), failed);
   } else if (!hasRes && !hasNext) answer(null);
   else if (!answered && leaves.has(key) && renders === 0) {
     // it has res or next but called neither, and nothing of it runs after it returned (`if (!err) return;` in the

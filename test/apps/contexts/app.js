@@ -81,6 +81,35 @@ app.get('/local/helper', function addHelper(req, res, next) {
   res.json({ stamp: req.stampOf(), thread: threadId });
 });
 
+// stores holding data beside an instance of a class (a logger, a user model): the data travels with the message,
+// the instance stands in; a handler reading only the data moves, one reading the instance runs on the main loop
+app.use('/partly', reqctx.logged, reqctx.withUser, clsctx.withModel);
+app.get('/partly/data', function partlyData(req, res) {
+  work();
+  res.json({ id: reqctx.get('id'), tenant: reqctx.field('tenant'), clsTenant: clsctx.get('tenant'), thread: threadId });
+});
+app.get('/partly/logger', function partlyLogger(req, res) {
+  work();
+  res.json({ line: reqctx.logger().line('hi'), thread: threadId });
+});
+app.get('/partly/user', function partlyUser(req, res) {
+  work();
+  res.json({ user: reqctx.field('user').name, thread: threadId });
+});
+app.get('/partly/model', function partlyModel(req, res) {
+  work();
+  res.json({ model: clsctx.get('model').name, thread: threadId });
+});
+// written on a worker beside the instances, read after it on the main loop, the instances still there
+app.get('/partly/mark', function partlyMark(req, res, next) {
+  reqctx.set('mark', 'set on ' + (threadId ? 'a worker' : 'the main loop'));
+  reqctx.setField('tenant', 'changed');
+  clsctx.set('role', 'marker');
+  next();
+}, function afterMark(req, res) {
+  res.json({ mark: reqctx.get('mark') || null, tenant: reqctx.field('tenant'), role: clsctx.get('role') || null, line: reqctx.logger().line('after'), user: reqctx.field('user').name, model: clsctx.get('model').name, socket: !!req.socket, thread: threadId });
+});
+
 var server = app.listen(Number(process.env.PORT || 3000), '127.0.0.1', function () {
   console.log('contexts listening on http://127.0.0.1:' + server.address().port);
 });
