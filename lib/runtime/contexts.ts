@@ -510,26 +510,6 @@ export function enterContexts(
       continue;
     }
     const store = why ? standIn(decode(encoded), why, key.startsWith('als:') ? key.slice(4).replace(/#\d+$/, '') : key, onRead) : decode(encoded);
-    if (why && key.startsWith('cls:')) {
-      // (a cls-hooked context partly carried: its values that could not travel stand in on the context the run makes)
-      const ns = namespaces()?.[key.slice(4)];
-      if (!ns || typeof ns.runAndReturn !== 'function') continue;
-      const stands = store as Record<string, unknown>;
-      let context: Record<string, unknown> | null = null;
-      wrappers.push((next) =>
-        ns.runAndReturn((c) => {
-          for (const name of Object.keys(stands)) {
-            const d = Object.getOwnPropertyDescriptor(stands, name)!;
-            Object.defineProperty(c, name, d.get ? d : { value: d.value, writable: true, enumerable: true, configurable: true });
-          }
-          context = c;
-          entered.set(key, c);
-          return next();
-        }),
-      );
-      inside.push({ key, sent: encoded, now: () => (context ? flat(context) : readable(stands)) });
-      continue;
-    }
     if (key.startsWith('als:')) {
       const storage = byKey.get(key.slice(4));
       if (!storage) continue; // (a package this code does not load: it cannot read that store)
@@ -537,18 +517,24 @@ export function enterContexts(
       entered.set(key, store);
       if (store !== null && typeof store === 'object') inside.push({ key, sent: encoded, now: () => (why ? readable(store) : store) });
     } else {
+      // a cls-hooked namespace: the context its run makes takes the values (partly carried: and the stand-ins)
       const ns = namespaces()?.[key.slice(4)];
       if (!ns || typeof ns.runAndReturn !== 'function') continue;
+      const values = store as Record<string, unknown>;
       let context: Record<string, unknown> | null = null;
       wrappers.push((next) =>
         ns.runAndReturn((c) => {
-          Object.assign(c, store as Record<string, unknown>);
+          for (const name of Object.keys(values)) {
+            const d = Object.getOwnPropertyDescriptor(values, name)!;
+            if (d.get) Object.defineProperty(c, name, d);
+            else c[name] = d.value;
+          }
           context = c;
           entered.set(key, c);
           return next();
         }),
       );
-      inside.push({ key, sent: encoded, now: () => (context ? flat(context) : store) });
+      inside.push({ key, sent: encoded, now: () => (context ? flat(context) : why ? readable(values) : values) });
     }
   }
   return {
