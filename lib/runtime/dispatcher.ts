@@ -12,11 +12,20 @@
  */
 import { IncomingMessage, ServerResponse } from 'node:http';
 import type { CodeUnit } from '../internal-types';
-import { decode, encode, NotTransferable } from './serialize';
+import { decode, encode, encodeInstance, NotTransferable } from './serialize';
 
 /** Request fields that live on a prototype as getters (Node's `headers`, express's `path`…): read them in. */
 const REQUEST_GETTERS = ['method', 'url', 'headers', 'httpVersion', 'path', 'hostname', 'ip', 'ips', 'protocol', 'secure', 'xhr', 'subdomains', 'fresh', 'stale'];
 const REQUEST_SKIP = new Set(['socket', 'client', 'connection', 'res', 'req', 'next', 'app', 'route', 'rawHeaders', 'rawTrailers', 'trailers', 'upgrade', 'complete', 'aborted']);
+/**
+ * Fields a package's middleware leaves on the request for its own functions, which a fluxion gives `req` to (units.ts
+ * REQUEST_READERS): how each travels. express-validator's validation contexts: as instances of its Context class,
+ * without their chain of validators (functions: `validationResult` reads their errors, `matchedData` their data).
+ */
+const PACKAGE_FIELDS: Record<string, (value: unknown, path: string) => unknown> = {
+  'express-validator#contexts': (value, path) => (Array.isArray(value) ? value.map((context, i) => encodeInstance(context as object, `${path}[${i}]`, new Set(['stack']))) : encode(value, path)),
+};
+
 /** Fields left out when `req` escapes (every message would pay for them) that travel when a fluxion names them. */
 const NAMED_DATA = new Set(['route', 'rawHeaders', 'rawTrailers', 'trailers', 'upgrade', 'complete', 'aborted']);
 
@@ -236,6 +245,11 @@ function snapshotRequest(req: IncomingMessage, fields: Set<string> | null, held:
         continue;
       }
       if (key.startsWith('_')) continue;
+      const travels = PACKAGE_FIELDS[key];
+      if (travels) {
+        if (r[key] !== undefined) out[key] = travels(r[key], `req[${JSON.stringify(key)}]`);
+        continue;
+      }
       if (REQUEST_SKIP.has(key) && !NAMED_DATA.has(key)) {
         // read by name, the app, the response or the socket cannot be left out: the message stays here
         if (r[key] != null) throw new NotTransferable(`req.${key}`, 'it stays on the main loop');

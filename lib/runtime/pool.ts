@@ -464,7 +464,7 @@ export class Pool {
         // as the async function did: its `next` call, then its promise settles
         if (done.next) resumeNext(held, done);
         if (done.error != null) settle.reject(decode(done.error));
-        else settle.resolve(decode(done.value));
+        else settle.resolve(done.valueIs === 'res' ? held.res : done.valueIs === 'req' ? held.req : decode(done.value));
         return;
       }
       if (done.error != null) {

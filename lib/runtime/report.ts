@@ -17,8 +17,10 @@ export interface Report {
     messages: number;
     /** Messages it processed on a worker. */
     workerMessages: number;
-    /** Mean synchronous CPU time per message (an async function: its segments between awaits), null for main. */
+    /** Mean CPU time per message (an async function: its segments between awaits, and `callbackMs`), null for main. */
     cpuMsPerMessage: number | null;
+    /** An async function's: the work a message starts in packages' own callbacks, as last measured (clock.ts); absent: none. */
+    callbackMs?: number;
   }>;
   streams: Array<{ from: string; to: string; type: 'start' | 'post'; vars: string[]; messages: number }>;
 }
@@ -38,6 +40,7 @@ export function buildReport(registry: Registry): Report {
       messages: f.messages,
       workerMessages: f.workerMessages,
       cpuMsPerMessage: f.timed > 0 ? Number((f.cpuMs / f.timed).toFixed(6)) : null,
+      ...(f.extraMs > 0 ? { callbackMs: Number(f.extraMs.toFixed(6)) } : {}),
     })),
     // A stream's messages are its destination's when it is the only stream into it; a fluxion fed by
     // several streams (one callback passed at several rupture points) splits them evenly.

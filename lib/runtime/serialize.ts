@@ -95,6 +95,20 @@ export function encode(value: unknown, path: string, seen?: Map<object, unknown>
 }
 
 /**
+ * An instance of a class a package exports, as its data (its own fields but `omit`) and where its class is: the other
+ * side makes one with that class's prototype, its constructor not run. For objects a package's middleware leaves on
+ * the request for its own functions (express-validator's validation contexts, dispatcher.ts), whose omitted fields
+ * (their validators' functions) those functions do not read. Throws NotTransferable for a class no module exports.
+ */
+export function encodeInstance(value: object, path: string, omit: ReadonlySet<string>): unknown {
+  const where = classLocation(value.constructor);
+  if (!where || (where[1] ?? '').startsWith('#')) throw new NotTransferable(path, `an instance of ${value.constructor?.name || 'a class'} that no package exports`);
+  const fields: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) if (!omit.has(key)) fields[key] = encode((value as Record<string, unknown>)[key], `${path}.${key}`);
+  return { $flx: 'instance', class: where, fields } satisfies Tagged;
+}
+
+/**
  * The bytes of a Buffer, for a structured clone (which copies them): a view of its memory when the Buffer has
  * its ArrayBuffer to itself (one copy, the clone's, instead of two); a copy of its bytes when it is a slice of a
  * larger one (Node's pool of small Buffers), since the clone would copy the whole ArrayBuffer, not the slice.
@@ -229,6 +243,17 @@ export function decode(value: unknown, seen?: Map<object, unknown>): unknown {
     const out = decode(tagged.items, seen) as unknown[];
     seen.set(value, out);
     Object.assign(out, decode(tagged.props, seen));
+    return out;
+  }
+  if (tagged.$flx === 'instance') {
+    // (encodeInstance: the package's class, as this thread loaded it — or loads it now —, its constructor not run)
+    const [file, key] = tagged.class as [string, string | null];
+    const exported = (require.cache[file]?.exports ?? require(file)) as Record<string, unknown>;
+    const made = key === null ? exported : exported?.[key];
+    if (typeof made !== 'function') throw new Error(`${file}: no class ${key ?? ''} there to make an instance of`);
+    const out = Object.create((made as { prototype: object }).prototype) as Record<string, unknown>;
+    seen.set(value, out);
+    Object.assign(out, decode(tagged.fields, seen));
     return out;
   }
   if (tagged.$flx === 'error') {

@@ -146,6 +146,8 @@ export interface DoneMessage {
   nextContexts?: NextContext[];
   /** What it threw (or its promise rejected with), encoded. */
   error?: unknown;
+  /** An async function's promise resolved to its `req` or `res` (`return res.status(201).json(…)`): the main loop's. */
+  valueIs?: 'req' | 'res';
   /** What an async function's promise resolved to. */
   value?: unknown;
   /** What the code changed in the carried async context's stores. */
@@ -886,6 +888,7 @@ function run(message: RunMessage): number {
   let answered = false;
   let nextArgs: unknown[] | undefined;
   let nextContexts: NextContext[] | null = null;
+  let valueIs: DoneMessage['valueIs'];
   let hasRes = false;
   let hasNext = false;
   let running = false;
@@ -953,6 +956,7 @@ function run(message: RunMessage): number {
     if (nextContexts) done.nextContexts = nextContexts;
     if (error != null) done.error = error;
     if (value !== undefined) done.value = value;
+    if (valueIs) done.valueIs = valueIs;
     const nested = takeNested(message.file);
     if (nested) done.nested = nested;
     post(done);
@@ -984,7 +988,7 @@ function run(message: RunMessage): number {
     }
     if (tag === 'res') {
       hasRes = true;
-      return recorder(
+      return (response = recorder(
         value as ResponseMarker,
         ops,
         // the function's own run goes on to its end first: what it does after `res.send` (a header call that
@@ -999,7 +1003,7 @@ function run(message: RunMessage): number {
         },
         (flush) => (flushLocals = flush),
         rendering,
-      );
+      ));
     }
     if (tag === 'next') {
       hasNext = true;
@@ -1022,6 +1026,8 @@ function run(message: RunMessage): number {
     return decode(value, value !== null && typeof value === 'object' ? (decoded ??= new Map()) : undefined);
   };
   let decoded: Map<object, unknown> | undefined;
+  // (the worker's `res`, to tell it when an async function resolves to it)
+  let response: unknown = null;
   let fn: (...args: unknown[]) => unknown;
   if (message.resetState) resetState(message.file);
   try {
@@ -1096,10 +1102,20 @@ function run(message: RunMessage): number {
   if (settleOnly) {
     Promise.resolve(result).then(
       (value) => {
+        // `return res.status(201).json(…)`: the main loop's own response (or request) settles its promise there
+        if (value !== null && value !== undefined && (value === response || value === req)) {
+          valueIs = value === req ? 'req' : 'res';
+          return answer(null);
+        }
         let encoded: unknown;
         try {
           encoded = encode(value, 'the resolved value');
         } catch (error) {
+          // (a value that cannot travel back: a stateless fluxion's message runs again on the main loop)
+          if (error instanceof NotTransferable && !message.returnState) {
+            again ??= error.message;
+            return answer(null);
+          }
           return failed(error);
         }
         answer(null, encoded);
