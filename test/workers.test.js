@@ -434,6 +434,8 @@ t.test("express-validator: the handlers reading validationResult(req) and matche
     { method: 'GET', path: '/search?q=shoes&page=x' },
     { method: 'GET', path: '/odd' },
     { method: 'GET', path: '/errors' },
+    { method: 'GET', path: '/echo?q=' },
+    { method: 'GET', path: '/echo?q=hi' },
   ];
   const run = async (nodeArgs, env) => {
     const app = await startApp('test/apps/validated/app.js', { nodeArgs, env });
@@ -453,7 +455,9 @@ t.test("express-validator: the handlers reading validationResult(req) and matche
   const moved = await run(HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1' });
   const same = (r) => ({ status: r.status, body: { ...r.body, thread: 0 } });
   t.same(moved.out.map(same), plain.out.map(same), 'the same answers: errors, normalised data, optional fields');
-  t.same(plain.out.map((r) => r.status), [400, 201, 422, 200, 422, 200, 200]);
+  t.same(plain.out.map((r) => r.status), [400, 201, 422, 200, 422, 200, 200, 200, 200]);
+  t.same(plain.out.slice(7).map((r) => r.body.errors), [1, 0]);
+  t.ok(moved.out.slice(7).every((r) => r.body.thread !== 0), '`req[where]`: the whole request travelled, the validation contexts with it');
   t.same(plain.out[1].body.data, { name: 'Ann', email: 'ann@example.com' }, "matchedData: the sanitizers' values");
   t.ok(moved.out.slice(0, 5).every((r) => r.body.thread !== 0), 'signup and search ran on a worker (they gave `req` to express-validator: they stayed on the main loop)');
   t.same(moved.out[6].body, { errorsSeen: 0 }, "no error handler ran: `return res.status(201).json(…)` resolved to the main loop's response (it rejected: the worker's could not travel back, and express 5 called the error handler after the answer)");

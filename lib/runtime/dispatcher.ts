@@ -282,7 +282,11 @@ function snapshotRequest(req: IncomingMessage, fields: Set<string> | null, held:
   }
   for (const key of Object.keys(req)) {
     if (key.startsWith('_') || REQUEST_SKIP.has(key)) continue;
-    readField(r, key, out);
+    // (what a package left there for its readers travels as they read it: an escaping `req` may reach one; one
+    // that cannot keeps the message here — without it, `validationResult(req)` there would find no error)
+    const travels = PACKAGE_FIELDS[key];
+    if (travels) out[key] = travels(r[key], `req[${JSON.stringify(key)}]`);
+    else readField(r, key, out);
   }
   for (const key of [...REQUEST_GETTERS, 'query']) {
     if (!(key in out)) readField(r, key, out);

@@ -28,6 +28,12 @@ app.get('/search', query('q').trim().notEmpty(), query('page').optional().isInt(
   res.json({ query: matchedData(req, { locations: ['query'] }), thread: threadId });
 });
 
+// `req` read by a computed key: the whole request travels, the validation contexts too
+app.get('/echo', query('q').notEmpty(), function echo(req, res) {
+  var where = String(req.query.in || 'query');
+  res.json({ errors: validationResult(req).array().length, value: req[where].q || null, thread: threadId });
+});
+
 // an async handler resolving to a value that cannot travel back (a function): it runs again on the main loop
 app.get('/odd', async function odd(req, res) {
   await null;
