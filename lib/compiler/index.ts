@@ -28,6 +28,8 @@ export interface Analysis {
   found: Found;
   pipeline: Pipeline;
   scopes: Scopes;
+  /** What a binding or an expression holds (a package's export, a module, a function…). */
+  callees: Callees;
   /** `/* fluxion ignore *\/` at the top: the file is left alone. */
   ignored: boolean;
 }
@@ -103,7 +105,7 @@ export function analyze(source: string, options: CompileOptions = {}): Analysis 
       isolatable: f.kind !== 'main' && f.reasons.length === 0,
       reasons: f.kind === 'main' ? ['main is the program itself: it runs once, at start-up, on the main loop'] : f.reasons,
       // the require hook does not print the program: what it needs of code units, instrument computes
-      offload: options.withCode === false ? { movable: false, blockers: [], state: [], shared: [], requires: [] } : offloadOf(f.node, f.kind, { ast, index, text, scopes, pipeline: result }),
+      offload: options.withCode === false ? { movable: false, blockers: [], state: [], shared: [], requires: [] } : offloadOf(f.node, f.kind, { ast, index, text, scopes, callees, pipeline: result }),
       code: options.withCode === false ? '' : fluxionCode(f, text, result),
     };
   });
@@ -118,7 +120,7 @@ export function analyze(source: string, options: CompileOptions = {}): Analysis 
     variables: result.variables.sort((a, b) => (a.declaredAt?.line ?? 0) - (b.declaredAt?.line ?? 0) || (a.declaredAt?.column ?? 0) - (b.declaredAt?.column ?? 0)),
     notes,
   };
-  const analysis: Analysis = { program, ast, index, text, found, pipeline: result, scopes, ignored: fileIgnored };
+  const analysis: Analysis = { program, ast, index, text, found, pipeline: result, scopes, callees, ignored: fileIgnored };
   program.state = moduleState(analysis);
   program.requires = appRequires(analysis);
   program.packages = packageRequires(analysis);
@@ -147,7 +149,7 @@ function catalogueFor(extra: CompileOptions['rupturePoints']): Catalogue {
   return lastCatalogue.catalogue;
 }
 
-function offloadOf(node: AstNode, kind: Fluxion['kind'], analysis: Pick<Analysis, 'ast' | 'index' | 'text' | 'scopes' | 'pipeline'>): Fluxion['offload'] {
+function offloadOf(node: AstNode, kind: Fluxion['kind'], analysis: Pick<Analysis, 'ast' | 'index' | 'text' | 'scopes' | 'callees' | 'pipeline'>): Fluxion['offload'] {
   const none = { state: [], shared: [], requires: [] };
   if (kind === 'main') return { movable: false, blockers: ['main is the program itself'], ...none };
   const unit = codeUnit(node as FunctionNode, analysis as Analysis);

@@ -658,36 +658,15 @@ function moduleRequires(analysis: Analysis, local: boolean): string[] {
  * (middleware before the handler, on the main loop) put there: they travel with the snapshot (dispatcher.ts), the
  * handler moves.
  */
-const REQUEST_READERS: Record<string, Record<string, string>> = {
-  'express-validator': { validationResult: 'express-validator#contexts', matchedData: 'express-validator#contexts' },
-};
+const REQUEST_READERS = new Map<string, Map<string, string>>([
+  ['express-validator', new Map([['validationResult', 'express-validator#contexts'], ['matchedData', 'express-validator#contexts']])],
+]);
 
 /** The request field a call reads when it is `reader(req, …)` of REQUEST_READERS (req its first argument), or null. */
 function readerField(call: AstNode, arg: AstNode, analysis: Analysis): string | null {
   if (call.type !== 'CallExpression' || call.arguments[0] !== arg) return null;
-  let id: AstNode = call.callee;
-  const path: string[] = [];
-  if (id.type === 'MemberExpression') {
-    const name = propertyName(id);
-    if (name === null || id.object.type !== 'Identifier') return null;
-    path.push(name);
-    id = id.object;
-  }
-  if (id.type !== 'Identifier') return null;
-  const variable = analysis.scopes.referenceOf.get(id)?.resolved;
-  const def = variable?.defs.length === 1 ? variable.defs[0]! : null;
-  if (!def || variable!.references.some((r) => r.isWrite() && !r.init)) return null;
-  let from: { specifier: string; path: string[] } | null = null;
-  if (def.type === 'Variable') from = requiredFrom(def.node as unknown as AstNode, def.name as unknown as AstNode);
-  else if (def.type === 'ImportBinding') {
-    const node = def.node as unknown as AstNode;
-    const source = (def.parent as unknown as AstNode).source.value as string;
-    if (node.type === 'ImportSpecifier') from = { specifier: source, path: [node.imported.type === 'Identifier' ? node.imported.name : String(node.imported.value)] };
-    else from = { specifier: source, path: [] };
-  }
-  if (!from) return null;
-  const [name, ...more] = [...from.path, ...path];
-  return name !== undefined && more.length === 0 ? (REQUEST_READERS[from.specifier]?.[name] ?? null) : null;
+  const callee = analysis.callees.valueOf(call.callee);
+  return callee.kind === 'export' ? (REQUEST_READERS.get(callee.module)?.get(callee.name) ?? null) : null;
 }
 
 /** `req.get('host')` and friends read the headers. */

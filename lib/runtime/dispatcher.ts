@@ -22,9 +22,10 @@ const REQUEST_SKIP = new Set(['socket', 'client', 'connection', 'res', 'req', 'n
  * REQUEST_READERS): how each travels. express-validator's validation contexts: as instances of its Context class,
  * without their chain of validators (functions: `validationResult` reads their errors, `matchedData` their data).
  */
-const PACKAGE_FIELDS: Record<string, (value: unknown, path: string) => unknown> = {
-  'express-validator#contexts': (value, path) => (Array.isArray(value) ? value.map((context, i) => encodeInstance(context as object, `${path}[${i}]`, new Set(['stack']))) : encode(value, path)),
-};
+const CONTEXT_OMIT = new Set(['stack']);
+const PACKAGE_FIELDS = new Map<string, (value: unknown, path: string) => unknown>([
+  ['express-validator#contexts', (value, path) => (Array.isArray(value) ? value.map((context, i) => encodeInstance(context as object, `${path}[${i}]`, CONTEXT_OMIT)) : encode(value, path))],
+]);
 
 /** Fields left out when `req` escapes (every message would pay for them) that travel when a fluxion names them. */
 const NAMED_DATA = new Set(['route', 'rawHeaders', 'rawTrailers', 'trailers', 'upgrade', 'complete', 'aborted']);
@@ -245,7 +246,7 @@ function snapshotRequest(req: IncomingMessage, fields: Set<string> | null, held:
         continue;
       }
       if (key.startsWith('_')) continue;
-      const travels = PACKAGE_FIELDS[key];
+      const travels = PACKAGE_FIELDS.get(key);
       if (travels) {
         if (r[key] !== undefined) out[key] = travels(r[key], `req[${JSON.stringify(key)}]`);
         continue;
@@ -284,7 +285,7 @@ function snapshotRequest(req: IncomingMessage, fields: Set<string> | null, held:
     if (key.startsWith('_') || REQUEST_SKIP.has(key)) continue;
     // (what a package left there for its readers travels as they read it: an escaping `req` may reach one; one
     // that cannot keeps the message here — without it, `validationResult(req)` there would find no error)
-    const travels = PACKAGE_FIELDS[key];
+    const travels = PACKAGE_FIELDS.get(key);
     if (travels) out[key] = travels(r[key], `req[${JSON.stringify(key)}]`);
     else readField(r, key, out);
   }
