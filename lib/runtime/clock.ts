@@ -56,22 +56,14 @@ export class AsyncClock {
   private start = now();
   private running = true;
   private readonly opened = this.start;
-  private readonly active: number;
   private readonly attributed = attributedMs;
   /** (`opened` when this one opened: another opening meanwhile makes the window shared) */
-  private readonly serial: number;
-  private readonly alone: boolean;
+  private readonly serial = ++opened;
+  /** Another window was open: this one says nothing, and reads neither clock (a loaded server's every message). */
+  private readonly alone = open++ === 0;
+  private readonly active = this.alone ? activeMs() : 0;
+  private readonly used = this.alone ? cpuMs() : 0;
   private closed = false;
-
-  private readonly used: number;
-
-  constructor() {
-    this.alone = open === 0;
-    open++;
-    this.serial = ++opened;
-    this.active = activeMs();
-    this.used = cpuMs();
-  }
 
   pause(): void {
     if (!this.running) return;
