@@ -9,89 +9,398 @@ export function now(): number {
   return t[0] * 1e3 + t[1] / 1e6;
 }
 
-/**
- * What an async message starts in packages' own callbacks (bcryptjs's `await bcrypt.hash(pw, 10)`: 25 ms of
- * JavaScript in `setImmediate` chunks, none of it in the handler's segments between awaits) is work no fluxion's
- * time counts. A message's window (its start to its end, awaits included) tells it when nothing else ran in it: no
- * other fluxion's message (`attributed` unchanged but for its own segments) and no other async window open. Then
- * what the event loop did in the window (`performance.eventLoopUtilization()`, loaded at the first async message,
- * and no more than the process's CPU time then) less its own segments is that work, when it kept the loop busy most of the time the message waited (`BUSY`: an
- * I/O wait leaves it idle but for the loop's own turns): `extra`. The
- * registry keeps the last such figure per fluxion and adds it to every message's time, so the JIT sees such a
- * handler as hot, and a worker's measure keeps it so. Windows shared with other work say nothing (under load, an
- * I/O-bound handler's window holds every other request's parsing and routing): they leave the figure as it was.
+/*
+ * Sampling what a message starts in packages' own callbacks. bcryptjs's `await bcrypt.hash(pw, 10)` (25 ms of
+ * JavaScript in `setImmediate` chunks, none of it in the handler's segments between awaits), or its callback form
+ * in a synchronous handler (`bcrypt.hash(pw, 10, (err, hash) => …)`), is work no fluxion's own time counts: the
+ * JIT would never see such a handler as hot. Now and then a message is *sampled* (a fluxion's first message on a
+ * thread; then one a second at most, one at a time, and the hooks on for no more than a tenth of the thread's
+ * time), and while it and what it started run:
+ *  - every async resource made while the message's own code runs (its synchronous run, an async function's
+ *    segments between awaits: `own`), or in a callback of a resource it owns (the resource's trigger), is the
+ *    message's: its timers, immediates, ticks, promises, requests, and what their callbacks make in turn
+ *    (an `async_hooks` init hook);
+ *  - the time its immediates' and timers' callbacks (`timed`) and promise reactions (V8's promise hooks) run
+ *    outside its own code, the package's chunks, is its `extraMs`. Not async_hooks' before/after: with those on,
+ *    Node calls every native callback (a file read's, a socket's) through `callbackTrampoline`, a frame that
+ *    would show in the stack of any error thrown there meanwhile; nor a wrapper around the callback (its frame
+ *    would too). A tick's or a native callback's own time is not counted (what it makes is owned);
+ *  - another fluxion's message entered meanwhile (`next()` into a route, a callback that is a fluxion of its own)
+ *    is that one's (`blocked`): what it makes is not the message's; nor is the response's own I/O (its socket's
+ *    writes, whose completion runs in ticks and native callbacks, untimed; NOT_WORK);
+ *  - the sample ends once the message has ended (returned, or settled) and every one-shot request it owns (a
+ *    timer, an immediate, a tick, a file system or crypto request: ONE_SHOT) is done, or a second after it
+ *    began: what it saw so far counts.
+ * Other requests' work runs in their own resources and is never charged: a loaded server's samples say as much as
+ * an idle one's (the clean-window measure before this could only read an async handler whose messages came one at
+ * a time, and never a callback-style one). First samples may be in flight at once (each resource has one owner).
+ * The registry keeps the last figure per fluxion and adds it to each of its messages' time, on either loop (a
+ * worker samples its async messages: DoneMessage `extraMs`).
  */
-let activeTime: (() => number) | null = null;
-/** The fluxions' own measured time on this thread (sync messages, async segments), ms. */
-let attributedMs = 0;
-/** Async windows open now, and windows opened so far. */
-let open = 0;
-let opened = 0;
 
-/** A fluxion's own time on this thread, measured (a sync message, an async message's segments). */
-export function attributed(ms: number): void {
-  attributedMs += ms;
+/** The longest a sample lasts (ms). */
+const CAP_MS = 1000;
+/** Resamples start only while the hooks were on for no more than this share of the thread's time. */
+const DUTY = 0.1;
+/** A fluxion is sampled again this long after its last sample began (ms). */
+export const RESAMPLE_MS = 1000;
+/** Samples in flight at once, at most. */
+const MAX_SAMPLES = 8;
+
+/** What runs now, as the sampler sees it (saved and restored around code that changes it). */
+interface Frame {
+  owner: Sample | null;
+  charging: boolean;
+  blocked: boolean;
+  /** (a frame from before the hooks went off and on again is stale) */
+  epoch: number;
 }
 
-/** The process's CPU time, ms (a window's: not the time a busy machine kept this thread waiting for a core). */
-function cpuMs(): number {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1000;
-}
+/** One sampled message: what it started and ran in callbacks outside its own code, `extraMs`, once done. */
+export class Sample {
+  extraMs = 0;
+  ended = false;
+  finished = false;
+  /** Its one-shot requests not yet done. */
+  pending = 0;
+  /** What ran when its own code began (restored when its own code stops: an await, its return). */
+  private saved: Frame | null = null;
+  readonly cap: ReturnType<typeof setTimeout>;
 
-function activeMs(): number {
-  if (!activeTime) {
-    const { performance } = require('node:perf_hooks') as typeof import('node:perf_hooks');
-    activeTime = () => performance.eventLoopUtilization().active;
+  constructor(
+    /** The `now()` its message entered at (a synchronous message's `exit` gets it back). */
+    readonly start: number,
+    private readonly report: (extraMs: number) => void,
+  ) {
+    this.cap = setTimeout(() => this.finish(), CAP_MS);
+    this.cap.unref();
   }
-  return activeTime();
+
+  /** Its own code runs (its message entered, an async function resumed). */
+  own(): void {
+    if (this.finished) return;
+    this.saved = here();
+    blocked = false;
+    to(this, false);
+  }
+
+  /** Its own code stopped (an await, its return). */
+  leave(): void {
+    if (this.finished || owner !== this || charging || this.saved === null) return;
+    back(this.saved);
+    this.saved = null;
+  }
+
+  /** Its message ended (returned, or its promise settled): the sample ends once what it started is done. */
+  end(): void {
+    this.leave();
+    this.ended = true;
+    if (this.pending === 0) this.finish();
+  }
+
+  /** One of its one-shot requests is done. */
+  done(): void {
+    if (--this.pending === 0 && this.ended) this.finish();
+  }
+
+  finish(): void {
+    if (this.finished) return;
+    if (owner === this) to(null, false);
+    this.finished = true;
+    clearTimeout(this.cap);
+    if (--live === 0) off();
+    this.report(this.extraMs);
+  }
 }
 
-/** How busy the loop must have been while an async message waited for that to be work it started (extra). */
-const BUSY = 0.75;
+/**
+ * The resources a sample waits for: requests that run once and are done then. Not handles that live on (a socket,
+ * a server, an interval: a keep-alive connection the message opened would hold the sample to its cap), nor promises
+ * (destroyed when collected, if ever), nor packages' own AsyncResources (destroyed when they say so).
+ */
+const ONE_SHOT = new Set(['Immediate', 'TickObject', 'Timeout', 'Microtask', 'FSREQCALLBACK', 'FSREQPROMISE', 'CONNECTWRAP', 'GETADDRINFOREQWRAP', 'GETNAMEINFOREQWRAP', 'QUERYWRAP', 'PBKDF2REQUEST', 'RANDOMBYTESREQUEST', 'RANDOMPRIMEREQUEST', 'SCRYPTREQUEST', 'KEYGENREQUEST', 'HKDFREQUEST', 'SIGNREQUEST', 'VERIFYREQUEST', 'CIPHERREQUEST', 'DERIVEBITSREQUEST', 'HASHREQUEST', 'CHECKPRIMEREQUEST']);
+
+/**
+ * Resources no sample owns: a socket's writes and shutdown (what their completion runs is the connection's: the
+ * response's, which the main loop does in either placement), zlib's streams (compression's, the response's too);
+ * nor timers made unref'd (`init`).
+ */
+const NOT_WORK = new Set(['WRITEWRAP', 'SHUTDOWNWRAP', 'ZLIB']);
+
+/** The sample whose code or callback runs now (null: code no sample owns), and whether it is a callback of its. */
+let owner: Sample | null = null;
+let charging = false;
+/** Another fluxion's message runs: what it makes is its own, whatever resource's callback it runs in. */
+let blocked = false;
+/** When `charging` last became true. */
+let since = 0;
+/** Samples in flight; the hooks' turn (`Frame.epoch`). */
+let live = 0;
+let epoch = 0;
+/** Each resource a sample owns (asyncId → its sample), its promises, and the one-shot requests it waits for. */
+const owned = new Map<number, Sample>();
+let ownedPromises = new WeakMap<object, Sample>();
+const waited = new Set<number>();
+/** Synchronous messages sampled now, by their `start`. */
+const syncSamples = new Map<number, Sample>();
+/** Other fluxions' synchronous messages entered while samples are in flight: their `start`, and what to restore. */
+const otherStarts: number[] = [];
+const otherFrames: Frame[] = [];
+/** What promise reactions replaced, innermost last. */
+const reactions: (Frame | undefined)[] = [];
+let hook: import('node:async_hooks').AsyncHook | null = null;
+let stopPromiseHooks: (() => void) | null = null;
+/** The hooks went on (live 0 → 1); no resample begins before `nextAt` (the duty cycle). */
+let onAt = 0;
+let nextAt = 0;
+
+function to(nextOwner: Sample | null, nextCharging: boolean): void {
+  if (charging || nextCharging) {
+    const t = now();
+    if (charging) owner!.extraMs += t - since;
+    since = t;
+  }
+  owner = nextOwner;
+  charging = nextCharging;
+}
+
+function here(): Frame {
+  return { owner, charging, blocked, epoch };
+}
+
+function back(frame: Frame | undefined): void {
+  if (frame === undefined || frame.epoch !== epoch) {
+    blocked = false;
+    return to(null, false);
+  }
+  blocked = frame.blocked;
+  if (frame.owner === null || frame.owner.finished) to(null, false);
+  else to(frame.owner, frame.charging);
+}
+
+/** The owned immediate's or timer's callback running now: its stop. */
+let timing: (() => void) | null = null;
+
+/**
+ * The time an owned immediate's or timer's callback runs, without a frame of fluxion's around it (a wrapper's
+ * would show in the stack of an error thrown there): Node's timers read `immediate._argv` (`timer._timerArgs`)
+ * right before they call it, and `immediate._idleNext` (`timer._repeat`) first thing after it, in Node 20 to 24;
+ * those fields become accessors of the resource that start and stop its sample's charge there (and data fields
+ * again after). Ticks are not timed (Node reads nothing of theirs after the call); what they make is owned.
+ */
+function timed(sample: Sample, resource: Record<string, unknown>, before: string, after: string): void {
+  let beforeValue = resource[before];
+  let afterValue = resource[after];
+  let frame: Frame | null = null;
+  let ran = false;
+  const stop = (): void => {
+    if (timing === stop) timing = null;
+    if (frame !== null) back(frame);
+    frame = null;
+    Object.defineProperty(resource, before, { value: beforeValue, writable: true, enumerable: true, configurable: true });
+    Object.defineProperty(resource, after, { value: afterValue, writable: true, enumerable: true, configurable: true });
+  };
+  const immediate = before === '_argv';
+  Object.defineProperty(resource, before, {
+    get() {
+      // (read as it is about to run: an immediate taken from its queue, its callback still there; a timer out of its
+      // list and not cleared)
+      if (!ran && (immediate ? resource._destroyed === true && typeof resource._onImmediate === 'function' : resource._idlePrev === null && resource._destroyed !== true)) {
+        ran = true;
+        // (one runs at a time: another one's stop not seen is its end)
+        timing?.();
+        if (!sample.finished && live > 0) {
+          frame = here();
+          blocked = false;
+          to(sample, true);
+        }
+        timing = stop;
+      }
+      return beforeValue;
+    },
+    set(value) {
+      beforeValue = value;
+    },
+    enumerable: true,
+    configurable: true,
+  });
+  Object.defineProperty(resource, after, {
+    get() {
+      if (ran && timing === stop) stop();
+      return afterValue;
+    },
+    set(value) {
+      afterValue = value;
+    },
+    enumerable: true,
+    configurable: true,
+  });
+}
+
+function on(t: number): void {
+  onAt = t;
+  epoch++;
+  hook ??= hooks();
+  hook.enable();
+  const { promiseHooks } = require('node:v8') as typeof import('node:v8');
+  stopPromiseHooks = promiseHooks.createHook({
+    before(promise) {
+      reactions.push(here());
+      const s = ownedPromises.get(promise);
+      blocked = false;
+      if (s !== undefined && !s.finished) to(s, true);
+      else to(null, false);
+    },
+    after() {
+      back(reactions.pop());
+    },
+  }) as () => void;
+}
+
+function off(): void {
+  hook!.disable();
+  stopPromiseHooks!();
+  stopPromiseHooks = null;
+  to(null, false);
+  blocked = false;
+  owned.clear();
+  ownedPromises = new WeakMap();
+  waited.clear();
+  syncSamples.clear();
+  otherStarts.length = 0;
+  otherFrames.length = 0;
+  reactions.length = 0;
+  timing = null;
+  const t = now();
+  nextAt = t + (t - onAt) * (1 / DUTY - 1);
+}
+
+function hooks(): import('node:async_hooks').AsyncHook {
+  const { createHook } = require('node:async_hooks') as typeof import('node:async_hooks');
+  return createHook({
+    init(id, type, trigger, resource) {
+      if (NOT_WORK.has(type)) return;
+      const s = owner ?? (blocked ? undefined : owned.get(trigger));
+      if (s === undefined || s.finished) return;
+      const r = resource as Record<string, unknown>;
+      // (a timer made unref'd is Node's housekeeping — a socket's idle timeout, the Date header's cache —, no work)
+      if (type === 'Timeout' && typeof r.hasRef === 'function' && !(r.hasRef as () => boolean).call(r)) return;
+      owned.set(id, s);
+      switch (type) {
+        case 'PROMISE':
+          ownedPromises.set(resource, s);
+          return;
+        case 'Immediate':
+          timed(s, r, '_argv', '_idleNext');
+          break;
+        case 'Timeout':
+          if (r._repeat) return; // (an interval lives on: not waited for, and not timed)
+          timed(s, r, '_timerArgs', '_repeat');
+          break;
+      }
+      if (ONE_SHOT.has(type)) {
+        waited.add(id);
+        s.pending++;
+      }
+    },
+    destroy(id) {
+      const s = owned.get(id);
+      if (s === undefined) return;
+      owned.delete(id);
+      if (waited.delete(id)) s.done();
+    },
+  });
+}
+
+/** Whether a message entering at `t` may be sampled: a first sample; a resample when the duty cycle allows it. */
+export function maySample(t: number, first: boolean): boolean {
+  // (resamples one at a time, the hooks off long enough since: samples that kept overlapping would keep them on)
+  return first ? live < MAX_SAMPLES : live === 0 && t >= nextAt;
+}
+
+/** Samples the message entering now (at `t`): `report` gets its `extraMs` once the sample ends. */
+export function startSample(t: number, report: (extraMs: number) => void): Sample {
+  // (its cap's timer owned by none: another sample's code may be running)
+  const frame = here();
+  blocked = true;
+  to(null, false);
+  const s = new Sample(t, report);
+  back(frame);
+  if (live++ === 0) on(t);
+  s.own();
+  return s;
+}
+
+/** Samples the synchronous message entering now (at `t`); its `exit` calls exitMessage(t). */
+export function startSyncSample(t: number, report: (extraMs: number) => void): void {
+  syncSamples.set(t, startSample(t, report));
+}
+
+/** Whether a sample is in flight on this thread (the registry then notes other fluxions' messages). */
+export function sampling(): boolean {
+  return live > 0;
+}
+
+/** Another fluxion's synchronous message enters at `start` (samples in flight): its time and resources are its own. */
+export function enterOther(start: number): void {
+  otherStarts.push(start);
+  otherFrames.push(here());
+  blocked = true;
+  to(null, false);
+}
+
+/** A synchronous message that entered at `start` exits: a sampled one's end, or another's. */
+export function exitMessage(start: number): void {
+  const s = syncSamples.get(start);
+  if (s !== undefined) {
+    syncSamples.delete(start);
+    return s.end();
+  }
+  const n = otherStarts.length;
+  if (n > 0 && otherStarts[n - 1] === start) {
+    otherStarts.length = n - 1;
+    back(otherFrames.pop());
+  }
+}
 
 /** The CPU time of an async function's message: the sum of its synchronous segments, between awaits. */
 export class AsyncClock {
   cpu = 0;
   private start = now();
   private running = true;
-  private readonly opened = this.start;
-  private readonly attributed = attributedMs;
-  /** (`opened` when this one opened: another opening meanwhile makes the window shared) */
-  private readonly serial = ++opened;
-  /** Another window was open: this one says nothing, and reads neither clock (a loaded server's every message). */
-  private readonly alone = open++ === 0;
-  private readonly active = this.alone ? activeMs() : 0;
-  private readonly used = this.alone ? cpuMs() : 0;
-  private closed = false;
+  /** This message is sampled. */
+  sample: Sample | null = null;
+  /** Samples in flight when it entered: what ran then, restored at its first await (its own code is its own). */
+  private restore: Frame | null = null;
+
+  constructor() {
+    if (live > 0) {
+      this.restore = here();
+      blocked = true;
+      to(null, false);
+    }
+  }
 
   pause(): void {
     if (!this.running) return;
     this.cpu += now() - this.start;
     this.running = false;
+    this.sample?.leave();
+    if (this.restore !== null) {
+      back(this.restore);
+      this.restore = null;
+    }
   }
 
   resume(): void {
     this.start = now();
     this.running = true;
+    this.sample?.own();
   }
 
-  /**
-   * At the message's end (once): what the loop did in its window beyond its own segments, when nothing else ran
-   * in it (the work it started in packages' callbacks); null when the window was shared.
-   */
-  extra(): number | null {
+  /** At the message's end (its promise settles, its body's last line ran): the clock stops, a sample may end. */
+  end(): void {
     this.pause();
-    if (this.closed) return null;
-    this.closed = true;
-    open--;
-    if (!this.alone || opened !== this.serial || attributedMs !== this.attributed) return null;
-    // (the loop's own turns while the handler waits on I/O or a timer — 0.2 to 2 ms on a busy machine, accepting
-    // and closing connections — are no package's work: that keeps the loop busy most of the wait, chunk after chunk)
-    const active = activeMs() - this.active - this.cpu;
-    const waited = now() - this.opened - this.cpu;
-    if (!(active > BUSY * waited)) return 0;
-    // (no more than the process's CPU time: a machine short of cores keeps a thread active without running it)
-    return Math.max(0, Math.min(active, cpuMs() - this.used - this.cpu));
+    this.sample?.end();
   }
 }

@@ -32,7 +32,7 @@ export interface Pending {
   contexts: { carried: CarriedContext[]; stores: unknown[] } | null;
   /** An async function's message: its promise here. */
   settle: Settle | null;
-  /** Its own CPU time there, and (an async message's, in a window nothing else shared) what it started in packages' callbacks. */
+  /** Its own CPU time there, and (a sampled async message's, clock.ts) what it started in packages' callbacks. */
   onDone: (cpuMs: number, extraMs: number | undefined) => void;
   /** The file's state an `unavailable` answer of a stateful fluxion's brought (decoded), and the ms decoding took. */
   onState: (state: Record<string, unknown>, ms: number) => void;

@@ -10,7 +10,7 @@ import { appGlobalReason, configuresByLoading, CONNECT_METHODS, globalsReason, s
 import type { ForeignWrite, RuptureKind } from '../types';
 import { debug, warnOnce } from '../debug';
 import type * as DispatcherModule from './dispatcher';
-import { AsyncClock, attributed, now } from './clock';
+import { AsyncClock, enterOther, exitMessage, maySample, now, RESAMPLE_MS, sampling, startSample, startSyncSample } from './clock';
 import { activeContexts, buildingUnit } from './contexts';
 import type { Pool, Settle } from './pool';
 import type { Replay, RunMessage, StartupValue } from './worker';
@@ -127,10 +127,12 @@ export interface FluxionRecord {
   timed: number;
   cpuMs: number;
   /**
-   * An async fluxion's: what its message starts in packages' own callbacks (clock.ts AsyncClock.extra), as last
-   * seen in a window nothing else shared, on either loop; added to each of its messages' time.
+   * What its message starts in packages' own callbacks (clock.ts samples), as last sampled, on either loop (a
+   * worker samples async messages); added to each of its messages' time.
    */
   extraMs: number;
+  /** Its next message on the main loop is sampled from then on (`now()`). */
+  sampleAt: number;
   /**
    * A stateful fluxion's: the time its file's state took to travel (fetched from its worker: encoded there, decoded
    * and applied here; sent there again after the main loop ran one of the file's messages).
@@ -206,19 +208,35 @@ export class ModuleRuntime {
   enter(ix: number): number {
     const record = this.records[ix];
     if (record === null) return -1;
-    return record.placement === 'main' || (record.placement === 'replicated' && this.registry.mainTakes()) ? now() : -2;
+    if (record.placement !== 'main' && !(record.placement === 'replicated' && this.registry.mainTakes())) return -2;
+    const t = now();
+    if (t >= record.sampleAt && maySample(t, record.sampleAt === 0)) startSyncSample(t, this.sampled(record, t));
+    else if (sampling()) enterOther(t);
+    return t;
   }
 
   exit(ix: number, start: number): void {
     if (start < 0) return;
-    this.measured(ix, now() - start);
+    const ms = now() - start;
+    if (sampling()) exitMessage(start);
+    this.measured(ix, ms);
   }
 
   /** An async function's message: its clock (it runs between awaits); -1 or -2 as `enter`. */
   enterAsync(ix: number): number | AsyncClock {
     const record = this.records[ix];
     if (record === null) return -1;
-    return record.placement === 'main' || (record.placement === 'replicated' && this.registry.mainTakes()) ? new AsyncClock() : -2;
+    if (record.placement !== 'main' && !(record.placement === 'replicated' && this.registry.mainTakes())) return -2;
+    const clock = new AsyncClock();
+    const t = now();
+    if (t >= record.sampleAt && maySample(t, record.sampleAt === 0)) clock.sample = startSample(t, this.sampled(record, t));
+    return clock;
+  }
+
+  /** This message of the fluxion is sampled (clock.ts): what it starts in packages' callbacks becomes its `extraMs`. */
+  private sampled(record: FluxionRecord, t: number): (extraMs: number) => void {
+    record.sampleAt = t + RESAMPLE_MS;
+    return (extraMs) => void (record.extraMs = extraMs);
   }
 
   /** Before an `await` suspends the function (its operand evaluated): the clock stops. */
@@ -235,16 +253,14 @@ export class ModuleRuntime {
 
   exitAsync(ix: number, clock: unknown): void {
     if (!(clock instanceof AsyncClock)) return;
-    const extra = clock.extra();
-    const record = this.records[ix]!;
-    if (extra !== null) record.extraMs = extra;
-    this.measured(ix, clock.cpu, record.extraMs);
+    clock.end();
+    this.measured(ix, clock.cpu);
   }
 
-  /** A message ran here: its own time (`ms`), and what it started in packages' callbacks (`extra`). */
-  private measured(ix: number, ms: number, extra = 0): void {
-    attributed(ms);
+  /** A message ran here: its own time (`ms`), and what it starts in packages' callbacks, as last sampled. */
+  private measured(ix: number, ms: number): void {
     const record = this.records[ix]!;
+    const extra = record.extraMs;
     record.messages++;
     record.cpuMs += ms + extra;
     record.samples[record.timed++ & 15] = ms + extra;
@@ -639,7 +655,8 @@ export class ModuleRuntime {
         resource,
         runHere: () => this.runHere(ix, thisArg, realArgs, env, values, settle !== null),
         onDone: (ownMs, extraMs) => {
-          // (an async message: with what it started in packages' callbacks, as that worker last saw it alone)
+          // (an async message: with what it starts in packages' callbacks, as last sampled; a synchronous one's time
+          // there runs to its answer, which the work it started came before)
           if (extraMs !== undefined) record.extraMs = extraMs;
           const cpuMs = ownMs + (settle ? record.extraMs : 0);
           record.messages++;
@@ -1186,12 +1203,12 @@ export class Registry {
     return module;
   }
 
-  add(fields: Omit<FluxionRecord, 'placement' | 'messages' | 'workerMessages' | 'deopts' | 'timed' | 'cpuMs' | 'extraMs' | 'stateMs' | 'weighed' | 'samples' | 'hotMs'>): FluxionRecord {
+  add(fields: Omit<FluxionRecord, 'placement' | 'messages' | 'workerMessages' | 'deopts' | 'timed' | 'cpuMs' | 'extraMs' | 'sampleAt' | 'stateMs' | 'weighed' | 'samples' | 'hotMs'>): FluxionRecord {
     let id = fields.id;
     if (this.ids.has(id)) id = `${fields.id}@${this.relative(fields.file)}`;
     for (let n = 2; this.ids.has(id); n++) id = `${fields.id}@${this.relative(fields.file)}#${n}`;
     this.ids.add(id);
-    const record: FluxionRecord = { ...fields, id, placement: 'main', messages: 0, workerMessages: 0, deopts: 0, timed: 0, cpuMs: 0, extraMs: 0, stateMs: 0, weighed: [0, 0], samples: new Float64Array(16), hotMs: this.hotMs };
+    const record: FluxionRecord = { ...fields, id, placement: 'main', messages: 0, workerMessages: 0, deopts: 0, timed: 0, cpuMs: 0, extraMs: 0, sampleAt: 0, stateMs: 0, weighed: [0, 0], samples: new Float64Array(16), hotMs: this.hotMs };
     this.fluxions.push(record);
     return record;
   }

@@ -17,9 +17,9 @@ export interface Report {
     messages: number;
     /** Messages it processed on a worker. */
     workerMessages: number;
-    /** Mean CPU time per message (an async function: its segments between awaits, and `callbackMs`), null for main. */
+    /** Mean CPU time per message (its own code — an async function's segments between awaits — and `callbackMs`), null for main. */
     cpuMsPerMessage: number | null;
-    /** An async function's: the work a message starts in packages' own callbacks, as last measured (clock.ts); absent: none. */
+    /** The work a message starts in packages' own callbacks, as last sampled (clock.ts); absent: none. */
     callbackMs?: number;
   }>;
   streams: Array<{ from: string; to: string; type: 'start' | 'post'; vars: string[]; messages: number }>;

@@ -13,7 +13,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { CodeUnit } from '../internal-types';
 import { decode, encode, noteHelperClass, NotTransferable, PLAIN, refill, setUnitClasses } from './serialize';
 import { buildFactory, resetState, stateOf, type Factory } from './units';
-import { AsyncClock, attributed, now } from './clock';
+import { AsyncClock, maySample, now, RESAMPLE_MS, startSample } from './clock';
 import { buildingUnit, contextsAtNext, enterContexts, internalStorage, lacksCopies, trackContexts, UnreadableContext, type CarriedContext, type NextContext } from './contexts';
 import type { Ops, RequestMarker, ResponseMarker, ViewConfig } from './dispatcher';
 import { debug, warnOnce } from '../debug';
@@ -135,7 +135,7 @@ export interface DoneMessage {
   type: 'done';
   id: number;
   cpuMs: number;
-  /** An async message's: what it started in packages' callbacks, when nothing else shared its window (clock.ts). */
+  /** A sampled async message's (this one's or an earlier one's of its fluxion): what it started in packages' callbacks (clock.ts). */
   extraMs?: number;
   ops: Ops;
   /** The request fields the fluxion set, changed or deleted. */
@@ -897,6 +897,11 @@ function run(message: RunMessage): number {
   // its CPU time is its synchronous segments (the clock pauses at each of its own awaits: units.ts)
   const settleOnly = message.async === true;
   const clock = settleOnly ? new AsyncClock() : null;
+  // (now and then one is sampled: what it starts in packages' callbacks, reported with a later answer of its fluxion)
+  if (clock && started >= (sampleAt.get(key) ?? 0) && maySample(started, !sampleAt.has(key))) {
+    sampleAt.set(key, started + RESAMPLE_MS);
+    clock.sample = startSample(started, (extraMs) => void sampled.set(key, extraMs));
+  }
   // a response call whose argument cannot travel back (`res.render(view, { user: instanceOfAModel })`): a
   // stateless fluxion's message runs again on the main loop, whatever the function did after the throw
   let again: string | null = null;
@@ -937,10 +942,11 @@ function run(message: RunMessage): number {
         else error = encode(problem, 'error');
       }
     }
-    // (an async message: its segments; what it started in packages' callbacks when nothing else shared its window)
-    const extraMs = clock ? clock.extra() : null;
+    // (an async message: its segments; what a sampled one started in packages' callbacks, once that is done)
+    clock?.end();
+    const extraMs = sampled.get(key);
+    sampled.delete(key);
     const cpuMs = clock ? clock.cpu : now() - started;
-    attributed(cpuMs);
     lastMs.set(key, cpuMs);
     if (again !== null) {
       takeNested(message.file);
@@ -948,7 +954,7 @@ function run(message: RunMessage): number {
       return;
     }
     const done: DoneMessage = { type: 'done', id: message.id, cpuMs, ops };
-    if (extraMs !== null) done.extraMs = extraMs;
+    if (extraMs !== undefined) done.extraMs = extraMs;
     if (changed) done.req = changed;
     const contextsChanged = contexts?.changed();
     if (contextsChanged) done.contexts = contextsChanged;
@@ -1141,6 +1147,9 @@ function run(message: RunMessage): number {
  * waits behind a slow message.
  */
 const lastMs = new Map<string, number>();
+/** Per fluxion (`file#ix`): when its next async message here is sampled (clock.ts), and a sample's figure not yet sent. */
+const sampleAt = new Map<string, number>();
+const sampled = new Map<string, number>();
 let answers: DoneMessage[] | null = null;
 let batchStarted = 0;
 function post(done: DoneMessage): void {

@@ -1,6 +1,7 @@
 'use strict';
 // Async handlers whose work is done in a package's own callbacks (chunky, a stand-in for bcryptjs's async API):
-// the JIT sees that work, and moves the handler; an I/O-bound one stays, under load too.
+// the JIT sees that work, and moves the handler (its callback form too, in a synchronous handler), under load too;
+// an I/O-bound one stays.
 var express = require('express');
 var chunky = require('chunky');
 var threadId = require('worker_threads').threadId;
@@ -10,6 +11,41 @@ var app = express();
 app.get('/hash/:text', async function hashRoute(req, res) {
   var hash = await chunky.hash(req.params.text, 512);
   res.json({ hash: hash, thread: threadId });
+});
+
+// (the same as pauseFirst below, before a synchronous route)
+app.use('/wrapped', async function pauseAgain(req, res, next) {
+  await Promise.resolve();
+  next();
+});
+
+// the callback form in a synchronous handler: the chunks are work the handler started, though it returned long before
+app.get(['/hashcb/:text', '/wrapped/hashcb/:text'], function hashCallbackRoute(req, res, next) {
+  chunky.hash(req.params.text, 512, function (error, hash) {
+    if (error) return next(error);
+    res.json({ hash: hash, thread: threadId });
+  });
+});
+
+// an async middleware whose await resumes into the route (next() inside its own code): the route's hashing is the
+// route's, not the middleware's (the route is reached without it too)
+app.use('/chain', async function pauseFirst(req, res, next) {
+  await Promise.resolve();
+  next();
+});
+
+app.get(['/chain/hash/:text', '/direct/hash/:text'], async function chainedHash(req, res) {
+  var hash = await chunky.hash(req.params.text, 512);
+  res.json({ hash: hash, thread: threadId });
+});
+
+// the same work yielding by timers, and by awaits inside the package
+app.get('/timer/:text', async function timerHash(req, res) {
+  res.json({ hash: await chunky.hashBy(req.params.text, 512, 'timeout'), thread: threadId });
+});
+
+app.get('/awaits/:text', async function awaitsHash(req, res) {
+  res.json({ hash: await chunky.hashBy(req.params.text, 512, 'promise'), thread: threadId });
 });
 
 app.get('/wait', async function waitRoute(req, res) {
