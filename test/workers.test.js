@@ -464,6 +464,26 @@ t.test("work a handler starts in a package's own callbacks (bcryptjs's async API
   t.ok(byId('waitRoute').workerMessages <= 16, `${byId('waitRoute').workerMessages} waits ran on the worker (${byId('waitRoute').placement} at the end)`);
 });
 
+t.test("a request field made of instances of a class whose file a worker cannot load: the handler reading it runs on the main loop, the process and its worker go on", async (t) => {
+  const app = await startApp('test/apps/instances/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '1', FLUXION_DISABLE_CACHE: '1', DEBUG: 'fluxion:pool' } });
+  try {
+    const get = async (p) => {
+      const r = await request(app.port, { path: p });
+      return { status: r.status, body: JSON.parse(r.body.toString()) };
+    };
+    const before = await get('/plain?q=1');
+    t.not(before.body.thread, 0, 'a plain handler runs on the worker');
+    // (before: the worker threw decoding the message outside its try blocks, and the main thread rethrew it: the
+    // app died)
+    t.same(await get('/checked?q=a'), { status: 200, body: { fields: ['q=a'], thread: 0 } }, 'the answer, from the main loop');
+    t.same(await get('/checked?q=b'), { status: 200, body: { fields: ['q=b'], thread: 0 } }, 'again');
+    t.same(await get('/plain?q=2'), { status: 200, body: { q: '2', thread: before.body.thread } }, 'the same worker goes on');
+    t.notMatch(app.output().stderr, /worker \d+ (exited|failed)/, 'no worker was lost');
+  } finally {
+    await app.stop();
+  }
+});
+
 t.test("express-validator: the handlers reading validationResult(req) and matchedData(req) move, with the validation contexts its middleware left on req; an async handler's `return res.status(…).json(…)` reaches no error handler", async (t) => {
   const steps = [
     { method: 'POST', path: '/signup', body: { name: 'a', email: 'nope' } },

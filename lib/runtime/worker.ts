@@ -1035,6 +1035,7 @@ function run(message: RunMessage): number {
   // (the worker's `res`, to tell it when an async function resolves to it)
   let response: unknown = null;
   let fn: (...args: unknown[]) => unknown;
+  let args: unknown[];
   if (message.resetState) resetState(message.file);
   try {
     // (decoded once: every message of the unit on this worker reads the same copy, as every call on the main loop
@@ -1073,6 +1074,9 @@ function run(message: RunMessage): number {
     // (after the build: a package the unit loads may make the instance)
     const missing = message.contexts ? lacksCopies(message.contexts) : null;
     if (missing) throw new NoCopy(missing);
+    // (a value this worker cannot make again — an instance of a package's class whose file it cannot load — is a
+    // message the main loop runs, as any other that cannot be run here; not an exception ending the worker)
+    args = message.args.map(unmark);
   } catch (error) {
     const unavailable: DoneMessage = { type: 'done', id: message.id, cpuMs: 0, ops: [], unavailable: String((error as Error).message) };
     if (!factories.has(key)) unavailable.unbuilt = true;
@@ -1090,7 +1094,6 @@ function run(message: RunMessage): number {
     post(unavailable);
     return started;
   }
-  const args = message.args.map(unmark);
   let result: unknown;
   running = true;
   try {
