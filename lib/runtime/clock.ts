@@ -26,8 +26,8 @@ export function now(): number {
  *    would show in the stack of any error thrown there meanwhile; nor a wrapper around the callback (its frame
  *    would too). A tick's or a native callback's own time is not counted (what it makes is owned);
  *  - another fluxion's message entered meanwhile (`next()` into a route, a callback that is a fluxion of its own)
- *    is that one's (`blocked`): what it makes is not the message's; nor is the response's own I/O (its socket's
- *    writes, whose completion runs in ticks and native callbacks, untimed; NOT_WORK);
+ *    is that one's (`blocked`): what it makes is not the message's; nor is what the response's methods make (a
+ *    session saved before the answer leaves, compression: `throughResponse`), nor the socket's writes (NOT_WORK);
  *  - the sample ends once the message has ended (returned, or settled) and every one-shot request it owns (a
  *    timer, an immediate, a tick, a file system or crypto request: ONE_SHOT) is done, or a second after it
  *    began: what it saw so far counts.
@@ -285,6 +285,7 @@ function hooks(): import('node:async_hooks').AsyncHook {
       const r = resource as Record<string, unknown>;
       // (a timer made unref'd is Node's housekeeping — a socket's idle timeout, the Date header's cache —, no work)
       if (type === 'Timeout' && typeof r.hasRef === 'function' && !(r.hasRef as () => boolean).call(r)) return;
+      if (throughResponse()) return;
       owned.set(id, s);
       switch (type) {
         case 'PROMISE':
@@ -310,6 +311,37 @@ function hooks(): import('node:async_hooks').AsyncHook {
       if (waited.delete(id)) s.done();
     },
   });
+}
+
+let mainThread: boolean | undefined;
+
+/**
+ * Whether the code making a resource now runs inside a method of the response (`res.json` → express-session's
+ * `res.end`, which saves the session first and ends the response in its store's callback; compression's): that is
+ * the response's work, which the main loop does in either placement (a worker's response calls are replayed
+ * there), not the message's. Read from the stack's call sites (V8's API, for this one capture); on the main thread
+ * only (a worker's response is a recorder).
+ */
+function throughResponse(): boolean {
+  mainThread ??= (require('node:worker_threads') as typeof import('node:worker_threads')).isMainThread;
+  if (!mainThread) return false;
+  const own = Object.getOwnPropertyDescriptor(Error, 'prepareStackTrace');
+  const limit = Error.stackTraceLimit;
+  let sites: unknown;
+  try {
+    Error.prepareStackTrace = (_error, callSites) => callSites;
+    Error.stackTraceLimit = 64;
+    const holder: { stack?: unknown } = {};
+    Error.captureStackTrace(holder, throughResponse);
+    sites = holder.stack;
+  } finally {
+    if (own) Object.defineProperty(Error, 'prepareStackTrace', own);
+    else delete (Error as { prepareStackTrace?: unknown }).prepareStackTrace;
+    Error.stackTraceLimit = limit;
+  }
+  if (!Array.isArray(sites)) return false;
+  for (const site of sites as NodeJS.CallSite[]) if (site.getTypeName() === 'ServerResponse') return true;
+  return false;
 }
 
 /** Whether a message entering at `t` may be sampled: a first sample; a resample when the duty cycle allows it. */

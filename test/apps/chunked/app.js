@@ -4,6 +4,7 @@
 // an I/O-bound one stays.
 var express = require('express');
 var chunky = require('chunky');
+var ender = require('ender');
 var threadId = require('worker_threads').threadId;
 
 var app = express();
@@ -46,6 +47,13 @@ app.get('/timer/:text', async function timerHash(req, res) {
 
 app.get('/awaits/:text', async function awaitsHash(req, res) {
   res.json({ hash: await chunky.hashBy(req.params.text, 512, 'promise'), thread: threadId });
+});
+
+// a package's middleware ending the response later, with work of its own (express-session saves the session in
+// its store's callback before the answer leaves; compression): the response's work, which stays on the main loop
+// wherever the route runs, not work the route started
+app.get('/later', ender(20), function laterRoute(req, res) {
+  res.json({ later: true, thread: threadId });
 });
 
 app.get('/wait', async function waitRoute(req, res) {
