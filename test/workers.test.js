@@ -446,6 +446,8 @@ t.test("work a handler starts in a package's own callbacks (bcryptjs's async API
         Promise.all([get(`/chain/hash/a${round}`), get(`/chain/hash/b${round}`)]),
         get('/wait'),
         get('/wait'),
+        get('/cpu/work'),
+        get('/cpu/work'),
         ...hellos,
       ]);
       threads.hash.push(...hash.map((r) => r.thread));
@@ -465,6 +467,8 @@ t.test("work a handler starts in a package's own callbacks (bcryptjs's async API
   for (const id of ['waitRoute', 'pauseFirst', 'helloRoute']) {
     t.ok((byId(id).callbackMs ?? 0) < 2, `${id}: no other request's work, nor the route's it resumed into, nor its response's writes (${byId(id).callbackMs ?? 0} ms)`);
   }
+  t.equal(byId('cpuRoute').placement, 'replicated', 'the CPU-heavy route behind a middleware moved');
+  t.ok(byId('gate').cpuMsPerMessage < byId('cpuRoute').cpuMsPerMessage / 4, `the middleware's time is its own, not the route's it ran by calling next() (${byId('gate').cpuMsPerMessage} ms against ${byId('cpuRoute').cpuMsPerMessage})`);
   // it stays, or, when a busy machine (parallel tests) inflated its own segments' times enough to move it, the
   // workers' own measurements bring it back within 16 messages
   t.ok(byId('waitRoute').workerMessages <= 16, `${byId('waitRoute').workerMessages} waits ran on the worker (${byId('waitRoute').placement} at the end)`);

@@ -10,6 +10,39 @@ export function now(): number {
 }
 
 /*
+ * A message's own time leaves out the messages of other fluxions that ran inside it: a middleware calling `next()`
+ * runs the route (and what follows) before it returns, and its section of the clock holds the route's. That work
+ * is the route's (measured there), and does not move with the middleware: on a worker, its `next` is a call the
+ * main loop makes. Measured sections (a synchronous message's run, an async message's segment) nest: each closes
+ * with its length less the sections that closed inside it (`nestedMs`), and adds its length to its parent's.
+ */
+let nestedMs = 0;
+const sectionStarts: number[] = [];
+const sectionNested: number[] = [];
+
+/** A measured section begins at `start` (a message's `enter`, an async segment). */
+export function openSection(start: number): void {
+  // (a section never closed — a suspension no splice saw — leaves an entry: a deep stack is one such leak too many)
+  if (sectionStarts.length > 4096) {
+    sectionStarts.length = 0;
+    sectionNested.length = 0;
+  }
+  sectionStarts.push(start);
+  sectionNested.push(nestedMs);
+  nestedMs = 0;
+}
+
+/** The section begun at `start` ends at `end`: its own time (less the sections nested in it). */
+export function closeSection(start: number, end: number): number {
+  const n = sectionStarts.length;
+  if (n === 0 || sectionStarts[n - 1] !== start) return end - start;
+  sectionStarts.length = n - 1;
+  const inner = nestedMs;
+  nestedMs = sectionNested.pop()! + (end - start);
+  return Math.max(0, end - start - inner);
+}
+
+/*
  * Sampling what a message starts in packages' own callbacks. bcryptjs's `await bcrypt.hash(pw, 10)` (25 ms of
  * JavaScript in `setImmediate` chunks, none of it in the handler's segments between awaits), or its callback form
  * in a synchronous handler (`bcrypt.hash(pw, 10, (err, hash) => …)`), is work no fluxion's own time counts: the
@@ -395,7 +428,10 @@ export function exitMessage(start: number): void {
   }
 }
 
-/** The CPU time of an async function's message: the sum of its synchronous segments, between awaits. */
+/**
+ * The CPU time of an async function's message: the sum of its synchronous segments, between awaits (each less the
+ * other fluxions' messages that ran inside it: sections).
+ */
 export class AsyncClock {
   cpu = 0;
   private start = now();
@@ -406,6 +442,7 @@ export class AsyncClock {
   private restore: Frame | null = null;
 
   constructor() {
+    openSection(this.start);
     if (live > 0) {
       this.restore = here();
       blocked = true;
@@ -415,7 +452,7 @@ export class AsyncClock {
 
   pause(): void {
     if (!this.running) return;
-    this.cpu += now() - this.start;
+    this.cpu += closeSection(this.start, now());
     this.running = false;
     this.sample?.leave();
     if (this.restore !== null) {
@@ -425,7 +462,9 @@ export class AsyncClock {
   }
 
   resume(): void {
+    if (this.running) return;
     this.start = now();
+    openSection(this.start);
     this.running = true;
     this.sample?.own();
   }

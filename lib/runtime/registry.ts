@@ -10,7 +10,7 @@ import { appGlobalReason, configuresByLoading, CONNECT_METHODS, globalsReason, s
 import type { ForeignWrite, RuptureKind } from '../types';
 import { debug, warnOnce } from '../debug';
 import type * as DispatcherModule from './dispatcher';
-import { AsyncClock, enterOther, exitMessage, maySample, now, RESAMPLE_MS, sampling, startSample, startSyncSample } from './clock';
+import { AsyncClock, closeSection, enterOther, exitMessage, maySample, now, openSection, RESAMPLE_MS, sampling, startSample, startSyncSample } from './clock';
 import { activeContexts, buildingUnit } from './contexts';
 import type { Pool, Settle } from './pool';
 import type { Replay, RunMessage, StartupValue } from './worker';
@@ -212,12 +212,14 @@ export class ModuleRuntime {
     const t = now();
     if (t >= record.sampleAt && maySample(t, record.sampleAt === 0)) startSyncSample(t, this.sampled(record, t));
     else if (sampling()) enterOther(t);
+    openSection(t);
     return t;
   }
 
   exit(ix: number, start: number): void {
     if (start < 0) return;
-    const ms = now() - start;
+    // (its own time: what another fluxion's message did inside it, `next()` running the route, is that one's)
+    const ms = closeSection(start, now());
     if (sampling()) exitMessage(start);
     this.measured(ix, ms);
   }

@@ -56,6 +56,18 @@ app.get('/later', ender(20), function laterRoute(req, res) {
   res.json({ later: true, thread: threadId });
 });
 
+// a middleware handing the request on synchronously to a CPU-heavy route: the route's work is the route's, not the
+// middleware's (a worker would run the middleware alone, its `next()` made on the main loop)
+app.use('/cpu', function gate(req, res, next) {
+  next();
+});
+
+app.get('/cpu/work', function cpuRoute(req, res) {
+  var h = 0;
+  for (var i = 0; i < 4e6; i++) h = (h * 31 + i) | 0;
+  res.json({ h: h, thread: threadId });
+});
+
 app.get('/wait', async function waitRoute(req, res) {
   await new Promise(function (resolve) { setTimeout(resolve, 5); });
   res.json({ waited: true, thread: threadId });
