@@ -10,7 +10,7 @@ import { appGlobalReason, configuresByLoading, CONNECT_METHODS, globalsReason, s
 import type { ForeignWrite, RuptureKind } from '../types';
 import { debug, warnOnce } from '../debug';
 import type * as DispatcherModule from './dispatcher';
-import { AsyncClock, closeSection, enterOther, exitMessage, maySample, now, openSection, RESAMPLE_MS, sampling, startSample, startSyncSample } from './clock';
+import { AsyncClock, closeSection, enterOther, exitMessage, maySample, now, openSection, RESAMPLE_MESSAGES, RESAMPLE_MS, resampleAfter, sampling, startSample, startSyncSample } from './clock';
 import { activeContexts, buildingUnit } from './contexts';
 import type { Pool, Settle } from './pool';
 import type { Replay, RunMessage, StartupValue } from './worker';
@@ -131,8 +131,11 @@ export interface FluxionRecord {
    * worker samples async messages); added to each of its messages' time.
    */
   extraMs: number;
-  /** Its next message on the main loop is sampled from then on (`now()`). */
+  /** Its next message on the main loop is sampled from then on (`now()`), and once it has this many messages. */
   sampleAt: number;
+  sampleAfter: number;
+  /** The wait between its samples (ms; clock.ts resampleAfter). */
+  sampleEvery: number;
   /**
    * A stateful fluxion's: the time its file's state took to travel (fetched from its worker: encoded there, decoded
    * and applied here; sent there again after the main loop ran one of the file's messages).
@@ -210,7 +213,7 @@ export class ModuleRuntime {
     if (record === null) return -1;
     if (record.placement !== 'main' && !(record.placement === 'replicated' && this.registry.mainTakes())) return -2;
     const t = now();
-    if (t >= record.sampleAt && maySample(t, record.sampleAt === 0)) startSyncSample(t, this.sampled(record, t));
+    if (t >= record.sampleAt && record.messages >= record.sampleAfter && maySample(t, record.sampleAt === 0)) startSyncSample(t, this.sampled(record, t));
     else if (sampling()) enterOther(t);
     openSection(t);
     return t;
@@ -231,14 +234,18 @@ export class ModuleRuntime {
     if (record.placement !== 'main' && !(record.placement === 'replicated' && this.registry.mainTakes())) return -2;
     const clock = new AsyncClock();
     const t = now();
-    if (t >= record.sampleAt && maySample(t, record.sampleAt === 0)) clock.sample = startSample(t, this.sampled(record, t));
+    if (t >= record.sampleAt && record.messages >= record.sampleAfter && maySample(t, record.sampleAt === 0)) clock.sample = startSample(t, this.sampled(record, t));
     return clock;
   }
 
   /** This message of the fluxion is sampled (clock.ts): what it starts in packages' callbacks becomes its `extraMs`. */
   private sampled(record: FluxionRecord, t: number): (extraMs: number) => void {
-    record.sampleAt = t + RESAMPLE_MS;
-    return (extraMs) => void (record.extraMs = extraMs);
+    record.sampleAt = t + record.sampleEvery;
+    record.sampleAfter = record.messages + RESAMPLE_MESSAGES;
+    return (extraMs) => {
+      record.extraMs = extraMs;
+      record.sampleEvery = resampleAfter(record.sampleEvery, extraMs);
+    };
   }
 
   /** Before an `await` suspends the function (its operand evaluated): the clock stops. */
@@ -1205,12 +1212,12 @@ export class Registry {
     return module;
   }
 
-  add(fields: Omit<FluxionRecord, 'placement' | 'messages' | 'workerMessages' | 'deopts' | 'timed' | 'cpuMs' | 'extraMs' | 'sampleAt' | 'stateMs' | 'weighed' | 'samples' | 'hotMs'>): FluxionRecord {
+  add(fields: Omit<FluxionRecord, 'placement' | 'messages' | 'workerMessages' | 'deopts' | 'timed' | 'cpuMs' | 'extraMs' | 'sampleAt' | 'sampleAfter' | 'sampleEvery' | 'stateMs' | 'weighed' | 'samples' | 'hotMs'>): FluxionRecord {
     let id = fields.id;
     if (this.ids.has(id)) id = `${fields.id}@${this.relative(fields.file)}`;
     for (let n = 2; this.ids.has(id); n++) id = `${fields.id}@${this.relative(fields.file)}#${n}`;
     this.ids.add(id);
-    const record: FluxionRecord = { ...fields, id, placement: 'main', messages: 0, workerMessages: 0, deopts: 0, timed: 0, cpuMs: 0, extraMs: 0, sampleAt: 0, stateMs: 0, weighed: [0, 0], samples: new Float64Array(16), hotMs: this.hotMs };
+    const record: FluxionRecord = { ...fields, id, placement: 'main', messages: 0, workerMessages: 0, deopts: 0, timed: 0, cpuMs: 0, extraMs: 0, sampleAt: 0, sampleAfter: 0, sampleEvery: RESAMPLE_MS, stateMs: 0, weighed: [0, 0], samples: new Float64Array(16), hotMs: this.hotMs };
     this.fluxions.push(record);
     return record;
   }

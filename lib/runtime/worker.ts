@@ -13,7 +13,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { CodeUnit } from '../internal-types';
 import { decode, encode, noteHelperClass, NotTransferable, PLAIN, refill, setUnitClasses } from './serialize';
 import { buildFactory, resetState, stateOf, type Factory } from './units';
-import { AsyncClock, maySample, now, RESAMPLE_MS, startSample } from './clock';
+import { AsyncClock, maySample, now, RESAMPLE_MESSAGES, RESAMPLE_MS, resampleAfter, startSample } from './clock';
 import { buildingUnit, contextsAtNext, enterContexts, internalStorage, lacksCopies, trackContexts, UnreadableContext, type CarriedContext, type NextContext } from './contexts';
 import type { Ops, RequestMarker, ResponseMarker, ViewConfig } from './dispatcher';
 import { debug, warnOnce } from '../debug';
@@ -898,9 +898,15 @@ function run(message: RunMessage): number {
   const settleOnly = message.async === true;
   const clock = settleOnly ? new AsyncClock() : null;
   // (now and then one is sampled: what it starts in packages' callbacks, reported with a later answer of its fluxion)
-  if (clock && started >= (sampleAt.get(key) ?? 0) && maySample(started, !sampleAt.has(key))) {
-    sampleAt.set(key, started + RESAMPLE_MS);
-    clock.sample = startSample(started, (extraMs) => void sampled.set(key, extraMs));
+  const due = clock ? sampleAt.get(key) : undefined;
+  if (clock && (due === undefined || (--due[1] <= 0 && started >= due[0])) && maySample(started, due === undefined)) {
+    const every = due?.[2] ?? RESAMPLE_MS;
+    const entry: [number, number, number] = [started + every, RESAMPLE_MESSAGES, every];
+    sampleAt.set(key, entry);
+    clock.sample = startSample(started, (extraMs) => {
+      sampled.set(key, extraMs);
+      entry[2] = resampleAfter(every, extraMs);
+    });
   }
   // a response call whose argument cannot travel back (`res.render(view, { user: instanceOfAModel })`): a
   // stateless fluxion's message runs again on the main loop, whatever the function did after the throw
@@ -1151,7 +1157,7 @@ function run(message: RunMessage): number {
  */
 const lastMs = new Map<string, number>();
 /** Per fluxion (`file#ix`): when its next async message here is sampled (clock.ts), and a sample's figure not yet sent. */
-const sampleAt = new Map<string, number>();
+const sampleAt = new Map<string, [at: number, messages: number, every: number]>();
 const sampled = new Map<string, number>();
 let answers: DoneMessage[] | null = null;
 let batchStarted = 0;
