@@ -1084,6 +1084,8 @@ function run(message: RunMessage): number {
     // message the main loop runs, as any other that cannot be run here; not an exception ending the worker)
     args = message.args.map(unmark);
   } catch (error) {
+    // (its clock's section, and a sample of it, end here: the main loop runs it)
+    clock?.end();
     const unavailable: DoneMessage = { type: 'done', id: message.id, cpuMs: 0, ops: [], unavailable: String((error as Error).message) };
     if (!factories.has(key)) unavailable.unbuilt = true;
     if (error instanceof Refused) unavailable.transient = true;
