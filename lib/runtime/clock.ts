@@ -371,24 +371,28 @@ let mainThread: boolean | undefined;
 function throughResponse(): boolean {
   mainThread ??= (require('node:worker_threads') as typeof import('node:worker_threads')).isMainThread;
   if (!mainThread) return false;
-  // (put back by assignment, as contexts.ts callerSite does: a `delete` would leave Error's own properties in
-  // dictionary mode for good, and every later read of `Error.stackTraceLimit` slower)
+  for (const site of callSites(32, throughResponse)) if (site.getTypeName() === 'ServerResponse') return true;
+  return false;
+}
+
+/**
+ * The stack's call sites below `above` (V8's structured stack API, for this one capture), `limit` of them at most.
+ * Error's settings are put back by assignment: a `delete` would leave Error's own properties in dictionary mode for
+ * good, and every later read of `Error.stackTraceLimit` slower.
+ */
+export function callSites(limit: number, above: (...args: never[]) => unknown): NodeJS.CallSite[] {
   const prepare = Error.prepareStackTrace;
-  const limit = Error.stackTraceLimit;
-  let sites: unknown;
+  const stackLimit = Error.stackTraceLimit;
   try {
-    Error.prepareStackTrace = (_error, callSites) => callSites;
-    Error.stackTraceLimit = 32;
+    Error.prepareStackTrace = (_error, sites) => sites;
+    Error.stackTraceLimit = limit;
     const holder: { stack?: unknown } = {};
-    Error.captureStackTrace(holder, throughResponse);
-    sites = holder.stack;
+    Error.captureStackTrace(holder, above);
+    return Array.isArray(holder.stack) ? (holder.stack as NodeJS.CallSite[]) : [];
   } finally {
     Error.prepareStackTrace = prepare;
-    Error.stackTraceLimit = limit;
+    Error.stackTraceLimit = stackLimit;
   }
-  if (!Array.isArray(sites)) return false;
-  for (const site of sites as NodeJS.CallSite[]) if (site.getTypeName() === 'ServerResponse') return true;
-  return false;
 }
 
 /** Whether a message entering at `t` may be sampled: a first sample; a resample when the duty cycle allows it. */

@@ -14,6 +14,7 @@ import * as asyncHooks from 'node:async_hooks';
 import { syncBuiltinESMExports } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { warnOnce } from '../debug';
+import { callSites } from './clock';
 import type * as Serialize from './serialize';
 
 /** serialize.ts, given by the caller: this file is part of the require hook's bundle, which must not load it. */
@@ -81,21 +82,10 @@ export function internalStorage<T>(): asyncHooks.AsyncLocalStorage<T> {
 
 /** Where the frame that called `new` is (its file and line), or null. */
 function callerSite(constructor: object): string | null {
-  const prepare = Error.prepareStackTrace;
-  const limit = Error.stackTraceLimit;
-  try {
-    Error.stackTraceLimit = 1;
-    Error.prepareStackTrace = (_error, frames) => frames;
-    const holder: { stack?: NodeJS.CallSite[] } = {};
-    Error.captureStackTrace(holder, constructor as (...args: unknown[]) => unknown);
-    const frame = holder.stack?.[0];
-    // (code evaluated with a `//# sourceURL`, a stateful code unit's: its file's name, as its stack frames say)
-    const file = frame?.getFileName() || frame?.getScriptNameOrSourceURL?.();
-    return file ? `${file}:${frame!.getLineNumber()}` : null;
-  } finally {
-    Error.prepareStackTrace = prepare;
-    Error.stackTraceLimit = limit;
-  }
+  const frame = callSites(1, constructor as (...args: unknown[]) => unknown)[0];
+  // (code evaluated with a `//# sourceURL`, a stateful code unit's: its file's name, as its stack frames say)
+  const file = frame?.getFileName() || frame?.getScriptNameOrSourceURL?.();
+  return file ? `${file}:${frame!.getLineNumber()}` : null;
 }
 
 /**

@@ -158,6 +158,11 @@ export interface StreamRecord {
 }
 
 /** What the generated `$flx$()` returns: the module's handle on the runtime. */
+/** Whether a message of the fluxion entering on the main loop at `t` is sampled (clock.ts): its first, then as spaced. */
+function sampleDue(record: FluxionRecord, t: number): boolean {
+  return t >= record.sampleAt && record.messages >= record.sampleAfter && maySample(t, record.sampleAt === 0);
+}
+
 export class ModuleRuntime {
   /** The module's classes that travel as helpers, by name (serialize.ts: an error of one comes back as one). */
   classesOf: (() => Record<string, unknown>) | null = null;
@@ -213,7 +218,7 @@ export class ModuleRuntime {
     if (record === null) return -1;
     if (record.placement !== 'main' && !(record.placement === 'replicated' && this.registry.mainTakes())) return -2;
     const t = now();
-    if (t >= record.sampleAt && record.messages >= record.sampleAfter && maySample(t, record.sampleAt === 0)) startSyncSample(t, this.sampled(record, t));
+    if (sampleDue(record, t)) startSyncSample(t, this.sampled(record, t));
     else if (sampling()) enterOther(t);
     openSection(t);
     return t;
@@ -234,7 +239,7 @@ export class ModuleRuntime {
     if (record.placement !== 'main' && !(record.placement === 'replicated' && this.registry.mainTakes())) return -2;
     const clock = new AsyncClock();
     const t = now();
-    if (t >= record.sampleAt && record.messages >= record.sampleAfter && maySample(t, record.sampleAt === 0)) clock.sample = startSample(t, this.sampled(record, t));
+    if (sampleDue(record, t)) clock.sample = startSample(t, this.sampled(record, t));
     return clock;
   }
 
