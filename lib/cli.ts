@@ -200,7 +200,7 @@ function markStatefulRequires(program: FluxionalProgram, file: string): void {
     resolve: resolveFrom,
     describe: (target) => {
       const required = load(target);
-      return required ? { state: required.state ?? [], requires: [...required.requires, ...(required.packages ?? [])], reach: required.reach, atLoad: required.atLoad, esm: required.sourceType === 'module' } : null;
+      return required ? { state: required.state ?? [], requires: [...required.requires, ...(required.packages ?? [])], reach: required.reach, reads: required.reads?.exports, atLoad: required.atLoad, esm: required.sourceType === 'module' } : null;
     },
     packagesOf: () => [],
     // (the runtime reads the loaded module: a method that is the file's own function is not a write of data)
@@ -217,7 +217,8 @@ function markStatefulRequires(program: FluxionalProgram, file: string): void {
     if (!f.offload.movable) continue;
     const startup: StartupWrite[] = [];
     const globals: string[] = [];
-    const reason = (specifiers.length ? stateReason(facts, path.resolve(file), specifiers, startup) : null) ?? globalsReason(f.offload.globals, nodeGlobals, laterGlobals, globals);
+    const reads: string[] = [];
+    const reason = (specifiers.length ? stateReason(facts, path.resolve(file), specifiers, startup, reads) : null) ?? globalsReason(f.offload.globals, nodeGlobals, laterGlobals, globals);
     if (reason) {
       f.offload.movable = false;
       f.offload.blockers.push(reason);
@@ -235,6 +236,7 @@ function markStatefulRequires(program: FluxionalProgram, file: string): void {
     const given = [...byTarget].map(([target, { at, writers }]) => `${path.relative(process.cwd(), target) || target}'s ${[...at].join(', ')} (written by ${[...writers].join(', ')})`);
     if (globals.length) given.push(`the global${globals.length > 1 ? 's' : ''} ${globals.map((n) => `\`${n}\``).join(', ')}`);
     if (given.length) f.offload.startup = given;
+    if (reads.length) f.offload.reads = reads.map((target) => `${path.relative(process.cwd(), target) || target}'s ${load(target)?.reads?.state.map((n) => `\`${n}\``).join(', ')}`);
   }
 }
 

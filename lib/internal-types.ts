@@ -148,6 +148,11 @@ export interface ModuleDescription {
   requires: string[];
   /** With `state`: its exports that reach none of it, with the specifiers they reach (FluxionalProgram.reach). */
   reach?: Record<string, string[]>;
+  /**
+   * With `state`: its exports that only read it (FluxionalProgram.reads), and `setter`, the text a worker appends
+   * to its copy of the file to give it the main loop's state (`module[Symbol.for('fluxion.readState')]`).
+   */
+  reads?: { exports: Record<string, string[]>; state: string[]; setter: string };
   /** What its top level does that a worker's copy would do again (FluxionalProgram.atLoad). */
   atLoad?: string;
   /** An ES module. */

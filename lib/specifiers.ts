@@ -68,6 +68,8 @@ export interface RequiredFile {
   requires: string[];
   /** With `state`: its exports that reach none of it, with the specifiers they reach (FluxionalProgram.reach). */
   reach?: Record<string, string[]>;
+  /** With `state`: its exports that only read it, with the specifiers they reach (FluxionalProgram.reads). */
+  reads?: Record<string, string[]>;
   /** What its top level does that a worker's copy would do again (FluxionalProgram.atLoad). */
   atLoad?: string;
   /** An ES module (else an ES module's default import of it is its `module.exports`: `default.x` is `x`). */
@@ -159,8 +161,10 @@ export const CONNECT_METHODS = new Set(['connect', '$connect', 'createConnection
  * listener on them at start-up; or they name a package of `statefulPackages`. Packages of node_modules are taken
  * as stateless, as the paper does. The other writes made at start-up (`config.mode = 'x'` in app.js) are pushed
  * on `startup`: a worker's copy of the file gets their values before the code runs there (Registry, worker.ts).
+ * A file with state whose exports the code reaches only read it (FluxionalProgram.reads) is pushed on `reads`: a
+ * worker's copy of it gets a copy of that state, again whenever it changed (Registry.readsFor).
  */
-export function stateReason(facts: StateFacts, from: string, specifiers: Required[], startup: StartupWrite[], seen = new Set<string>(), nested = false): string | null {
+export function stateReason(facts: StateFacts, from: string, specifiers: Required[], startup: StartupWrite[], reads: string[] = [], seen = new Set<string>(), nested = false): string | null {
   for (const required of specifiers) {
     const [specifier, members] = typeof required === 'string' ? [required, null] : required;
     if (!isLocal(specifier)) {
@@ -174,18 +178,22 @@ export function stateReason(facts: StateFacts, from: string, specifiers: Require
     // a file with state whose exports this code reaches reach none of it (`todos.score(…)`, a pure helper of a
     // service with a store): a worker's copy of the file does those as this one does; what they reach is checked
     // (a whole visit of the file, from another path, still checks all of it: `seen` keeps the partial one apart)
-    const reached = file?.state.length && members && file.reach ? reachOf(file.reach, members, file.esm === true) : null;
+    let reached = file?.state.length && members && file.reach ? reachOf(file.reach, members, file.esm === true) : null;
+    // exports that only read it, and none that writes it: a copy of the state goes with the messages
+    const reading = !reached && file?.state.length && members && file.reads ? reachOf({ ...file.reach, ...file.reads }, members, false) : null;
+    if (reading) reached = reading;
     const key = reached ? `${target}#${[...members!].sort().join(',')}` : target;
     if (seen.has(key)) continue;
     seen.add(key);
     if (file?.state.length && !reached) return keepsState(relative(target), file.state);
+    if (reading && !reads.includes(target)) reads.push(target);
     for (const write of facts.writesOf(target)) {
       const [writer, text, at, method, atLoad] = write;
       if (method !== null && atLoad && CONNECT_METHODS.has(method)) return `it calls into ${relative(target)}, whose exports ${writer} connects or initialises at start-up (\`${text}\`): another event loop's copy of the file would not be`;
       if (!atLoad || (method !== null && LISTENER_METHODS.has(method))) return writtenElsewhere(relative(target), writer, text, atLoad);
       startup.push([target, at, write]);
     }
-    const deeper = stateReason(facts, target, reached ?? (file ? file.requires : facts.packagesOf(target)), startup, seen, true);
+    const deeper = stateReason(facts, target, reached ?? (file ? file.requires : facts.packagesOf(target)), startup, reads, seen, true);
     if (deeper) return deeper;
     // what the file requires and those exports do not reach is loaded on the worker all the same: its copies are
     // never called there, and must not do work of their own at load (a timer flushing an empty copy's data)

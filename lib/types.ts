@@ -134,6 +134,11 @@ export interface Fluxion {
      * into (`settings.mode = 'x'` in app.js): the workers' copies of those files get what they left there.
      */
     startup?: string[];
+    /**
+     * `fluxion explain` only: the app files whose state it reads through exports that only read it
+     * (FluxionalProgram.reads), with that state: a copy goes with its messages when it changed.
+     */
+    reads?: string[];
   };
   /** Its code in the fluxional language (split callbacks replaced by `>> dest` / `-> dest`). */
   code: string;
@@ -163,6 +168,12 @@ export interface FluxionalProgram {
    * code calling only those may move (a worker's copy of the file runs them as this one does).
    */
   reach?: Record<string, string[]>;
+  /**
+   * With `state`, a CommonJS file: its exports that read some of it and write none (compiler/readers.ts), each with
+   * the specifiers its code reaches, and the state they read. Code calling only those (and `reach`'s) may run on a
+   * worker with a copy of that state, sent again whenever the file's other functions may have changed it.
+   */
+  reads?: { exports: Record<string, string[]>; state: string[] };
   /**
    * What its top level does that a worker's copy of it would do again (compiler/exports.ts loadTimeWork): a
    * callback registered (`setInterval(flush, 1000)`), the network opened, a package connected or configured.

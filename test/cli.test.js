@@ -45,6 +45,20 @@ t.test('explain: a package another file configures at its top level: moves when 
   t.match(verdict('prefixRoute'), /^stays on the main loop: it calls into the package `prefixer`, which test\/apps\/connects\/boot\.js configures at start-up/, 'boot.js also starts a timer');
 });
 
+t.test("explain: handlers calling only exports that read a file's state may move with a copy of it; compile lists those exports", async (t) => {
+  const r = fluxion(['explain', 'test/apps/readers/app.js']);
+  t.equal(r.status, 0, r.stderr);
+  const verdict = (id) => new RegExp(`\\nflx ${id} [^\\n]*\\n(?:  [^\\n]*\\n)*?  placement: ([^\\n]*)`).exec(r.stdout)?.[1];
+  const reads = "can run on another event loop when hot: express_dispatcher carries its req, res and next; it reads test/apps/readers/posts.js's `posts`, `byTag`: a copy goes with its messages whenever that file's other functions may have changed it";
+  for (const id of ['reportRoute', 'findRoute', 'tagsRoute']) t.equal(verdict(id), reads, id);
+  const keeps = 'stays on the main loop: it calls into test/apps/readers/posts.js, which keeps `posts`, `byTag`, `nextId` in its module memory';
+  for (const id of ['addRoute', 'laterRoute', 'clearRoute', 'eachRoute']) t.equal(verdict(id), keeps, id);
+  t.equal(verdict('visitsRoute'), 'stays on the main loop: it calls into test/apps/readers/visits.js, which keeps `seen` in its module memory', 'an export that calls a function of its file writing the state');
+  const json = JSON.parse(fluxion(['compile', 'test/apps/readers/posts.js', '--format', 'json']).stdout);
+  t.same(json.reads, { exports: { all: [], find: [], tags: [], stats: [] }, state: ['posts', 'byTag'] }, 'not add, addLater, clear (they write), nor each (it calls the function it is handed)');
+  t.notOk(JSON.parse(fluxion(['compile', 'test/apps/readers/visits.js', '--format', 'json']).stdout).reads);
+});
+
 t.test('explain: a fluxion that calls into an app file keeping state stays on the main loop', async (t) => {
   const r = fluxion(['explain', 'test/apps/modules/app.js']);
   t.equal(r.status, 0, r.stderr);

@@ -386,3 +386,35 @@ t.test("another file's memory changed through a value got from it, after start-u
   t.same(fluxion('a').offload.requires, ['./data'], 'the module variable is required again on a worker (at its path): the state rules see data.js');
   t.match(fluxion('b').offload.blockers, [/changes `first`, memory of \.\/data \(`data\.todos\[0\]`\) that this file keeps/], 'reached by an index and changed: it stays');
 });
+
+// readers.ts as data: which exports of a file keeping `items` (an array) and `index` (a Map) only read them
+t.test('exports that only read the state (FluxionalProgram.reads): what counts as a write', async (t) => {
+  const head = "'use strict';\nconst items = [];\nconst index = new Map();\nexports.add = (x) => { items.push(x); index.set(x.id, x); };\n";
+  const cases = [
+    ['exports.r = () => items.length;', true, 'a property'],
+    ['exports.r = () => items.filter((x) => x.on).map((x) => x.id).sort();', true, "sorting the array filter made"],
+    ['exports.r = () => [...index.keys()].sort();', true, 'sorting a spread of its keys'],
+    ['exports.r = () => { const out = {}; for (const x of items) out[x.id] = x.n; return out; };', true, 'filling an object it made'],
+    ['exports.r = () => { let n = 0; items.forEach((x) => { n += x.n; }); return n; };', true, "a callback adding to the caller's local"],
+    ['exports.r = (id) => Object.assign({}, index.get(id));', true, 'Object.assign into a literal'],
+    ['exports.r = () => JSON.stringify(items);', true, 'a global that only reads'],
+    ['exports.r = () => items.sort();', false, 'sorting the state in place'],
+    ['exports.r = () => { const all = items; all.push(1); return all; };', false, 'a local naming the state'],
+    ['exports.r = () => { items.filter(Boolean)[0].seen = true; };', false, 'an item of the state (through a new array)'],
+    ['exports.r = (id) => Object.assign(index.get(id), { seen: true });', false, 'Object.assign into an item'],
+    ['exports.r = (fn) => items.map(fn);', false, 'a function handed in'],
+    ['exports.r = (x) => items.reduce((acc, y) => { acc.n += y.n; return acc; }, x);', false, 'writing the parameter of a callback'],
+    ['exports.r = () => items.at(-1).date.setFullYear(2000);', false, 'a Date setter'],
+    ['exports.r = () => require("./other").get(items);', true, "another file's getter (that file's state is checked on its own)"],
+    ['const lodash = require("lodash");\nexports.r = () => lodash(items);', false, "a package's function"],
+    ['let last = null;\nexports.r = () => { last = items[0]; return last; };', false, 'a module variable written'],
+    ['function touch() { items.length = 0; }\nexports.r = () => { touch(); return items; };', false, 'a function of the file that writes'],
+  ];
+  for (const [code, reads, why] of cases) {
+    const program = compile(head + code, { filename: 'store.js' });
+    t.equal(!!program.reads?.exports.r, reads, `${why}: ${code}`);
+  }
+  t.notOk(compile(head + 'exports.r = () => items.length;\nsetInterval(() => {}, 1000);', { filename: 'store.js' }).reads, 'a file whose top level starts a timer (a worker must not load it)');
+  t.notOk(compile(head.replace("'use strict';", "'use strict';\nexport {};") + 'exports.r = () => items.length;', { filename: 'store.mjs' }).reads, 'an ES module');
+  t.notOk(compile(head + 'exports.r = () => items.length;\nexports.gen = function* () { items.push(yield); };', { filename: 'store.js' }).reads, 'a generator writing it (it resumes unseen)');
+});

@@ -548,9 +548,15 @@ t.test("a file that keeps state and exports pure helpers: the handlers calling o
     t.same(placed.map((r) => r.n).sort(), [1, 2, 3, 4], 'one store of orders: 1..4');
     t.ok(placed.every((r) => r.thread === 0), 'a handler calling service.place (and service.slug) stays on the main loop');
     const lastAmount = [5, 10, 20, 40][placed.findIndex((r) => r.n === 4)];
-    t.same(await get('/service/last'), { total: { 5: 6, 10: 12, 20: 24, 40: 48 }[lastAmount], count: 4, thread: 0 }, "a helper reading the store through the file's own function stays");
+    const last = await get('/service/last');
+    t.same({ ...last, thread: 0 }, { total: { 5: 6, 10: 12, 20: 24, 40: 48 }[lastAmount], count: 4, thread: 0 }, "exports only reading the store (through the file's own function too): the main loop's store, as it is");
+    t.not(last.thread, 0, 'moved, with a copy of `orders`');
+    await get('/service/place?amount=100');
+    const after = await get('/service/last');
+    t.same({ ...after, thread: 0 }, { total: 120, count: 5, thread: 0 }, 'the copy follows a change');
+    t.not(after.thread, 0);
     t.same(await get('/service/stored'), { n: 0, thread: 0 }, "a helper of service.js reaching store.js's state stays");
-    t.same(await get('/service/any?fn=count'), { value: 4, thread: 0 }, 'the file reached by a computed key: the whole file counts');
+    t.same(await get('/service/any?fn=count'), { value: 5, thread: 0 }, 'the file reached by a computed key: the whole file counts');
     t.same(await get('/billing/format?n=7'), { number: 'INV-0007', thread: 0 }, 'a pure helper of a file requiring one whose top level starts a timer: a worker must not load that file');
     // a service that is a class's one instance (`module.exports = new AccountService()`)
     const opened = [];
@@ -571,6 +577,51 @@ t.test("a file that keeps state and exports pure helpers: the handlers calling o
   t.match(app.output().stderr, /storedRoute \(test\/apps\/modules\/app\.js:\d+\) stays on the main loop: it calls into test\/apps\/modules\/store\.js, which keeps `items` in its module memory/);
   t.match(app.output().stderr, /invoiceNumberRoute \(test\/apps\/modules\/app\.js:\d+\) stays on the main loop: it calls into test\/apps\/modules\/billing\.js, which requires test\/apps\/modules\/audit\.js, whose top level registers a callback \(`setInterval`, line 7\): a worker's copy of it would too/);
   t.match(app.output().stderr, /openRoute \(test\/apps\/modules\/app\.js:\d+\) stays on the main loop: it calls into test\/apps\/modules\/accounts\.js, which keeps objects it made at load time in its module memory/);
+});
+
+t.test("a file whose state other files' handlers only read: they move with a copy of it, sent again after each change (a write, an async one after its await, a clear); handlers changing it, or handing it a callback, stay", async (t) => {
+  const app = await startApp('test/apps/readers/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1', FLUXION_THREADS: '2', DEBUG: 'fluxion:placement' } });
+  try {
+    const call = async (method, p, body) => {
+      const r = await request(app.port, { method, path: p, headers: body ? { 'content-type': 'application/json' } : {}, body: body && JSON.stringify(body) });
+      return JSON.parse(r.body.toString());
+    };
+    const report = async () => call('GET', '/report');
+    const without = ({ thread, ...rest }) => rest;
+    const first = await report();
+    t.same(without(first), { count: 0, words: 0, titles: [] });
+    t.not(first.thread, 0, 'moved: it calls exports that only read posts.js');
+    t.equal((await call('POST', '/posts', { title: 'hello world', tags: ['b', 'a'] })).thread, 0, 'a writer stays');
+    const reports = await Promise.all(Array.from({ length: 6 }, report));
+    t.same(reports.map(without), Array(6).fill({ count: 1, words: 2, titles: ['hello world'] }), 'every worker reads the change');
+    t.ok(reports.every((r) => r.thread !== 0));
+    const tags = await call('GET', '/tags');
+    t.same(tags.tags, [{ tag: 'a', posts: 1 }, { tag: 'b', posts: 1 }], 'a Map of the state, copied');
+    t.not(tags.thread, 0);
+    const found = await call('GET', '/posts/1');
+    t.same(found.post, { id: 1, title: 'hello world', tags: ['b', 'a'] });
+    t.not(found.thread, 0);
+    // an async writer: the state changes after its await; meanwhile readers read it as it is
+    const later = call('POST', '/posts/later', { title: 'one two three' });
+    await new Promise((resolve) => setTimeout(resolve, 15));
+    t.same(without(await report()), { count: 1, words: 2, titles: ['hello world'] }, 'before the write, as plain node reads it');
+    t.equal((await later).post.id, 2);
+    t.same(without(await report()), { count: 2, words: 5, titles: ['hello world', 'one two three'] }, 'after the await: the change is read');
+    t.same((await call('GET', '/posts/2')).post, { id: 2, title: 'one two three', tags: [] });
+    t.equal((await call('DELETE', '/posts')).thread, 0);
+    const cleared = await Promise.all(Array.from({ length: 4 }, report));
+    t.same(cleared.map(without), Array(4).fill({ count: 0, words: 0, titles: [] }), 'cleared: the array and the Map emptied in place');
+    t.same((await call('GET', '/tags')).tags, []);
+    t.same(await call('GET', '/each'), { ids: [], thread: 0 }, 'an export calling a callback it is handed: stays');
+    t.same([await call('GET', '/visits'), await call('GET', '/visits')], [{ seen: 1, thread: 0 }, { seen: 2, thread: 0 }], 'an export that looks but counts: stays, one count');
+  } finally {
+    await app.stop();
+  }
+  const err = app.output().stderr;
+  t.match(err, /reportRoute \(test\/apps\/readers\/app\.js:\d+\) runs on the workers now/);
+  t.match(err, /addRoute \(test\/apps\/readers\/app\.js:\d+\) stays on the main loop: it calls into test\/apps\/readers\/posts\.js, which keeps `posts`, `byTag`, `nextId` in its module memory/);
+  t.match(err, /eachRoute \(test\/apps\/readers\/app\.js:\d+\) stays on the main loop: it calls into test\/apps\/readers\/posts\.js/);
+  t.match(err, /visitsRoute \(test\/apps\/readers\/app\.js:\d+\) stays on the main loop: it calls into test\/apps\/readers\/visits\.js, which keeps `seen`/);
 });
 
 t.test("async handlers wrapped so that a rejection reaches next(err) (express-async-handler, the app's own catchAsync): the wrapped function moves, the wrapper stays, the answers are the same", async (t) => {

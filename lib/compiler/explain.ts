@@ -53,6 +53,7 @@ export function explain(program: FluxionalProgram): string {
     else if (f.tags.includes('network')) verdict = 'can run on another event loop when hot: express_dispatcher carries its req, res and next';
     else verdict = 'can run on another event loop when hot: nothing holds it here (replicated on every worker)';
     out.push(`  isolation (paper): ${f.kind === 'main' || f.isolatable ? (f.tags.includes('isolated') ? 'isolated' : f.kind === 'main' ? 'main' : 'stateful') : f.reasons.join('; ')}`);
+    if (f.offload.movable && f.offload.reads?.length) verdict += `; it reads ${f.offload.reads.join(' and ')}: a copy goes with its messages whenever that file's other functions may have changed it`;
     if (f.offload.movable && f.offload.startup?.length) verdict += `; a worker first gets ${f.offload.startup.join(' and ')} as start-up left them on the main loop, if they can be copied`;
     out.push(`  placement: ${verdict}`);
   }

@@ -198,7 +198,7 @@ export function loadTimeWork(analysis: Analysis): string | null {
  * b: …, c() {} }`, `export function a`, `export const a = …`, `export { a as b }`; a name bound to a module function
  * (`function a() {}` … `exports.a = a`) is that function. An export assigned twice, or anything else, is left out.
  */
-function exportedValues(analysis: Analysis): Map<string, AstNode> {
+export function exportedValues(analysis: Analysis): Map<string, AstNode> {
   const out = new Map<string, AstNode>();
   const twice = new Set<string>();
   const put = (name: string | null, value: AstNode | null | undefined) => {

@@ -4,6 +4,7 @@
  */
 import { indexAst, span, type AstIndex, type AstNode, type FunctionNode } from './ast';
 import { exportsReach, loadTimeWork } from './exports';
+import { exportsRead } from './readers';
 import { appRequires, codeUnit, foreignWrites, laterGlobalWrites, moduleState, ownFunctions, packageRequires, startupConfigures, startupConnects } from './units';
 import { isLocal } from '../specifiers';
 import { Callees } from './callees';
@@ -136,6 +137,8 @@ export function analyze(source: string, options: CompileOptions = {}): Analysis 
   if (atLoad) program.atLoad = atLoad;
   const reach = exportsReach(analysis);
   if (reach) program.reach = reach;
+  const reads = exportsRead(analysis);
+  if (reads) program.reads = { exports: reads.exports, state: reads.state };
   // (for `fluxion explain`; the require hook's runtime reads the loaded module instead)
   const functions = options.withCode === false ? [] : ownFunctions(analysis);
   if (functions.length) program.functions = functions;

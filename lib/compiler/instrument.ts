@@ -21,6 +21,7 @@ import { isFunction, type AstNode, type FunctionNode } from './ast';
 import type { Analysis } from './index';
 import { functionName } from './pipeliner';
 import { splice, type Insertion, type Spliced } from './splice';
+import { readersOf } from './readers';
 import { codeUnit, isFileSpecifier, packageRequires } from './units';
 import type { CodeUnit, FunctionEntry, ModuleDescription, SiteEntry, StaticFluxion } from '../internal-types';
 
@@ -145,9 +146,14 @@ export function instrument(analysis: Analysis, runtimePath: string, sourceName: 
 
   // 3. The edits.
   const initList: string[] = [];
+  // a file whose state other files' code reads on workers (readers.ts): its functions that may change it say so
+  // as they start and as they end (an async one: after its last await), so that the state goes again
+  const reads = readersOf.get(analysis);
+  const writers = reads?.writers ?? new Set<AstNode>();
+  for (const fn of writers) if (!ixOf.has(fn)) insertions.push(...bodyWrap(fn as FunctionNode, text, `${WRITES[0]} try {`, `} finally { ${WRITES[1]} }`));
   for (const fn of instrumented) {
     const ix = ixOf.get(fn)!;
-    insertions.push(...bodyEdits(fn, ix, text, fns[ix].unit, awaitsOf.get(fn) ?? []));
+    insertions.push(...bodyEdits(fn, ix, text, fns[ix].unit, awaitsOf.get(fn) ?? [], writers.has(fn)));
     const how = registrations.get(fn);
     if (!how) continue;
     const env = environment(fn, scopes);
@@ -175,6 +181,7 @@ export function instrument(analysis: Analysis, runtimePath: string, sourceName: 
   if (analysis.program.connects) description.connects = analysis.program.connects;
   if (analysis.program.configures) description.configures = analysis.program.configures;
   if (analysis.program.reach) description.reach = analysis.program.reach;
+  if (reads) description.reads = { exports: reads.exports, state: reads.state, setter: `\n;module[Symbol.for('fluxion.readState')] = function ($flx$n, $flx$v, $flx$f) { switch ($flx$n) { ${stateCases(reads.state, analysis)} } };` };
   if (analysis.program.atLoad) description.atLoad = analysis.program.atLoad;
   if (analysis.program.sourceType === 'module') description.esm = true;
   const spliced = splice(text, insertions, sourceName);
@@ -194,7 +201,10 @@ export function instrument(analysis: Analysis, runtimePath: string, sourceName: 
     ']; }' +
     (classes ? stateSetter(fns, analysis) || ', undefined' : stateSetter(fns, analysis)) +
     classes +
-    ')); } $flx$();\n'; // eager: the module's declarations are registered before anyone imports them
+    ')); } $flx$();' + // eager: the module's declarations are registered before anyone imports them
+    // (the state those readers read, as it is when one of their messages leaves)
+    (reads ? `$flx$().readable(function () { return { ${reads.state.map((n) => `${JSON.stringify(n)}: ${n}`).join(', ')} }; });` : '') +
+    '\n';
   return { code: spliced.code + trailer, map: spliced.map, description };
 }
 
@@ -206,14 +216,22 @@ export function instrument(analysis: Analysis, runtimePath: string, sourceName: 
 function stateSetter(fns: FunctionEntry[], analysis: Analysis): string {
   const names = [...new Set(fns.flatMap((f) => f.unit?.state ?? []))];
   if (!names.length) return '';
+  return `, function ($flx$n, $flx$v, $flx$f) { switch ($flx$n) { ${stateCases(names, analysis)} } }`;
+}
+
+/** The cases of a state setter's switch: a variable is assigned, a `const` binding refilled in place (`$flx$f`). */
+function stateCases(names: string[], analysis: Analysis): string {
   const cases = names.map((n) => {
     const variable = analysis.scopes.moduleScope.set.get(n);
     const decl = variable?.defs[0]?.parent as unknown as AstNode | undefined;
     const constant = decl?.type === 'VariableDeclaration' && decl.kind === 'const';
     return `case ${JSON.stringify(n)}: ${constant ? `$flx$f(${n}, $flx$v)` : `${n} = $flx$v`}; break;`;
   });
-  return `, function ($flx$n, $flx$v, $flx$f) { switch ($flx$n) { ${cases.join(' ')} } }`;
+  return cases.join(' ');
 }
+
+/** What a function that may change state read on workers calls as it starts and as it ends (readers.ts). */
+const WRITES = ['$flx$().wb();', '$flx$().we();'] as const;
 
 /**
  * The closure's captured variables (paper §4.3 "closure serialization"): `, function () { return { limit:
@@ -462,7 +480,7 @@ function passesArguments(fn: FunctionNode, analysis: Analysis): string | null {
   return found;
 }
 
-function bodyEdits(fn: FunctionNode, ix: number, text: string, unit: CodeUnit | null, awaits: Await[]): Insertion[] {
+function bodyEdits(fn: FunctionNode, ix: number, text: string, unit: CodeUnit | null, awaits: Await[], writes: boolean): Insertion[] {
   // When the runtime placed the fluxion on another event loop, `enter` says so (-2) and the message goes
   // there: the arguments, `this`, and a getter of the captured variables, created only on that path.
   const args = fn.type === 'ArrowFunctionExpression' ? arrowArguments(fn) : 'arguments';
@@ -488,7 +506,8 @@ function bodyEdits(fn: FunctionNode, ix: number, text: string, unit: CodeUnit | 
   // an async function's CPU time is the sum of its synchronous segments: each `await` pauses the clock once its
   // operand is evaluated, and the clock restarts when the function resumes (see resumeAt)
   const clock = fn.async ? awaitClock(awaits, { pause: '$flx$().pause($flx$t, ', resume: '$flx$().resume($flx$t, ', restart: '$flx$().resume($flx$t)' }) : [];
-  return [...rest, ...bodyWrap(fn, text, `var $flx$t = $flx$().${enter}(${ix});${offload} try {`, `} finally { $flx$().${exit}(${ix}, $flx$t); }`), ...clock];
+  const [wb, we] = writes ? [` ${WRITES[0]}`, ` ${WRITES[1]}`] : ['', ''];
+  return [...rest, ...bodyWrap(fn, text, `var $flx$t = $flx$().${enter}(${ix});${offload} try {${wb}`, `} finally {${we} $flx$().${exit}(${ix}, $flx$t); }`), ...clock];
 }
 
 /**

@@ -930,7 +930,7 @@ function moduleBinding(variable: Variable, name: string, analysis: Analysis, uni
     else if ((own || group) && declarator.id.type === 'Identifier') {
       add(unit.state, name);
       if (group) add(unit.shared, name);
-    } else unit.blockers.push(`uses \`${name}\`, module memory that other code uses too`);
+    } else unit.blockers.push(sharedMemory(name));
     return;
   }
   if (declarator.id.type === 'Identifier' && ((isFunction(init) && !init.generator) || init?.type === 'ClassExpression' || isFunctionNamespace(init))) {
@@ -947,6 +947,11 @@ function moduleBinding(variable: Variable, name: string, analysis: Analysis, uni
   add((unit.constants ??= []), name);
 }
 
+
+/** What keeps code using module memory that other code uses too on the main loop (readers.ts: unless it only reads). */
+export function sharedMemory(name: string): string {
+  return `uses \`${name}\`, module memory that other code uses too`;
+}
 
 function declaratorOf(def: Variable['defs'][number]): AstNode {
   return def.node as unknown as AstNode;

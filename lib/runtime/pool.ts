@@ -14,7 +14,7 @@ import { debug, debugging } from '../debug';
 import { mergeRequest, replay, type Held } from './dispatcher';
 import { applyContexts, noCopyOnWorkers, resumeInContexts, type CarriedContext } from './contexts';
 import { decode, encode, refill } from './serialize';
-import type { DoneMessage, ProcessMessage, Replay, ReplaysChecked, RunMessage, StateAnswer, StateRequest } from './worker';
+import type { DoneMessage, ProcessMessage, ReadCopy, Replay, ReplaysChecked, RunMessage, StateAnswer, StateRequest } from './worker';
 
 /** An async function's promise on the main loop, settled when its message is done on a worker. */
 export interface Settle {
@@ -41,6 +41,14 @@ export interface Pending {
    * message only when the worker has none (the unit goes along) or an old copy (`resetState`).
    */
   state?: (again: boolean) => Record<string, unknown>;
+  /**
+   * The app files whose state it reads (Registry `reading`), each at the version its message takes along: the state
+   * goes with it when the worker's copy is another version (encoded by `copy`; throws NotTransferable), the
+   * file's text and the setter appended to it when the worker has no copy of the file yet.
+   */
+  reads?: Array<{ file: string; version: number; hash: string; setter: string; copy: (version: number) => Record<string, unknown> }>;
+  /** The ms a state it reads took to encode for a worker that had an older copy (what the JIT weighs). */
+  onReadCopy?: (ms: number) => void;
   /** The counts of the file's nested functions that ran on the worker. */
   onNested: (nested: Array<[number, number, number, number]>) => void;
   /** The worker could not run it (`again`: it ran until a response call could not travel back): it runs here. */
@@ -60,6 +68,8 @@ interface Slot {
   inFlight: Map<number, Pending>;
   /** Code units this worker has: later messages of the same fluxion go without theirs. */
   units: Set<string>;
+  /** The version of each file's state that its readers' messages left here (Pending `reads`). */
+  reads: Map<string, number>;
   /** `close()` waits for the messages in flight: called when there are none left. */
   drained?: () => void;
   /** Stops the worker after `idleMs` with nothing in flight. */
@@ -223,6 +233,24 @@ export class Pool {
       const state = pending.state(slot.units.has(key) || slot.resetState.has(message.file));
       message.env = message.env ? Object.assign(message.env, state) : state;
     }
+    let reads: ReadCopy[] | undefined;
+    if (pending.reads) {
+      // (before anything changes here too)
+      reads = [];
+      for (const r of pending.reads) {
+        const had = slot.reads.get(r.file);
+        const copy: ReadCopy = { file: r.file, version: r.version };
+        if (had === undefined) Object.assign(copy, { hash: r.hash, setter: r.setter });
+        if (had !== r.version) {
+          const started = now();
+          copy.state = r.copy(r.version);
+          if (had !== undefined) pending.onReadCopy?.(now() - started);
+        }
+        reads.push(copy);
+      }
+      message.reads = reads;
+      for (const copy of reads) slot.reads.set(copy.file, copy.version);
+    }
     const id = (message.id = this.nextId++);
     if (!slot.units.has(key)) {
       slot.units.add(key);
@@ -376,7 +404,7 @@ export class Pool {
     // (argv and the main module's file: the worker shows the app's, not its own: worker.ts mirrorMain)
     const main = require.main?.filename ?? null;
     const worker = new Worker(WORKER_FILE, { name: `fluxion-${index}`, env: SHARE_ENV, workerData: { fluxion: true, started, scavengeMb: this.scavengeMb, gcLock: this.gcLock, argv: process.argv, main } });
-    const slot: Slot = { worker, index, position, inFlight: new Map(), units: new Set(), outbox: [], resetState: new Set(), newer: new Set(), asked: new Map(), replayed: 0, posted: 0, started };
+    const slot: Slot = { worker, index, position, inFlight: new Map(), units: new Set(), reads: new Map(), outbox: [], resetState: new Set(), newer: new Set(), asked: new Map(), replayed: 0, posted: 0, started };
     worker.on('message', (done: DoneMessage | { type: 'batch'; answers: DoneMessage[] } | StateAnswer | ProcessMessage) => {
       if (done.type === 'batch') for (const one of done.answers) this.done(slot, one);
       else if (done.type === 'done') this.done(slot, done);
@@ -420,6 +448,8 @@ export class Pool {
     if (done.unavailable !== undefined) {
       // (its next message to this worker brings the unit again)
       if (done.unbuilt) slot.units.delete(`${pending.message.file}#${pending.message.ix}`);
+      // (and the files whose state it read, in full: this worker may not hold what the message brought)
+      for (const r of pending.message.reads ?? []) slot.reads.delete(r.file);
       // (stores of instances the workers lack: the messages holding them stay here from now on)
       if (done.noCopy) noCopyOnWorkers(done.noCopy);
       if (done.replayFailed) {

@@ -400,6 +400,49 @@ export class ModuleRuntime {
   /** They ran on the main loop since they were on a worker: that worker's copy of the state is old. */
   stateStale = false;
 
+  /** Per function: the app files whose state it reads through exports that only read it (specifiers.ts `reads`). */
+  private readonly reading = new Map<number, string[]>();
+  /**
+   * A file whose state other files' code reads on workers (description.reads): the version of that state, which
+   * its functions that may change it bump as they start and as they end (`wb`/`we`, instrument.ts), and how many of
+   * them are running (an async one until it settles): meanwhile every reader's message takes the state as it is.
+   */
+  private readVersion = 0;
+  private writing = 0;
+  readGetter: (() => Record<string, unknown>) | null = null;
+  private readEncoded: { version: number; values: Record<string, unknown> } | null = null;
+  wb(): void {
+    this.readVersion++;
+    this.writing++;
+  }
+  we(): void {
+    this.readVersion++;
+    if (this.writing > 0) this.writing--;
+  }
+  /** Whether the function reads another file's state (a copy goes with its messages). */
+  readsState(ix: number): boolean {
+    return this.reading.has(ix);
+  }
+  /** The rewritten module's trailer: the state its readers read, as it is now. */
+  readable(getter: () => Record<string, unknown>): void {
+    this.readGetter = getter;
+  }
+  /** The version a reader's message takes along now (a writer still running: a new one each time). */
+  readsVersion(): number {
+    if (this.writing > 0) this.readVersion++;
+    return this.readVersion;
+  }
+  /** The state its readers read, encoded once per version (throws NotTransferable: the reader stays here). */
+  readCopy(version: number): Record<string, unknown> {
+    if (this.readEncoded?.version === version) return this.readEncoded.values;
+    const values = this.readGetter!();
+    const seen = new Map<object, unknown>();
+    const out: Record<string, unknown> = {};
+    for (const name of Object.keys(values)) out[name] = offloadModules().encode(values[name], `${path.relative(process.cwd(), this.file) || this.file}'s \`${name}\``, seen);
+    this.readEncoded = { version, values: out };
+    return out;
+  }
+
   /** The state a worker sent back with an answer: the main loop's copy follows it. */
   applyState(values: Record<string, unknown>): void {
     const set = this.setState;
@@ -423,8 +466,10 @@ export class ModuleRuntime {
     if (reason === undefined) {
       const startup: StartupWrite[] = [];
       const globals: string[] = [];
-      reason = this.registry.statefulRequire(this.file, [...entry.unit.requires.map((r): Required => (r.members ? [r.specifier, r.members] : r.specifier)), ...(entry.unit.inline ?? [])], startup) ?? this.registry.appGlobal(entry.unit.globals, globals);
+      const reads: string[] = [];
+      reason = this.registry.statefulRequire(this.file, [...entry.unit.requires.map((r): Required => (r.members ? [r.specifier, r.members] : r.specifier)), ...(entry.unit.inline ?? [])], startup, reads) ?? this.registry.appGlobal(entry.unit.globals, globals);
       if (startup.length || globals.length) this.startupWrites.set(ix, [...startup, ...globals.map((name): StartupWrite => [null, [name], null])]);
+      if (reads.length && reason === null) this.reading.set(ix, reads);
       this.stateful.set(ix, reason);
       if (reason) debug('placement', `${this.nameOf(ix)} (${path.relative(process.cwd(), this.file)}:${entry.line}) stays on the main loop: ${reason}`);
     }
@@ -638,6 +683,13 @@ export class ModuleRuntime {
     }
     const entry = this.description.fns[ix];
     const stateful = entry.unit!.state.length > 0;
+    // the state of the files it reads, as it is now (pool.ts sends it to a worker whose copy is older)
+    let reads: Array<{ file: string; version: number; hash: string; setter: string; copy: (version: number) => Record<string, unknown> }> | undefined;
+    for (const file of this.reading.get(ix) ?? []) {
+      const module = this.registry.moduleOf(file);
+      if (!module?.description.reads || !module.readGetter) return new Error(`it reads the state of ${path.relative(process.cwd(), file) || file}, which is not loaded as fluxion rewrote it`);
+      (reads ??= []).push({ file, version: module.readsVersion(), hash: module.description.hash, setter: module.description.reads.setter, copy: (version) => module.readCopy(version) });
+    }
     let prepared: ReturnType<typeof prepare>;
     let contexts: ReturnType<typeof activeContexts>;
     try {
@@ -661,6 +713,10 @@ export class ModuleRuntime {
       sent = this.registry.pool().send({
         message,
         state,
+        reads,
+        onReadCopy: (ms) => {
+          record.stateMs += ms;
+        },
         unit: this,
         settle,
         slot: record.placement.startsWith('worker:') ? Number(record.placement.slice(7)) - 1 : -1,
@@ -1034,6 +1090,14 @@ export class Registry {
       if (module.returning) this.pumpAfterAnswers(module);
       return;
     }
+    // a reader of another file's state, still hot, whose copies (that file changes often) cost as much as its work
+    if (!stateful && module.readsState(record.fn) && work >= record.hotMs / 2 && perMessage > 0 && perMessage >= work) {
+      const reason = `the state it reads costs ${perMessage.toFixed(2)} ms a message to copy to the workers, more than the ${work.toFixed(2)} ms of work it moved`;
+      debug('placement', `${record.id} (${path.relative(process.cwd(), record.file)}:${record.line}): ${reason}; back on the main loop for good`);
+      module.stayHome(record.fn, reason);
+      record.placement = 'main';
+      return;
+    }
     if (work >= record.hotMs / 2) return;
     if (!stateful) {
       this.bringBack(record);
@@ -1133,8 +1197,13 @@ export class Registry {
    * stateReason, the rule `fluxion explain` applies too, here on the modules loaded); `startup` gets the writes
    * other files made at start-up to the exports of the app files it calls into, which a worker's copies need.
    */
-  statefulRequire(file: string, specifiers: Required[], startup: StartupWrite[] = []): string | null {
-    return stateReason({ ...this.facts, statefulPackages: this.statefulPackages, connected: this.connected, configured: this.configured }, file, specifiers, startup);
+  statefulRequire(file: string, specifiers: Required[], startup: StartupWrite[] = [], reads: string[] = []): string | null {
+    return stateReason({ ...this.facts, statefulPackages: this.statefulPackages, connected: this.connected, configured: this.configured }, file, specifiers, startup, reads);
+  }
+
+  /** The module of an app file fluxion rewrote, once loaded. */
+  moduleOf(file: string): ModuleRuntime | undefined {
+    return this.byFile.get(file);
   }
 
   private readonly facts: Omit<StateFacts, 'statefulPackages'> = {
@@ -1147,7 +1216,7 @@ export class Registry {
     },
     describe: (file) => {
       const module = this.byFile.get(file);
-      return module ? { state: module.description.state, requires: [...module.description.requires, ...(module.description.packages ?? [])], reach: module.description.reach, atLoad: module.description.atLoad, esm: module.description.esm === true } : null;
+      return module ? { state: module.description.state, requires: [...module.description.requires, ...(module.description.packages ?? [])], reach: module.description.reach, reads: module.description.reads?.exports, atLoad: module.description.atLoad, esm: module.description.esm === true } : null;
     },
     // a file fluxion left as it is (no functions: `module.exports = mongoose.model('User', schema)`): the packages
     // its text requires, read once

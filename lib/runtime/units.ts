@@ -15,7 +15,7 @@ export type Factory = (env: Record<string, unknown> | null) => (...args: unknown
 
 const sources = new Map<string, string | null>();
 
-function original(file: string, hash: string): string | null {
+export function original(file: string, hash: string): string | null {
   const key = `${file}\0${hash}`;
   if (!sources.has(key)) {
     let text: string | null;

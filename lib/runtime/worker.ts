@@ -12,7 +12,7 @@ import * as vm from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { CodeUnit } from '../internal-types';
 import { decode, encode, noteHelperClass, NotTransferable, PLAIN, refill, setUnitClasses } from './serialize';
-import { buildFactory, resetState, stateOf, type Factory } from './units';
+import { buildFactory, original, resetState, stateOf, type Factory } from './units';
 import { AsyncClock, maySample, now, RESAMPLE_MESSAGES, RESAMPLE_MS, resampleAfter, startSample } from './clock';
 import { buildingUnit, contextsAtNext, enterContexts, internalStorage, lacksCopies, trackContexts, UnreadableContext, type CarriedContext, type NextContext } from './contexts';
 import type { Ops, RequestMarker, ResponseMarker, ViewConfig } from './dispatcher';
@@ -54,6 +54,20 @@ export interface RunMessage {
   returnState?: true;
   /** The main loop's copy of the file's state is newer than this worker's: take it from this message. */
   resetState?: true;
+  /** The state of app files its code reads through exports that only read it (pool.ts Pending `reads`). */
+  reads?: ReadCopy[];
+}
+
+/**
+ * A file whose state the code reads: the version it reads, with the state (encoded) when this worker's copy is
+ * another one, and with the file's hash and the setter to append to its text when this worker has no copy yet.
+ */
+export interface ReadCopy {
+  file: string;
+  version: number;
+  hash?: string;
+  setter?: string;
+  state?: Record<string, unknown>;
 }
 
 /** A file's top-level statement configuring a package (`dayjs.extend(utc)`), with the requires of what it reads. */
@@ -246,6 +260,59 @@ function applyStartup(values: StartupValue[]): void {
     else holder[last] = value;
     givenStartup.add(key);
   }
+}
+
+type ReadSetter = (name: string, value: unknown, refill: (target: unknown, value: unknown) => void) => void;
+const READ_STATE = Symbol.for('fluxion.readState');
+/** This worker's copies of the files whose state code units read (Registry `reading`): the version each holds. */
+const readCopies = new Map<string, { version: number; set: ReadSetter }>();
+
+/**
+ * Gives this worker's copies of the files the code reads the state the main loop's had when the message left
+ * (`reads`): loaded once, from the file's text (hash-checked) with the setter the compiler wrote appended (the
+ * module a unit's `require` finds: a copy loaded before without it is replaced), then given each new version's
+ * state in place (a `const` Map or array refilled, as the file's functions hold it). A message whose version
+ * this worker does not hold, and that does not bring it, is refused: the main loop runs it.
+ */
+function applyReads(reads: ReadCopy[]): void {
+  for (const r of reads) {
+    let copy = readCopies.get(r.file);
+    if (!copy) {
+      if (r.hash === undefined || r.setter === undefined) throw new Refused(`this worker has no copy of ${path.relative(process.cwd(), r.file) || r.file}`);
+      copy = { version: -1, set: loadReadCopy(r.file, r.hash, r.setter) };
+      readCopies.set(r.file, copy);
+    }
+    if (r.state) {
+      const seen = new Map<object, unknown>();
+      for (const name of Object.keys(r.state)) copy.set(name, decode(r.state[name], seen), refill);
+      copy.version = r.version;
+    } else if (copy.version !== r.version) {
+      throw new Refused(`this worker's copy of the state of ${path.relative(process.cwd(), r.file) || r.file} is not the one the message read`);
+    }
+  }
+}
+
+function loadReadCopy(file: string, hash: string, setter: string): ReadSetter {
+  const modules = Module as unknown as { _cache: Record<string, (NodeJS.Module & { [READ_STATE]?: ReadSetter; _compile(text: string, file: string): void }) | undefined>; _nodeModulePaths(dir: string): string[] };
+  const cached = modules._cache[file];
+  if (cached?.[READ_STATE]) return cached[READ_STATE];
+  const text = original(file, hash);
+  if (text === null) throw new Error(`${file} changed on disk since it was loaded`);
+  const ModuleClass = Module as unknown as new (id: string, parent?: unknown) => NonNullable<(typeof modules._cache)[string]>;
+  const copy = new ModuleClass(file, null);
+  copy.filename = file;
+  copy.paths = modules._nodeModulePaths(path.dirname(file));
+  modules._cache[file] = copy;
+  try {
+    copy._compile(text + setter, file);
+  } catch (error) {
+    delete modules._cache[file];
+    throw error;
+  }
+  copy.loaded = true;
+  const set = copy[READ_STATE];
+  if (!set) throw new Error(`${file} gave no state setter`);
+  return set;
 }
 
 /** Both Maps, Sets, arrays, or plain objects: what `refill` fills in place. */
@@ -1052,6 +1119,8 @@ function run(message: RunMessage): number {
       for (const name of Object.keys(message.constants)) decoded[name] = decode(message.constants[name], seen);
       constantsOf.set(key, decoded);
     }
+    // (first: the versions the main loop counts on this worker holding are the ones it sent)
+    if (message.reads) applyReads(message.reads);
     if (replayFailed) throw new Refused('a package configuration failed on this worker: the main loop is checking which code calls into it');
     let factory = factories.get(key);
     if (!factory) {
