@@ -247,7 +247,7 @@ function isExportsObject(node: AstNode): boolean {
 }
 
 /** An identifier naming a module function or a `const` holding one (never assigned again): that function. */
-function resolved(value: AstNode, analysis: Analysis): AstNode | null {
+export function resolved(value: AstNode, analysis: Analysis): AstNode | null {
   if (value.type !== 'Identifier') return null;
   const variable: Variable | null | undefined = analysis.scopes.referenceOf.get(value)?.resolved ?? analysis.scopes.moduleScope.set.get(value.name);
   if (!variable || variable.scope !== analysis.scopes.moduleScope || variable.defs.length !== 1) return null;

@@ -19,7 +19,7 @@
 import type { AstNode, FunctionNode } from './ast';
 import { isFunction, propertyName } from './ast';
 import type { Analysis } from './index';
-import { exportedValues } from './exports';
+import { exportedValues, resolved } from './exports';
 import { codeUnit, sharedMemory } from './units';
 import type { Variable } from './scopes';
 
@@ -137,12 +137,8 @@ function notReadOnly(analysis: Analysis): Set<AstNode> {
         return false;
     }
   };
-  const moduleFunction = (id: AstNode): boolean => {
-    const variable = id.type === 'Identifier' ? referenceOf.get(id)?.resolved : null;
-    if (!variable || variable.scope !== analysis.scopes.moduleScope || variable.defs.length !== 1 || variable.references.some((r) => r.isWrite() && !r.init)) return false;
-    const def = variable.defs[0]!;
-    return def.type === 'FunctionName' || (def.type === 'Variable' && isFunction((def.node as unknown as AstNode).init));
-  };
+  // a function of the file's, by a name nothing assigns again (judged on its own: it says so if it writes)
+  const moduleFunction = (id: AstNode): boolean => resolved(id, analysis) !== null;
   // what a write changes: a member of an object fn made itself, or a variable of its own
   const writable = (target: AstNode): boolean => {
     if (target.type === 'Identifier') return local(referenceOf.get(target)?.resolved);
@@ -189,12 +185,11 @@ function notReadOnly(analysis: Analysis): Set<AstNode> {
 }
 
 /** A call that only reads: the file's own functions, methods known to only read, globals that only read. */
-function readingCall(call: AstNode, analysis: Analysis, fresh: (node: AstNode) => boolean, moduleFunction: (id: AstNode) => boolean): boolean {
+function readingCall(call: AstNode, analysis: Analysis, fresh: (node: AstNode) => boolean, moduleFunction: (node: AstNode) => boolean): boolean {
   const callee = call.callee;
   if (callee.type === 'Identifier') {
-    // a global of the list, not one the file declares (`const String = …`); a module function of the file (judged
-    // on its own: it says so if it writes)
-    // (`require('./other')`: loading another file; what its functions do is judged by their names, as any method's)
+    // a global of the list, not one the file declares (`const String = …`), or `require('./other')` (loading another
+    // file: what its functions do is judged by their names, as any method's); a function of the file's
     if (!analysis.scopes.referenceOf.get(callee)?.resolved) return READ_GLOBALS.has(callee.name) || (callee.name === 'require' && call.arguments.length === 1 && call.arguments[0].type === 'Literal');
     return moduleFunction(callee);
   }
@@ -210,7 +205,7 @@ function readingCall(call: AstNode, analysis: Analysis, fresh: (node: AstNode) =
   if (callee.object.type === 'Identifier' && READ_NAMESPACES.has(callee.object.name) && !analysis.scopes.referenceOf.get(callee.object)?.resolved) {
     if (!WRITING_MEMBERS.has(name)) return true;
     const target = call.arguments[0] as AstNode | undefined;
-    return !!target && (target.type === 'ObjectExpression' || target.type === 'ArrayExpression' || fresh(target));
+    return !!target && fresh(target);
   }
   // a method of an object the code made itself may write it (`[...tags.keys()].sort()`); any other only reads when
   // its name says so

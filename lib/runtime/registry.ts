@@ -685,10 +685,13 @@ export class ModuleRuntime {
     const stateful = entry.unit!.state.length > 0;
     // the state of the files it reads, as it is now (pool.ts sends it to a worker whose copy is older)
     let reads: Array<{ file: string; version: number; hash: string; setter: string; copy: (version: number) => Record<string, unknown> }> | undefined;
-    for (const file of this.reading.get(ix) ?? []) {
-      const module = this.registry.moduleOf(file);
-      if (!module?.description.reads || !module.readGetter) return new Error(`it reads the state of ${path.relative(process.cwd(), file) || file}, which is not loaded as fluxion rewrote it`);
-      (reads ??= []).push({ file, version: module.readsVersion(), hash: module.description.hash, setter: module.description.reads.setter, copy: (version) => module.readCopy(version) });
+    const reading = this.reading.get(ix);
+    if (reading) {
+      for (const file of reading) {
+        const module = this.registry.moduleOf(file);
+        if (!module?.description.reads || !module.readGetter) return new Error(`it reads the state of ${path.relative(process.cwd(), file) || file}, which is not loaded as fluxion rewrote it`);
+        (reads ??= []).push({ file, version: module.readsVersion(), hash: module.description.hash, setter: module.description.reads.setter, copy: (version) => module.readCopy(version) });
+      }
     }
     let prepared: ReturnType<typeof prepare>;
     let contexts: ReturnType<typeof activeContexts>;
