@@ -624,6 +624,32 @@ t.test("a file whose state other files' handlers only read: they move with a cop
   t.match(err, /visitsRoute \(test\/apps\/readers\/app\.js:\d+\) stays on the main loop: it calls into test\/apps\/readers\/visits\.js, which keeps `seen`/);
 });
 
+t.test("auto: a hot reader of another file's state moves, and comes back for good when that file changes before nearly every read (the copies cost more than the work)", async (t) => {
+  const app = await startApp('test/apps/readers/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'auto', FLUXION_HOT_MS: '0.2', FLUXION_THREADS: '2', FLUXION_DISABLE_CACHE: '1', DEBUG: 'fluxion:placement' } });
+  const back = /reportRoute \(test\/apps\/readers\/app\.js:\d+\): the state it reads costs [\d.]+ ms a message to copy to the workers, more than the [\d.]+ ms of work it moved; back on the main loop for good/;
+  try {
+    const call = async (method, p) => JSON.parse((await request(app.port, { method, path: p })).body.toString());
+    await call('POST', '/bulk?n=20000');
+    // read-mostly: it gets hot and moves, its copy going once to each worker
+    const threads = new Set();
+    for (let i = 0; i < 80 && !threads.has(1) && !threads.has(2); i++) threads.add((await call('GET', '/report')).thread);
+    t.ok(threads.has(1) || threads.has(2), 'hot, it moved');
+    t.notMatch(app.output().stderr, back, 'while nothing writes, it stays there');
+    // now a write before every read (bounded: 200 rounds)
+    let last;
+    for (let i = 0; i < 200 && !back.test(app.output().stderr); i++) {
+      await call('POST', '/bulk?n=1');
+      last = await call('GET', '/report');
+    }
+    t.match(app.output().stderr, back);
+    const after = await call('GET', '/report');
+    t.equal(after.thread, 0, 'on the main loop now');
+    t.equal(after.count, last.count, 'reading the one state');
+  } finally {
+    await app.stop();
+  }
+});
+
 t.test("async handlers wrapped so that a rejection reaches next(err) (express-async-handler, the app's own catchAsync): the wrapped function moves, the wrapper stays, the answers are the same", async (t) => {
   const paths = ['/pkg/3', '/pkg-fail', '/own/4', '/own-fail', '/rest/5', '/rest/skip', '/page?name=ann'];
   const answers = async (app) => {

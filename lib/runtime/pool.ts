@@ -47,7 +47,7 @@ export interface Pending {
    * file's text and the setter appended to it when the worker has no copy of the file yet.
    */
   reads?: Array<{ file: string; version: number; hash: string; setter: string; copy: (version: number) => Record<string, unknown> }>;
-  /** The ms a state it reads took to encode for a worker that had an older copy (what the JIT weighs). */
+  /** The ms a state it reads took to encode for a worker that had an older copy, and to decode there (what the JIT weighs). */
   onReadCopy?: (ms: number) => void;
   /** The counts of the file's nested functions that ran on the worker. */
   onNested: (nested: Array<[number, number, number, number]>) => void;
@@ -472,6 +472,7 @@ export class Pool {
       return;
     }
     pending.onDone(done.cpuMs, done.extraMs);
+    if (done.readMs) pending.onReadCopy?.(done.readMs);
     if (done.nested) pending.onNested(done.nested);
     // what the code changed in the request's AsyncLocalStorage stores, before what follows on this loop reads them
     if (done.contexts && pending.contexts) applyContexts({ encode, decode, refill }, pending.contexts.stores, pending.contexts.carried, done.contexts);

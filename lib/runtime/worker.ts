@@ -151,6 +151,8 @@ export interface DoneMessage {
   cpuMs: number;
   /** A sampled async message's (this one's or an earlier one's of its fluxion): what it started in packages' callbacks (clock.ts). */
   extraMs?: number;
+  /** The ms its copies of the state it reads took to decode here, where they replaced older ones (not in `cpuMs`). */
+  readMs?: number;
   ops: Ops;
   /** The request fields the fluxion set, changed or deleted. */
   req?: Record<string, unknown>;
@@ -272,9 +274,11 @@ const readCopies = new Map<string, { version: number; set: ReadSetter }>();
  * (`reads`): loaded once, from the file's text (hash-checked) with the setter the compiler wrote appended (the
  * module a unit's `require` finds: a copy loaded before without it is replaced), then given each new version's
  * state in place (a `const` Map or array refilled, as the file's functions hold it). A message whose version
- * this worker does not hold, and that does not bring it, is refused: the main loop runs it.
+ * this worker does not hold, and that does not bring it, is refused: the main loop runs it. Returns the ms spent
+ * replacing older copies.
  */
-function applyReads(reads: ReadCopy[]): void {
+function applyReads(reads: ReadCopy[]): number {
+  let againMs = 0;
   for (const r of reads) {
     let copy = readCopies.get(r.file);
     if (!copy) {
@@ -283,13 +287,16 @@ function applyReads(reads: ReadCopy[]): void {
       readCopies.set(r.file, copy);
     }
     if (r.state) {
+      const t = now();
       const seen = new Map<object, unknown>();
       for (const name of Object.keys(r.state)) copy.set(name, decode(r.state[name], seen), refill);
+      if (copy.version !== -1) againMs += now() - t;
       copy.version = r.version;
     } else if (copy.version !== r.version) {
       throw new Refused(`this worker's copy of the state of ${path.relative(process.cwd(), r.file) || r.file} is not the one the message read`);
     }
   }
+  return againMs;
 }
 
 function loadReadCopy(file: string, hash: string, setter: string): ReadSetter {
@@ -948,6 +955,10 @@ function gcFunction(): ((options: { type: 'minor' }) => void) | null {
 function run(message: RunMessage): number {
   if (startedCount) Atomics.add(startedCount, 0, 1);
   const started = now();
+  // the time the message's copies of the state it reads took (none of its work), and the part that replaced an older
+  // copy (what the main loop's JIT weighs against the work: Registry.reconsider)
+  let readMs = 0;
+  let readAgainMs = 0;
   const key = `${message.file}#${message.ix}`;
   const ops: Ops = [];
   let req: Record<string, unknown> | null = null;
@@ -1019,7 +1030,7 @@ function run(message: RunMessage): number {
     clock?.end();
     const extraMs = sampled.get(key);
     sampled.delete(key);
-    const cpuMs = clock ? clock.cpu : now() - started;
+    const cpuMs = Math.max(0, (clock ? clock.cpu : now() - started) - readMs);
     lastMs.set(key, cpuMs);
     if (again !== null) {
       takeNested(message.file);
@@ -1028,6 +1039,7 @@ function run(message: RunMessage): number {
     }
     const done: DoneMessage = { type: 'done', id: message.id, cpuMs, ops };
     if (extraMs !== undefined) done.extraMs = extraMs;
+    if (readAgainMs > 0) done.readMs = readAgainMs;
     if (changed) done.req = changed;
     const contextsChanged = contexts?.changed();
     if (contextsChanged) done.contexts = contextsChanged;
@@ -1120,7 +1132,11 @@ function run(message: RunMessage): number {
       constantsOf.set(key, decoded);
     }
     // (first: the versions the main loop counts on this worker holding are the ones it sent)
-    if (message.reads) applyReads(message.reads);
+    if (message.reads) {
+      const t = now();
+      readAgainMs = applyReads(message.reads);
+      readMs = now() - t;
+    }
     if (replayFailed) throw new Refused('a package configuration failed on this worker: the main loop is checking which code calls into it');
     let factory = factories.get(key);
     if (!factory) {

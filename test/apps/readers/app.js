@@ -13,6 +13,10 @@ app.post('/posts', function addRoute(req, res) {
 app.post('/posts/later', async function laterRoute(req, res) {
   res.status(201).json({ post: await posts.addLater(req.body.title), thread: threadId });
 });
+app.post('/bulk', function bulkRoute(req, res) {
+  for (let i = 0; i < Number(req.query.n); i++) posts.add(`bulk post number ${i}`, ['bulk']);
+  res.json({ thread: threadId });
+});
 app.delete('/posts', function clearRoute(req, res) {
   posts.clear();
   res.json({ thread: threadId });
