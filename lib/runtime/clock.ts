@@ -38,7 +38,9 @@ export function closeSection(start: number, end: number): number {
   if (n === 0 || sectionStarts[n - 1] !== start) return end - start;
   sectionStarts.length = n - 1;
   const inner = nestedMs;
-  nestedMs = sectionNested.pop()! + (end - start);
+  const outer = sectionNested.pop()!;
+  // (its length counts in the section around it; at the top, there is none to count it)
+  nestedMs = n > 1 ? outer + (end - start) : 0;
   return Math.max(0, end - start - inner);
 }
 
