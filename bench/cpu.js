@@ -99,6 +99,40 @@ function cpuTicks(pids) {
   return ticks;
 }
 
+/**
+ * CPU ticks of the server's threads by kind: each process's main thread; its other event loops (a thread that
+ * used a fifth of a core or more over the measure: fluxion's, piscina's or the raw workers); the rest (V8's
+ * GC and compiler threads, libuv's pool). Reads /proc/<pid>/task/<tid>/stat at `from` and now.
+ */
+function threadTicks(pids) {
+  const out = new Map();
+  for (const pid of pids) {
+    let tids;
+    try {
+      tids = fs.readdirSync(`/proc/${pid}/task`);
+    } catch {
+      continue; // gone
+    }
+    for (const tid of tids) {
+      try {
+        const f = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1].split(' ');
+        out.set(`${pid}/${tid}`, { main: tid === String(pid), ticks: Number(f[11]) + Number(f[12]) });
+      } catch {
+        // gone
+      }
+    }
+  }
+  return out;
+}
+function threadKinds(before, after, seconds) {
+  const kinds = { main: 0, loops: 0, helpers: 0 };
+  for (const [key, { main, ticks }] of after) {
+    const used = ticks - (before.get(key)?.ticks ?? 0);
+    kinds[main ? 'main' : used >= 0.2 * 100 * seconds ? 'loops' : 'helpers'] += used;
+  }
+  return kinds;
+}
+
 function load(port, seconds, connections = CONNECTIONS) {
   return new Promise((resolve, reject) => {
     const options = { url: `http://127.0.0.1:${port}${URL_PATH}`, connections, duration: seconds };
@@ -132,11 +166,17 @@ async function measure(file, args, env, copies = 1) {
       }
     }, 100);
     const ticks0 = cpuTicks(pids);
+    const threads0 = threadTicks(pids);
     const started = Date.now();
     const results = await Promise.all(servers.map((s) => load(s.port, SECONDS, connections)));
     clearInterval(sampler);
-    const cores = (cpuTicks(pidsNow()) - ticks0) / 100 / ((Date.now() - started) / 1000);
+    const elapsed = (Date.now() - started) / 1000;
+    const cores = (cpuTicks(pidsNow()) - ticks0) / 100 / elapsed;
+    const kinds = threadKinds(threads0, threadTicks(pidsNow()), elapsed);
     const rps = results.reduce((n, r) => n + r.requests.average, 0);
+    const total = results.reduce((n, r) => n + r.requests.total, 0);
+    // CPU ms per request, by kind of thread (a tick is 10 ms)
+    const msPer = (ticks) => (total ? (ticks * 10) / total : 0);
     // requests per second per core the server used: what each core is worth, whatever the load generator
     // left free on this machine (with N free cores, req/s ≈ N × this)
     return {
@@ -146,6 +186,9 @@ async function measure(file, args, env, copies = 1) {
       rssMb: peak / 1024,
       cores,
       perCore: rps / cores,
+      mainMs: msPer(kinds.main),
+      loopsMs: msPer(kinds.loops),
+      helpersMs: msPer(kinds.helpers),
       errors: results.reduce((n, r) => n + r.errors + r.non2xx, 0),
       breakdown,
     };
@@ -175,7 +218,7 @@ async function main() {
   const base = results.get('plain node');
   const ceiling = results.get(CEILING);
   if (process.env.BENCH_JSON) {
-    const summary = Object.fromEntries([...results].map(([name, runs]) => [name, Object.fromEntries(['rps', 'p50', 'p99', 'rssMb', 'cores', 'perCore'].map((k) => [k, med(runs, k)]))]));
+    const summary = Object.fromEntries([...results].map(([name, runs]) => [name, Object.fromEntries(['rps', 'p50', 'p99', 'rssMb', 'cores', 'perCore', 'mainMs', 'loopsMs', 'helpersMs'].map((k) => [k, med(runs, k)]))]));
     fs.writeFileSync(process.env.BENCH_JSON, JSON.stringify({ kernelMs, connections: CONNECTIONS, rounds: ROUNDS, seconds: SECONDS, results: summary }));
   }
   console.log(`\nCPU-heavy route ${URL_PATH} (${kernelMs.toFixed(2)} ms per call of the kernel alone): ${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connections, autocannon on the same machine (${machine()})`);
@@ -196,6 +239,16 @@ async function main() {
         `${(med(runs, 'perCore') / med(base, 'perCore')).toFixed(2)}×`,
         runs.reduce((n, r) => n + r.errors, 0),
       ]),
+    ),
+  );
+  console.log('\nServer CPU per request, ms (median of the rounds): main threads, other event loops (worker threads), helpers (V8\'s GC and compiler threads, libuv); req/s of each round');
+  console.log(
+    table(
+      ['variant', 'main', 'event loops', 'helpers', 'total', 'vs plain', 'req/s by round'],
+      [...results].map(([name, runs]) => {
+        const total = (r) => r.mainMs + r.loopsMs + r.helpersMs;
+        return [name, med(runs, 'mainMs').toFixed(2), med(runs, 'loopsMs').toFixed(2), med(runs, 'helpersMs').toFixed(2), median(runs.map(total)).toFixed(2), `${(median(runs.map(total)) / median(base.map(total))).toFixed(2)}×`, runs.map((r) => r.rps.toFixed(0)).join(' ')];
+      }),
     ),
   );
   if (process.env.BENCH_RSS_BREAKDOWN) {

@@ -33,6 +33,37 @@ function allowedCpus() {
   }
 }
 
+/** The allowed CPUs grouped by physical core (Linux's thread_siblings_list): one group per core, in order. */
+function cores(cpus = allowedCpus()) {
+  const groups = new Map();
+  for (const cpu of cpus) {
+    let key = String(cpu);
+    try {
+      key = require('node:fs').readFileSync(`/sys/devices/system/cpu/cpu${cpu}/topology/thread_siblings_list`, 'utf8').trim();
+    } catch {
+      // no topology (not Linux): every CPU its own core
+    }
+    if (!groups.has(key)) groups.set(key, []);
+    groups.get(key).push(cpu);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * `n` CPUs for a server and the CPUs left for its load generator, so that "a server on 2 cores" means two
+ * physical cores: the server takes one hardware thread of each of its first `n` cores (their siblings only past
+ * that), and the load generator takes the other cores' threads, never a sibling of a server CPU while at least
+ * two CPUs of other cores are left (a load generator on a sibling thread takes half that core from the server).
+ */
+function splitCpus(n, groups = cores()) {
+  const server = groups.map((g) => g[0]).slice(0, n);
+  for (let i = 1; server.length < n && groups.some((g) => g.length > i); i++) for (const g of groups) if (server.length < n && g[i] !== undefined) server.push(g[i]);
+  const used = new Set(server);
+  const apart = groups.filter((g) => !g.some((c) => used.has(c))).flat();
+  const load = apart.length >= 2 ? apart : groups.flat().filter((c) => !used.has(c));
+  return { server, load, siblings: groups.some((g) => g.length > 1) };
+}
+
 /** How many CPUs the servers a benchmark starts run on: BENCH_SERVER_CPUS's, or the machine's. */
 function serverCpuCount() {
   return SERVER_CPUS ? cpuList(SERVER_CPUS).length : os.availableParallelism();
@@ -69,4 +100,4 @@ function startServer(file, args = [], env = {}) {
   });
 }
 
-module.exports = { ROOT, SERVER_CPUS, allowedCpus, serverCpuCount, median, machine, table, startServer };
+module.exports = { ROOT, SERVER_CPUS, allowedCpus, cores, splitCpus, serverCpuCount, median, machine, table, startServer };

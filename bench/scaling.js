@@ -1,13 +1,14 @@
 'use strict';
 // The scaling curve of the CPU-heavy route: bench/cpu.js run once per server size, the server pinned to N CPUs
-// (taskset) and the load generator to the others, so that it never takes the server's cores. Prints req/s and
-// the ratio to plain node at each N. Needs Linux's taskset and at least 4 CPUs (N ≤ CPUs − 2, two for the load).
+// (taskset) and the load generator to the others, so that it never takes the server's cores (where a core has two
+// hardware threads: one thread of each of N cores, the load off their siblings; bench/lib.js splitCpus). Prints
+// req/s and the ratio to plain node at each N. Needs Linux's taskset and at least 4 CPUs (N ≤ CPUs − 2, two for the load).
 // BENCH_SCALING_CPUS="1,2,4,8,16" picks the sizes; BENCH_ROUNDS/BENCH_SECONDS as in cpu.js (default 1 × 4 s here).
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { allowedCpus, table } = require('./lib');
+const { allowedCpus, cores, splitCpus, table } = require('./lib');
 
 const cpus = allowedCpus();
 const total = cpus.length;
@@ -24,15 +25,16 @@ process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }));
 const runs = [];
 for (const n of sizes) {
   const json = path.join(tmp, `${n}.json`);
-  const loadCpus = cpus.slice(n).join(',');
+  const { server, load } = splitCpus(n);
+  const loadCpus = load.join(',');
   const env = {
     ...process.env,
-    BENCH_SERVER_CPUS: cpus.slice(0, n).join(','),
+    BENCH_SERVER_CPUS: server.join(','),
     BENCH_JSON: json,
     BENCH_ROUNDS: process.env.BENCH_ROUNDS || '1',
     BENCH_SECONDS: process.env.BENCH_SECONDS || '4',
     BENCH_CONNECTIONS: process.env.BENCH_CONNECTIONS || String(Math.max(16, 4 * n)),
-    BENCH_LOAD_WORKERS: String(Math.min(4, total - n)),
+    BENCH_LOAD_WORKERS: String(Math.min(4, load.length)),
   };
   const r = spawnSync('taskset', ['-c', loadCpus, process.execPath, path.join(__dirname, 'cpu.js')], { env, stdio: 'inherit' });
   if (r.status !== 0) {
@@ -46,7 +48,7 @@ if (!runs.length) process.exit();
 
 const variants = Object.keys(runs[0][1].results);
 const at = (run, variant, key) => run.results[variant][key];
-console.log(`\nScaling curve of the CPU-heavy route: req/s (× plain node on the same CPUs), server pinned to N of ${total} CPUs, load generator on the rest`);
+console.log(`\nScaling curve of the CPU-heavy route: req/s (× plain node on the same CPUs), server pinned to N of ${total} CPUs (${cores().length} cores), load generator on the rest`);
 console.log(
   table(
     ['variant', ...runs.map(([n]) => `N = ${n}`)],

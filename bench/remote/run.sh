@@ -17,6 +17,8 @@ with tarfile.open('.bench-remote/node_modules.tar.xz') as t: t.extractall('.')
 PY
 export PATH=/tmp/bench-remote-node:$PATH
 node -v; nproc; grep -m1 'model name' /proc/cpuinfo; grep Cpus_allowed_list /proc/self/status
+# the cores (hardware threads of one core on a line): a server on N CPUs gets N cores (bench/lib.js splitCpus)
+node -e "const l = require('./bench/lib'); console.log('cores:', l.cores().map((g) => g.join('+')).join(' '), '| server on 2:', l.splitCpus(2).server.join(','), 'load on:', l.splitCpus(2).load.join(','))"
 ONLY=${ONLY:-all}
 want() { [ "$ONLY" = all ] || [[ "+$ONLY+" == *"+$1+"* ]]; }
 if want cpu2; then
@@ -24,8 +26,8 @@ if want cpu2; then
   BENCH_SCALING_CPUS=2 BENCH_ROUNDS=${R2:-3} BENCH_SECONDS=${S2:-5} timeout ${T2:-200} node bench/scaling.js 2>&1 | tee "$OUT/cpu2.txt"
 fi
 if want hello; then
-  S=$(node -e "console.log(require('./bench/lib').allowedCpus().slice(0, 2).join(','))")
-  L=$(node -e "console.log(require('./bench/lib').allowedCpus().slice(2).join(','))")
+  S=$(node -e "console.log(require('./bench/lib').splitCpus(2).server.join(','))")
+  L=$(node -e "console.log(require('./bench/lib').splitCpus(2).load.join(','))")
   echo "== hello, server on $S, load on $L"
   BENCH_SERVER_CPUS=$S BENCH_ROUNDS=3 BENCH_SECONDS=4 timeout 90 taskset -c "$L" node bench/hello.js 2>&1 | tee "$OUT/hello.txt"
 fi
@@ -35,7 +37,7 @@ if want scaling; then
 fi
 if want startup; then
   # every start on the same CPU: this kind of machine's CPUs differ in speed by up to 1.6x
-  S=$(node -e "console.log(require('./bench/lib').allowedCpus()[0])")
+  S=$(node -e "console.log(require('./bench/lib').splitCpus(1).server[0])")
   echo "== startup, each start on CPU $S"
   BENCH_SERVER_CPUS=$S timeout 150 node bench/startup.js 2>&1 | tee "$OUT/startup.txt"
 fi
