@@ -91,7 +91,9 @@ export interface CodeUnit {
    * along, stored, reassigned, read by a computed key). express_dispatcher snapshots a request with those
    * fields only: the getters nobody reads (`req.ip`, `req.fresh`, …) are not computed for every message.
    * A method called on a field is listed too, as `session.regenerate()`: a field that travels as the data of a
-   * class instance has no methods on the worker, so such a message stays on the main loop.
+   * class instance has no methods on the worker, so such a message stays on the main loop. A field used only
+   * through such calls made as statements (`req.log.info(…);`, their results unused) is listed as `log!`
+   * instead of `log`: its calls can be recorded there and made here (dispatcher.ts `calledOnly`).
    */
   uses?: { params: Array<string[] | null>; captured: Record<string, string[] | null> };
   /**

@@ -513,7 +513,7 @@ t.test("express-validator: the handlers reading validationResult(req) and matche
       for (const step of steps) {
         const body = step.body ? JSON.stringify(step.body) : undefined;
         const r = await request(app.port, { method: step.method, path: step.path, headers: body ? { 'content-type': 'application/json' } : {}, body });
-        out.push({ status: r.status, body: JSON.parse(r.body.toString()) });
+        out.push({ status: r.status, body: r.status === 302 ? { location: r.headers.location, thread: Number(r.headers['x-thread']) } : JSON.parse(r.body.toString()) });
       }
       return { out, stderr: app.output().stderr };
     } finally {
@@ -532,6 +532,59 @@ t.test("express-validator: the handlers reading validationResult(req) and matche
   t.same(moved.out[6].body, { errorsSeen: 0 }, "no error handler ran: `return res.status(201).json(…)` resolved to the main loop's response (it rejected: the worker's could not travel back, and express 5 called the error handler after the answer)");
   t.equal(moved.out[5].body.thread, 0, 'an async handler resolving to a value that cannot travel back (a function) ran again on the main loop');
   t.notMatch(moved.stderr, /ERR_HTTP_HEADERS_SENT/);
+});
+
+t.test("a request field whose methods a handler only calls, as statements (pino-http's req.log, the app's req.audit): the calls are recorded on the worker and made on the main loop, in order", async (t) => {
+  const paths = ['/work?n=5', '/steps', '/level', '/child', '/callback', '/refused', '/trail', '/save', '/flashed', '/flashed'];
+  const run = async (nodeArgs, env) => {
+    const app = await startApp('test/apps/logged/app.js', { nodeArgs, env });
+    try {
+      const out = [];
+      let cookie = '';
+      for (const p of paths) {
+        const r = await request(app.port, { path: p, headers: cookie ? { cookie } : {} });
+        if (r.headers['set-cookie']) cookie = r.headers['set-cookie'][0].split(';')[0];
+        out.push({ status: r.status, body: r.status === 302 ? { location: r.headers.location, thread: Number(r.headers['x-thread']) } : JSON.parse(r.body.toString()) });
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      // pino's lines, without what differs from run to run (the client's port, the worker's frames under an Error's stack)
+      const lines = app
+        .output()
+        .stdout.split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l))
+        .map(({ req, err, ...rest }) => ({ ...rest, id: req.id, url: req.url, ...(err ? { err: [err.type, err.message, err.stack.split('\n')[1].trim().replace(/:\d+\)$/, ')')] } : {}) }));
+      return { out, lines, stderr: app.output().stderr };
+    } finally {
+      await app.stop();
+    }
+  };
+  const plain = await run([], {});
+  const moved = await run(HOOK, { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1' });
+  const same = (r) => ({ status: r.status, body: { ...r.body, thread: 0 } });
+  t.same(moved.out.map(same), plain.out.map(same), 'the same answers');
+  t.match(plain.out.slice(7), [
+    { status: 302, body: { location: '/flashed' } },
+    { status: 200, body: { info: [/^saved \d+$/], warning: ['twice'] } },
+    { status: 200, body: { info: [], warning: [] } },
+  ], "connect-flash: the messages in express-session's session, read once");
+  t.not(moved.out[7].body.thread, 0, '`req.flash(type, message)` as statements: moved');
+  t.equal(moved.out[8].body.thread, 0, '`req.flash(type)` read: the main loop');
+  t.same(moved.lines, plain.lines, 'the same log lines, in the same order, with the same bindings (the request pino-http bound) and the Error as pino serialises it');
+  t.same(
+    plain.lines.map((l) => l.msg),
+    ['worked', 'first', 'second', 'third', 'from a child'],
+  );
+  t.equal(plain.lines[2].err[0], 'Error');
+  t.match(plain.lines[2].err[2], /^at .*logged[\\/]app\.js:\d+/, "the Error's first frame: the handler's line, on the worker as here");
+  t.same(plain.out[5], { status: 500, body: { error: 'audit refused refused' } }, "a recorded call that throws here: Express's error handler");
+  t.same(plain.out[6].body.trail, [`steps ${moved.out[6].body.trail[0].slice(6)}`, 'callback'], "the app's own trail: one, in module memory");
+  t.not(moved.out[0].body.thread, 0, '`req.log.info(…)` after the work: moved');
+  t.not(moved.out[1].body.thread, 0, 'calls before and after the response calls, an Error argument: moved');
+  t.equal(moved.out[2].body.thread, 0, "`req.log.level` read: pino's logger computes it on its prototype, its data alone cannot stand for it: the main loop");
+  t.equal(moved.out[3].body.thread, 0, '`req.log.child(…)` used: the main loop');
+  t.equal(moved.out[4].body.thread, 0, 'a callback among the arguments: the message ran again on the main loop');
+  t.match(moved.stderr, /req\.audit\.recordThen\(\)'s argument 2 cannot travel to another event loop \(a callback\)/);
 });
 
 t.test("a file that keeps state and exports pure helpers: the handlers calling only the helpers move, those reaching its store (or another file's) stay, and the store stays one", async (t) => {

@@ -687,14 +687,16 @@ function usesOf(fn: FunctionNode, captured: string[], analysis: Analysis): CodeU
       if (parent?.type === 'MemberExpression' && parent.object === id) {
         const name = propertyName(parent);
         if (name === null) return null;
-        fields.add(name);
         // `req.session.regenerate(…)`: a method of the field's value
         const outer = parentOf.get(parent);
         const call = outer?.type === 'MemberExpression' && outer.object === parent ? parentOf.get(outer) : null;
-        if (outer && call?.type === 'CallExpression' && call.callee === outer) {
-          const method = propertyName(outer);
-          if (method !== null) fields.add(`${name}.${method}()`);
-        }
+        const method = outer && call?.type === 'CallExpression' && call.callee === outer ? propertyName(outer) : null;
+        if (method !== null) fields.add(`${name}.${method}()`);
+        // `req.log.info({ id }, 'saved');` or `req.flash('info', 'Saved');` as a statement, its result unused: `log!`
+        // (without `log`, which any other use adds) lets the worker record the call and the main loop make it on the
+        // real field (dispatcher.ts calledOnly)
+        const statement = method !== null ? call : outer?.type === 'CallExpression' && outer.callee === parent ? outer : null;
+        fields.add(statement && parentOf.get(statement)?.type === 'ExpressionStatement' ? `${name}!` : name);
         if (HEADER_METHODS.has(name)) fields.add('headers');
         else if (name === 'param') for (const f of ['params', 'body', 'query']) fields.add(f); // express 4's req.param(name)
       } else if (parent && readerField(parent, id, analysis) !== null) {

@@ -142,10 +142,14 @@ export function nextOf(args: ArrayLike<unknown>): Held['next'] {
   return null;
 }
 
-/** Whether the function calls `res.render()` on a response it is given (the fields it uses on it say so). */
+/**
+ * Whether the function calls `res.render()` on a response it is given (the fields it uses on it say so: `render`,
+ * or `render!` where every call is a statement).
+ */
 function callsRender(args: ArrayLike<unknown>, env: Record<string, unknown> | null, uses: CodeUnit['uses']): boolean {
-  for (let i = 0; i < args.length; i++) if (args[i] instanceof ServerResponse && uses?.params[i]?.includes('render')) return true;
-  if (env) for (const key of Object.keys(env)) if (env[key] instanceof ServerResponse && uses?.captured[key]?.includes('render')) return true;
+  const renders = (used: string[] | null | undefined): boolean => !!used && (used.includes('render') || used.includes('render!'));
+  for (let i = 0; i < args.length; i++) if (args[i] instanceof ServerResponse && renders(uses?.params[i])) return true;
+  if (env) for (const key of Object.keys(env)) if (env[key] instanceof ServerResponse && renders(uses?.captured[key])) return true;
   return false;
 }
 
@@ -234,15 +238,59 @@ function requestFields(args: ArrayLike<unknown>, env: Record<string, unknown> | 
   return fields;
 }
 
+/** A request field whose method calls the worker records and the main loop makes on the real one (`replay`). */
+export interface CallsMarker {
+  $flx: 'calls';
+}
+
+/**
+ * The request fields the fluxion uses only to call them or their methods, as statements (`req.log.info(…);` with
+ * pino-http, `req.flash('info', 'Saved');` with connect-flash: `log!` in its `uses`, and no `log`): when the field
+ * is the request's own (a middleware put it there) and each method called is a function of its value here, the
+ * worker's field records its calls (worker.ts `recordCalls`), which the main loop then makes on the real value
+ * (`req.flash(…)` on the request) in their order among the response's calls. A call's results are unused
+ * and its arguments travel as data (one that cannot, a callback, runs the message again here), so this is what
+ * the call would have done here, made when the answer arrives: a logger's line bears that time.
+ */
+function calledOnly(r: Record<string, unknown>, fields: Set<string>): { keys: Set<string>; recorded: Set<string> | null } {
+  let recorded: Set<string> | null = null;
+  let otherwise: string[] | null = null;
+  for (const key of fields) {
+    if (!key.endsWith('!')) continue;
+    const field = key.slice(0, -1);
+    const value = r[field];
+    // (what a middleware put on this request: not express's methods, nor the socket, the response, the app)
+    let callable = !fields.has(field) && !REQUEST_SKIP.has(field) && value !== null && (typeof value === 'object' || typeof value === 'function') && Object.prototype.hasOwnProperty.call(r, field);
+    for (const use of fields) {
+      if (callable && use.endsWith('()') && use.startsWith(`${field}.`) && typeof (value as Record<string, unknown>)[use.slice(field.length + 1, -2)] !== 'function') callable = false;
+    }
+    if (callable) (recorded ??= new Set()).add(field);
+    else (otherwise ??= []).push(key);
+  }
+  if (!otherwise) return { keys: fields, recorded };
+  // (used otherwise too, undefined here, or a method it has not: the field travels, or not, as any field does)
+  const keys = new Set(fields);
+  for (const key of otherwise) {
+    keys.delete(key);
+    keys.add(key.slice(0, -1));
+  }
+  return { keys, recorded };
+}
+
 function snapshotRequest(req: IncomingMessage, fields: Set<string> | null, held: Held): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const r = req as unknown as Record<string, unknown>;
   if (fields) {
     let methods: string[] | null = null;
     let calls: string[] | null = null;
-    for (const key of fields) {
+    const { keys, recorded } = calledOnly(r, fields);
+    for (const key of keys) {
       if (key.endsWith('()')) {
-        (calls ??= []).push(key);
+        if (!recorded?.has(key.slice(0, key.indexOf('.')))) (calls ??= []).push(key);
+        continue;
+      }
+      if (key.endsWith('!')) {
+        out[key.slice(0, -1)] = { $flx: 'calls' } satisfies CallsMarker;
         continue;
       }
       if (key.startsWith('_')) continue;
@@ -272,7 +320,7 @@ function snapshotRequest(req: IncomingMessage, fields: Set<string> | null, held:
     if (calls) {
       for (const call of calls) {
         const [field, method] = call.slice(0, -2).split('.') as [string, string];
-        if (!(field in out)) continue;
+        if (!(field in out) || recorded?.has(field)) continue;
         const value = r[field];
         if (value && typeof value === 'object' && !travelsWhole(value) && typeof (value as Record<string, unknown>)[method] === 'function') {
           throw new NotTransferable(`req.${field}.${method}()`, `a method of ${value.constructor?.name || 'its class'}, which the worker's copy has not`);
@@ -363,9 +411,23 @@ function readField(r: Record<string, unknown>, key: string, out: Record<string, 
     // an object of a class (a session, a user model): its data travels, its changes are merged back
     // (dataOf encodes each field: encoding its result again would take a tagged field, a Map or an array with
     // named keys like express 3's `req.route.params`, for a value that cannot travel)
-    if (value && typeof value === 'object') out[key] = dataOf(value as Record<string, unknown>);
+    if (value && typeof value === 'object') {
+      // but not one whose class computes fields (pino's `req.log.level`, a mongoose document's fields): its data
+      // alone would read `undefined` there
+      const getter = prototypeGetter(value);
+      if (getter !== null) throw new NotTransferable(`req.${key}`, `an instance of ${value.constructor?.name || 'a class'} whose prototype computes \`${getter}\` (a getter)`);
+      out[key] = dataOf(value as Record<string, unknown>);
+    }
   }
   return false;
+}
+
+/** The first accessor property on an object's prototypes (up to Object.prototype), or null. */
+function prototypeGetter(value: object): string | null {
+  for (let proto = Object.getPrototypeOf(value) as object | null; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
+    for (const key of Object.getOwnPropertyNames(proto)) if (Object.getOwnPropertyDescriptor(proto, key)!.get) return key;
+  }
+  return null;
 }
 
 function dataOf(object: Record<string, unknown>): Record<string, unknown> {
@@ -471,14 +533,19 @@ function appFields(res: ServerResponse): { fields: Record<string, unknown> | nul
 
 /** Replays the recorded response calls on the real response, in order. */
 export function replay(held: Held, ops: Ops): void {
-  const res = held.res as unknown as Record<string, unknown> | null;
-  if (!res) return;
+  const res = held.res as unknown as Record<string, unknown>;
   for (let i = 0; i < ops.length; ) {
     const name = ops[i] as string;
     const count = ops[i + 1] as number;
     const args = decode(ops.slice(i + 2, i + 2 + count)) as unknown[];
     i += 2 + count;
-    if (name === '=statusCode') res.statusCode = args[0];
+    if (name.charCodeAt(0) === 46 /* . */) {
+      // `.log.info`, `.flash`: a call the worker recorded on a request field (`calledOnly`), made on the real one
+      const dot = name.indexOf('.', 1);
+      const req = held.req as unknown as Record<string, unknown>;
+      const target = (dot < 0 ? req : req[name.slice(1, dot)]) as Record<string, (...a: unknown[]) => unknown>;
+      target[name.slice(dot < 0 ? 1 : dot + 1)]!.apply(target, args);
+    } else if (name === '=statusCode') res.statusCode = args[0];
     else if (name === '=statusMessage') res.statusMessage = args[0];
     else if (name === '=sendDate') res.sendDate = args[0];
     else if (name.charCodeAt(0) === 61 /* = */ && name !== '=locals') res[name.slice(1)] = args[0]; // a field the app set there

@@ -775,6 +775,50 @@ function methodsProto(file: string): object {
 }
 
 /** The worker-side `req`: the snapshot, with express's header helpers (and its other methods, from `methods`). */
+/** The request fields whose calls are recorded here (dispatcher.ts `calledOnly`), taken out of the snapshot. */
+function calledFields(data: Record<string, unknown>): string[] | null {
+  let out: string[] | null = null;
+  for (const key of Object.keys(data)) {
+    const value = data[key];
+    if (value && typeof value === 'object' && (value as { $flx?: unknown }).$flx === 'calls') {
+      (out ??= []).push(key);
+      delete data[key];
+    }
+  }
+  return out;
+}
+
+/**
+ * A request field whose methods the fluxion only calls, as statements (`req.log.info({ id }, 'saved');`): each
+ * call is recorded with the response's (`.log.info`), and the main loop makes it on the real field in that order
+ * (dispatcher.ts `replay`). A callback among the arguments cannot come back: the message runs again there.
+ */
+function recordCalls(field: string, ops: Ops, answered: () => boolean, cannotTravel: (error: NotTransferable) => void): object {
+  const recording =
+    (name: string) =>
+    (...args: unknown[]): undefined => {
+      let encoded: unknown[];
+      try {
+        for (let i = 0; i < args.length; i++) if (typeof args[i] === 'function') throw new NotTransferable(`req.${name}()'s argument ${i + 1}`, 'a callback');
+        encoded = encode(args, `req.${name}()`) as unknown[];
+      } catch (error) {
+        if (error instanceof NotTransferable) cannotTravel(error);
+        throw error;
+      }
+      // (after the answer left, as in a timer the code set: the main loop never sees it)
+      if (answered()) warnOnce(`calls:${field}`, `req.${name}() was called on a worker after its message answered: that call is not made on the main loop`);
+      else ops.push(`.${name}`, encoded.length, ...encoded);
+      return undefined;
+    };
+  // `req.flash(…)`: the field is the function; `req.log.info(…)`: its methods are
+  return new Proxy(recording(field), {
+    get(_target, method) {
+      if (typeof method !== 'string' || method === 'then') return undefined;
+      return recording(`${field}.${method}`);
+    },
+  });
+}
+
 function request(data: Record<string, unknown>, methods?: string): Record<string, unknown> {
   if (!methods) return Object.assign(Object.create(REQUEST_PROTO) as Record<string, unknown>, decode(data));
   // own fields shadow the prototype's getters (assigning would call their setters, or throw without one)
@@ -1071,7 +1115,20 @@ function run(message: RunMessage): number {
       if (!req) {
         const marker = value as RequestMarker;
         reqBefore = marker.data;
+        const recorded = calledFields(reqBefore);
         req = request(reqBefore, marker.methods);
+        if (recorded) {
+          for (const field of recorded) {
+            // (not enumerable: nothing to merge back)
+            Object.defineProperty(req, field, {
+              value: recordCalls(field, ops, () => answered, (error) => {
+                if (!message.returnState) again ??= error.message;
+              }),
+              writable: true,
+              configurable: true,
+            });
+          }
+        }
         // (not enumerable: it is no field of the request's to merge back)
         if (marker.app) Object.defineProperty(req, 'app', { value: appView(marker.app), writable: true, configurable: true });
       }

@@ -1,0 +1,101 @@
+'use strict';
+// An API logging with pino-http (`req.log`, a child logger per request) and an audit trail of its own that a
+// middleware hangs on the request (`req.audit`): handlers call their methods as statements.
+const express = require('express');
+const pinoHttp = require('pino-http');
+const { threadId } = require('node:worker_threads');
+
+const app = express();
+app.use(pinoHttp({ autoLogging: false, base: null, timestamp: false }));
+
+// the app's own: one trail, in module memory, whatever thread a handler ran on
+const trail = [];
+const audit = {
+  record(entry) {
+    if (entry.fail) throw new Error('audit refused ' + entry.what);
+    trail.push(entry.what);
+  },
+  recordThen(entry, done) {
+    trail.push(entry.what);
+    done();
+  },
+};
+app.use((req, res, next) => {
+  req.audit = audit;
+  next();
+});
+
+// connect-flash over express-session
+app.use(require('express-session')({ secret: 'logged', resave: false, saveUninitialized: false }));
+app.use(require('connect-flash')());
+
+function work(n) {
+  let h = 0;
+  for (let i = 0; i < n * 20000; i++) h = (h * 31 + i) | 0;
+  return h >>> 0;
+}
+
+app.get('/work', (req, res) => {
+  const h = work(Number(req.query.n || 10));
+  req.log.info({ h }, 'worked');
+  res.json({ h, thread: threadId });
+});
+
+// calls before and after the response's, an Error as pino's `err`
+app.get('/steps', (req, res) => {
+  req.log.warn('first');
+  res.status(202);
+  req.log.error(new Error('boom'), 'second');
+  req.audit.record({ what: 'steps ' + work(1) });
+  res.json({ thread: threadId });
+  req.log.info({ after: true }, 'third');
+});
+
+// the logger read, not only called: it cannot travel, the message runs on the main loop
+app.get('/level', (req, res) => {
+  res.json({ level: req.log.level, thread: threadId });
+});
+
+// a call whose result is used (a child logger): the same
+app.get('/child', (req, res) => {
+  const log = req.log.child({ part: 'child' });
+  log.info('from a child');
+  res.json({ thread: threadId });
+});
+
+// a callback among the arguments cannot come back: the message runs again on the main loop
+app.get('/callback', (req, res) => {
+  req.audit.recordThen({ what: 'callback' }, () => res.json({ thread: threadId }));
+});
+
+// a recorded call that throws on the main loop: Express's error handler, as without fluxion
+app.get('/refused', (req, res) => {
+  req.audit.record({ what: 'refused', fail: true });
+  res.json({ thread: threadId });
+});
+
+// `req.flash(type, message)` as a statement: the call is made on the main loop, on the request's real session
+app.get('/save', (req, res) => {
+  const h = work(5);
+  req.flash('info', 'saved ' + h);
+  req.flash('warning', 'twice');
+  res.set('x-thread', String(threadId));
+  res.redirect('/flashed');
+});
+
+// `req.flash(type)` read: the main loop
+app.get('/flashed', (req, res) => {
+  res.json({ info: req.flash('info'), warning: req.flash('warning'), thread: threadId });
+});
+
+app.get('/trail', (req, res) => {
+  res.json({ trail });
+});
+
+app.use((err, req, res, next) => {
+  res.status(500).json({ error: err.message });
+});
+
+const server = app.listen(Number(process.env.PORT || 3000), '127.0.0.1', () => {
+  console.log('listening on http://127.0.0.1:' + server.address().port);
+});
