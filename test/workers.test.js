@@ -535,7 +535,7 @@ t.test("express-validator: the handlers reading validationResult(req) and matche
 });
 
 t.test("a request field whose methods a handler only calls, as statements (pino-http's req.log, the app's req.audit): the calls are recorded on the worker and made on the main loop, in order", async (t) => {
-  const paths = ['/work?n=5', '/steps', '/level', '/child', '/callback', '/refused', '/trail', '/save', '/flashed', '/flashed'];
+  const paths = ['/work?n=5', '/steps', '/level', '/child', '/callback', '/refused', '/trail', '/save', '/flashed', '/flashed', '/account', '/account?guest=1', '/account?member=1'];
   const run = async (nodeArgs, env) => {
     const app = await startApp('test/apps/logged/app.js', { nodeArgs, env });
     try {
@@ -581,7 +581,13 @@ t.test("a request field whose methods a handler only calls, as statements (pino-
   t.same(plain.out[6].body.trail, [`steps ${moved.out[6].body.trail[0].slice(6)}`, 'callback'], "the app's own trail: one, in module memory");
   t.not(moved.out[0].body.thread, 0, '`req.log.info(…)` after the work: moved');
   t.not(moved.out[1].body.thread, 0, 'calls before and after the response calls, an Error argument: moved');
-  t.equal(moved.out[2].body.thread, 0, "`req.log.level` read: pino's logger computes it on its prototype, its data alone cannot stand for it: the main loop");
+  t.same(plain.out[2].body.level, 'info');
+  t.not(moved.out[2].body.thread, 0, "`req.log.level` read: pino's logger travels as its data and what its getters compute (`level`, on its prototype): moved");
+  t.same(plain.out.slice(10, 12).map(same).map((r) => r.body), [{ name: 'Ada Lovelace', first: 'Ada', thread: 0 }, { name: 'guest', first: null, thread: 0 }]);
+  t.not(moved.out[10].body.thread, 0, "an app model's getter (`fullName`) read on a worker: moved, with its value");
+  t.equal(moved.out[11].body.thread, 0, 'a model one of whose getters computes another model (not data): the main loop');
+  t.same(plain.out[12].body.account, { member: 'Grace Hopper' });
+  t.equal(moved.out[12].body.thread, 0, 'a model whose class defines toJSON, printed: the main loop');
   t.equal(moved.out[3].body.thread, 0, '`req.log.child(…)` used: the main loop');
   t.equal(moved.out[4].body.thread, 0, 'a callback among the arguments: the message ran again on the main loop');
   t.match(moved.stderr, /req\.audit\.recordThen\(\)'s argument 2 cannot travel to another event loop \(a callback\)/);

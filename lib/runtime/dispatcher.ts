@@ -411,23 +411,37 @@ function readField(r: Record<string, unknown>, key: string, out: Record<string, 
     // an object of a class (a session, a user model): its data travels, its changes are merged back
     // (dataOf encodes each field: encoding its result again would take a tagged field, a Map or an array with
     // named keys like express 3's `req.route.params`, for a value that cannot travel)
-    if (value && typeof value === 'object') {
-      // but not one whose class computes fields (pino's `req.log.level`, a mongoose document's fields): its data
-      // alone would read `undefined` there
-      const getter = prototypeGetter(value);
-      if (getter !== null) throw new NotTransferable(`req.${key}`, `an instance of ${value.constructor?.name || 'a class'} whose prototype computes \`${getter}\` (a getter)`);
-      out[key] = dataOf(value as Record<string, unknown>);
-    }
+    if (value && typeof value === 'object') out[key] = instanceData(value as Record<string, unknown>, `req.${key}`);
   }
   return false;
 }
 
-/** The first accessor property on an object's prototypes (up to Object.prototype), or null. */
-function prototypeGetter(value: object): string | null {
-  for (let proto = Object.getPrototypeOf(value) as object | null; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
-    for (const key of Object.getOwnPropertyNames(proto)) if (Object.getOwnPropertyDescriptor(proto, key)!.get) return key;
+/**
+ * An instance's data: its own fields, and what the getters of its class compute (pino's `req.log.level`, an app
+ * model's `get fullName()`), read here as the message leaves: its own fields alone would read `undefined` there.
+ * A getter that throws, or whose value is not data (an object of a class, a function), could be read there too,
+ * and would read `undefined`; a class that says how it prints (`toJSON`, `toString`: `res.json(req.user)`) would
+ * print its copy differently there: the message stays here (NotTransferable, with `path`).
+ */
+const PRINTERS: ReadonlyArray<string | symbol> = ['toJSON', 'toString', 'valueOf', Symbol.toPrimitive];
+function instanceData(object: Record<string, unknown>, path: string): Record<string, unknown> {
+  const out = dataOf(object);
+  for (let proto = Object.getPrototypeOf(object) as object | null; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
+    for (const printer of PRINTERS) {
+      if (Object.prototype.hasOwnProperty.call(proto, printer)) throw new NotTransferable(path, `an instance of ${object.constructor?.name || 'a class'} whose class defines ${String(printer)}: its copy would print differently`);
+    }
+    for (const key of Object.getOwnPropertyNames(proto)) {
+      if (key in out || !Object.getOwnPropertyDescriptor(proto, key)!.get) continue;
+      let value: unknown;
+      try {
+        value = object[key];
+      } catch {
+        throw new NotTransferable(`${path}.${key}`, `a getter of ${object.constructor?.name || 'its class'} that throws here`);
+      }
+      out[key] = encode(value, `${path}.${key}`);
+    }
   }
-  return null;
+  return out;
 }
 
 function dataOf(object: Record<string, unknown>): Record<string, unknown> {

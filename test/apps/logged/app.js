@@ -51,7 +51,7 @@ app.get('/steps', (req, res) => {
   req.log.info({ after: true }, 'third');
 });
 
-// the logger read, not only called: it cannot travel, the message runs on the main loop
+// the logger read, not only called: its data travels, with what its getters compute (`level`)
 app.get('/level', (req, res) => {
   res.json({ level: req.log.level, thread: threadId });
 });
@@ -86,6 +86,39 @@ app.get('/save', (req, res) => {
 // `req.flash(type)` read: the main loop
 app.get('/flashed', (req, res) => {
   res.json({ info: req.flash('info'), warning: req.flash('warning'), thread: threadId });
+});
+
+// an app model on the request: what its getters compute travels as data; a getter whose value cannot (another
+// model) keeps the message on the main loop
+class Account {
+  constructor(first, last) {
+    this.first = first;
+    this.last = last;
+  }
+  get fullName() {
+    return this.first + ' ' + this.last;
+  }
+}
+class Guest {
+  get fullName() {
+    return 'guest';
+  }
+  get sponsor() {
+    return new Account('Charles', 'Babbage');
+  }
+}
+// …and one that says how it prints: `res.json(req.account)` prints its toJSON, which a copy of its data has not
+class Member extends Account {
+  toJSON() {
+    return { member: this.fullName };
+  }
+}
+app.get('/account', (req, res, next) => {
+  req.account = req.query.guest ? new Guest() : req.query.member ? new Member('Grace', 'Hopper') : new Account('Ada', 'Lovelace');
+  next();
+}, (req, res) => {
+  if (req.query.member) return res.json({ account: req.account, thread: threadId });
+  res.json({ name: req.account.fullName, first: req.account.first || null, thread: threadId });
 });
 
 app.get('/trail', (req, res) => {
