@@ -11,6 +11,7 @@
  * own rewritten body is where the message leaves: the same works for `router`, Express 3, 4 and 5.
  */
 import { IncomingMessage, ServerResponse } from 'node:http';
+import { isDeepStrictEqual } from 'node:util';
 import type { CodeUnit } from '../internal-types';
 import { decode, encode, encodeInstance, NotTransferable } from './serialize';
 
@@ -468,10 +469,25 @@ export function mergeRequest(held: Held, changed: Record<string, unknown> | unde
     try {
       if (value === undefined) delete real[key];
       else if (current && typeof current === 'object' && value && typeof value === 'object' && !isPlain(current)) {
-        Object.assign(current, value); // a session or another class instance: update its data in place
+        assignChanged(current as Record<string, unknown>, value as Record<string, unknown>); // a session or another class instance: its data in place
       } else real[key] = value;
     } catch {
       // a getter-only field (express 5's req.query): sloppy code's assignment would be ignored too
+    }
+  }
+}
+
+/**
+ * The fields of a class instance's copy that differ from the instance's: the copy also holds what its getters
+ * computed (`instanceData`), which an assignment would give to a setter again (or throw at, getter-only).
+ */
+function assignChanged(target: Record<string, unknown>, copy: Record<string, unknown>): void {
+  for (const key of Object.keys(copy)) {
+    if (isDeepStrictEqual(target[key], copy[key])) continue;
+    try {
+      target[key] = copy[key];
+    } catch {
+      // a getter-only field: as above
     }
   }
 }

@@ -121,6 +121,32 @@ app.get('/account', (req, res, next) => {
   res.json({ name: req.account.fullName, first: req.account.first || null, thread: threadId });
 });
 
+// a model with a setter, changed by a middleware on a worker: the real one gets the change, its setter is not
+// called again for what did not change
+class Profile {
+  constructor(email) {
+    this._email = email;
+    this.sets = 0;
+  }
+  get email() {
+    return this._email;
+  }
+  set email(value) {
+    this.sets++;
+    this._email = value;
+  }
+}
+app.get('/profile', (req, res, next) => {
+  req.profile = new Profile('ada@example.com');
+  next();
+}, (req, res, next) => {
+  req.profile.nick = 'ada' + work(1);
+  if (req.query.email) req.profile.email = req.query.email;
+  next();
+}, (req, res) => {
+  res.json({ email: req.profile.email, nick: req.profile.nick, sets: req.profile.sets, thread: threadId });
+});
+
 app.get('/trail', (req, res) => {
   res.json({ trail });
 });
