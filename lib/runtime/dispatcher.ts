@@ -469,7 +469,9 @@ export function mergeRequest(held: Held, changed: Record<string, unknown> | unde
     try {
       if (value === undefined) delete real[key];
       else if (current && typeof current === 'object' && value && typeof value === 'object' && !isPlain(current)) {
-        assignChanged(current as Record<string, unknown>, value as Record<string, unknown>); // a session or another class instance: its data in place
+        // a session or another class instance: its data in place
+        const sent = held.snapshot?.[key];
+        assignChanged(current as Record<string, unknown>, value as Record<string, unknown>, sent && typeof sent === 'object' ? (decode(sent) as Record<string, unknown>) : null);
       } else real[key] = value;
     } catch {
       // a getter-only field (express 5's req.query): sloppy code's assignment would be ignored too
@@ -478,16 +480,27 @@ export function mergeRequest(held: Held, changed: Record<string, unknown> | unde
 }
 
 /**
- * The fields of a class instance's copy that differ from the instance's: the copy also holds what its getters
- * computed (`instanceData`), which an assignment would give to a setter again (or throw at, getter-only).
+ * What the worker changed in a class instance's copy, written into the instance: the fields that differ from what
+ * was sent (`sent`, decoded; from the instance's own where it was not), and the deletion of the ones it deleted
+ * (`delete req.session.role` at a logout). The copy also holds what the class's getters computed (`instanceData`),
+ * which an assignment would give to a setter again (or throw at, getter-only): those did not change.
  */
-function assignChanged(target: Record<string, unknown>, copy: Record<string, unknown>): void {
+function assignChanged(target: Record<string, unknown>, copy: Record<string, unknown>, sent: Record<string, unknown> | null): void {
   for (const key of Object.keys(copy)) {
-    if (isDeepStrictEqual(target[key], copy[key])) continue;
+    if (isDeepStrictEqual(copy[key], sent && Object.prototype.hasOwnProperty.call(sent, key) ? sent[key] : target[key])) continue;
     try {
       target[key] = copy[key];
     } catch {
       // a getter-only field: as above
+    }
+  }
+  if (!sent) return;
+  for (const key of Object.keys(sent)) {
+    if (Object.prototype.hasOwnProperty.call(copy, key)) continue;
+    try {
+      delete target[key];
+    } catch {
+      // not configurable: as above
     }
   }
 }

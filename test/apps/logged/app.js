@@ -147,6 +147,21 @@ app.get('/profile', (req, res, next) => {
   res.json({ email: req.profile.email, nick: req.profile.nick, sets: req.profile.sets, thread: threadId });
 });
 
+// a logout on a worker: what it deletes from express-session's session is deleted from the real one
+app.get('/login', (req, res) => {
+  req.session.user = 'ada';
+  req.session.role = 'admin';
+  res.json({ user: req.session.user, thread: threadId });
+});
+app.get('/logout', (req, res) => {
+  delete req.session.role;
+  req.session.user = null;
+  res.json({ user: req.session.user, thread: threadId });
+});
+app.get('/me', (req, res) => {
+  res.json({ user: req.session.user, role: req.session.role || null, thread: threadId });
+});
+
 app.get('/trail', (req, res) => {
   res.json({ trail });
 });
