@@ -425,10 +425,23 @@ function readField(r: Record<string, unknown>, key: string, out: Record<string, 
  * print its copy differently there: the message stays here (NotTransferable, with `path`).
  */
 const PRINTERS: ReadonlyArray<string | symbol> = ['toJSON', 'toString', 'valueOf', Symbol.toPrimitive];
-function instanceData(object: Record<string, unknown>, path: string): Record<string, unknown> {
-  const out = dataOf(object);
+function instanceData(object: Record<string, unknown>, path: string, depth = 0): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(object)) {
+    const value = object[key];
+    if (typeof value === 'function') continue;
+    try {
+      out[key] = encode(value, `${path}.${key}`);
+    } catch (error) {
+      // an instance inside it (express-session's `req.session.cookie`, a Cookie): its data and getters too, merged
+      // back field by field (`assignChanged`); it says how it prints, but is printed with its holder, if ever
+      if (value && typeof value === 'object' && !isPlain(value) && depth < 3) out[key] = instanceData(value as Record<string, unknown>, `${path}.${key}`, depth + 1);
+      else if (!(error instanceof NotTransferable)) throw error;
+      // (else not data: left out, as before)
+    }
+  }
   for (let proto = Object.getPrototypeOf(object) as object | null; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
-    for (const printer of PRINTERS) {
+    for (const printer of depth ? [] : PRINTERS) {
       if (Object.prototype.hasOwnProperty.call(proto, printer)) throw new NotTransferable(path, `an instance of ${object.constructor?.name || 'a class'} whose class defines ${String(printer)}: its copy would print differently`);
     }
     for (const key of Object.getOwnPropertyNames(proto)) {
@@ -487,9 +500,17 @@ export function mergeRequest(held: Held, changed: Record<string, unknown> | unde
  */
 function assignChanged(target: Record<string, unknown>, copy: Record<string, unknown>, sent: Record<string, unknown> | null): void {
   for (const key of Object.keys(copy)) {
-    if (isDeepStrictEqual(copy[key], sent && Object.prototype.hasOwnProperty.call(sent, key) ? sent[key] : target[key])) continue;
+    const before = sent && Object.prototype.hasOwnProperty.call(sent, key) ? sent[key] : target[key];
+    if (isDeepStrictEqual(copy[key], before)) continue;
+    const inner = target[key];
+    const value = copy[key];
+    // an instance inside it (`req.session.cookie.maxAge = …`): what changed there, through its setters
+    if (inner && typeof inner === 'object' && !isPlain(inner) && value && typeof value === 'object' && isPlain(value) && before && typeof before === 'object') {
+      assignChanged(inner as Record<string, unknown>, value as Record<string, unknown>, before as Record<string, unknown>);
+      continue;
+    }
     try {
-      target[key] = copy[key];
+      target[key] = value;
     } catch {
       // a getter-only field: as above
     }

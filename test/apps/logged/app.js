@@ -158,6 +158,14 @@ app.get('/logout', (req, res) => {
   req.session.user = null;
   res.json({ user: req.session.user, thread: threadId });
 });
+// "remember me": an instance inside the session (its Cookie) changed on a worker, through its setter
+app.get('/remember', (req, res) => {
+  req.session.cookie.maxAge = 60 * 1000;
+  res.json({ seconds: Math.round(req.session.cookie.maxAge / 1000), thread: threadId });
+});
+app.get('/cookie', (req, res) => {
+  res.json({ seconds: Math.round(req.session.cookie.maxAge / 10000) * 10, thread: threadId });
+});
 app.get('/me', (req, res) => {
   res.json({ user: req.session.user, role: req.session.role || null, thread: threadId });
 });
