@@ -162,7 +162,7 @@ export const CONNECT_METHODS = new Set(['connect', '$connect', 'createConnection
  * as stateless, as the paper does. The other writes made at start-up (`config.mode = 'x'` in app.js) are pushed
  * on `startup`: a worker's copy of the file gets their values before the code runs there (Registry, worker.ts).
  * A file with state whose exports the code reaches only read it (FluxionalProgram.reads) is pushed on `reads`: a
- * worker's copy of it gets a copy of that state, again whenever it changed (Registry.readsFor).
+ * worker's copy of it gets a copy of that state, again whenever it changed (ModuleRuntime `reading`, pool.ts `reads`).
  */
 export function stateReason(facts: StateFacts, from: string, specifiers: Required[], startup: StartupWrite[], reads: string[] = [], seen = new Set<string>(), nested = false): string | null {
   for (const required of specifiers) {

@@ -12,7 +12,7 @@ import { debug, warnOnce } from '../debug';
 import type * as DispatcherModule from './dispatcher';
 import { AsyncClock, closeSection, enterOther, exitMessage, maySample, now, openSection, RESAMPLE_MESSAGES, RESAMPLE_MS, resampleAfter, sampling, startSample, startSyncSample } from './clock';
 import { activeContexts, buildingUnit } from './contexts';
-import type { Pool, Settle } from './pool';
+import type { Pending, Pool, Settle } from './pool';
 import type { Replay, RunMessage, StartupValue } from './worker';
 import type * as PoolModule from './pool';
 import type * as SerializeModule from './serialize';
@@ -157,12 +157,12 @@ export interface StreamRecord {
   vars: string[];
 }
 
-/** What the generated `$flx$()` returns: the module's handle on the runtime. */
 /** Whether a message of the fluxion entering on the main loop at `t` is sampled (clock.ts): its first, then as spaced. */
 function sampleDue(record: FluxionRecord, t: number): boolean {
   return t >= record.sampleAt && record.messages >= record.sampleAfter && maySample(t, record.sampleAt === 0);
 }
 
+/** What the generated `$flx$()` returns: the module's handle on the runtime. */
 export class ModuleRuntime {
   /** The module's classes that travel as helpers, by name (serialize.ts: an error of one comes back as one). */
   classesOf: (() => Record<string, unknown>) | null = null;
@@ -684,7 +684,7 @@ export class ModuleRuntime {
     const entry = this.description.fns[ix];
     const stateful = entry.unit!.state.length > 0;
     // the state of the files it reads, as it is now (pool.ts sends it to a worker whose copy is older)
-    let reads: Array<{ file: string; version: number; hash: string; setter: string; copy: (version: number) => Record<string, unknown> }> | undefined;
+    let reads: Pending['reads'];
     const reading = this.reading.get(ix);
     if (reading) {
       for (const file of reading) {

@@ -774,7 +774,6 @@ function methodsProto(file: string): object {
   return proto;
 }
 
-/** The worker-side `req`: the snapshot, with express's header helpers (and its other methods, from `methods`). */
 /** The request fields whose calls are recorded here (dispatcher.ts `calledOnly`), taken out of the snapshot. */
 function calledFields(data: Record<string, unknown>): string[] | null {
   let out: string[] | null = null;
@@ -819,6 +818,7 @@ function recordCalls(field: string, ops: Ops, answered: () => boolean, cannotTra
   });
 }
 
+/** The worker-side `req`: the snapshot, with express's header helpers (and its other methods, from `methods`). */
 function request(data: Record<string, unknown>, methods?: string): Record<string, unknown> {
   if (!methods) return Object.assign(Object.create(REQUEST_PROTO) as Record<string, unknown>, decode(data));
   // own fields shadow the prototype's getters (assigning would call their setters, or throw without one)
