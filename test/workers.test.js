@@ -203,6 +203,40 @@ t.test('a worker scavenges the buffers its messages dropped (FLUXION_SCAVENGE_MB
   t.equal(exposed[40].body, 'function function 0', "the app's --expose-gc is left on");
 });
 
+t.test('auto: the main loop, a replica, scavenges the buffers of the messages it ran too', async (t) => {
+  // the route moves (48 messages one after the other), then waves of concurrent requests: the main loop takes
+  // some while the one worker has a queue, each allocating and dropping 4 MB of pixels there
+  async function run(env) {
+    const app = await startApp('test/apps/buffers/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'auto', FLUXION_HOT_MS: '0.2', FLUXION_THREADS: '1', FLUXION_DISABLE_CACHE: '1', DEBUG: 'fluxion:pool', ...env } });
+    const onMain = [];
+    try {
+      for (let i = 0; i < 48; i++) await request(app.port, { path: '/pixels/4' });
+      const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+      for (let wave = 0; wave < 12 && onMain.length < 24; wave++) {
+        const responses = await Promise.all(Array.from({ length: 8 }, (_, i) => delay(i).then(() => request(app.port, { path: '/pixels/4' }))));
+        for (const r of responses) {
+          const body = JSON.parse(r.body.toString());
+          if (body.sum !== 10) t.fail(`wrong answer: ${r.status} ${r.body}`);
+          if (body.thread === 0) onMain.push(body.held / 1048576);
+        }
+      }
+    } finally {
+      await app.stop();
+    }
+    return { onMain, stderr: app.output().stderr };
+  }
+  const scavenging = await run({});
+  t.ok(scavenging.onMain.length >= 12, `the main loop took ${scavenging.onMain.length} messages (48 MB of pixels or more)`);
+  t.match(scavenging.stderr, /fluxion:pool the main loop scavenged for the dead array buffers of the messages it ran/);
+  // from its fourth message on (the first ones find what the 48 it ran before the move left, and start the
+  // count): 8 MB, the message that crossed it (4), what HTTP holds, and the sweeper's delay (another thread)
+  const held = (run) => run.onMain.map((mb) => mb.toFixed(1)).join(' ');
+  t.ok(Math.max(...scavenging.onMain.slice(3)) <= 8 + 4 + 8, `the main loop held at most ~8 MB of dropped pixels: ${held(scavenging)}`);
+  const off = await run({ FLUXION_SCAVENGE_MB: '0' });
+  t.notMatch(off.stderr, /the main loop scavenged/, 'FLUXION_SCAVENGE_MB=0: it does not');
+  t.ok(Math.max(...off.onMain.slice(3)) > 8 + 4 + 8, `and V8 alone lets them pile up: ${held(off)}`);
+});
+
 t.test('stateful files go to the workers with the fewest of them: three hot counters, three workers, one each', async (t) => {
   const steps = [];
   for (let i = 0; i < 4; i++) steps.push({ path: '/orders' }, { path: '/visits' }, { path: '/carts' });

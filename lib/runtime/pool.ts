@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { AsyncResource } from 'node:async_hooks';
 import { SHARE_ENV, Worker } from 'node:worker_threads';
 import { now } from './clock';
+import { Scavenger } from './scavenge';
 import { debug, debugging } from '../debug';
 import { mergeRequest, replay, type Held } from './dispatcher';
 import { applyContexts, noCopyOnWorkers, resumeInContexts, type CarriedContext } from './contexts';
@@ -169,6 +170,7 @@ export class Pool {
     private readonly scavengeMb = 0,
   ) {
     this.size = threads ?? defaultThreads(mainIsReplica);
+    this.mainScavenger = mainIsReplica && scavengeMb > 0 ? new Scavenger(scavengeMb * 1024 * 1024, this.gcLock, 'the main loop') : null;
   }
 
   /** Called after each batch of answers a worker sent, and after a worker was lost: messages may wait for them. */
@@ -195,7 +197,12 @@ export class Pool {
   private tookThisTurn = false;
   private readonly endTurn = (): void => {
     this.tookThisTurn = false;
+    // the buffers the message it ran dropped, freed as a worker frees its own (scavenge.ts: else V8 marks and
+    // compacts the whole heap every ~100 ms for them once the old generation is past 8 MB)
+    if (this.mainScavenger?.due(-Infinity)) this.mainScavenger.scavenge();
   };
+  /** The main loop's scavenges, when it is a replica (it runs kernels as a worker does). */
+  private readonly mainScavenger: Scavenger | null;
 
   /**
    * The main loop is one more replica of the stateless fluxions (paper: any event loop may run them): it runs a

@@ -7,8 +7,6 @@
 import Module = require('node:module');
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import * as v8 from 'node:v8';
-import * as vm from 'node:vm';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { CodeUnit } from '../internal-types';
 import { decode, encode, noteHelperClass, NotTransferable, PLAIN, refill, setUnitClasses } from './serialize';
@@ -17,6 +15,7 @@ import { AsyncClock, maySample, now, RESAMPLE_MESSAGES, RESAMPLE_MS, resampleAft
 import { buildingUnit, contextsAtNext, enterContexts, internalStorage, lacksCopies, trackContexts, UnreadableContext, type CarriedContext, type NextContext } from './contexts';
 import type { Ops, RequestMarker, ResponseMarker, ViewConfig } from './dispatcher';
 import { debug, warnOnce } from '../debug';
+import { Scavenger } from './scavenge';
 
 /**
  * A message to a fluxion placed on a worker. Every property a structured clone carries costs on both sides
@@ -910,90 +909,8 @@ function mirrorMain(from: typeof data): void {
 /** Messages this worker has started, shared with the pool (its queue is what was posted minus this). */
 const startedCount: Int32Array | null = data?.started ?? null;
 
-/**
- * The dead array buffers of the messages this worker ran (the pixels a kernel allocated and dropped) are freed
- * by a scavenge, and V8 scavenges for them only once 32 MB of them are young (2 × its largest semi-space, a
- * constant: `resourceLimits` do not move it). The main loop scavenges every few milliseconds anyway (HTTP
- * parsing makes young garbage); a worker that only runs kernels does not, so it holds up to 32 MB of dead
- * buffers, and glibc's arena for the thread keeps the most they ever took (41 MB on the CPU sample: the
- * worker's share of peak RSS). So a worker scavenges itself, after a message has answered, once its external
- * memory has grown by `scavengeMb` over the lowest it was since its last scavenge: memory the fluxions keep
- * raises that floor and starts no scavenge. A scavenge costs ~0.2 ms alone, ~1 ms on busy cores; a budget of
- * 5% of the worker's time (up to 100 ms saved) bounds them whatever the messages allocate, and lets a slow one
- * pass without holding the next back (the arena keeps the high-water mark of a single late scavenge too).
- */
-const SCAVENGE_BYTES = (data?.scavengeMb ?? 0) * 1024 * 1024;
-/** undefined: not made yet (gcFunction); null: not available here. */
-let scavenge: ((options: { type: 'minor' }) => void) | null | undefined;
-let lowExternal = Infinity;
-let gcBudgetMs = 100;
-let gcBudgetAt = 0;
-let cheapSinceCheck = 0;
-/**
- * Whether to scavenge now, after a message that started at `started`. `getHeapStatistics()` executes ~7 k
- * instructions, 2% of a small message's cost on a worker: after a message that took 50 µs or more it is read
- * every time (a message that allocates megabytes takes that long, zeroing them), after a quicker one every 16th.
- */
-function shouldScavenge(started: number): boolean {
-  if (SCAVENGE_BYTES === 0 || scavenge === null) return false;
-  const at = now();
-  if (at - started < 0.05 && ++cheapSinceCheck < 16) return false;
-  cheapSinceCheck = 0;
-  const external = v8.getHeapStatistics().external_memory;
-  if (external < lowExternal) lowExternal = external;
-  if (external - lowExternal < SCAVENGE_BYTES) return false;
-  gcBudgetMs = Math.min(100, gcBudgetMs + (at - gcBudgetAt) * 0.05);
-  gcBudgetAt = at;
-  return gcBudgetMs > 0;
-}
-function scavengeNow(): void {
-  if (scavenge === undefined && (scavenge = gcFunction()) === null) return;
-  const started = now();
-  scavenge!({ type: 'minor' });
-  gcBudgetAt = now();
-  gcBudgetMs -= gcBudgetAt - started;
-  // the sweeper frees the buffers concurrently: the floor is what the next checks see
-  lowExternal = Infinity;
-}
-
-/**
- * V8's `gc()`: the process's own when it runs with --expose-gc, else from a context made while that flag is on.
- * V8's flags are the process's, so the flag is on only for the instant that context is made (other workers
- * wait on `gcLock`); a context another thread of the app made in that instant would have a `gc` too.
- */
-function gcFunction(): ((options: { type: 'minor' }) => void) | null {
-  const own = (globalThis as { gc?: unknown }).gc;
-  // (V8's, not a `gc` of the app's own)
-  if (typeof own === 'function' && /\{ \[native code\] \}$/.test(Function.prototype.toString.call(own))) return own as (options: { type: 'minor' }) => void;
-  const lock = data?.gcLock;
-  // a worker terminated while it held the lock never gives it back: wait a second at most, then do without
-  let held = !lock;
-  for (let tries = 0; !held && tries < 100; tries++) {
-    held = Atomics.compareExchange(lock!, 0, 0, 1) === 0;
-    if (!held) Atomics.wait(lock!, 0, 1, 10);
-  }
-  if (!held) {
-    debug('pool', 'this worker does not scavenge: another one held the lock on --expose-gc for a second');
-    return null;
-  }
-  try {
-    v8.setFlagsFromString('--expose-gc');
-    try {
-      const gc: unknown = vm.runInNewContext('typeof gc === "function" ? gc : null');
-      return typeof gc === 'function' ? (gc as (options: { type: 'minor' }) => void) : null;
-    } finally {
-      v8.setFlagsFromString('--no-expose-gc');
-    }
-  } catch (error) {
-    debug('pool', `this worker does not scavenge: no gc() (${(error as Error).message})`);
-    return null;
-  } finally {
-    if (lock) {
-      Atomics.store(lock, 0, 0);
-      Atomics.notify(lock, 0);
-    }
-  }
-}
+/** The dead array buffers of the messages this worker ran are freed by its own scavenges (scavenge.ts). */
+const scavenger = new Scavenger((data?.scavengeMb ?? 0) * 1024 * 1024, data?.gcLock ?? null, 'this worker');
 
 /** Runs one message; returns when it started (`now()`). */
 function run(message: RunMessage): number {
@@ -1373,7 +1290,7 @@ if (parentPort) {
   trackContexts(true);
   parentPort.on('message', (message: RunMessage | StateRequest | ReplaysChecked | { type: 'batch'; messages: Array<RunMessage | StateRequest | ReplaysChecked> }) => {
     if (message && message.type === 'run') {
-      if (shouldScavenge(run(message))) scavengeNow();
+      if (scavenger.due(run(message))) scavenger.scavenge();
     } else if (message && message.type === 'state') answerState(message);
     else if (message && message.type === 'checked') replayFailed = false;
     else if (message && message.type === 'batch') {
@@ -1391,9 +1308,9 @@ if (parentPort) {
           }
           if (answers.length > 0 && !((lastMs.get(`${m.file}#${m.ix}`) ?? Infinity) < 0.5)) flushAnswers();
           // the answers so far leave first: they do not wait for the scavenge
-          if (shouldScavenge(run(m))) {
+          if (scavenger.due(run(m))) {
             flushAnswers();
-            scavengeNow();
+            scavenger.scavenge();
           }
         }
       } finally {
