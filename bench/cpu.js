@@ -31,7 +31,7 @@ const allVariants = [
   ['fluxion (auto)', 'samples/cpu/app.js', ['-r', 'fluxion/register'], { FLUXION_CACHE_DIR: CACHE }],
   // BENCH_FLUXION_ENV="FLUXION_THREADS=2": fluxion once more with those settings, beside the defaults (an A/B)
   ...(process.env.BENCH_FLUXION_ENV
-    ? [[`fluxion (auto, ${process.env.BENCH_FLUXION_ENV})`, 'samples/cpu/app.js', ['-r', 'fluxion/register'], { FLUXION_CACHE_DIR: CACHE, ...Object.fromEntries(process.env.BENCH_FLUXION_ENV.split(/\s+/).filter(Boolean).map((kv) => kv.split('='))) }]]
+    ? [[`fluxion (auto, ${process.env.BENCH_FLUXION_ENV})`, 'samples/cpu/app.js', ['-r', 'fluxion/register'], { FLUXION_CACHE_DIR: CACHE, ...Object.fromEntries(process.env.BENCH_FLUXION_ENV.split(/\s+/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)])) }]]
     : []),
   ['piscina, by hand', 'bench/apps/cpu-piscina.js', [], {}],
   ['worker_threads, by hand', 'bench/apps/cpu-workers.js', [], {}],
