@@ -91,6 +91,18 @@ t.test('templates: rendered on the worker with the app\'s settings and locals; a
   t.match(observed.find((f) => f.id === 'addReqHelper'), { placement: 'main', workerMessages: 0 }, 'so did the one that put a function on req (its request hung before)');
 });
 
+t.test('a helper or an instance a middleware left in res.locals: the handler reading res.locals runs on the main loop, where they are; one that does not moves', async (t) => {
+  const steps = [{ path: '/priced/label' }, { path: '/priced/item/7' }, { path: '/priced/label' }];
+  const bodies = (out) => out.map((r) => JSON.parse(r.body));
+  const plain = bodies(await session('test/apps/views/app.js', [], {}, steps));
+  t.same(plain.map((b) => b.label ?? b.id), ['$11.11 USD', '7', '$11.11 USD']);
+  const isolated = bodies(await session('test/apps/views/app.js', HOOK, { FLUXION_PLACEMENT: 'isolate' }, steps));
+  t.same(isolated.map((b) => b.label ?? b.id), plain.map((b) => b.label ?? b.id), 'the same answers (a worker\'s res.locals had neither: TypeError, 500)');
+  t.equal(isolated[0].thread, 0, 'the reader ran on the main loop');
+  t.equal(isolated[2].thread, 0, 'every time');
+  t.not(isolated[1].thread, 0, 'the handler that only answers moved');
+});
+
 t.test('statefulPackages: a handler calling into such a package, directly or through an app file, stays on the main loop', async (t) => {
   const steps = ['/direct', '/nested', '/free'].map((p) => ({ path: p }));
   const threads = (out) => out.map((r) => JSON.parse(r.body).thread);

@@ -79,9 +79,13 @@ export function prepare(args: ArrayLike<unknown>, env: Record<string, unknown> |
       // res.locals is an object (a function with properties in express 3): its data travels
       let localsWhole = true;
       if (res.locals) {
-        const locals = dataOf(res.locals as Record<string, unknown>);
+        const left: NotTransferable[] = [];
+        const locals = dataOf(res.locals as Record<string, unknown>, 'res.locals', left);
+        // (a helper or an instance there, `res.locals.t = i18n.t`, a model: code that may read res.locals would
+        // find it missing there, so the message runs here; a handler that only answers does not read them)
+        if (left.length > 0 && readsLocals(args, env, uses)) throw left[0];
         if (Object.keys(locals).length > 0) marker.locals = locals;
-        localsWhole = Object.keys(locals).length === Object.keys(res.locals).length;
+        localsWhole = left.length === 0;
       }
       // (a helper function in res.locals, `res.locals.t = i18n.t`: the template needs it, the worker has not)
       if (renders && localsWhole) {
@@ -147,6 +151,14 @@ export function nextOf(args: ArrayLike<unknown>): Held['next'] {
  * Whether the function calls `res.render()` on a response it is given (the fields it uses on it say so: `render`,
  * or `render!` where every call is a statement).
  */
+/** Whether the fluxion may read `res.locals`: it names it, or its response goes where the compiler cannot follow. */
+function readsLocals(args: ArrayLike<unknown>, env: Record<string, unknown> | null, uses: CodeUnit['uses']): boolean {
+  const reads = (used: string[] | null | undefined): boolean => !used || used.includes('locals');
+  for (let i = 0; i < args.length; i++) if (args[i] instanceof ServerResponse && reads(uses?.params[i])) return true;
+  if (env) for (const key of Object.keys(env)) if (env[key] instanceof ServerResponse && reads(uses?.captured[key])) return true;
+  return false;
+}
+
 function callsRender(args: ArrayLike<unknown>, env: Record<string, unknown> | null, uses: CodeUnit['uses']): boolean {
   const renders = (used: string[] | null | undefined): boolean => !!used && (used.includes('render') || used.includes('render!'));
   for (let i = 0; i < args.length; i++) if (args[i] instanceof ServerResponse && renders(uses?.params[i])) return true;
@@ -172,10 +184,10 @@ function viewOf(res: ServerResponse): ViewConfig | null {
     if (!where) return null;
     engines[ext] = where;
   }
-  const locals = app.locals ? dataOf(app.locals) : {};
+  const locals = app.locals ? dataOf(app.locals, 'app.locals') : {};
   // a helper in app.locals (`app.locals.formatDate = …`) would be missing in the templates there
   for (const key of Object.keys(app.locals ?? {})) if (key !== 'settings' && !(key in locals)) return null;
-  if (app.settings) locals.settings = dataOf(app.settings);
+  if (app.settings) locals.settings = dataOf(app.settings, 'app.settings');
   return { file: viewFile[0], views: app.get('views'), engine: app.get('view engine'), cache: app.enabled('view cache'), engines, locals };
 }
 
@@ -458,15 +470,20 @@ function instanceData(object: Record<string, unknown>, path: string, depth = 0):
   return out;
 }
 
-function dataOf(object: Record<string, unknown>): Record<string, unknown> {
+/** The fields of `object` that are data, encoded; what is not (a function, a class's instance) goes on `left`. */
+function dataOf(object: Record<string, unknown>, path: string, left?: NotTransferable[]): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(object)) {
     const value = object[key];
-    if (typeof value === 'function') continue;
+    if (typeof value === 'function') {
+      left?.push(new NotTransferable(`${path}.${key}`, 'a function'));
+      continue;
+    }
     try {
-      out[key] = encode(value, key);
-    } catch {
-      // not data
+      out[key] = encode(value, `${path}.${key}`);
+    } catch (error) {
+      if (!(error instanceof NotTransferable)) throw error;
+      left?.push(error);
     }
   }
   return out;

@@ -38,6 +38,27 @@ app.get(
   },
 );
 
+// a middleware leaving a helper and an instance in res.locals for what follows: the handler reading them runs on
+// the main loop (a worker's res.locals would lack them), the one that does not read res.locals moves
+function Money(cents) {
+  this.cents = cents;
+}
+Money.prototype.format = function () {
+  return '$' + (this.cents / 100).toFixed(2);
+};
+app.use('/priced', function addPricing(req, res, next) {
+  res.locals.currency = 'USD';
+  res.locals.price = new Money(1234);
+  res.locals.discount = function (money) { return new Money(Math.round(money.cents * 0.9)); };
+  next();
+});
+app.get('/priced/label', function label(req, res) {
+  res.json({ label: res.locals.discount(res.locals.price).format() + ' ' + res.locals.currency, thread: threadId });
+});
+app.get('/priced/item/:id', function pricedItem(req, res) {
+  res.json({ id: req.params.id, thread: threadId });
+});
+
 app.use(function onError(err, req, res, next) {
   res.status(500).send('error: ' + err.message);
 });
