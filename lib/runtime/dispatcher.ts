@@ -13,7 +13,7 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { isDeepStrictEqual } from 'node:util';
 import type { CodeUnit } from '../internal-types';
-import { decode, encode, encodeInstance, NotTransferable } from './serialize';
+import { COPY_GETTERS, COPY_JSON, decode, encode, encodeInstance, NotTransferable } from './serialize';
 
 /** Request fields that live on a prototype as getters (Node's `headers`, express's `path`…): read them in. */
 const REQUEST_GETTERS = ['method', 'url', 'headers', 'httpVersion', 'path', 'hostname', 'ip', 'ips', 'protocol', 'secure', 'xhr', 'subdomains', 'fresh', 'stale'];
@@ -432,13 +432,20 @@ function readField(r: Record<string, unknown>, key: string, out: Record<string, 
 /**
  * An instance's data: its own fields, and what the getters of its class compute (pino's `req.log.level`, an app
  * model's `get fullName()`), read here as the message leaves: its own fields alone would read `undefined` there.
+ * Their names go along (COPY_GETTERS): the worker's copy has them as non-enumerable fields, as the instance has
+ * them on its prototype, so that `Object.keys(req.user)` and `res.json(req.user)` there see its own fields only.
  * A getter that throws, or whose value is not data (an object of a class, a function), could be read there too,
- * and would read `undefined`; a class that says how it prints (`toJSON`, `toString`: `res.json(req.user)`) would
- * print its copy differently there: the message stays here (NotTransferable, with `path`).
+ * and would read `undefined`; a class that says how it converts to a primitive (`toString`, `valueOf`,
+ * `Symbol.toPrimitive`) would convert its copy differently there: the message stays here (NotTransferable, with
+ * `path`). What a class's `toJSON` prints goes along (COPY_JSON): the copy there prints that (`res.json(req.session)`
+ * prints express-session's Cookie as its toJSON does), unless the worker changed it first (the message then runs
+ * again here, worker.ts `revive`).
  */
-const PRINTERS: ReadonlyArray<string | symbol> = ['toJSON', 'toString', 'valueOf', Symbol.toPrimitive];
+const CONVERTERS: ReadonlyArray<string | symbol> = ['toString', 'valueOf', Symbol.toPrimitive];
 function instanceData(object: Record<string, unknown>, path: string, depth = 0): Record<string, unknown> {
   const out: Record<string, unknown> = {};
+  // (copies inside it: the worker looks into a copy that says it is one, never into other data)
+  let holds = false;
   for (const key of Object.keys(object)) {
     const value = object[key];
     if (typeof value === 'function') continue;
@@ -447,15 +454,20 @@ function instanceData(object: Record<string, unknown>, path: string, depth = 0):
     } catch (error) {
       // an instance inside it (express-session's `req.session.cookie`, a Cookie): its data and getters too, merged
       // back field by field (`assignChanged`); it says how it prints, but is printed with its holder, if ever
-      if (value && typeof value === 'object' && !isPlain(value) && depth < 3) out[key] = instanceData(value as Record<string, unknown>, `${path}.${key}`, depth + 1);
-      else if (!(error instanceof NotTransferable)) throw error;
+      if (value && typeof value === 'object' && !isPlain(value) && depth < 3) {
+        out[key] = instanceData(value as Record<string, unknown>, `${path}.${key}`, depth + 1);
+        holds = true;
+      } else if (!(error instanceof NotTransferable)) throw error;
       // (else not data: left out, as before)
     }
   }
+  const getters: string[] = [];
+  let printsJson = false;
   for (let proto = Object.getPrototypeOf(object) as object | null; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
-    for (const printer of depth ? [] : PRINTERS) {
-      if (Object.prototype.hasOwnProperty.call(proto, printer)) throw new NotTransferable(path, `an instance of ${object.constructor?.name || 'a class'} whose class defines ${String(printer)}: its copy would print differently`);
+    for (const converter of depth ? [] : CONVERTERS) {
+      if (Object.prototype.hasOwnProperty.call(proto, converter)) throw new NotTransferable(path, `an instance of ${object.constructor?.name || 'a class'} whose class defines ${String(converter)}: its copy would convert differently`);
     }
+    if (Object.prototype.hasOwnProperty.call(proto, 'toJSON')) printsJson = true;
     for (const key of Object.getOwnPropertyNames(proto)) {
       if (key in out || !Object.getOwnPropertyDescriptor(proto, key)!.get) continue;
       let value: unknown;
@@ -465,7 +477,19 @@ function instanceData(object: Record<string, unknown>, path: string, depth = 0):
         throw new NotTransferable(`${path}.${key}`, `a getter of ${object.constructor?.name || 'its class'} that throws here`);
       }
       out[key] = encode(value, `${path}.${key}`);
+      getters.push(key);
     }
+  }
+  if (getters.length > 0 || holds) out[COPY_GETTERS] = getters;
+  if (printsJson) {
+    let printed: unknown;
+    try {
+      const text = JSON.stringify(object);
+      printed = text === undefined ? undefined : JSON.parse(text);
+    } catch {
+      throw new NotTransferable(`${path}.toJSON()`, `the toJSON of ${object.constructor?.name || 'its class'}, which throws here`);
+    }
+    out[COPY_JSON] = encode(printed, `${path}.toJSON()`);
   }
   return out;
 }
@@ -533,8 +557,10 @@ function assignChanged(target: Record<string, unknown>, copy: Record<string, unk
     }
   }
   if (!sent) return;
+  // (what the class's getters computed, and what it printed, are no fields of the instance's to delete)
+  const computed = Array.isArray(sent[COPY_GETTERS]) ? (sent[COPY_GETTERS] as string[]) : [];
   for (const key of Object.keys(sent)) {
-    if (Object.prototype.hasOwnProperty.call(copy, key)) continue;
+    if (Object.prototype.hasOwnProperty.call(copy, key) || key === COPY_GETTERS || key === COPY_JSON || computed.includes(key)) continue;
     try {
       delete target[key];
     } catch {

@@ -33,6 +33,14 @@ export function refill(target: unknown, value: unknown): void {
 
 type Tagged = { $flx: string; [key: string]: unknown };
 
+/**
+ * Keys of a class instance's copy on the request (dispatcher.ts `instanceData`): the names of the fields its
+ * class's getters computed (a worker keeps them out of the copy's own enumerable fields, as they are on the
+ * instance: `Object.keys`, `JSON.stringify`), and what its class's `toJSON` printed (a worker's copy prints that).
+ */
+export const COPY_GETTERS = '$flxGetters';
+export const COPY_JSON = '$flxJson';
+
 /** The prototypes of plain objects (`{}`, `Object.create(null)`). */
 export const PLAIN = new Set<unknown>([Object.prototype, null]);
 

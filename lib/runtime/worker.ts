@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { CodeUnit } from '../internal-types';
-import { decode, encode, noteHelperClass, NotTransferable, PLAIN, refill, setUnitClasses } from './serialize';
+import { COPY_GETTERS, COPY_JSON, decode, encode, noteHelperClass, NotTransferable, PLAIN, refill, setUnitClasses } from './serialize';
 import { buildFactory, original, resetState, stateOf, type Factory } from './units';
 import { AsyncClock, maySample, now, RESAMPLE_MESSAGES, RESAMPLE_MS, resampleAfter, startSample } from './clock';
 import { buildingUnit, contextsAtNext, enterContexts, internalStorage, lacksCopies, trackContexts, UnreadableContext, type CarriedContext, type NextContext } from './contexts';
@@ -590,7 +590,7 @@ function recorder(data: ResponseMarker, ops: Ops, finished: () => void, appCalle
         }
         let encoded: unknown[];
         try {
-          encoded = encodeResponseCall(prop, args);
+          encoded = encodeResponseCall(prop, args, printing.has(req() as object));
           if (FINISHERS.has(prop)) flushLocals(); // what `res.render` will read, replayed before it
         } catch (error) {
           if (error instanceof NotTransferable) cannotTravel(error);
@@ -677,15 +677,19 @@ const JSON_BODIES = new Set(['json', 'jsonp', 'send']);
  * data JSON.stringify makes of it here: toJSON runs before express's replacer and spacing do, so the main loop
  * writes the same text.
  */
-function encodeResponseCall(prop: string, args: unknown[]): unknown[] {
-  try {
-    return encode(args, `res.${prop}()`) as unknown[];
-  } catch (error) {
-    if (!(error instanceof NotTransferable) || !(JSON_BODIES.has(prop) || prop === 'cookie')) throw error;
-    // res.cookie(name, object) writes 'j:' + JSON.stringify(object): its value alone
-    const data = args.map((a, i) => ((prop !== 'cookie' || i === 1) && a !== null && typeof a === 'object' && !ArrayBuffer.isView(a) && !(a instanceof ArrayBuffer) ? asJson(a) : a));
-    return encode(data, `res.${prop}()`) as unknown[];
+function encodeResponseCall(prop: string, args: unknown[], printers = false): unknown[] {
+  const json = JSON_BODIES.has(prop) || prop === 'cookie';
+  // (a request whose instances' copies print as their classes' toJSON did, `revive`: JSON bodies are printed here)
+  if (!printers || !json) {
+    try {
+      return encode(args, `res.${prop}()`) as unknown[];
+    } catch (error) {
+      if (!(error instanceof NotTransferable) || !json) throw error;
+    }
   }
+  // res.cookie(name, object) writes 'j:' + JSON.stringify(object): its value alone
+  const data = args.map((a, i) => ((prop !== 'cookie' || i === 1) && a !== null && typeof a === 'object' && !ArrayBuffer.isView(a) && !(a instanceof ArrayBuffer) ? asJson(a) : a));
+  return encode(data, `res.${prop}()`) as unknown[];
 }
 
 function asJson(value: object): unknown {
@@ -819,12 +823,71 @@ function recordCalls(field: string, ops: Ops, answered: () => boolean, cannotTra
 
 /** The worker-side `req`: the snapshot, with express's header helpers (and its other methods, from `methods`). */
 function request(data: Record<string, unknown>, methods?: string): Record<string, unknown> {
-  if (!methods) return Object.assign(Object.create(REQUEST_PROTO) as Record<string, unknown>, decode(data));
-  // own fields shadow the prototype's getters (assigning would call their setters, or throw without one)
-  const req = Object.create(methodsProto(methods)) as Record<string, unknown>;
   const fields = decode(data) as Record<string, unknown>;
-  for (const key of Object.keys(fields)) Object.defineProperty(req, key, { value: fields[key], writable: true, enumerable: true, configurable: true });
+  let printers = false;
+  for (const key of Object.keys(fields)) if (revive(fields[key], data[key], `req.${key}`)) printers = true;
+  let req: Record<string, unknown>;
+  if (!methods) req = Object.assign(Object.create(REQUEST_PROTO) as Record<string, unknown>, fields);
+  else {
+    // own fields shadow the prototype's getters (assigning would call their setters, or throw without one)
+    req = Object.create(methodsProto(methods)) as Record<string, unknown>;
+    for (const key of Object.keys(fields)) Object.defineProperty(req, key, { value: fields[key], writable: true, enumerable: true, configurable: true });
+  }
+  if (printers) printing.add(req);
   return req;
+}
+
+/** The worker-side requests holding a copy that prints as its class's toJSON did (`revive`). */
+const printing = new WeakSet<object>();
+
+/**
+ * A class instance's copy on the request (dispatcher.ts `instanceData`), made to look as the instance does: what
+ * its class's getters computed becomes fields that are not enumerable (as on the instance, where they are its
+ * prototype's: `Object.keys`, `JSON.stringify` and the changes sent back see its own fields only) until the code
+ * assigns one (a setter there: `req.session.cookie.maxAge = 60000`), which then goes back as a change; what its
+ * class's `toJSON` printed is the copy's `toJSON` (not enumerable either), while its own fields are as they came:
+ * printed after the code changed them, the class would print something else, which only the main loop can
+ * compute, so the message runs again there. `encoded` is the copy as it came (the snapshot `changes` compares
+ * with): its getters' fields and the two keys go from it too. Copies inside a copy likewise. True when a copy
+ * prints with a toJSON (the response's JSON bodies are then printed here, `encodeResponseCall`).
+ */
+function revive(copy: unknown, encoded: unknown, path: string): boolean {
+  if (!copy || typeof copy !== 'object' || !encoded || typeof encoded !== 'object' || Object.getPrototypeOf(copy) !== Object.prototype) return false;
+  const fields = copy as Record<string, unknown>;
+  const came = encoded as Record<string, unknown>;
+  const getters = fields[COPY_GETTERS];
+  const hasJson = Object.prototype.hasOwnProperty.call(fields, COPY_JSON);
+  if (!Array.isArray(getters) && !hasJson) return false;
+  let printers = false;
+  for (const key of Object.keys(fields)) if (revive(fields[key], came[key], `${path}.${key}`)) printers = true;
+  delete fields[COPY_GETTERS];
+  delete came[COPY_GETTERS];
+  for (const key of Array.isArray(getters) ? (getters as string[]) : []) {
+    const value = fields[key];
+    delete fields[key];
+    delete came[key];
+    Object.defineProperty(fields, key, {
+      get: () => value,
+      set: (next: unknown) => Object.defineProperty(fields, key, { value: next, writable: true, enumerable: true, configurable: true }),
+      enumerable: false,
+      configurable: true,
+    });
+  }
+  if (!hasJson) return printers;
+  const printed = fields[COPY_JSON];
+  delete fields[COPY_JSON];
+  delete came[COPY_JSON];
+  const ownData = (): string => JSON.stringify(Object.fromEntries(Object.keys(fields).map((key) => [key, fields[key]])));
+  const arrived = ownData();
+  Object.defineProperty(fields, 'toJSON', {
+    value: () => {
+      if (ownData() !== arrived) throw new NotTransferable(`${path}.toJSON()`, 'its class prints it, and the code changed it here');
+      return structuredClone(printed);
+    },
+    writable: true,
+    configurable: true,
+  });
+  return true;
 }
 
 /**

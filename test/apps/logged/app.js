@@ -117,7 +117,9 @@ app.get('/account', (req, res, next) => {
   req.account = req.query.guest ? new Guest() : req.query.member ? new Member('Grace', 'Hopper') : new Account('Ada', 'Lovelace');
   next();
 }, (req, res) => {
-  if (req.query.member) return res.json({ account: req.account, thread: threadId });
+  // (a Member renamed on a worker: what its toJSON prints then is the main loop's to compute)
+  if (req.query.rename) req.account.first = 'Amazing';
+  if (req.query.member || req.query.print) return res.json({ account: req.account, keys: Object.keys(req.account), thread: threadId });
   res.json({ name: req.account.fullName, first: req.account.first || null, thread: threadId });
 });
 
@@ -165,6 +167,11 @@ app.get('/remember', (req, res) => {
 });
 app.get('/cookie', (req, res) => {
   res.json({ seconds: Math.round(req.session.cookie.maxAge / 10000) * 10, thread: threadId });
+});
+// express-session's session printed: its Cookie prints as its toJSON does (the app's replacer keeps runs comparable)
+app.set('json replacer', (key, value) => (key === 'expires' && value ? 'set' : value));
+app.get('/session', (req, res) => {
+  res.json({ session: req.session, thread: threadId });
 });
 app.get('/me', (req, res) => {
   res.json({ user: req.session.user, role: req.session.role || null, thread: threadId });
