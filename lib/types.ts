@@ -135,6 +135,11 @@ export interface Fluxion {
      */
     startup?: string[];
     /**
+     * The request fields it only calls, as statements (`req.log.info(…);`, `req.flash(…);`), named by its first
+     * parameter (Express's `req`): on a worker their calls are recorded and made on the main loop, in order.
+     */
+    called?: string[];
+    /**
      * `fluxion explain` only: the app files whose state it reads through exports that only read it
      * (FluxionalProgram.reads), with that state: a copy goes with its messages when it changed.
      */

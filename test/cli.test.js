@@ -59,6 +59,18 @@ t.test("explain: handlers calling only exports that read a file's state may move
   t.notOk(JSON.parse(fluxion(['compile', 'test/apps/readers/visits.js', '--format', 'json']).stdout).reads);
 });
 
+t.test('explain: the request fields a handler only calls, as statements, are named with their recorded calls', async (t) => {
+  const r = fluxion(['explain', 'test/apps/logged/app.js']);
+  t.equal(r.status, 0, r.stderr);
+  const at = (line) => new RegExp(`\\(start, line ${line}\\)\\n(?:  [^\\n]*\\n)*?  placement: ([^\\n]*)`).exec(r.stdout)?.[1];
+  const recorded = (fields) => `can run on another event loop when hot: express_dispatcher carries its req, res and next; its calls on ${fields} (statements) are recorded there and made on the main loop, in order, when that is a field a middleware put on the request`;
+  t.equal(at(38), recorded('`req.log`'), '`req.log.info({ h }, …);`');
+  t.equal(at(45), recorded('`req.log`, `req.audit`'), "pino's and the app's");
+  t.equal(at(78), recorded('`req.flash`'), "connect-flash's `req.flash(type, message);`");
+  t.equal(at(55), 'can run on another event loop when hot: express_dispatcher carries its req, res and next', '`req.log.level` read: no recorded calls');
+  t.equal(at(87), 'can run on another event loop when hot: express_dispatcher carries its req, res and next', '`req.flash(type)` read');
+});
+
 t.test('explain: a fluxion that calls into an app file keeping state stays on the main loop', async (t) => {
   const r = fluxion(['explain', 'test/apps/modules/app.js']);
   t.equal(r.status, 0, r.stderr);

@@ -54,6 +54,7 @@ export function explain(program: FluxionalProgram): string {
     else verdict = 'can run on another event loop when hot: nothing holds it here (replicated on every worker)';
     out.push(`  isolation (paper): ${f.kind === 'main' || f.isolatable ? (f.tags.includes('isolated') ? 'isolated' : f.kind === 'main' ? 'main' : 'stateful') : f.reasons.join('; ')}`);
     if (f.offload.movable && f.offload.reads?.length) verdict += `; it reads ${f.offload.reads.join(' and ')}: a copy goes with its messages whenever that file's other functions may have changed it`;
+    if (f.offload.movable && f.offload.called?.length) verdict += `; its calls on ${f.offload.called.map((c) => `\`${c}\``).join(', ')} (statements) are recorded there and made on the main loop, in order, when that is a field a middleware put on the request`;
     if (f.offload.movable && f.offload.startup?.length) verdict += `; a worker first gets ${f.offload.startup.join(' and ')} as start-up left them on the main loop, if they can be copied`;
     out.push(`  placement: ${verdict}`);
   }

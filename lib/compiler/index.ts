@@ -169,6 +169,13 @@ function offloadOf(node: AstNode, kind: Fluxion['kind'], analysis: Pick<Analysis
     else members[r.specifier] = [...new Set([...(members[r.specifier] ?? []), ...r.members])];
   }
   for (const [specifier, names] of Object.entries(members)) if (names.length) (offload.members ??= {})[specifier] = names;
+  // (a handler's first parameter is Express's request; units.ts usesOf: `log!` without `log`, called only)
+  const first = (node as FunctionNode).params[0];
+  const used = unit.uses?.params[0];
+  if ((node as FunctionNode).params.length >= 2 && first?.type === 'Identifier' && used) {
+    const called = used.filter((u) => u.endsWith('!') && !used.includes(u.slice(0, -1))).map((u) => `${(first as unknown as { name: string }).name}.${u.slice(0, -1)}`);
+    if (called.length) offload.called = called;
+  }
   return offload;
 }
 
