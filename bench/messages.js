@@ -29,7 +29,7 @@ const TABLE = process.env.BENCH_MESSAGES_ROUTE === 'table';
 const SCALE = Number(process.env.BENCH_MESSAGES_SCALE || 1);
 const URL_PATH = HELLO ? '/' : TABLE ? '/under/500' : SCALE === 1 ? '/banner/a?scale=1' : `/banner/fluxion%20scales%20up?scale=${SCALE}`;
 // BENCH_FLUXION_ENV="FLUXION_SCAVENGE_MB=0": fluxion once more with those settings, beside the defaults (an A/B)
-const fluxionEnv = (process.env.BENCH_FLUXION_ENV || '').split(/\s+/).filter(Boolean).map((kv) => kv.split('='));
+const fluxionEnv = (process.env.BENCH_FLUXION_ENV || '').split(/\s+/).filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]);
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxion-bench-messages-'));
 // BENCH_MESSAGES_KEEP=dir: the callgrind files of each variant stay there (dir/<n>/cg.3-<thread> is the measured
