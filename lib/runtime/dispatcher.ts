@@ -147,10 +147,6 @@ export function nextOf(args: ArrayLike<unknown>): Held['next'] {
   return null;
 }
 
-/**
- * Whether the function calls `res.render()` on a response it is given (the fields it uses on it say so: `render`,
- * or `render!` where every call is a statement).
- */
 /** Whether the fluxion may read `res.locals`: it names it, or its response goes where the compiler cannot follow. */
 function readsLocals(args: ArrayLike<unknown>, env: Record<string, unknown> | null, uses: CodeUnit['uses']): boolean {
   const reads = (used: string[] | null | undefined): boolean => !used || used.includes('locals');
@@ -159,6 +155,10 @@ function readsLocals(args: ArrayLike<unknown>, env: Record<string, unknown> | nu
   return false;
 }
 
+/**
+ * Whether the function calls `res.render()` on a response it is given (the fields it uses on it say so: `render`,
+ * or `render!` where every call is a statement).
+ */
 function callsRender(args: ArrayLike<unknown>, env: Record<string, unknown> | null, uses: CodeUnit['uses']): boolean {
   const renders = (used: string[] | null | undefined): boolean => !!used && (used.includes('render') || used.includes('render!'));
   for (let i = 0; i < args.length; i++) if (args[i] instanceof ServerResponse && renders(uses?.params[i])) return true;
