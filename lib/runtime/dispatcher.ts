@@ -45,7 +45,7 @@ export interface Held {
  * Replaces `req`, `res`, `next` (at the top of the arguments and the captured variables) by markers. `uses`
  * (from the code unit) names the request fields the function touches: the snapshot carries those only.
  */
-export function prepare(args: ArrayLike<unknown>, env: Record<string, unknown> | null, uses?: CodeUnit['uses'], app?: CodeUnit['app']): { args: unknown[]; env: Record<string, unknown> | undefined; held: Held } {
+export function prepare(args: ArrayLike<unknown>, env: Record<string, unknown> | null, uses?: CodeUnit['uses'], app?: CodeUnit['app'], stateful = false): { args: unknown[]; env: Record<string, unknown> | undefined; held: Held } {
   const held: Held = { req: null, res: null, next: null, snapshot: null, methods: null };
   const fields = requestFields(args, env, uses);
   // (`req.app` read by name goes in the marker, `appOf`, not in the snapshot)
@@ -55,7 +55,7 @@ export function prepare(args: ArrayLike<unknown>, env: Record<string, unknown> |
     if (value instanceof IncomingMessage) {
       if (held.req && held.req !== value) throw new NotTransferable(path, 'a second request');
       held.req = value;
-      held.snapshot ??= snapshotRequest(value, fields, held);
+      held.snapshot ??= snapshotRequest(value, fields, held, stateful);
       const marker: RequestMarker = { $flx: 'req', data: held.snapshot };
       if (held.methods) marker.methods = held.methods;
       if (app) marker.app = appOf(value, app, path);
@@ -290,7 +290,7 @@ function calledOnly(r: Record<string, unknown>, fields: Set<string>): { keys: Se
   return { keys, recorded };
 }
 
-function snapshotRequest(req: IncomingMessage, fields: Set<string> | null, held: Held): Record<string, unknown> {
+function snapshotRequest(req: IncomingMessage, fields: Set<string> | null, held: Held, stateful: boolean): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   const r = req as unknown as Record<string, unknown>;
   if (fields) {
@@ -317,7 +317,7 @@ function snapshotRequest(req: IncomingMessage, fields: Set<string> | null, held:
         if (r[key] != null) throw new NotTransferable(`req.${key}`, 'it stays on the main loop');
         continue;
       }
-      if (readField(r, key, out) && key !== 'get' && key !== 'header') (methods ??= []).push(key);
+      if (readField(r, key, out, stateful) && key !== 'get' && key !== 'header') (methods ??= []).push(key);
     }
     if (methods) {
       // `req.is('json')`, `req.accepts(…)`: on the worker, from the file that defines them (express's request.js)
@@ -348,10 +348,10 @@ function snapshotRequest(req: IncomingMessage, fields: Set<string> | null, held:
     // that cannot keeps the message here — without it, `validationResult(req)` there would find no error)
     const travels = PACKAGE_FIELDS.get(key);
     if (travels) out[key] = travels(r[key], `req[${JSON.stringify(key)}]`);
-    else readField(r, key, out);
+    else readField(r, key, out, stateful);
   }
   for (const key of [...REQUEST_GETTERS, 'query']) {
-    if (!(key in out)) readField(r, key, out);
+    if (!(key in out)) readField(r, key, out, stateful);
   }
   // `req` escapes: whatever it reaches may call express's methods
   held.methods = methodsFile(r);
@@ -409,7 +409,7 @@ function travelsWhole(value: object): boolean {
 }
 
 /** Reads one field into the snapshot; true when it is a function (the caller decides whether it can travel). */
-function readField(r: Record<string, unknown>, key: string, out: Record<string, unknown>): boolean {
+function readField(r: Record<string, unknown>, key: string, out: Record<string, unknown>, stateful: boolean): boolean {
   let value: unknown;
   try {
     value = r[key];
@@ -424,7 +424,7 @@ function readField(r: Record<string, unknown>, key: string, out: Record<string, 
     // an object of a class (a session, a user model): its data travels, its changes are merged back
     // (dataOf encodes each field: encoding its result again would take a tagged field, a Map or an array with
     // named keys like express 3's `req.route.params`, for a value that cannot travel)
-    if (value && typeof value === 'object') out[key] = instanceData(value as Record<string, unknown>, `req.${key}`);
+    if (value && typeof value === 'object') out[key] = instanceData(value as Record<string, unknown>, `req.${key}`, 0, stateful);
   }
   return false;
 }
@@ -439,10 +439,12 @@ function readField(r: Record<string, unknown>, key: string, out: Record<string, 
  * `Symbol.toPrimitive`) would convert its copy differently there: the message stays here (NotTransferable, with
  * `path`). What a class's `toJSON` prints goes along (COPY_JSON): the copy there prints that (`res.json(req.session)`
  * prints express-session's Cookie as its toJSON does), unless the worker changed it first (the message then runs
- * again here, worker.ts `revive`).
+ * again here, worker.ts `revive`): not for a stateful fluxion (`stateful`), whose message cannot run twice: there
+ * a class with `toJSON` keeps it here, as the converters do, and an instance inside prints as its copy.
  */
 const CONVERTERS: ReadonlyArray<string | symbol> = ['toString', 'valueOf', Symbol.toPrimitive];
-function instanceData(object: Record<string, unknown>, path: string, depth = 0): Record<string, unknown> {
+const PRINTERS: ReadonlyArray<string | symbol> = ['toJSON', ...CONVERTERS];
+function instanceData(object: Record<string, unknown>, path: string, depth: number, stateful: boolean): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   // (copies inside it: the worker looks into a copy that says it is one, never into other data)
   let holds = false;
@@ -455,7 +457,7 @@ function instanceData(object: Record<string, unknown>, path: string, depth = 0):
       // an instance inside it (express-session's `req.session.cookie`, a Cookie): its data and getters too, merged
       // back field by field (`assignChanged`); it says how it prints, but is printed with its holder, if ever
       if (value && typeof value === 'object' && !isPlain(value) && depth < 3) {
-        out[key] = instanceData(value as Record<string, unknown>, `${path}.${key}`, depth + 1);
+        out[key] = instanceData(value as Record<string, unknown>, `${path}.${key}`, depth + 1, stateful);
         holds = true;
       } else if (!(error instanceof NotTransferable)) throw error;
       // (else not data: left out, as before)
@@ -464,10 +466,11 @@ function instanceData(object: Record<string, unknown>, path: string, depth = 0):
   const getters: string[] = [];
   let printsJson = false;
   for (let proto = Object.getPrototypeOf(object) as object | null; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
-    for (const converter of depth ? [] : CONVERTERS) {
+    // (a stateful fluxion's message cannot run again here: one whose copy would print after a change must not go)
+    for (const converter of depth ? [] : stateful ? PRINTERS : CONVERTERS) {
       if (Object.prototype.hasOwnProperty.call(proto, converter)) throw new NotTransferable(path, `an instance of ${object.constructor?.name || 'a class'} whose class defines ${String(converter)}: its copy would convert differently`);
     }
-    if (Object.prototype.hasOwnProperty.call(proto, 'toJSON')) printsJson = true;
+    if (!stateful && Object.prototype.hasOwnProperty.call(proto, 'toJSON')) printsJson = true;
     for (const key of Object.getOwnPropertyNames(proto)) {
       if (key in out || !Object.getOwnPropertyDescriptor(proto, key)!.get) continue;
       let value: unknown;

@@ -696,7 +696,7 @@ export class ModuleRuntime {
     let prepared: ReturnType<typeof prepare>;
     let contexts: ReturnType<typeof activeContexts>;
     try {
-      prepared = prepare(args, perMessage, this.description.fns[ix]?.unit?.uses, this.description.fns[ix]?.unit?.app);
+      prepared = prepare(args, perMessage, this.description.fns[ix]?.unit?.uses, this.description.fns[ix]?.unit?.app, stateful);
       // the request's AsyncLocalStorage stores (and cls-hooked contexts): the code runs inside them there (one that
       // cannot travel as a stand-in the code must not read, when the message may run again here: not stateful)
       contexts = activeContexts(offloadModules(), !stateful);

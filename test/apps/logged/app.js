@@ -123,6 +123,18 @@ app.get('/account', (req, res, next) => {
   res.json({ name: req.account.fullName, first: req.account.first || null, thread: threadId });
 });
 
+// a stateful handler (its own count, module memory) printing such a model after changing it: its message cannot run
+// again on the main loop, so it does not leave it
+let printed = 0;
+app.get('/counted', (req, res, next) => {
+  req.account = new Member('Grace', 'Hopper');
+  next();
+}, (req, res) => {
+  printed++;
+  req.account.first = 'G' + printed;
+  res.json({ account: req.account, printed, thread: threadId });
+});
+
 // a model with a setter, changed by a middleware on a worker: the real one gets the change, its setter is not
 // called again for what did not change
 class Profile {
