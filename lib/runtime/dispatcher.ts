@@ -509,8 +509,8 @@ function dataOf(object: Record<string, unknown>, path: string, left?: NotTransfe
     try {
       out[key] = encode(value, `${path}.${key}`);
     } catch (error) {
-      if (!(error instanceof NotTransferable)) throw error;
-      left?.push(error);
+      // (whatever encode refused it with: not data, never an exception for the app)
+      left?.push(error instanceof NotTransferable ? error : new NotTransferable(`${path}.${key}`, `not data (${error instanceof Error ? error.message : String(error)})`));
     }
   }
   return out;
