@@ -696,7 +696,10 @@ function usesOf(fn: FunctionNode, captured: string[], analysis: Analysis): CodeU
         // (without `log`, which any other use adds) lets the worker record the call and the main loop make it on the
         // real field (dispatcher.ts calledOnly)
         const statement = method !== null ? call : outer?.type === 'CallExpression' && outer.callee === parent ? outer : null;
-        fields.add(statement && parentOf.get(statement)?.type === 'ExpressionStatement' ? `${name}!` : name);
+        // (a function written among its arguments, `req.audit.recordThen(entry, () => …)`, would have to come back:
+        // the field is read as any other, and travels only as data)
+        const callback = statement ? (statement.arguments as AstNode[]).some((a) => a.type === 'ArrowFunctionExpression' || a.type === 'FunctionExpression') : false;
+        fields.add(statement && !callback && parentOf.get(statement)?.type === 'ExpressionStatement' ? `${name}!` : name);
         if (HEADER_METHODS.has(name)) fields.add('headers');
         else if (name === 'param') for (const f of ['params', 'body', 'query']) fields.add(f); // express 4's req.param(name)
       } else if (parent && readerField(parent, id, analysis) !== null) {

@@ -329,15 +329,16 @@ function snapshotRequest(req: IncomingMessage, fields: Set<string> | null, held:
       }
       held.methods = file;
     }
-    // `req.session.save()`: a field that travels as the data of a class instance has no methods there
+    // `req.session.save()`: a field that travels as the data of a class instance has no methods there, nor one
+    // that travels whole (an object literal, an array) the functions it holds (`req.audit = { record() {…} }`)
     if (calls) {
       for (const call of calls) {
         const [field, method] = call.slice(0, -2).split('.') as [string, string];
         if (!(field in out) || recorded?.has(field)) continue;
         const value = r[field];
-        if (value && typeof value === 'object' && !travelsWhole(value) && typeof (value as Record<string, unknown>)[method] === 'function') {
-          throw new NotTransferable(`req.${field}.${method}()`, `a method of ${value.constructor?.name || 'its class'}, which the worker's copy has not`);
-        }
+        if (!value || typeof value !== 'object' || typeof (value as Record<string, unknown>)[method] !== 'function') continue;
+        if (!travelsWhole(value)) throw new NotTransferable(`req.${field}.${method}()`, `a method of ${value.constructor?.name || 'its class'}, which the worker's copy has not`);
+        if (Object.prototype.hasOwnProperty.call(value, method)) throw new NotTransferable(`req.${field}.${method}()`, "a function it holds, which the worker's copy has not");
       }
     }
     return out;

@@ -65,7 +65,15 @@ app.get('/child', (req, res) => {
 
 // a callback among the arguments cannot come back: the message runs again on the main loop
 app.get('/callback', (req, res) => {
-  req.audit.recordThen({ what: 'callback' }, () => res.json({ thread: threadId }));
+  const answer = () => res.json({ thread: threadId });
+  req.audit.recordThen({ what: 'callback' }, answer);
+});
+// …and one written there keeps the message home from the start: this handler is stateful (its own count), its
+// message could not run again
+let callbacks = 0;
+app.get('/counted-callback', (req, res) => {
+  callbacks++;
+  req.audit.recordThen({ what: 'counted' }, () => res.json({ callbacks, thread: threadId }));
 });
 
 // a recorded call that throws on the main loop: Express's error handler, as without fluxion
