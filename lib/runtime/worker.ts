@@ -675,7 +675,8 @@ const JSON_BODIES = new Set(['json', 'jsonp', 'send']);
  * A response call's arguments, encoded. An object that cannot travel as it is (an instance of the app's class:
  * a model with `toJSON`, a DTO) goes to `res.json`/`res.jsonp`/`res.send` (and as `res.cookie`'s value) as the
  * data JSON.stringify makes of it here: toJSON runs before express's replacer and spacing do, so the main loop
- * writes the same text.
+ * writes the same text. So do a request's JSON bodies when a copy on it prints as its class's toJSON did
+ * (`printers`, `revive`): structured clone would copy its fields instead.
  */
 function encodeResponseCall(prop: string, args: unknown[], printers = false): unknown[] {
   const json = JSON_BODIES.has(prop) || prop === 'cookie';
@@ -822,10 +823,10 @@ function recordCalls(field: string, ops: Ops, answered: () => boolean, cannotTra
 }
 
 /** The worker-side `req`: the snapshot, with express's header helpers (and its other methods, from `methods`). */
-function request(data: Record<string, unknown>, methods?: string): Record<string, unknown> {
+function request(data: Record<string, unknown>, methods?: string, stale?: (error: NotTransferable) => void): Record<string, unknown> {
   const fields = decode(data) as Record<string, unknown>;
   let printers = false;
-  for (const key of Object.keys(fields)) if (revive(fields[key], data[key], `req.${key}`)) printers = true;
+  for (const key of Object.keys(fields)) if (revive(fields[key], data[key], `req.${key}`, stale)) printers = true;
   let req: Record<string, unknown>;
   if (!methods) req = Object.assign(Object.create(REQUEST_PROTO) as Record<string, unknown>, fields);
   else {
@@ -847,11 +848,11 @@ const printing = new WeakSet<object>();
  * assigns one (a setter there: `req.session.cookie.maxAge = 60000`), which then goes back as a change; what its
  * class's `toJSON` printed is the copy's `toJSON` (not enumerable either), while its own fields are as they came:
  * printed after the code changed them, the class would print something else, which only the main loop can
- * compute, so the message runs again there. `encoded` is the copy as it came (the snapshot `changes` compares
+ * compute, so the message runs again there (`stale`). `encoded` is the copy as it came (the snapshot `changes` compares
  * with): its getters' fields and the two keys go from it too. Copies inside a copy likewise. True when a copy
  * prints with a toJSON (the response's JSON bodies are then printed here, `encodeResponseCall`).
  */
-function revive(copy: unknown, encoded: unknown, path: string): boolean {
+function revive(copy: unknown, encoded: unknown, path: string, stale?: (error: NotTransferable) => void): boolean {
   if (!copy || typeof copy !== 'object' || !encoded || typeof encoded !== 'object' || Object.getPrototypeOf(copy) !== Object.prototype) return false;
   const fields = copy as Record<string, unknown>;
   const came = encoded as Record<string, unknown>;
@@ -859,7 +860,7 @@ function revive(copy: unknown, encoded: unknown, path: string): boolean {
   const hasJson = Object.prototype.hasOwnProperty.call(fields, COPY_JSON);
   if (!Array.isArray(getters) && !hasJson) return false;
   let printers = false;
-  for (const key of Object.keys(fields)) if (revive(fields[key], came[key], `${path}.${key}`)) printers = true;
+  for (const key of Object.keys(fields)) if (revive(fields[key], came[key], `${path}.${key}`, stale)) printers = true;
   delete fields[COPY_GETTERS];
   delete came[COPY_GETTERS];
   for (const key of Array.isArray(getters) ? (getters as string[]) : []) {
@@ -881,7 +882,12 @@ function revive(copy: unknown, encoded: unknown, path: string): boolean {
   const arrived = ownData();
   Object.defineProperty(fields, 'toJSON', {
     value: () => {
-      if (ownData() !== arrived) throw new NotTransferable(`${path}.toJSON()`, 'its class prints it, and the code changed it here');
+      if (ownData() !== arrived) {
+        // (the app's own JSON.stringify too, not only a response's body: `stale` runs the message again there)
+        const error = new NotTransferable(`${path}.toJSON()`, 'its class prints it, and the code changed it here');
+        stale?.(error);
+        throw error;
+      }
       return structuredClone(printed);
     },
     writable: true,
@@ -1096,7 +1102,10 @@ function run(message: RunMessage): number {
         const marker = value as RequestMarker;
         reqBefore = marker.data;
         const recorded = calledFields(reqBefore);
-        req = request(reqBefore, marker.methods);
+        // (a copy printed after the code changed it: the message runs again here, whatever the code does next)
+        req = request(reqBefore, marker.methods, (error) => {
+          if (!message.returnState) again ??= error.message;
+        });
         if (recorded) {
           for (const field of recorded) {
             // (not enumerable: nothing to merge back)

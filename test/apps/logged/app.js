@@ -131,6 +131,15 @@ app.get('/account', (req, res, next) => {
   res.json({ name: req.account.fullName, first: req.account.first || null, thread: threadId });
 });
 
+// …and one printed by the app's own JSON.stringify after a change: the message runs again on the main loop
+app.get('/stringified', (req, res, next) => {
+  req.account = new Member('Grace', 'Hopper');
+  next();
+}, (req, res) => {
+  req.account.first = 'Amazing';
+  res.type('json').send(JSON.stringify({ account: req.account, thread: threadId }));
+});
+
 // a stateful handler (its own count, module memory) printing such a model after changing it: its message cannot run
 // again on the main loop, so it does not leave it
 let printed = 0;
