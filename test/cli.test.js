@@ -66,12 +66,13 @@ t.test('explain: the request fields a handler only calls, as statements, are nam
   const recorded = (fields) => `can run on another event loop when hot: express_dispatcher carries its req, res and next; its calls on ${fields} (statements) are recorded there and made on the main loop, in order, when that is a field a middleware put on the request`;
   t.equal(at(38), recorded('`req.log`'), '`req.log.info({ h }, …);`');
   t.equal(at(45), recorded('`req.log`, `req.audit`'), "pino's and the app's");
-  t.equal(at(86), recorded('`req.flash`'), "connect-flash's `req.flash(type, message);`");
-  t.equal(at(67), recorded('`req.audit`'), 'a callback passed by name: recorded (the call comes back to the main loop if it is a function there)');
-  t.equal(at(74), 'can run on another event loop when hot: on one worker, which keeps its state {callbacks}', 'a callback written among the arguments: not a recorded call');
-  t.equal(at(80), recorded('`req.audit`'), '`req.audit.record(…);`');
+  t.equal(at(101), recorded('`req.flash`'), "connect-flash's `req.flash(type, message);`");
+  t.equal(at(68), recorded('`req.audit`'), 'a callback the code does not show to be one: recorded (the call comes back to the main loop if it is a function there)');
+  t.equal(at(75), 'can run on another event loop when hot: on one worker, which keeps its state {callbacks}', 'a callback written among the arguments: not a recorded call');
+  for (const line of [81, 86]) t.equal(at(line), 'can run on another event loop when hot: on one worker with its share group (grp_named), if every fluxion of the group can; that worker keeps {named}', 'a callback passed by its name: not a recorded call');
+  t.equal(at(95), recorded('`req.audit`'), '`req.audit.record(…);`');
   t.equal(at(55), 'can run on another event loop when hot: express_dispatcher carries its req, res and next', '`req.log.level` read: no recorded calls');
-  t.equal(at(95), 'can run on another event loop when hot: express_dispatcher carries its req, res and next', '`req.flash(type)` read');
+  t.equal(at(110), 'can run on another event loop when hot: express_dispatcher carries its req, res and next', '`req.flash(type)` read');
 });
 
 t.test('explain: a fluxion that calls into an app file keeping state stays on the main loop', async (t) => {

@@ -581,7 +581,7 @@ t.test("express-validator: the handlers reading validationResult(req) and matche
 });
 
 t.test("a request field whose methods a handler only calls, as statements (pino-http's req.log, the app's req.audit): the calls are recorded on the worker and made on the main loop, in order", async (t) => {
-  const paths = ['/work?n=5', '/steps', '/level', '/child', '/callback', '/refused', '/trail', '/save', '/flashed', '/flashed', '/account', '/account?guest=1', '/account?member=1', '/profile', '/profile?email=grace@example.com', '/login', '/me', '/logout', '/me', '/cookie', '/remember', '/cookie', '/account?print=1', '/account?member=1&rename=1', '/session', '/counted', '/counted', '/counted-callback', '/counted-callback', '/stringified'];
+  const paths = ['/work?n=5', '/steps', '/level', '/child', '/callback', '/refused', '/trail', '/save', '/flashed', '/flashed', '/account', '/account?guest=1', '/account?member=1', '/profile', '/profile?email=grace@example.com', '/login', '/me', '/logout', '/me', '/cookie', '/remember', '/cookie', '/account?print=1', '/account?member=1&rename=1', '/session', '/counted', '/counted', '/counted-callback', '/counted-callback', '/counted-named', '/counted-declared', '/counted-named', '/stringified'];
   const run = async (nodeArgs, env) => {
     const app = await startApp('test/apps/logged/app.js', { nodeArgs, env });
     try {
@@ -648,9 +648,11 @@ t.test("a request field whose methods a handler only calls, as statements (pino-
   t.not(moved.out[24].body.thread, 0, 'moved');
   t.same(plain.out.slice(25, 27).map((r) => r.body), [{ account: { member: 'G1 Hopper' }, printed: 1, thread: 0 }, { account: { member: 'G2 Hopper' }, printed: 2, thread: 0 }], 'a stateful handler changing a model with toJSON, then printing it');
   t.ok(moved.out.slice(25, 27).every((r) => r.body.thread === 0), 'it stays on the main loop (its message could not run again there)');
-  t.same(plain.out[29].body, { account: { member: 'Amazing Hopper' }, thread: 0 });
-  t.equal(moved.out[29].status, 200, "such a model printed by the app's own JSON.stringify after a change: no error reaches the app");
-  t.equal(moved.out[29].body.thread, 0, 'the message ran again on the main loop');
+  t.same(plain.out[32].body, { account: { member: 'Amazing Hopper' }, thread: 0 });
+  t.equal(moved.out[32].status, 200, "such a model printed by the app's own JSON.stringify after a change: no error reaches the app");
+  t.equal(moved.out[32].body.thread, 0, 'the message ran again on the main loop');
+  t.same(plain.out.slice(29, 32).map((r) => r.body), [{ named: 1, thread: 0 }, { named: 2, thread: 0 }, { named: 3, thread: 0 }]);
+  t.ok(moved.out.slice(29, 32).every((r) => r.status === 200 && r.body.thread === 0), 'the same, the callback passed by its name (an arrow in a const, a function declared there): the main loop from the start (before: the call threw on the worker, 500)');
   t.same(plain.out.slice(27, 29).map((r) => r.body), [{ callbacks: 1, thread: 0 }, { callbacks: 2, thread: 0 }]);
   t.ok(moved.out.slice(27, 29).every((r) => r.status === 200 && r.body.thread === 0), 'a stateful handler handing a recorded field a callback it writes there: the main loop from the start (before: the call threw on the worker)');
   t.equal(moved.out[3].body.thread, 0, '`req.log.child(…)` used: the main loop');

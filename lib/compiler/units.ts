@@ -698,7 +698,7 @@ function usesOf(fn: FunctionNode, captured: string[], analysis: Analysis): CodeU
         const statement = method !== null ? call : outer?.type === 'CallExpression' && outer.callee === parent ? outer : null;
         // (a function written among its arguments, `req.audit.recordThen(entry, () => …)`, would have to come back:
         // the field is read as any other, and travels only as data)
-        const callback = statement ? (statement.arguments as AstNode[]).some((a) => a.type === 'ArrowFunctionExpression' || a.type === 'FunctionExpression') : false;
+        const callback = statement ? (statement.arguments as AstNode[]).some((a) => mayBeFunction(a, analysis)) : false;
         fields.add(statement && !callback && parentOf.get(statement)?.type === 'ExpressionStatement' ? `${name}!` : name);
         if (HEADER_METHODS.has(name)) fields.add('headers');
         else if (name === 'param') for (const f of ['params', 'body', 'query']) fields.add(f); // express 4's req.param(name)
@@ -725,6 +725,30 @@ function usesOf(fn: FunctionNode, captured: string[], analysis: Analysis): CodeU
     out[name] = fieldsOf(ref?.resolved);
   }
   return { params, captured: out };
+}
+
+/**
+ * Whether a call's argument is a function by its text: one written there, `fn.bind(…)`, or a name bound to either (a
+ * function declaration, `const done = () => …`, a parameter's default) that is never assigned again. A parameter or a
+ * call's result is not known to be one: `req.log.info(entry)` stays a recorded call, and the worker's recorder keeps
+ * the message home if what it gets is a function after all.
+ */
+function mayBeFunction(arg: AstNode, analysis: Analysis): boolean {
+  const written = (node: AstNode | null | undefined): boolean =>
+    !!node &&
+    (node.type === 'ArrowFunctionExpression' ||
+      node.type === 'FunctionExpression' ||
+      (node.type === 'CallExpression' && node.callee.type === 'MemberExpression' && propertyName(node.callee) === 'bind'));
+  if (written(arg)) return true;
+  if (arg.type !== 'Identifier') return false;
+  const variable = analysis.scopes.referenceOf.get(arg)?.resolved;
+  if (!variable) return false;
+  return variable.defs.some((def) => {
+    const node = def.node as unknown as AstNode;
+    if (def.type === 'FunctionName') return true;
+    if (def.type === 'Variable') return written(node.init) || variable.references.some((r) => r.isWrite() && written(r.writeExpr as unknown as AstNode));
+    return false;
+  });
 }
 
 /** `{ params, query }`: the static keys, or null (a computed key, a rest element). */

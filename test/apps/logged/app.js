@@ -64,9 +64,10 @@ app.get('/child', (req, res) => {
 });
 
 // a callback among the arguments cannot come back: the message runs again on the main loop
+// (one the code does not show to be a function: an object's field here)
 app.get('/callback', (req, res) => {
-  const answer = () => res.json({ thread: threadId });
-  req.audit.recordThen({ what: 'callback' }, answer);
+  const on = { done: () => res.json({ thread: threadId }) };
+  req.audit.recordThen({ what: 'callback' }, on.done);
 });
 // …and one written there keeps the message home from the start: this handler is stateful (its own count), its
 // message could not run again
@@ -74,6 +75,20 @@ let callbacks = 0;
 app.get('/counted-callback', (req, res) => {
   callbacks++;
   req.audit.recordThen({ what: 'counted' }, () => res.json({ callbacks, thread: threadId }));
+});
+// …or passed by its name (a const bound to an arrow, a function declaration)
+let named = 0;
+app.get('/counted-named', (req, res) => {
+  named++;
+  const answer = () => res.json({ named, thread: threadId });
+  req.audit.recordThen({ what: 'named' }, answer);
+});
+app.get('/counted-declared', (req, res) => {
+  named++;
+  function answer() {
+    res.json({ named, thread: threadId });
+  }
+  req.audit.recordThen({ what: 'declared' }, answer);
 });
 
 // a recorded call that throws on the main loop: Express's error handler, as without fluxion
