@@ -15,6 +15,12 @@ const CACHE = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxion-bench-cpu-'));
 process.on('exit', () => fs.rmSync(CACHE, { recursive: true, force: true }));
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
 const SECONDS = Number(process.env.BENCH_SECONDS || 5);
+// each server's load before the measure, so that what is measured is the steady state of a long-running server: a
+// cold one spends its first seconds compiling its hot code on V8's compiler threads and growing its heap (fluxion
+// has two isolates to warm, and moves the route after 32 messages). On the 2-core VM (bench/RESULTS.md, 2026-11-27)
+// the helper threads took 0.26–0.31 ms per request over the 5 s after 2 s of warm-up, 0.14–0.17 after 10 s, plain
+// node and fluxion alike
+const WARMUP = Number(process.env.BENCH_WARMUP || 10);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 16);
 // autocannon's own worker threads, for servers on many cores (bench/scaling.js)
 const LOAD_WORKERS = Number(process.env.BENCH_LOAD_WORKERS || 0);
@@ -147,8 +153,7 @@ async function measure(file, args, env, copies = 1) {
   try {
     for (let i = 0; i < copies; i++) servers.push(await startServer(file, args, env));
     const connections = Math.max(1, Math.round(CONNECTIONS / copies));
-    // warm-up: V8, and fluxion's JIT (it moves the route after 32 messages)
-    await Promise.all(servers.map((s) => load(s.port, 2, connections)));
+    await Promise.all(servers.map((s) => load(s.port, WARMUP, connections)));
     const pidsNow = () => servers.flatMap((s) => tree(s.pid));
     const pids = pidsNow();
     let peak = rssKb(pids);
@@ -219,9 +224,9 @@ async function main() {
   const ceiling = results.get(CEILING);
   if (process.env.BENCH_JSON) {
     const summary = Object.fromEntries([...results].map(([name, runs]) => [name, Object.fromEntries(['rps', 'p50', 'p99', 'rssMb', 'cores', 'perCore', 'mainMs', 'loopsMs', 'helpersMs'].map((k) => [k, med(runs, k)]))]));
-    fs.writeFileSync(process.env.BENCH_JSON, JSON.stringify({ kernelMs, connections: CONNECTIONS, rounds: ROUNDS, seconds: SECONDS, results: summary }));
+    fs.writeFileSync(process.env.BENCH_JSON, JSON.stringify({ kernelMs, connections: CONNECTIONS, rounds: ROUNDS, seconds: SECONDS, warmup: WARMUP, results: summary }));
   }
-  console.log(`\nCPU-heavy route ${URL_PATH} (${kernelMs.toFixed(2)} ms per call of the kernel alone): ${ROUNDS} rounds × ${SECONDS} s, ${CONNECTIONS} connections, autocannon on the same machine (${machine()})`);
+  console.log(`\nCPU-heavy route ${URL_PATH} (${kernelMs.toFixed(2)} ms per call of the kernel alone): ${ROUNDS} rounds × ${SECONDS} s after ${WARMUP} s of warm-up, ${CONNECTIONS} connections, autocannon on the same machine (${machine()})`);
   console.log(
     table(
       ['variant', 'req/s', 'vs plain', 'of the ceiling', 'p50 ms', 'p99 ms', 'peak RSS MB', 'vs plain', 'server cores', 'req/s per core', 'vs plain', 'errors'],

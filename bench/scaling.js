@@ -3,7 +3,7 @@
 // (taskset) and the load generator to the others, so that it never takes the server's cores (where a core has two
 // hardware threads: one thread of each of N cores, the load off their siblings; bench/lib.js splitCpus). Prints
 // req/s and the ratio to plain node at each N. Needs Linux's taskset and at least 4 CPUs (N ≤ CPUs − 2, two for the load).
-// BENCH_SCALING_CPUS="1,2,4,8,16" picks the sizes; BENCH_ROUNDS/BENCH_SECONDS as in cpu.js (default 1 × 4 s here).
+// BENCH_SCALING_CPUS="1,2,4,8,16" picks the sizes; BENCH_ROUNDS/BENCH_SECONDS/BENCH_WARMUP as in cpu.js (default 1 × 4 s after 2 s here).
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -33,6 +33,8 @@ for (const n of sizes) {
     BENCH_JSON: json,
     BENCH_ROUNDS: process.env.BENCH_ROUNDS || '1',
     BENCH_SECONDS: process.env.BENCH_SECONDS || '4',
+    // shorter than cpu.js's default, for the sizes to fit in a few minutes: the curve's first seconds of each server
+    BENCH_WARMUP: process.env.BENCH_WARMUP || '2',
     BENCH_CONNECTIONS: process.env.BENCH_CONNECTIONS || String(Math.max(16, 4 * n)),
     BENCH_LOAD_WORKERS: String(Math.min(4, load.length)),
   };

@@ -1,7 +1,7 @@
 #!/bin/bash
 # Runs the benchmarks on a machine prepared by `node bench/remote/pack.js` (from the checkout's root, with dist/
 # built here and .bench-remote/ beside it; results also go to $OUT if set). Needs python3 (to unpack) and taskset.
-#   ONLY=cpu2      the CPU route with the server on 2 CPUs (R2 rounds of S2 s, default 3 × 5)
+#   ONLY=cpu2      the CPU route with the server on 2 CPUs (R2 rounds of S2 s after W2 s of warm-up, default 3 × 5 after 10)
 #   ONLY=hello     the hello-world overhead, server on 2 CPUs
 #   ONLY=scaling   the scaling curve (SIZES, default 1,2,4,8,14)
 #   ONLY=startup   start-up times
@@ -23,7 +23,7 @@ ONLY=${ONLY:-all}
 want() { [ "$ONLY" = all ] || [[ "+$ONLY+" == *"+$1+"* ]]; }
 if want cpu2; then
   echo "== cpu bench, server on 2 CPUs"
-  BENCH_SCALING_CPUS=2 BENCH_ROUNDS=${R2:-3} BENCH_SECONDS=${S2:-5} timeout ${T2:-200} node bench/scaling.js 2>&1 | tee "$OUT/cpu2.txt"
+  BENCH_SCALING_CPUS=2 BENCH_ROUNDS=${R2:-3} BENCH_SECONDS=${S2:-5} BENCH_WARMUP=${W2:-10} timeout ${T2:-400} node bench/scaling.js 2>&1 | tee "$OUT/cpu2.txt"
 fi
 if want hello; then
   S=$(node -e "console.log(require('./bench/lib').splitCpus(2).server.join(','))")
