@@ -449,19 +449,25 @@ t.test("work a handler starts in a package's own callbacks (bcryptjs's async API
   {
     // the route first without the middleware: its next sample is a second away when the middleware's first one
     // resumes into it; what the route starts then is the route's, not the middleware's (read before either is
-    // sampled again: a later sample would hide a wrong first one)
+    // sampled again: a later sample would hide a wrong first one). A fluxion's first sample is of its second
+    // message (its first runs cold): two of each
     const app = await startApp('test/apps/chunked/app.js', { nodeArgs: HOOK, env });
+    const twice = async (p) => {
+      await request(app.port, { path: `${p}/1` });
+      await request(app.port, { path: `${p}/2` });
+    };
     try {
-      await request(app.port, { path: '/direct/hash/first' });
-      await request(app.port, { path: '/chain/hash/second' });
+      await twice('/direct/hash');
+      await twice('/chain/hash');
       // (the same with a synchronous route, its callback form)
-      await request(app.port, { path: '/hashcb/first' });
-      await request(app.port, { path: '/wrapped/hashcb/second' });
+      await twice('/hashcb');
+      await twice('/wrapped/hashcb');
       // (a route whose response a package's middleware ends later; packages yielding by setTimeout(…, 0), or by
       // awaits of their own; a sample ends once what its message started is done: none last)
       await request(app.port, { path: '/later' });
-      await request(app.port, { path: '/timer/first' });
-      await request(app.port, { path: '/awaits/first' });
+      await request(app.port, { path: '/later' });
+      await twice('/timer');
+      await twice('/awaits');
       await request(app.port, { path: '/hello' });
     } finally {
       await app.stop();
@@ -476,6 +482,20 @@ t.test("work a handler starts in a package's own callbacks (bcryptjs's async API
     t.ok(byId('timerHash').callbackMs > 2, `a package yielding by setTimeout: ${byId('timerHash').callbackMs} ms`);
     t.ok(byId('awaitsHash').callbackMs > 2, `a package yielding by its own awaits: ${byId('awaitsHash').callbackMs} ms`);
     t.ok((byId('laterRoute').callbackMs ?? 0) < 10, `a route whose response a package's middleware ends later, after 20 ms of work of its own: ${byId('laterRoute').callbackMs ?? 0} ms`);
+  }
+  {
+    // a fluxion's first message is not sampled: it runs cold, and many run once, at start-up (the listen callback)
+    const app = await startApp('test/apps/chunked/app.js', { nodeArgs: HOOK, env });
+    try {
+      await request(app.port, { path: '/timer/once' });
+      // (a sample ends a little after the answer: what its message started is done by then)
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    } finally {
+      await app.stop();
+    }
+    const byId = (id) => JSON.parse(fs.readFileSync(report, 'utf8')).fluxions.find((f) => f.id === id);
+    t.equal(byId('timerHash').messages, 1);
+    t.notOk(byId('timerHash').callbackMs, 'one message: not sampled');
   }
   // (4 ms: the chunks take 10 ms or more here, the waiting handler's own segments well under that, tests in parallel too)
   const app = await startApp('test/apps/chunked/app.js', { nodeArgs: HOOK, env });

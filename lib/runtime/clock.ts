@@ -361,7 +361,17 @@ function hooks(): import('node:async_hooks').AsyncHook {
   });
 }
 
-let mainThread: boolean | undefined;
+/**
+ * Whether this is the main thread: clock.ts runs there (the registry) and on fluxion's workers (worker.ts, which
+ * says so as it loads): asking node:worker_threads would load it, and its internals, at the app's start (the
+ * first sample is often a start-up callback's: `app.listen`'s), ~3 M instructions of a Node 22 start.
+ */
+let mainThread = true;
+
+/** worker.ts, as it loads. */
+export function onWorkerThread(): void {
+  mainThread = false;
+}
 
 /**
  * Whether the code making a resource now runs inside a method of the response (`res.json` → express-session's
@@ -371,7 +381,6 @@ let mainThread: boolean | undefined;
  * only (a worker's response is a recorder).
  */
 function throughResponse(): boolean {
-  mainThread ??= (require('node:worker_threads') as typeof import('node:worker_threads')).isMainThread;
   if (!mainThread) return false;
   for (const site of callSites(32, throughResponse)) if (site.getTypeName() === 'ServerResponse') return true;
   return false;

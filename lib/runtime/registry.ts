@@ -158,6 +158,14 @@ export interface StreamRecord {
 }
 
 /** Whether a message of the fluxion entering on the main loop at `t` is sampled (clock.ts): its first, then as spaced. */
+/**
+ * A fluxion's first sample on the main loop is of its second message: the first runs cold (V8 compiles its code,
+ * packages set themselves up on their first call), and many run once, at start-up (`app.listen`'s callback, a
+ * connection's): a sample turns async_hooks and V8's promise hooks on and reads the stack of every resource made
+ * meanwhile (~1.5 M instructions of a Node 22 start for the listen callback alone).
+ */
+const FIRST_SAMPLE = 1;
+
 function sampleDue(record: FluxionRecord, t: number): boolean {
   return t >= record.sampleAt && record.messages >= record.sampleAfter && maySample(t, record.sampleAt === 0);
 }
@@ -1294,7 +1302,7 @@ export class Registry {
     if (this.ids.has(id)) id = `${fields.id}@${this.relative(fields.file)}`;
     for (let n = 2; this.ids.has(id); n++) id = `${fields.id}@${this.relative(fields.file)}#${n}`;
     this.ids.add(id);
-    const record: FluxionRecord = { ...fields, id, placement: 'main', messages: 0, workerMessages: 0, deopts: 0, timed: 0, cpuMs: 0, extraMs: 0, sampleAt: 0, sampleAfter: 0, sampleEvery: RESAMPLE_MS, stateMs: 0, weighed: [0, 0], samples: new Float64Array(16), hotMs: this.hotMs };
+    const record: FluxionRecord = { ...fields, id, placement: 'main', messages: 0, workerMessages: 0, deopts: 0, timed: 0, cpuMs: 0, extraMs: 0, sampleAt: 0, sampleAfter: FIRST_SAMPLE, sampleEvery: RESAMPLE_MS, stateMs: 0, weighed: [0, 0], samples: new Float64Array(16), hotMs: this.hotMs };
     this.fluxions.push(record);
     return record;
   }
