@@ -39,10 +39,18 @@ export class TransformCache {
     if (this.warnings) warnOnce('cache', `transform cache disabled: cannot use ${this.dir} (${code}); set FLUXION_CACHE_DIR or FLUXION_DISABLE_CACHE=1`);
   }
 
+  /**
+   * `<file>-<content>`: a hash of Node's version and the file's name (`commonjs:/app/routes.js`), then one of the
+   * salt (fluxion's version and the options that change the output), the name and the source. Writing an entry
+   * removes the file's others (`set`): a cache that an app's development (every edit a new entry) or fluxion's
+   * upgrades would otherwise grow without end keeps one entry per file and Node.
+   */
   key(filename: string, source: string): string {
     // (node:crypto is loaded here, with the first file the hook sees, not with fluxion: a process that loads no
     // app file through the hook, npm under NODE_OPTIONS say, does not pay for it)
-    return (require('node:crypto') as typeof Crypto).createHash('sha256').update(this.salt).update('\0').update(filename).update('\0').update(source).digest('hex');
+    const crypto = require('node:crypto') as typeof Crypto;
+    const file = crypto.createHash('sha256').update(process.version).update('\0').update(filename).digest('hex').slice(0, 16);
+    return `${file}-${crypto.createHash('sha256').update(this.salt).update('\0').update(filename).update('\0').update(source).digest('hex')}`;
   }
 
   private file(key: string): string {
@@ -58,6 +66,23 @@ export class TransformCache {
     }
   }
 
+  /**
+   * Removes what `file` replaces: the same source file's entries for other contents or settings (under this
+   * Node), and entries named before names had a file part. Never fails: an entry left is disk space, not an error.
+   */
+  private prune(file: string): void {
+    const name = path.basename(file);
+    const prefix = name.slice(0, name.indexOf('-') + 1);
+    try {
+      for (const other of fs.readdirSync(path.dirname(file))) {
+        if (other === name || !other.endsWith('.js')) continue;
+        if (other.startsWith(prefix) || !other.includes('-')) fs.rmSync(path.join(path.dirname(file), other), { force: true });
+      }
+    } catch {
+      // another process pruned it first
+    }
+  }
+
   set(key: string, code: string): void {
     if (this.disabled) return;
     const file = this.file(key);
@@ -67,6 +92,7 @@ export class TransformCache {
       fs.writeFileSync(tmp, code);
       fs.renameSync(tmp, file);
       debug('cache', `wrote ${path.relative(process.cwd(), file)}`);
+      this.prune(file);
     } catch (error) {
       try {
         fs.rmSync(tmp, { force: true });

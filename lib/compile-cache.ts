@@ -62,8 +62,8 @@ function read(dir: string | null, name: string): Buffer | undefined {
 }
 
 /**
- * A code cache entry's name: a 53-bit hash (cyrb53) of Node's version, the file's path, its length and its
- * modification time; not of its content: hashing 100 KB in V8's interpreter, or loading node:crypto (with the
+ * A code cache entry's name: two 53-bit hashes (cyrb53), of Node's version and the file's path, then of those, the
+ * file's length and its modification time; not of its content: hashing 100 KB in V8's interpreter, or loading node:crypto (with the
  * streams it pulls in) for a digest, would cost every process started with `-r fluxion/register` more than the
  * code cache saves (Node 22: ~25 M instructions). A rebuilt file has another time; V8 checks the entry it is given
  * (its version, flags, the source's length) besides.
@@ -75,7 +75,11 @@ function entryName(filename: string, content: string): string {
   } catch {
     // not on disk: the name goes by the rest
   }
-  const text = `${process.version}\0${filename}\0${content.length}\0${mtime}`;
+  // `<this Node and file>-<this build of it>`: saving an entry removes the file's others (saveCodeCache)
+  return `${cyrb53(`${process.version}\0${filename}`)}-${cyrb53(`${process.version}\0${filename}\0${content.length}\0${mtime}`)}`;
+}
+
+function cyrb53(text: string): string {
   let h1 = 0xdeadbeef;
   let h2 = 0x41c6ce57;
   for (let i = 0; i < text.length; i++) {
@@ -149,6 +153,21 @@ export function withCodeCache<T>(dirs: CodeCacheDirs, own: (filename: string) =>
 }
 
 /**
+ * Removes the entries the ones just written replace: the same file's, under this Node, of an earlier build of
+ * fluxion (each upgrade or rebuild wrote new ones beside them, ~100–500 KB a file), and entries named before names
+ * had a file part.
+ */
+function pruneCodeCache(dir: string, written: string[]): void {
+  const kept = new Set(written);
+  const files = new Set(written.map((name) => name.slice(0, name.indexOf('-') + 1)));
+  for (const name of fs.readdirSync(dir)) {
+    if (kept.has(name) || !name.endsWith('.bin')) continue;
+    const dash = name.indexOf('-');
+    if (dash === -1 || files.has(name.slice(0, dash + 1))) fs.rmSync(path.join(dir, name), { force: true });
+  }
+}
+
+/**
  * Writes the code cache of every file loaded here without one (`scheduled`, after a load or at exit: those whose load named `dir`, and only
  * where the directory above it exists: the transform cache's, made by the hook; fluxion makes no directory in a
  * project it does not cache); returns how many.
@@ -164,6 +183,8 @@ export function saveCodeCache(dir: string, scheduled = false): number {
       fs.writeFileSync(tmp, script.createCachedData());
       fs.renameSync(tmp, file);
     }
+    pruneCodeCache(dir, entries.map((e) => e.name));
+
     debug('cache', `wrote the code cache of ${entries.length} files to ${dir}`);
     return entries.length;
   } catch (error) {

@@ -186,6 +186,35 @@ t.test('the warm run reads the cache', async (t) => {
   t.equal(warm.stdout, 'true\n');
 });
 
+t.test('the transform cache keeps one entry per file: an edit replaces it (a new build of fluxion too: the file part of a name leaves the version out)', async (t) => {
+  const cacheDir = fs.mkdtempSync(path.join(tmp, 'edits-'));
+  const env = { FLUXION_CACHE_DIR: cacheDir, DEBUG: 'fluxion:hook' };
+  const script = path.join(tmp, 'edited.js');
+  const entries = () =>
+    fs
+      .readdirSync(cacheDir, { recursive: true })
+      .filter((f) => f.endsWith('.js'))
+      .map((f) => path.join(cacheDir, f));
+  const ofScript = () => entries().filter((f) => fs.readFileSync(f, 'utf8').includes('edition'));
+  for (const edition of [1, 2, 3]) {
+    fs.writeFileSync(script, `require('fs').readFile(__filename, function done(e, d) { console.log('edition ${edition}', d.length > 0); });\n`);
+    const r = run([...HOOK, script], env);
+    t.equal(r.stdout, `edition ${edition} true\n`, r.stderr);
+    t.match(r.stderr, /edited\.js: rewritten/);
+  }
+  t.equal(ofScript().length, 1, 'one entry for the file, its last edition');
+  t.match(fs.readFileSync(ofScript()[0], 'utf8'), /edition 3/);
+  // an entry of an earlier fluxion (names without a file part), in the same folder: removed with the next write there
+  const shard = path.dirname(ofScript()[0]);
+  const old = path.join(shard, `${path.basename(shard)}${'0'.repeat(62)}.js`);
+  fs.writeFileSync(old, '// an entry named the old way\n');
+  fs.writeFileSync(script, "require('fs').readFile(__filename, function done(e, d) { console.log('edition 4', d.length > 0); });\n");
+  t.equal(run([...HOOK, script], env).stdout, 'edition 4 true\n');
+  t.notOk(fs.existsSync(old), 'the old-style entry is gone');
+  const warm = run([...HOOK, script], env);
+  t.match(warm.stderr, /edited\.js: from the cache/, 'the kept entry is read');
+});
+
 t.test('a cold start loads the compiler from the code cache written at install (fluxion precompile)', async (t) => {
   const made = fluxion(['precompile']);
   t.equal(made.status, 0, made.stderr);
@@ -223,6 +252,22 @@ t.test('where the install-time code cache does not fit (other V8 flags, another 
   t.match(first, /wrote the code cache of [1-9]\d* files to .*v8/);
   const second = await start();
   t.notMatch(second, /require hook loaded/, 'the next start compiles nothing');
+  // a later build of fluxion (or another file's mtime) writes new entries: they replace the file's earlier ones
+  const v8dir = path.join(cacheDir, 'v8');
+  const written = fs.readdirSync(v8dir);
+  t.ok(written.length > 0 && written.every((n) => /^[0-9a-f]{14}-[0-9a-f]{14}\.bin$/.test(n)), `entries named <file>-<build> (${written.join(', ')})`);
+  for (const name of written) {
+    fs.renameSync(path.join(v8dir, name), path.join(v8dir, `${name.slice(0, 15)}${'0'.repeat(14)}.bin`));
+  }
+  fs.writeFileSync(path.join(v8dir, '0123456789abcd.bin'), 'an entry named the old way');
+  const third = await start();
+  t.match(third, /wrote the code cache of [1-9]\d* files to .*v8/, 'the renamed entries are not this build: compiled and written again');
+  const now = fs.readdirSync(v8dir);
+  t.notOk(now.includes('0123456789abcd.bin'), 'the old-style entry is gone');
+  const stale = (name) => `${name.slice(0, 15)}${'0'.repeat(14)}.bin`;
+  t.ok(written.some((name) => now.includes(name) && !now.includes(stale(name))), 'the require hook: its new entry replaced its stale one');
+  // (a file this start did not load, the compiler's, keeps its entry until a start that loads it)
+  t.ok(written.every((name) => now.includes(name) !== now.includes(stale(name))), `one entry per file (${now.join(', ')})`);
 });
 
 t.test('-r fluxion/register loads the require hook as one bundled file, from its install-time code cache', async (t) => {
