@@ -728,8 +728,8 @@ function usesOf(fn: FunctionNode, captured: string[], analysis: Analysis): CodeU
 }
 
 /**
- * Whether a call's argument is a function by its text: one written there, `fn.bind(…)`, or a name bound to either (a
- * function declaration, `const done = () => …`, a parameter's default) that is never assigned again. A parameter or a
+ * Whether a call's argument may be a function by its text: one written there, `fn.bind(…)`, or a name that a function
+ * declaration binds or that is given one (`const done = () => …`, a later `done = function …`). A parameter or a
  * call's result is not known to be one: `req.log.info(entry)` stays a recorded call, and the worker's recorder keeps
  * the message home if what it gets is a function after all.
  */
