@@ -7,7 +7,7 @@ const path = require('node:path');
 
 // Node also runs preloads in worker threads (the module-hooks thread of --import loaders, the app's own workers,
 // fluxion's): fluxion rewrites the main thread's modules only, and loads nothing there. Same test as
-// lib/register.ts inWorkerThread(): process.chdir is a stub named `unavailable…` in a worker (Node 20–24).
+// lib/threads.ts inWorkerThread(): process.chdir is a stub named `unavailable…` in a worker (Node 20–24).
 function inWorkerThread() {
   const name = process.chdir.name;
   if (name.startsWith('unavailable')) return true;

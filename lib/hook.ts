@@ -21,6 +21,7 @@ import { debug, warnOnce } from './debug';
 import { FluxionError } from './errors';
 import { readSourceFile } from './files';
 import { globToRegExp, matchesAny } from './glob';
+import { inWorkerThread } from './threads';
 
 const RUNTIME = path.join(__dirname, 'runtime', 'index.js');
 const OWN_ROOT = path.resolve(__dirname, '..');
@@ -322,7 +323,7 @@ function coldCompile<T>(bytes: number, compile: () => T): T {
   // (Node 22+) tiers up through Maglev first, and there TurboFan off measured no gain (+1%, +3% instructions)
   tiersOurs ??=
     Number(process.versions.v8.split('.')[0]) < 12 &&
-    (require('node:worker_threads') as typeof import('node:worker_threads')).isMainThread &&
+    !inWorkerThread() &&
     !nodeFlags().some((arg) => /^--(no-)?(max-opt|opt|turbofan|jitless|always-opt|always-turbofan)\b/.test(arg.replace(/_/g, '-')));
   if (!tiersOurs) return compile();
   if (coldBytes === 0) debug('hook', `TurboFan is off while the compiler runs over the first ${COLD_BUDGET / 1024} KB (cold start)`);

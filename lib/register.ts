@@ -7,6 +7,7 @@ import Module = require('node:module');
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { sourceTypeOf } from './files';
+import { inWorkerThread } from './threads';
 import { installHook, nodeFlags, type Hook } from './hook';
 import { resolveOptions, type Options, type RegisterOptions } from './config';
 import * as debugModule from './debug';
@@ -124,18 +125,6 @@ function registerEsmHooks(options: Options, version: string): void {
   } catch (error) {
     warnOnce('esm', `ES modules run unmodified: module.register failed (${(error as Error).message})`);
   }
-}
-
-/**
- * Loading node:worker_threads costs ~4 ms of every start-up just to read `isMainThread`; worker threads
- * replace `process.chdir` by a stub named `unavailableInWorker` (Node 20 to 24), which answers for free.
- * Any other Node falls back to the module.
- */
-function inWorkerThread(): boolean {
-  const name = process.chdir.name;
-  if (name.startsWith('unavailable')) return true;
-  if (name === '' || name === 'chdir' || name === 'wrappedChdir') return false;
-  return !(require('node:worker_threads') as typeof import('node:worker_threads')).isMainThread;
 }
 
 /** Writes the report at exit, also when SIGINT/SIGTERM would end the process without an 'exit' event. */

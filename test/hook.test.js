@@ -5,7 +5,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { ROOT, serve, fluxion, startApp } = require('./helpers/processes');
+const { ROOT, serve, fluxion, startApp, request } = require('./helpers/processes');
 
 const HOOK = ['-r', 'fluxion/register'];
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'fluxion-hook-'));
@@ -268,6 +268,46 @@ t.test('where the install-time code cache does not fit (other V8 flags, another 
   t.ok(written.some((name) => now.includes(name) && !now.includes(stale(name))), 'the require hook: its new entry replaced its stale one');
   // (a file this start did not load, the compiler's, keeps its entry until a start that loads it)
   t.ok(written.every((name) => now.includes(name) !== now.includes(stale(name))), `one entry per file (${now.join(', ')})`);
+});
+
+t.test("an app whose fluxions all stay on the main loop: fluxion's code never requires node:worker_threads (its sampled messages included)", async (t) => {
+  // (asked of fluxion's own requires, by a preload before it: tap's loader, which it gives child processes, runs
+  // Node's hooks thread, a worker, so Node's list of loaded modules has it anyway)
+  const watch = path.join(tmp, 'watch-requires.js');
+  fs.writeFileSync(
+    watch,
+    `const Module = require('node:module');
+const require0 = Module.prototype.require;
+globalThis.workerRequires = [];
+Module.prototype.require = function (id) {
+  if (/^(node:)?worker_threads$/.test(id) && this.filename && this.filename.startsWith(${JSON.stringify(ROOT)})) globalThis.workerRequires.push(this.filename);
+  return require0.apply(this, arguments);
+};
+`,
+  );
+  const script = path.join(tmp, 'no-workers.js');
+  fs.writeFileSync(
+    script,
+    `const express = require(${JSON.stringify(require.resolve('express'))});
+const app = express();
+app.get('/', (req, res) => setImmediate(() => res.send('ok')));
+app.get('/required', (req, res) => res.json(globalThis.workerRequires));
+app.listen(0, '127.0.0.1', function () { console.log('listening on http://127.0.0.1:' + this.address().port); });
+`,
+  );
+  const report = path.join(tmp, 'no-workers.json');
+  const cacheDir = fs.mkdtempSync(path.join(tmp, 'no-workers-'));
+  for (const start of ['a first start', 'a warm start']) {
+    const app = await startApp(script, { nodeArgs: ['-r', watch, ...HOOK], env: { FLUXION_CACHE_DIR: cacheDir, FLUXION_REPORT: report } });
+    try {
+      for (let i = 0; i < 4; i++) t.equal((await request(app.port, { path: '/' })).body.toString(), 'ok');
+      t.same(JSON.parse((await request(app.port, { path: '/required' })).body.toString()), [], `${start}: not required (3 M instructions of a start on Node 22, with its internals)`);
+    } finally {
+      await app.stop();
+    }
+    const fluxions = JSON.parse(fs.readFileSync(report, 'utf8')).fluxions;
+    t.ok(fluxions.some((f) => f.messages >= 4 && f.placement === 'main'), 'the route ran its messages on the main loop, its second one sampled');
+  }
 });
 
 t.test('-r fluxion/register loads the require hook as one bundled file, from its install-time code cache', async (t) => {
