@@ -62,10 +62,10 @@ function read(dir: string | null, name: string): Buffer | undefined {
 }
 
 /**
- * A code cache entry's name: two 53-bit hashes (cyrb53), of Node's version and the file's path, then of those, the
- * file's length and its modification time; not of its content: hashing 100 KB in V8's interpreter, or loading node:crypto (with the
- * streams it pulls in) for a digest, would cost every process started with `-r fluxion/register` more than the
- * code cache saves (Node 22: ~25 M instructions). A rebuilt file has another time; V8 checks the entry it is given
+ * A code cache entry's name: two 53-bit hashes (cyrb53), of Node's version and the file's path, then of those,
+ * the file's length and its modification time; not of its content: hashing 100 KB in V8's interpreter, or loading
+ * node:crypto (with the streams it pulls in) for a digest, would cost every process started with
+ * `-r fluxion/register` more than the code cache saves (Node 22: ~25 M instructions). A rebuilt file has another time; V8 checks the entry it is given
  * (its version, flags, the source's length) besides.
  */
 function entryName(filename: string, content: string): string {
@@ -160,10 +160,14 @@ export function withCodeCache<T>(dirs: CodeCacheDirs, own: (filename: string) =>
 function pruneCodeCache(dir: string, written: string[]): void {
   const kept = new Set(written);
   const files = new Set(written.map((name) => name.slice(0, name.indexOf('-') + 1)));
-  for (const name of fs.readdirSync(dir)) {
-    if (kept.has(name) || !name.endsWith('.bin')) continue;
-    const dash = name.indexOf('-');
-    if (dash === -1 || files.has(name.slice(0, dash + 1))) fs.rmSync(path.join(dir, name), { force: true });
+  try {
+    for (const name of fs.readdirSync(dir)) {
+      if (kept.has(name) || !name.endsWith('.bin')) continue;
+      const dash = name.indexOf('-');
+      if (dash === -1 || files.has(name.slice(0, dash + 1))) fs.rmSync(path.join(dir, name), { force: true });
+    }
+  } catch {
+    // another process pruned it first: an entry left is disk space, not an error
   }
 }
 
@@ -184,7 +188,6 @@ export function saveCodeCache(dir: string, scheduled = false): number {
       fs.renameSync(tmp, file);
     }
     pruneCodeCache(dir, entries.map((e) => e.name));
-
     debug('cache', `wrote the code cache of ${entries.length} files to ${dir}`);
     return entries.length;
   } catch (error) {

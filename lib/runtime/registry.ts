@@ -157,7 +157,6 @@ export interface StreamRecord {
   vars: string[];
 }
 
-/** Whether a message of the fluxion entering on the main loop at `t` is sampled (clock.ts): its first, then as spaced. */
 /**
  * A fluxion's first sample on the main loop is of its second message: the first runs cold (V8 compiles its code,
  * packages set themselves up on their first call), and many run once, at start-up (`app.listen`'s callback, a
@@ -166,6 +165,7 @@ export interface StreamRecord {
  */
 const FIRST_SAMPLE = 1;
 
+/** Whether a message of the fluxion entering on the main loop at `t` is sampled (clock.ts): its second, then as spaced. */
 function sampleDue(record: FluxionRecord, t: number): boolean {
   return t >= record.sampleAt && record.messages >= record.sampleAfter && maySample(t, record.sampleAt === 0);
 }
