@@ -212,8 +212,9 @@ app.get('/remember', (req, res) => {
 app.get('/cookie', (req, res) => {
   res.json({ seconds: Math.round(req.session.cookie.maxAge / 10000) * 10, thread: threadId });
 });
-// express-session's session printed: its Cookie prints as its toJSON does (the app's replacer keeps runs comparable)
-app.set('json replacer', (key, value) => (key === 'expires' && value ? 'set' : value));
+// express-session's session printed: its Cookie prints as its toJSON does (the app's replacer keeps runs comparable:
+// `expires` is a date, and `originalMaxAge` is recomputed from it when the session is loaded, 59999 one run in many)
+app.set('json replacer', (key, value) => (key === 'expires' && value ? 'set' : key === 'originalMaxAge' && typeof value === 'number' ? Math.round(value / 1000) * 1000 : value));
 app.get('/session', (req, res) => {
   res.json({ session: req.session, thread: threadId });
 });
