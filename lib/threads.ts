@@ -3,7 +3,8 @@
  * rather than the main thread. Loading node:worker_threads to read `isMainThread` costs ~4 ms of a start on Node 20
  * (3 M instructions on Node 22, with its internals); worker threads replace `process.chdir` by a stub named
  * `unavailableInWorker` (Node 20 to 24), which answers for free. Any other Node falls back to the module.
- * (register.js, the preload, has its own copy: it runs before dist/ is loaded.)
+ * (register.js, the preload, has its own copy: it runs before dist/ is loaded.) Used by the register, the hook's
+ * cold-compile switch and the clock's samples.
  */
 export function inWorkerThread(): boolean {
   const name = process.chdir.name;

@@ -743,12 +743,8 @@ function mayBeFunction(arg: AstNode, analysis: Analysis): boolean {
   if (arg.type !== 'Identifier') return false;
   const variable = analysis.scopes.referenceOf.get(arg)?.resolved;
   if (!variable) return false;
-  return variable.defs.some((def) => {
-    const node = def.node as unknown as AstNode;
-    if (def.type === 'FunctionName') return true;
-    if (def.type === 'Variable') return written(node.init) || variable.references.some((r) => r.isWrite() && written(r.writeExpr as unknown as AstNode));
-    return false;
-  });
+  // (a declaration's initialiser is one of its writes)
+  return variable.defs.some((def) => def.type === 'FunctionName') || variable.references.some((r) => r.isWrite() && written(r.writeExpr as unknown as AstNode));
 }
 
 /** `{ params, query }`: the static keys, or null (a computed key, a rest element). */

@@ -1,3 +1,5 @@
+import { inWorkerThread } from '../threads';
+
 /**
  * Milliseconds on a monotonic clock, as `performance.now()` but without it: the global `performance` loads
  * perf_hooks and seven internal modules on its first use (~7 M instructions on a bare Node 24 start, ~4 M on
@@ -361,17 +363,8 @@ function hooks(): import('node:async_hooks').AsyncHook {
   });
 }
 
-/**
- * Whether this is the main thread: clock.ts runs there (the registry) and on fluxion's workers (worker.ts, which
- * says so as it loads): asking node:worker_threads would load it, and its internals, at the app's start (the
- * first sample is often a start-up callback's: `app.listen`'s), ~3 M instructions of a Node 22 start.
- */
-let mainThread = true;
-
-/** worker.ts, as it loads. */
-export function onWorkerThread(): void {
-  mainThread = false;
-}
+/** Whether this is the main thread (threads.ts: without loading node:worker_threads at the app's start). */
+let mainThread: boolean | undefined;
 
 /**
  * Whether the code making a resource now runs inside a method of the response (`res.json` → express-session's
@@ -381,6 +374,7 @@ export function onWorkerThread(): void {
  * only (a worker's response is a recorder).
  */
 function throughResponse(): boolean {
+  mainThread ??= !inWorkerThread();
   if (!mainThread) return false;
   for (const site of callSites(32, throughResponse)) if (site.getTypeName() === 'ServerResponse') return true;
   return false;

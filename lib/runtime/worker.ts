@@ -11,14 +11,11 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { CodeUnit } from '../internal-types';
 import { COPY_GETTERS, COPY_JSON, decode, encode, noteHelperClass, NotTransferable, PLAIN, refill, setUnitClasses } from './serialize';
 import { buildFactory, original, resetState, stateOf, type Factory } from './units';
-import { AsyncClock, maySample, now, onWorkerThread, RESAMPLE_MESSAGES, RESAMPLE_MS, resampleAfter, startSample } from './clock';
+import { AsyncClock, maySample, now, RESAMPLE_MESSAGES, RESAMPLE_MS, resampleAfter, startSample } from './clock';
 import { buildingUnit, contextsAtNext, enterContexts, internalStorage, lacksCopies, trackContexts, UnreadableContext, type CarriedContext, type NextContext } from './contexts';
 import type { Ops, RequestMarker, ResponseMarker, ViewConfig } from './dispatcher';
 import { debug, warnOnce } from '../debug';
 import { Scavenger } from './scavenge';
-
-// (the clock's samples tell the response's own work from a message's on the main thread only)
-onWorkerThread();
 
 /**
  * A message to a fluxion placed on a worker. Every property a structured clone carries costs on both sides
