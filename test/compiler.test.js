@@ -172,6 +172,45 @@ t.test('validation schemas made at start-up are made again from their text; one 
   t.match(esm.variables.find((v) => v.name === 'S'), { class: 'read-only', holds: 'module' }, 'a subpath of the package, imported');
 });
 
+t.test("objects a package makes at start-up and the top level then configures are made again with that configuration; one configured with the module's variables is not", async (t) => {
+  const src = [
+    "const express = require('express');",
+    "const winston = require('winston');",
+    "const Ajv = require('ajv');",
+    "const addFormats = require('ajv-formats');",
+    "const MarkdownIt = require('markdown-it');",
+    "const Handlebars = require('handlebars');",
+    "const fs = require('fs');",
+    "const path = require('path');",
+    'const app = express();',
+    "const level = process.env.LEVEL || 'info';",
+    'const a = winston.createLogger({ transports: [] });',
+    "if (process.env.NODE_ENV !== 'production') { a.add(new winston.transports.Console()); }",
+    'const b = winston.createLogger({ transports: [] });',
+    'b.level = level;',
+    'const c = winston.createLogger({});',
+    "c.info('starting');",
+    "app.use(require('express-winston').logger({ winstonInstance: c }));",
+    'const d = winston.createLogger({});',
+    'for (const t of []) d.add(t);',
+    'const ajv = new Ajv({ allErrors: true });',
+    'addFormats(ajv);',
+    "const validate = ajv.compile({ type: 'object' });",
+    "const md = new MarkdownIt({ html: true }).use(require('markdown-it-footnote'));",
+    'md.renderer.rules.hr = (tokens, idx, opts, env, self) => self.renderToken(tokens, idx, opts);',
+    "const tpl = Handlebars.compile(fs.readFileSync(path.join(__dirname, 'x.hbs'), 'utf8'));",
+    'const other = new Ajv();',
+    'other.addSchema(app.get("schema"));',
+    "const strict = other.compile({ $ref: 'x' });",
+    "app.get('/x', function x(req, res) { a.info(1); b.info(2); c.info(3); d.info(4); res.json([validate(req.query), md.render('x'), tpl({}), strict(1)]); });",
+  ].join('\n');
+  const vars = Object.fromEntries(compile(src).variables.map((v) => [v.name, v]));
+  for (const name of ['a', 'c', 'validate', 'md', 'tpl']) t.match(vars[name], { class: 'read-only', holds: 'module', reason: /known factory/ }, name);
+  t.match(vars.b, { class: 'scope' }, 'configured with a variable of the module: not made again');
+  t.match(vars.d, { class: 'scope' }, 'configured in a loop: not made again');
+  t.match(vars.strict, { class: 'read-only', holds: 'value' }, 'compiled by an instance configured with what the app holds: neither (a value, which cannot travel)');
+});
+
 t.test("an app file's AsyncLocalStorage (`new AsyncLocalStorage()`, however required) is made again on a worker; cls-hooked's namespace is not", async (t) => {
   const src = [
     "const express = require('express');",

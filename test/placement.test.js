@@ -477,6 +477,48 @@ for (const [version, alias] of [
   });
 }
 
+t.test('objects packages make at start-up, configured by the top level after (winston, ajv, markdown-it): made and configured again on a worker', async (t) => {
+  const file = 'test/apps/configured/app.js';
+  const steps = async (app) => {
+    const get = async (p, body) => {
+      const r = await request(app.port, body === undefined ? { path: p } : { method: 'POST', path: p, body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
+      return JSON.parse(r.body.toString());
+    };
+    return [
+      await get('/log?name=ann'),
+      await get('/signup', { email: 'ann@example.com', name: 'ann' }),
+      await get('/signup', { email: 'nope', name: 'a' }),
+      await get('/md?src=Hi%20there!%20%60x%3Cy%60'),
+      await get('/audit?name=bo'),
+    ];
+  };
+  const plainApp = await startApp(file, { env: { NODE_ENV: 'development' } });
+  let plain;
+  try {
+    plain = await steps(plainApp);
+    await settled(plainApp, /\[audit\] seen bo/);
+  } finally {
+    await plainApp.stop();
+  }
+  const app = await startApp(file, { nodeArgs: HOOK, env: { NODE_ENV: 'development', FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1', FLUXION_THREADS: '1', DEBUG: 'fluxion:placement' } });
+  try {
+    const moved = await steps(app);
+    t.same(moved.map((r) => ({ ...r, thread: 0 })), plain, 'the same answers');
+    t.same(plain[3].html, '<p>Hi there!! <kbd>x&lt;y</kbd></p>\n', "markdown-it's plugin (a function of the file) and its renderer's rule, as the main loop has them");
+    t.same(plain[2].errors, ['/email must match format "email"', '/name must NOT have fewer than 2 characters'], "ajv's formats (ajv-formats) and a schema added to it");
+    t.ok(moved.slice(0, 4).every((r) => r.thread !== 0), 'the handlers using them moved');
+    t.equal(moved[4].thread, 0, 'a logger configured with a variable of the module stays on the main loop (it cannot travel)');
+    const out = (await settled(app, /\[audit\] seen bo/)).stdout;
+    t.match(out, /^info: hello ann$/m, "the worker's logger has the console transport the top level added under an `if`");
+    t.match(out, /^debug: debug ann$/m, 'and the level it set');
+    t.notMatch(out, /no transports/);
+    t.match(out, /^\[audit\] seen bo$/m);
+    t.match(app.output().stderr, /anonymous_\d+ \(test\/apps\/configured\/app\.js:54\) stays on the main loop: its state cannot travel \(audit cannot travel to another event loop \(an instance of DerivedLogger\)\)/);
+  } finally {
+    await app.stop();
+  }
+});
+
 t.test('graceful shutdown: a request in flight on a worker finishes, then the process exits on its own', async (t) => {
   for (const [name, nodeArgs, env] of [
     ['plain', [], {}],

@@ -17,7 +17,7 @@ function describe(v: VariableInfo, fluxion: string): string {
       return `${v.name}: stream from ${v.origin} — ${v.reason}${v.network ? ' (network)' : ''}`;
     case 'read-only':
       return v.holds === 'module'
-        ? `${v.name}: read-only module — ${v.reason === MADE_AGAIN ? 'made again from its text' : 'required again'} where ${fluxion} runs`
+        ? `${v.name}: read-only module — ${v.reason.startsWith(MADE_AGAIN) ? 'made again from its text' : 'required again'} where ${fluxion} runs${v.reason.startsWith(MADE_AGAIN) ? v.reason.slice(MADE_AGAIN.length) : ''}`
         : `${v.name}: read-only ${v.holds} — ${v.reason}, copied with ${fluxion}`;
   }
 }

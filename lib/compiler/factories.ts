@@ -5,7 +5,10 @@
  * `new TextEncoder()`, an AsyncLocalStorage (a copy made on a worker takes the request's store, contexts.ts), a validation schema (`z.object({ name: z.string().min(2) })`, `Joi.object({…})`). Their
  * values cannot travel (functions, instances of classes), and they hold configuration only: a copy made on the
  * worker from the same text behaves as the main loop's does. Their bindings are taken as modules are
- * (`logger.info(…)`, `schema.parse(body)` do not write module memory).
+ * (`logger.info(…)`, `schema.parse(body)` do not write module memory). What the file's top level does to such an
+ * object once made (`logger.add(new winston.transports.Console())` under an `if`, `md.use(anchor)`,
+ * `addFormats(ajv)`) is done again after it, on the worker (`startupConfiguration`); where that cannot be done
+ * (it reads a variable of the module), the object is not made again: it is a value, which cannot travel.
  */
 import { memberPath, propertyName, requireSpecifier, requiredFrom, type AstNode } from './ast';
 import type { Scopes, Variable } from './scopes';
@@ -21,6 +24,16 @@ const FACTORIES = new Set([
   'pino',
   'bunyan.createLogger',
   'log4js.getLogger',
+  // template compilers: a template's function made from its text (`Handlebars.compile(fs.readFileSync(…))`)
+  'handlebars.compile',
+  'pug.compile',
+  'pug.compileFile',
+  'ejs.compile',
+  'lodash.template',
+  'lodash/template',
+  'marked.Marked',
+  'xml2js.Parser',
+  'xml2js.Builder',
   // (the request's context store of the app's: a worker's copy takes the store a message carries, contexts.ts)
   'async_hooks.AsyncLocalStorage',
 ]);
@@ -30,6 +43,14 @@ const FACTORIES = new Set([
  * new schema: `z.string().min(2)`, `Joi.object({…}).unknown()`), so every call into them, chained, is a factory.
  */
 const SCHEMA_PACKAGES = new Set(['zod', 'joi', '@hapi/joi', 'yup', 'superstruct', 'valibot', '@sinclair/typebox']);
+
+/**
+ * Packages whose objects hold options and what was compiled from them (a validator compiled from a schema, a
+ * markdown renderer, an XML parser, an HTML-to-markdown converter): every call into them, chained, and into what they
+ * make, is a factory, as for schemas; their objects are configured after they are made (`md.use(plugin)`,
+ * `ajv.addSchema(…)`, `addFormats(ajv)`), which startupConfiguration does again on the worker.
+ */
+const CONFIGURED_PACKAGES = new Set(['ajv', 'ajv-formats', 'ajv-errors', 'ajv-keywords', 'markdown-it', 'fast-xml-parser', 'turndown', 'showdown', 'remarkable', 'hashids']);
 
 /** Constructors of every thread whose objects hold their options only. */
 const GLOBAL_FACTORIES = new Set([
@@ -52,9 +73,20 @@ const GLOBAL_FACTORIES = new Set([
  * null for anything else. Arguments may be literals, object and array literals of them, `__dirname`, `process.env.X`,
  * and what required bindings hold or make (`winston.format.json()`, `path.join(__dirname, 'logs')`).
  */
-export function derivedFrom(init: AstNode | null, scopes: Scopes): Array<[string, Variable]> | null {
+export function derivedFrom(declarator: AstNode, scopes: Scopes): Remade | null {
   const used: Array<[string, Variable]> = [];
-  return factoryOf(init, scopes, used) ? used : null;
+  const variable = declarator.id?.type === 'Identifier' ? scopes.declarationOf.get(declarator.id) : undefined;
+  if (!variable || !factoryOf(declarator.init, scopes, used)) return null;
+  const configures = startupConfiguration(variable, scopes, used);
+  return configures === null ? null : { used, configures };
+}
+
+/** A module constant a worker makes again (derivedFrom). */
+export interface Remade {
+  /** The module bindings its initialiser and its start-up configuration read, with their variables. */
+  used: Array<[string, Variable]>;
+  /** The file's top-level statements that configure it once made (startupConfiguration), in order. */
+  configures: AstNode[];
 }
 
 /** The factory that makes `init` (see derivedFrom), or null. */
@@ -62,7 +94,7 @@ function factoryOf(init: AstNode | null, scopes: Scopes, used: Array<[string, Va
   if (!init || (init.type !== 'CallExpression' && init.type !== 'NewExpression')) return null;
   const factory = calleePath(init.callee as AstNode, scopes, used);
   if (factory === null) return null;
-  const known = factory.global ? GLOBAL_FACTORIES.has(factory.name) : FACTORIES.has(factory.name) || SCHEMA_PACKAGES.has(packageName(factory.specifier));
+  const known = factory.global ? GLOBAL_FACTORIES.has(factory.name) : FACTORIES.has(factory.name) || SCHEMA_PACKAGES.has(packageName(factory.specifier)) || CONFIGURED_PACKAGES.has(packageName(factory.specifier));
   return known && (init.arguments as AstNode[]).every((a) => allowedArgument(a, scopes, used)) ? factory : null;
 }
 
@@ -80,7 +112,8 @@ function derivedConstant(variable: Variable, scopes: Scopes): Callee | null {
   if (declarator.id.type !== 'Identifier' || visiting.has(variable)) return null;
   visiting.add(variable);
   try {
-    return factoryOf(declarator.init, scopes, []);
+    const made = factoryOf(declarator.init, scopes, []);
+    return made && startupConfiguration(variable, scopes, []) !== null ? made : null;
   } finally {
     visiting.delete(variable);
   }
@@ -99,7 +132,7 @@ function calleePath(callee: AstNode, scopes: Scopes, used: Array<[string, Variab
   const { root, members } = path;
   const specifier = requireSpecifier(root);
   if (specifier !== null) return { name: [packageOf(specifier), ...members].join('.'), specifier, global: false };
-  if (root.type === 'CallExpression' && members.length > 0) {
+  if ((root.type === 'CallExpression' || root.type === 'NewExpression') && members.length > 0) {
     const inner = calleePath(root.callee as AstNode, scopes, used);
     if (inner === null || inner.global || !(root.arguments as AstNode[]).every((a) => allowedArgument(a, scopes, used))) return null;
     return { name: [`${inner.name}()`, ...members].join('.'), specifier: inner.specifier, global: false };
@@ -214,6 +247,8 @@ function allowedArgument(node: AstNode, scopes: Scopes, used: Array<[string, Var
     }
     case 'CallExpression':
     case 'NewExpression': {
+      // a package itself (`md.use(require('markdown-it-footnote'))`)
+      if (requireSpecifier(node) !== null) return !isLocal(requireSpecifier(node)!);
       // what a required package makes (`winston.format.json()`, `new winston.transports.Console()`,
       // `z.string().min(2)`): not a file's
       const callee = calleePath(node.callee as AstNode, scopes, used);
@@ -223,4 +258,127 @@ function allowedArgument(node: AstNode, scopes: Scopes, used: Array<[string, Var
     default:
       return false;
   }
+}
+
+/** Globals a statement done again on a worker may read: the same on every thread. */
+export const REPLAY_GLOBALS = new Set(
+  'process __dirname __filename require JSON Math Object Array String Number Boolean Date RegExp Symbol Promise Buffer URL console undefined Intl parseInt parseFloat isNaN encodeURIComponent decodeURIComponent Error'.split(' '),
+);
+
+/** Methods that configure the object they are called on (`logger.add(t)`, `md.use(p)`, `ajv.addSchema(s)`, `td.addRule(…)`). */
+const CONFIGURING = /^(add\w*|use|unuse|set\w*|configure|config|enable|disable|remove\w*|clear|register\w*|extend|plugin|on|once|off|prepend\w*|keep|define\w*|option|options)$/;
+
+/**
+ * The file's top-level statements that configure a module constant a factory made, once it is made: a
+ * configuring method called on it (`logger.add(…)`, `md.use(anchor)`), a member of it assigned (`logger.level =
+ * 'debug'`, `md.renderer.rules.x = (…) => …`), or it handed to a package's function (`addFormats(ajv)`), as a
+ * statement of its own or under an `if` (`if (process.env.NODE_ENV !== 'production') logger.add(…)`). Its other
+ * uses at start-up read it (`logger.info('starting')`, `app.use(expressWinston.logger({ winstonInstance: logger }))`),
+ * and what functions do with it later is theirs. Null when such a statement cannot be done again on a worker: it reads
+ * a variable of the module other than requires, the module's functions and such constants (pushed on `used`), or
+ * is not made of calls and assignments only.
+ */
+function startupConfiguration(variable: Variable, scopes: Scopes, used: Array<[string, Variable]>): AstNode[] | null {
+  const program = scopes.moduleScope.block as unknown as AstNode;
+  const out: AstNode[] = [];
+  for (const ref of variable.references) {
+    if (ref.init || ref.from.variableScope !== scopes.moduleScope) continue; // its declaration; a function's code
+    const id = ref.identifier as unknown as AstNode;
+    const top = (program.body as AstNode[]).find((s) => s.start <= id.start && id.end <= s.end);
+    if (!top || out.includes(top)) continue;
+    const use = configuringUse(ancestors(top, id), id, scopes);
+    if (use === 'read') continue;
+    if (use === 'unknown' || !replayable(top, variable, scopes, used)) return null;
+    out.push(top);
+  }
+  return out;
+}
+
+/** The nodes from `top` down to `target`'s parent. */
+function ancestors(top: AstNode, target: AstNode): AstNode[] {
+  const chain: AstNode[] = [];
+  let node: AstNode | undefined = top;
+  while (node && node !== target) {
+    chain.push(node);
+    let next: AstNode | undefined;
+    for (const key of Object.keys(node)) {
+      if (key === 'loc' || key === 'range') continue;
+      const value = (node as Record<string, unknown>)[key];
+      for (const child of Array.isArray(value) ? value : [value]) {
+        if (child && typeof (child as AstNode).type === 'string' && (child as AstNode).start <= target.start && target.end <= (child as AstNode).end) next = child as AstNode;
+      }
+      if (next) break;
+    }
+    node = next;
+  }
+  return chain;
+}
+
+/** What a top-level use of the constant does to it (startupConfiguration): `unknown`, its binding assigned. */
+function configuringUse(chain: AstNode[], id: AstNode, scopes: Scopes): 'configures' | 'read' | 'unknown' {
+  let node = id;
+  let i = chain.length - 1;
+  while (i >= 0 && chain[i]!.type === 'MemberExpression' && chain[i]!.object === node) node = chain[i--]!;
+  const parent = chain[i];
+  if (!parent) return 'read';
+  if (node === id && ((parent.type === 'AssignmentExpression' && parent.left === id) || parent.type === 'UpdateExpression')) return 'unknown';
+  if (node !== id) {
+    if (parent.type === 'CallExpression' && parent.callee === node) return CONFIGURING.test(propertyName(node) ?? '') ? 'configures' : 'read';
+    if ((parent.type === 'AssignmentExpression' && parent.left === node) || parent.type === 'UpdateExpression' || (parent.type === 'UnaryExpression' && parent.operator === 'delete')) return 'configures';
+    return 'read';
+  }
+  // handed to a package's function: `addFormats(ajv)`, `require('ajv-errors')(ajv)`
+  if (parent.type !== 'CallExpression' || !(parent.arguments as AstNode[]).includes(id)) return 'read';
+  const path = memberPath(parent.callee as AstNode);
+  if (!path) return 'read';
+  if (requireSpecifier(path.root) !== null) return 'configures';
+  const callee = path.root.type === 'Identifier' ? scopes.referenceOf.get(path.root)?.resolved : null;
+  const from = callee ? moduleRequire(callee, scopes) : null;
+  return from && !isLocal(from.specifier) ? 'configures' : 'read';
+}
+
+/**
+ * Whether a top-level statement can be done again on a worker after the constant is made: calls and assignments,
+ * under `if`s, reading the constant, globals every thread has, requires, the module's functions and other such
+ * constants (pushed on `used`), and what it declares itself (a callback's parameters).
+ */
+function replayable(top: AstNode, self: Variable, scopes: Scopes, used: Array<[string, Variable]>): boolean {
+  const shaped = (s: AstNode | null | undefined): boolean => {
+    if (!s) return true;
+    if (s.type === 'BlockStatement') return (s.body as AstNode[]).every(shaped);
+    if (s.type === 'IfStatement') return shaped(s.consequent) && shaped(s.alternate);
+    return s.type === 'ExpressionStatement' && (s.expression.type === 'CallExpression' || s.expression.type === 'AssignmentExpression');
+  };
+  if (!shaped(top)) return false;
+  const found: Array<[string, Variable]> = [];
+  const ok = (node: AstNode): boolean => {
+    if (node.type === 'ThisExpression' || node.type === 'MetaProperty' || node.type === 'ImportExpression') return false;
+    if (node.type === 'Identifier') {
+      const ref = scopes.referenceOf.get(node);
+      if (!ref) return true; // (a property name, a declaration)
+      const variable = ref.resolved;
+      if (!variable) return REPLAY_GLOBALS.has(node.name);
+      if (variable === self) return true;
+      const def = variable.defs[0];
+      const inside = def && (def.name as unknown as AstNode).start >= top.start && (def.name as unknown as AstNode).end <= top.end;
+      if (inside) return true;
+      if (variable.scope !== scopes.moduleScope || ref.isWrite() || !def) return false;
+      if (def.type === 'FunctionName' || moduleRequire(variable, scopes) || derivedConstant(variable, scopes)) {
+        found.push([node.name, variable]);
+        return true;
+      }
+      return false;
+    }
+    for (const key of Object.keys(node)) {
+      if (key === 'loc' || key === 'range') continue;
+      const value = (node as Record<string, unknown>)[key];
+      for (const child of Array.isArray(value) ? value : [value]) {
+        if (child && typeof (child as AstNode).type === 'string' && !ok(child as AstNode)) return false;
+      }
+    }
+    return true;
+  };
+  if (!ok(top)) return false;
+  for (const entry of found) if (!used.some(([, v]) => v === entry[1])) used.push(entry);
+  return true;
 }

@@ -242,8 +242,9 @@ export function pipeline(index: AstIndex, scopes: Scopes, callees: Callees, foun
       if (writers.length === 0) {
         for (const f of others) if (holds !== 'module' && holds !== 'network') f.context.set(v, declaredAt(v));
         const def = v.defs[0];
-        const made = holds === 'module' && def?.type === 'Variable' && derivedFrom((def.node as unknown as AstNode).init, scopes) !== null;
-        return { ...base, class: 'read-only', holds, fluxions: others.map((f) => f.id), reason: made ? MADE_AGAIN : `never written after initialisation (${holds})` };
+        const made = holds === 'module' && def?.type === 'Variable' ? derivedFrom(def.node as unknown as AstNode, scopes) : null;
+        const configured = made?.configures.length ? `, then configured as line${made.configures.length > 1 ? 's' : ''} ${made.configures.map((s) => s.loc.start.line).join(', ')} of the top level do${made.configures.length > 1 ? '' : 'es'}` : '';
+        return { ...base, class: 'read-only', holds, fluxions: others.map((f) => f.id), reason: made ? MADE_AGAIN + configured : `never written after initialisation (${holds})` };
       }
       if (writers.length === 1 && users.size === 1) {
         const owner = writers[0];
@@ -345,7 +346,7 @@ export function holdsOf(v: Variable, callees: Callees, scopes: Scopes): Variable
   const def = v.defs[0];
   if (def?.type === 'Variable' && isFunctionNamespace((def.node as unknown as AstNode).init)) return 'function';
   // a logger, a formatter, a wrapped function a factory made from modules (factories.ts): used as a module is
-  if (def?.type === 'Variable' && v.defs.length === 1 && derivedFrom((def.node as unknown as AstNode).init, scopes) !== null) return 'module';
+  if (def?.type === 'Variable' && v.defs.length === 1 && derivedFrom(def.node as unknown as AstNode, scopes) !== null) return 'module';
   const value = callees.variable(v, Infinity);
   switch (value.kind) {
     case 'module':

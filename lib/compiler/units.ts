@@ -9,7 +9,7 @@
  *   `eval`, `with`, writes to globals, sockets (`req.socket`): blockers.
  */
 import { isFunction, isFunctionNamespace, memberPath, requireSpecifier, requiredFrom, propertyName, type AstNode, type FunctionNode } from './ast';
-import { appFileAlias, derivedFrom, moduleRequire } from './factories';
+import { appFileAlias, derivedFrom, moduleRequire, REPLAY_GLOBALS } from './factories';
 import type { Analysis } from './index';
 import { isMutation, memberUse, writesEnvVariable } from './pipeliner';
 import type { Variable } from './scopes';
@@ -149,7 +149,8 @@ export function codeUnit(fn: FunctionNode, analysis: Analysis): CodeUnit | null 
       seen.add(h.fn);
       unit.helpers.push({ name: h.name, range: h.range, prefix: h.prefix });
       // (a constant made by a wrapper call, `promisify(fs.readFile)`: what it is made of is in the unit already)
-      if (h.fn.type === 'CallExpression' || h.fn.type === 'NewExpression') continue;
+      // (nor a statement configuring it, factories.ts startupConfiguration)
+      if (h.fn.type === 'CallExpression' || h.fn.type === 'NewExpression' || h.fn.type.endsWith('Statement')) continue;
       if (h.fn.type !== 'ObjectExpression') queue.push(h.fn);
       else {
         // a namespace of functions travels whole: its functions are analysed one by one, and their `this` is it
@@ -233,7 +234,7 @@ export function moduleState(analysis: Analysis): string[] {
     // (another app file's memory kept here, `const todos = data.todos`: a change is that file's, foreignWrites)
     if (!required && appFileAlias(variable, analysis.scopes)) continue;
     // (a logger or a wrapped function made at start-up is used as a module is: `log.info()` writes nothing here)
-    const derived = def.type === 'Variable' && derivedFrom((def.node as unknown as AstNode).init, analysis.scopes) !== null;
+    const derived = def.type === 'Variable' && derivedFrom(def.node as unknown as AstNode, analysis.scopes) !== null;
     const holds = required || derived || def.type === 'ImportBinding' ? 'module' : namespaceOf(def) ? 'function' : undefined;
     const written = variable.references.some((r) => {
       const id = r.identifier as unknown as AstNode;
@@ -523,11 +524,6 @@ export function startupConnects(analysis: Analysis): Array<[string, string]> {
  */
 const CONFIG_METHOD = /^(set[A-Z_$]\w*|set|use|extend|config|configure|update|locale|setLocale|register\w*|plugin|mixin|addFormats?|defaults|option|options)$/;
 
-/** Globals a configuration statement may read, the same on every thread. */
-const REPLAY_GLOBALS = new Set(
-  'process __dirname __filename JSON Math Object Array String Number Boolean Date RegExp Symbol Promise Buffer URL console undefined Intl parseInt parseFloat isNaN encodeURIComponent decodeURIComponent Error'.split(' '),
-);
-
 /**
  * A file's top-level statements that configure a package for the whole process: a call on a package
  * (`dayjs.extend(utc)`, `marked.setOptions({ breaks: true })`, `require('dotenv').config()`) or an assignment to
@@ -582,7 +578,7 @@ function replayScript(statement: AstNode, analysis: Analysis): string | null {
     if (!ref) continue; // (a property name, a declaration)
     const variable = ref.resolved;
     if (!variable) {
-      if (!REPLAY_GLOBALS.has(node.name) && node.name !== 'require') return null;
+      if (!REPLAY_GLOBALS.has(node.name)) return null;
       continue;
     }
     const def = variable.defs[0]?.node as unknown as AstNode | undefined;
@@ -869,7 +865,7 @@ function moduleBinding(variable: Variable, name: string, analysis: Analysis, uni
   const def = variable.defs[0];
   if (!def) return;
   const required = def.type === 'Variable' ? requiredFrom(def.node as unknown as AstNode, def.name as unknown as AstNode) : null;
-  const derived = def.type === 'Variable' && declaratorOf(def).id.type === 'Identifier' ? derivedFrom(declaratorOf(def).init, analysis.scopes) : null;
+  const derived = def.type === 'Variable' && declaratorOf(def).id.type === 'Identifier' ? derivedFrom(declaratorOf(def), analysis.scopes) : null;
   // calling a method of a module (`gif.textToGif()`), of what a factory made from modules (`log.info()`) or of a
   // namespace of functions does not write it; calling one of an object may
   const holds = required || derived || def.type === 'ImportBinding' ? 'module' : namespaceOf(def) ? 'function' : undefined;
@@ -964,8 +960,13 @@ function moduleBinding(variable: Variable, name: string, analysis: Analysis, uni
   }
   if (derived && !variable.references.some((r) => r.isWrite() && !r.init)) {
     // made again on the worker from what it is made of (a function does not travel as a value)
-    for (const [dependency, variableOf] of derived) moduleBinding(variableOf, dependency, analysis, unit, writtenMemo, fn);
+    for (const [dependency, variableOf] of derived.used) moduleBinding(variableOf, dependency, analysis, unit, writtenMemo, fn);
     unit.helpers.push({ name, range: [init!.start, init!.end], prefix: `var ${name} = `, fn: init as FunctionNode });
+    // and configured as the file's top level did once it was made (`logger.add(…)` under an `if`): those statements
+    // at their lines, after it
+    for (const statement of derived.configures) {
+      if (!unit.helpers.some((h) => h.fn === (statement as unknown as FunctionNode))) unit.helpers.push({ name, range: [statement.start, statement.end], prefix: '', fn: statement as unknown as FunctionNode });
+    }
     return;
   }
   add(unit.captured, name);

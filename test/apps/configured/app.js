@@ -1,0 +1,61 @@
+'use strict';
+// Objects packages make at start-up and the file's top level then configures (a winston logger given its console
+// transport under an `if`, as winston's README does; an ajv instance given formats and a schema; a markdown-it
+// renderer given a plugin and a rule): a worker makes each again and configures it as the top level did.
+const express = require('express');
+const winston = require('winston');
+const Ajv = require('ajv');
+const addFormats = require('ajv-formats');
+const markdownit = require('markdown-it');
+const { threadId } = require('node:worker_threads');
+
+const logger = winston.createLogger({ format: winston.format.simple(), transports: [] });
+if (process.env.NODE_ENV !== 'production') {
+  logger.add(new winston.transports.Console());
+}
+logger.level = 'debug';
+
+const ajv = new Ajv({ allErrors: true });
+addFormats(ajv);
+ajv.addSchema({ $id: 'name', type: 'string', minLength: 2 });
+const validateSignup = ajv.compile({
+  type: 'object',
+  properties: { email: { type: 'string', format: 'email' }, name: { $ref: 'name' } },
+  required: ['email', 'name'],
+});
+
+function shout(md) {
+  md.core.ruler.push('shout', (state) => {
+    for (const token of state.tokens) if (token.type === 'inline') for (const child of token.children) if (child.type === 'text') child.content = child.content.replace(/!/g, '!!');
+  });
+}
+const md = markdownit({ html: false }).use(shout);
+md.renderer.rules.code_inline = (tokens, idx) => `<kbd>${md.utils.escapeHtml(tokens[idx].content)}</kbd>`;
+
+// configured with what only the main loop has (a variable of the module): not made again, it cannot travel
+const label = ['audit', process.pid].join('-').replace(/-\d+$/, '');
+const audit = winston.createLogger({ transports: [] });
+audit.add(new winston.transports.Console({ format: winston.format.printf((info) => `[${label}] ${info.message}`) }));
+
+const app = express();
+app.use(express.json());
+app.get('/log', (req, res) => {
+  logger.info(`hello ${req.query.name}`);
+  logger.debug(`debug ${req.query.name}`);
+  res.json({ ok: true, thread: threadId });
+});
+app.post('/signup', (req, res) => {
+  const ok = validateSignup(req.body);
+  res.json({ ok, errors: ok ? [] : validateSignup.errors.map((e) => `${e.instancePath} ${e.message}`), thread: threadId });
+});
+app.get('/md', (req, res) => {
+  res.json({ html: md.render(String(req.query.src)), thread: threadId });
+});
+app.get('/audit', (req, res) => {
+  audit.info(`seen ${req.query.name}`);
+  res.json({ ok: true, thread: threadId });
+});
+
+const server = app.listen(Number(process.env.PORT || 3000), '127.0.0.1', () => {
+  console.log(`listening on http://127.0.0.1:${server.address().port}`);
+});
