@@ -148,7 +148,7 @@ t.test('ES module syntax in a .js file is detected, as Node does', async (t) => 
   t.same(p.fluxions.map((f) => f.id), ['main', 'done']);
 });
 
-t.test('validation schemas made at start-up are made again from their text; one with a function in it is state', async (t) => {
+t.test('validation schemas made at start-up are made again from their text; one with a function reading module memory in it is state', async (t) => {
   const src = [
     "const express = require('express');",
     "const { z } = require('zod');",
@@ -158,15 +158,18 @@ t.test('validation schemas made at start-up are made again from their text; one 
     "const Signup = z.object({ name: z.string().min(2), role: Role.default('user'), tags: z.array(z.string()) }).strict();",
     'const Item = Joi.object({ title: Joi.string().required() }).unknown(false);',
     'const Even = z.number().refine((n) => n % 2 === 0);',
+    'const seen = new Set();',
+    'const Fresh = z.number().refine((n) => !seen.has(n));',
     "const Local = require('./schemas').make();",
     "app.get('/a', function a(req, res) { res.json([Signup.parse(req.query), Item.validate(req.query)]); });",
-    "app.get('/b', function b(req, res) { res.json(Even.parse(Number(req.query.n))); });",
+    "app.get('/b', function b(req, res) { res.json([Even.parse(Number(req.query.n)), Fresh.parse(1)]); });",
     "app.get('/c', function c(req, res) { res.json(Local.parse(req.query)); });",
   ].join('\n');
   const vars = Object.fromEntries(compile(src).variables.map((v) => [v.name, v]));
   t.match(vars.Signup, { class: 'read-only', holds: 'module', reason: /known factory/ }, 'chained calls, and a schema made of another');
   t.match(vars.Item, { class: 'read-only', holds: 'module', reason: /known factory/ }, 'joi');
-  t.match(vars.Even, { class: 'scope' }, 'a function in it: not made again (its method calls may write it)');
+  t.match(vars.Even, { class: 'read-only', holds: 'module', reason: /known factory/ }, 'a function in it that reads nothing of the module: made again with it');
+  t.match(vars.Fresh, { class: 'scope' }, "a function in it reading the module's memory: not made again (its method calls may write it)");
   t.match(vars.Local, { class: 'scope' }, "what an app file's function makes is not a known factory's");
   const esm = compile("import { z } from 'zod/v4';\nimport express from 'express';\nconst app = express();\nconst S = z.string().email();\napp.get('/', (req, res) => res.json(S.parse(req.query.e)));\n");
   t.match(esm.variables.find((v) => v.name === 'S'), { class: 'read-only', holds: 'module' }, 'a subpath of the package, imported');
@@ -183,7 +186,11 @@ t.test("objects a package makes at start-up and the top level then configures ar
     "const fs = require('fs');",
     "const path = require('path');",
     'const app = express();',
-    "const level = process.env.LEVEL || 'info';",
+    "const level = ['info'].concat(process.argv).pop();",
+    "const lvl = process.env.LEVEL ?? 'info';",
+    "const dev = process.env.NODE_ENV !== 'production';",
+    'const e = winston.createLogger({ level: dev ? `${lvl}` : Number(process.env.N || 1) > 2 ? lvl : !dev });',
+    'e.level = dev ? lvl : "warn";',
     'const a = winston.createLogger({ transports: [] });',
     "if (process.env.NODE_ENV !== 'production') { a.add(new winston.transports.Console()); }",
     'const b = winston.createLogger({ transports: [] });',
@@ -202,10 +209,10 @@ t.test("objects a package makes at start-up and the top level then configures ar
     'const other = new Ajv();',
     'other.addSchema(app.get("schema"));',
     "const strict = other.compile({ $ref: 'x' });",
-    "app.get('/x', function x(req, res) { a.info(1); b.info(2); c.info(3); d.info(4); res.json([validate(req.query), md.render('x'), tpl({}), strict(1)]); });",
+    "app.get('/x', function x(req, res) { a.info(1); b.info(2); c.info(3); d.info(4); e.info(5); res.json([validate(req.query), md.render('x'), tpl({}), strict(1)]); });",
   ].join('\n');
   const vars = Object.fromEntries(compile(src).variables.map((v) => [v.name, v]));
-  for (const name of ['a', 'c', 'validate', 'md', 'tpl']) t.match(vars[name], { class: 'read-only', holds: 'module', reason: /known factory/ }, name);
+  for (const name of ['a', 'c', 'e', 'validate', 'md', 'tpl']) t.match(vars[name], { class: 'read-only', holds: 'module', reason: /known factory/ }, name);
   t.match(vars.b, { class: 'scope' }, 'configured with a variable of the module: not made again');
   t.match(vars.d, { class: 'scope' }, 'configured in a loop: not made again');
   t.match(vars.strict, { class: 'read-only', holds: 'value' }, 'compiled by an instance configured with what the app holds: neither (a value, which cannot travel)');

@@ -513,7 +513,7 @@ t.test('objects packages make at start-up, configured by the top level after (wi
     t.match(out, /^debug: debug ann$/m, 'and the level it set');
     t.notMatch(out, /no transports/);
     t.match(out, /^\[audit\] seen bo$/m);
-    t.match(app.output().stderr, /anonymous_\d+ \(test\/apps\/configured\/app\.js:54\) stays on the main loop: its state cannot travel \(audit cannot travel to another event loop \(an instance of DerivedLogger\)\)/);
+    t.match(app.output().stderr, /anonymous_\d+ \(test\/apps\/configured\/app\.js:56\) stays on the main loop: its state cannot travel \(audit cannot travel to another event loop \(an instance of DerivedLogger\)\)/);
   } finally {
     await app.stop();
   }

@@ -221,7 +221,18 @@ function allowedArgument(node: AstNode, scopes: Scopes, used: Array<[string, Var
     case 'Literal':
       return true;
     case 'TemplateLiteral':
-      return node.expressions.length === 0;
+      return (node.expressions as AstNode[]).every((e) => allowedArgument(e, scopes, used));
+    // `process.env.LOG_LEVEL || 'info'`, `dev ? 'debug' : 'info'`, `!dev`
+    case 'LogicalExpression':
+    case 'BinaryExpression':
+      return allowedArgument(node.left, scopes, used) && allowedArgument(node.right, scopes, used);
+    case 'ConditionalExpression':
+      return allowedArgument(node.test, scopes, used) && allowedArgument(node.consequent, scopes, used) && allowedArgument(node.alternate, scopes, used);
+    case 'UnaryExpression':
+      return node.operator !== 'delete' && allowedArgument(node.argument, scopes, used);
+    case 'ArrowFunctionExpression':
+    case 'FunctionExpression':
+      return selfContained(node, scopes, used);
     case 'ArrayExpression':
       return (node.elements as Array<AstNode | null>).every((e) => e !== null && e.type !== 'SpreadElement' && allowedArgument(e, scopes, used));
     case 'ObjectExpression':
@@ -241,7 +252,7 @@ function allowedArgument(node: AstNode, scopes: Scopes, used: Array<[string, Var
       if ((root.name === '__dirname' || root.name === '__filename') && variable.defs.length === 0) return true;
       const def = variable.defs[0];
       if (variable.scope !== scopes.moduleScope || !def) return false;
-      if (def.type !== 'FunctionName' && !moduleRequire(variable, scopes) && !(members.length === 0 && derivedConstant(variable, scopes))) return false;
+      if (def.type !== 'FunctionName' && !moduleRequire(variable, scopes) && !(members.length === 0 && derivedConstant(variable, scopes)) && pureFrom(def.node as unknown as AstNode, scopes) === null) return false;
       used.push([root.name, variable]);
       return true;
     }
@@ -249,6 +260,10 @@ function allowedArgument(node: AstNode, scopes: Scopes, used: Array<[string, Var
     case 'NewExpression': {
       // a package itself (`md.use(require('markdown-it-footnote'))`)
       if (requireSpecifier(node) !== null) return !isLocal(requireSpecifier(node)!);
+      // `Number(process.env.PORT)`
+      if (node.type === 'CallExpression' && node.callee.type === 'Identifier' && CONVERSIONS.has(node.callee.name) && !scopes.referenceOf.get(node.callee)?.resolved) {
+        return (node.arguments as AstNode[]).every((a) => allowedArgument(a, scopes, used));
+      }
       // what a required package makes (`winston.format.json()`, `new winston.transports.Console()`,
       // `z.string().min(2)`): not a file's
       const callee = calleePath(node.callee as AstNode, scopes, used);
@@ -257,6 +272,69 @@ function allowedArgument(node: AstNode, scopes: Scopes, used: Array<[string, Var
     }
     default:
       return false;
+  }
+}
+
+/**
+ * A function written among a factory's arguments (`winston.format.printf((info) => \`${info.level} ${info.message}\`)`,
+ * `z.number().refine((n) => n % 2 === 0)`) that reads nothing but its own variables, globals every thread has,
+ * requires, the module's functions and constants made again (pushed on `used`): made again with the object, it does
+ * there what it does here. One reading the module's memory (`(n) => seen.has(n)`) or an arrow's outer `this` is not.
+ */
+function selfContained(fn: AstNode, scopes: Scopes, used: Array<[string, Variable]>): boolean {
+  const scope = scopes.manager.acquire(fn as never);
+  if (!scope || (fn.type === 'ArrowFunctionExpression' && arrowThis(fn.body))) return false;
+  const found: Array<[string, Variable]> = [];
+  for (const ref of scope.through) {
+    const variable = ref.resolved;
+    if (!variable) {
+      if (!REPLAY_GLOBALS.has(ref.identifier.name)) return false;
+      continue;
+    }
+    const def = variable.defs[0];
+    if (variable.scope !== scopes.moduleScope || ref.isWrite() || !def) return false;
+    if (!(def.type === 'FunctionName' || moduleRequire(variable, scopes) || derivedConstant(variable, scopes) || pureFrom(def.node as unknown as AstNode, scopes) !== null)) return false;
+    found.push([ref.identifier.name, variable]);
+  }
+  for (const entry of found) if (!used.some(([, v]) => v === entry[1])) used.push(entry);
+  return true;
+}
+
+/** `this` in an arrow's body, outside the functions of its own it holds (they have their own `this`). */
+function arrowThis(node: unknown): boolean {
+  if (!node || typeof node !== 'object') return false;
+  if (Array.isArray(node)) return node.some(arrowThis);
+  const n = node as AstNode;
+  if (n.type === 'ThisExpression' || (n.type === 'Super')) return true;
+  if (n.type === 'FunctionExpression' || n.type === 'FunctionDeclaration' || (typeof n.type === 'string' && n.type.startsWith('Class'))) return false;
+  return Object.keys(n).some((k) => k !== 'loc' && k !== 'range' && typeof n[k] === 'object' && arrowThis(n[k]));
+}
+
+/** Global functions of a value: `Number(process.env.PORT)`. */
+const CONVERSIONS = new Set(['Number', 'String', 'Boolean', 'parseInt', 'parseFloat']);
+
+/**
+ * A module constant that a factory's arguments or a configuring statement read (`const level =
+ * process.env.LOG_LEVEL || 'info'` in `pino({ level })`, `const dev = process.env.NODE_ENV !== 'production'`), made
+ * of literals (objects and arrays of them too), `process.env`, what requires hold and other such constants, but no
+ * call other than `Number(…)` and its kind at its top (`fs.readFileSync(…)`, `createClient()` are work, or a
+ * connection): the worker computes it again with the object made of it (units.ts); the module bindings it reads, or
+ * null for any other binding.
+ */
+export function pureFrom(declarator: AstNode, scopes: Scopes): Array<[string, Variable]> | null {
+  const init: AstNode | null | undefined = declarator.init;
+  if (declarator.type !== 'VariableDeclarator' || declarator.id?.type !== 'Identifier' || !init) return null;
+  // (another binding's name is that binding; a require is a module)
+  if (init.type === 'Identifier' || requiredFrom(declarator, declarator.id) !== null) return null;
+  if ((init.type === 'CallExpression' && !(init.callee.type === 'Identifier' && CONVERSIONS.has(init.callee.name))) || init.type === 'NewExpression') return null;
+  const variable = scopes.declarationOf.get(declarator.id);
+  if (!variable || variable.scope !== scopes.moduleScope || variable.defs.length !== 1 || variable.references.some((r) => r.isWrite() && !r.init) || visiting.has(variable)) return null;
+  visiting.add(variable);
+  try {
+    const used: Array<[string, Variable]> = [];
+    return allowedArgument(init, scopes, used) ? used : null;
+  } finally {
+    visiting.delete(variable);
   }
 }
 
@@ -363,7 +441,7 @@ function replayable(top: AstNode, self: Variable, scopes: Scopes, used: Array<[s
       const inside = def && (def.name as unknown as AstNode).start >= top.start && (def.name as unknown as AstNode).end <= top.end;
       if (inside) return true;
       if (variable.scope !== scopes.moduleScope || ref.isWrite() || !def) return false;
-      if (def.type === 'FunctionName' || moduleRequire(variable, scopes) || derivedConstant(variable, scopes)) {
+      if (def.type === 'FunctionName' || moduleRequire(variable, scopes) || derivedConstant(variable, scopes) || pureFrom(def.node as unknown as AstNode, scopes) !== null) {
         found.push([node.name, variable]);
         return true;
       }

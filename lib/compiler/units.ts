@@ -9,7 +9,7 @@
  *   `eval`, `with`, writes to globals, sockets (`req.socket`): blockers.
  */
 import { isFunction, isFunctionNamespace, memberPath, requireSpecifier, requiredFrom, propertyName, type AstNode, type FunctionNode } from './ast';
-import { appFileAlias, derivedFrom, moduleRequire, REPLAY_GLOBALS } from './factories';
+import { appFileAlias, derivedFrom, moduleRequire, pureFrom, REPLAY_GLOBALS } from './factories';
 import type { Analysis } from './index';
 import { isMutation, memberUse, writesEnvVariable } from './pipeliner';
 import type { Variable } from './scopes';
@@ -148,10 +148,12 @@ export function codeUnit(fn: FunctionNode, analysis: Analysis): CodeUnit | null 
       if (seen.has(h.fn)) continue;
       seen.add(h.fn);
       unit.helpers.push({ name: h.name, range: h.range, prefix: h.prefix });
-      // (a constant made by a wrapper call, `promisify(fs.readFile)`: what it is made of is in the unit already)
-      // (nor a statement configuring it, factories.ts startupConfiguration)
-      if (h.fn.type === 'CallExpression' || h.fn.type === 'NewExpression' || h.fn.type.endsWith('Statement')) continue;
-      if (h.fn.type !== 'ObjectExpression') queue.push(h.fn);
+      // (a constant made again from its text — a factory's call, `promisify(fs.readFile)`, a constant it reads,
+      // `process.env.LOG_LEVEL || 'info'` —, or a statement configuring it, factories.ts startupConfiguration: what
+      // they read is in the unit already)
+      const node = h.fn as unknown as AstNode;
+      if (!isFunction(node) && node.type !== 'ClassDeclaration' && node.type !== 'ClassExpression' && !isFunctionNamespace(node)) continue;
+      if (node.type !== 'ObjectExpression') queue.push(h.fn);
       else {
         // a namespace of functions travels whole: its functions are analysed one by one, and their `this` is it
         for (const p of (h.fn as unknown as AstNode).properties as AstNode[]) {
@@ -960,7 +962,7 @@ function moduleBinding(variable: Variable, name: string, analysis: Analysis, uni
   }
   if (derived && !variable.references.some((r) => r.isWrite() && !r.init)) {
     // made again on the worker from what it is made of (a function does not travel as a value)
-    for (const [dependency, variableOf] of derived.used) moduleBinding(variableOf, dependency, analysis, unit, writtenMemo, fn);
+    for (const [dependency, variableOf] of derived.used) factoryInput(variableOf, dependency, analysis, unit, writtenMemo, fn);
     unit.helpers.push({ name, range: [init!.start, init!.end], prefix: `var ${name} = `, fn: init as FunctionNode });
     // and configured as the file's top level did once it was made (`logger.add(…)` under an `if`): those statements
     // at their lines, after it
@@ -973,6 +975,21 @@ function moduleBinding(variable: Variable, name: string, analysis: Analysis, uni
   add((unit.constants ??= []), name);
 }
 
+
+/**
+ * A module binding a constant made again on the worker is made of: a constant of literals and `process.env`
+ * (factories.ts pureFrom: `const level = process.env.LOG_LEVEL || 'info'`) is computed again before it, at its
+ * line; any other is the unit's as the function's own bindings are.
+ */
+function factoryInput(variable: Variable, name: string, analysis: Analysis, unit: Partial, writtenMemo: Map<Variable, boolean>, fn: FunctionNode): void {
+  const def = variable.defs[0];
+  const pure = def?.type === 'Variable' ? pureFrom(declaratorOf(def), analysis.scopes) : null;
+  if (pure === null) return moduleBinding(variable, name, analysis, unit, writtenMemo, fn);
+  const init = declaratorOf(def!).init as AstNode;
+  if (unit.helpers.some((h) => h.fn === (init as unknown as FunctionNode))) return;
+  unit.helpers.push({ name, range: [init.start, init.end], prefix: `var ${name} = `, fn: init as unknown as FunctionNode });
+  for (const [dependency, variableOf] of pure) factoryInput(variableOf, dependency, analysis, unit, writtenMemo, fn);
+}
 
 /** What keeps code using module memory that other code uses too on the main loop (readers.ts: unless it only reads). */
 export function sharedMemory(name: string): string {

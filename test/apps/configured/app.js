@@ -9,11 +9,13 @@ const addFormats = require('ajv-formats');
 const markdownit = require('markdown-it');
 const { threadId } = require('node:worker_threads');
 
-const logger = winston.createLogger({ format: winston.format.simple(), transports: [] });
-if (process.env.NODE_ENV !== 'production') {
+const level = process.env.LOG_LEVEL || 'info';
+const dev = process.env.NODE_ENV !== 'production';
+const logger = winston.createLogger({ level, format: winston.format.printf((info) => `${info.level}: ${info.message}`), transports: [] });
+if (dev) {
   logger.add(new winston.transports.Console());
 }
-logger.level = 'debug';
+logger.level = dev ? 'debug' : level;
 
 const ajv = new Ajv({ allErrors: true });
 addFormats(ajv);
