@@ -209,12 +209,22 @@ t.test("objects a package makes at start-up and the top level then configures ar
     'const other = new Ajv();',
     'other.addSchema(app.get("schema"));',
     "const strict = other.compile({ $ref: 'x' });",
+    'const { combine, printf } = winston.format;',
+    'const fmt = printf((i) => `${i.level} ${i.message}`);',
+    "const f = winston.createLogger({ format: combine(winston.format.timestamp(), fmt), transports: [new winston.transports.File({ filename: path.join(__dirname, 'app.log') })] });",
+    "const Hashids = require('hashids');",
+    "const crypto = require('crypto');",
+    "const salt = crypto.randomBytes(8).toString('hex');",
+    'const ids = new Hashids(salt);',
+    "const fixed = new Hashids(process.env.SALT || 'pepper', 8);",
+    "app.get('/y', function y(req, res) { f.info(6); res.json([ids.encode(1), fixed.encode(1)]); });",
     "app.get('/x', function x(req, res) { a.info(1); b.info(2); c.info(3); d.info(4); e.info(5); res.json([validate(req.query), md.render('x'), tpl({}), strict(1)]); });",
   ].join('\n');
   const vars = Object.fromEntries(compile(src).variables.map((v) => [v.name, v]));
-  for (const name of ['a', 'c', 'e', 'validate', 'md', 'tpl']) t.match(vars[name], { class: 'read-only', holds: 'module', reason: /known factory/ }, name);
+  for (const name of ['a', 'c', 'e', 'f', 'fixed', 'validate', 'md', 'tpl']) t.match(vars[name], { class: 'read-only', holds: 'module', reason: /known factory/ }, name);
   t.match(vars.b, { class: 'scope' }, 'configured with a variable of the module: not made again');
   t.match(vars.d, { class: 'scope' }, 'configured in a loop: not made again');
+  t.notMatch(vars.ids.reason, /known factory/, 'made of a random value: not made again (it would be another)');
   t.match(vars.strict, { class: 'read-only', holds: 'value' }, 'compiled by an instance configured with what the app holds: neither (a value, which cannot travel)');
 });
 

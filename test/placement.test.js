@@ -490,6 +490,7 @@ t.test('objects packages make at start-up, configured by the top level after (wi
       await get('/signup', { email: 'nope', name: 'a' }),
       await get('/md?src=Hi%20there!%20%60x%3Cy%60'),
       await get('/audit?name=bo'),
+      await get('/items/7'),
     ];
   };
   const plainApp = await startApp(file, { env: { NODE_ENV: 'development' } });
@@ -507,12 +508,15 @@ t.test('objects packages make at start-up, configured by the top level after (wi
     t.same(plain[3].html, '<p>Hi there!! <kbd>x&lt;y</kbd></p>\n', "markdown-it's plugin (a function of the file) and its renderer's rule, as the main loop has them");
     t.same(plain[2].errors, ['/email must match format "email"', '/name must NOT have fewer than 2 characters'], "ajv's formats (ajv-formats) and a schema added to it");
     t.ok(moved.slice(0, 4).every((r) => r.thread !== 0), 'the handlers using them moved');
+    t.not(moved[5].thread, 0, "a logger file's (winston's formats destructured, a format of the file's, `logger.stream = …`) handler moved: the file keeps no state");
     t.equal(moved[4].thread, 0, 'a logger configured with a variable of the module stays on the main loop (it cannot travel)');
-    const out = (await settled(app, /\[audit\] seen bo/)).stdout;
+    const out = (await settled(app, /http> GET \/items\/7/)).stdout;
     t.match(out, /^info: hello ann$/m, "the worker's logger has the console transport the top level added under an `if`");
     t.match(out, /^debug: debug ann$/m, 'and the level it set');
     t.notMatch(out, /no transports/);
     t.match(out, /^\[audit\] seen bo$/m);
+    t.match(out, /^debug> item 7$/m, "the logger file's format and level");
+    t.match(out, /^http> GET \/items\/7$/m, 'and its stream');
     t.match(app.output().stderr, /anonymous_\d+ \(test\/apps\/configured\/app\.js:56\) stays on the main loop: its state cannot travel \(audit cannot travel to another event loop \(an instance of DerivedLogger\)\)/);
   } finally {
     await app.stop();

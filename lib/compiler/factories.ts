@@ -38,6 +38,9 @@ const FACTORIES = new Set([
   'async_hooks.AsyncLocalStorage',
 ]);
 
+/** Namespaces of a logger package whose every function is a factory: winston's formats (`printf(…)`, `combine(…)`, `winston.format((info) => …)()`) and transports. */
+const FACTORY_FAMILIES = /^winston\.(format|transports)(\.\w+)*(\(\))?$/;
+
 /**
  * Packages of validation schemas: whatever they make is an immutable description of data (each method returns a
  * new schema: `z.string().min(2)`, `Joi.object({…}).unknown()`), so every call into them, chained, is a factory.
@@ -94,7 +97,7 @@ function factoryOf(init: AstNode | null, scopes: Scopes, used: Array<[string, Va
   if (!init || (init.type !== 'CallExpression' && init.type !== 'NewExpression')) return null;
   const factory = calleePath(init.callee as AstNode, scopes, used);
   if (factory === null) return null;
-  const known = factory.global ? GLOBAL_FACTORIES.has(factory.name) : FACTORIES.has(factory.name) || SCHEMA_PACKAGES.has(packageName(factory.specifier)) || CONFIGURED_PACKAGES.has(packageName(factory.specifier));
+  const known = factory.global ? GLOBAL_FACTORIES.has(factory.name) : FACTORIES.has(factory.name) || FACTORY_FAMILIES.test(factory.name) || SCHEMA_PACKAGES.has(packageName(factory.specifier)) || CONFIGURED_PACKAGES.has(packageName(factory.specifier));
   return known && (init.arguments as AstNode[]).every((a) => allowedArgument(a, scopes, used)) ? factory : null;
 }
 
@@ -207,11 +210,48 @@ export function appFileAlias(variable: Variable, scopes: Scopes): { specifier: s
 export function moduleRequire(variable: Variable, scopes: Scopes): { specifier: string; path: string[] } | null {
   const def = variable.defs[0];
   if (!def || variable.scope !== scopes.moduleScope) return null;
-  if (def.type === 'Variable') return requiredFrom(def.node as unknown as AstNode, def.name as unknown as AstNode);
+  if (def.type === 'Variable') return requiredFrom(def.node as unknown as AstNode, def.name as unknown as AstNode) ?? packageMember(def.node as unknown as AstNode, def.name as unknown as AstNode, variable, scopes);
   if (def.type === 'ImportBinding') {
     const spec = def.node as unknown as AstNode;
     const imported = spec.type === 'ImportSpecifier' ? (spec.imported.type === 'Identifier' ? spec.imported.name : String(spec.imported.value)) : null;
     return { specifier: String((def.parent as unknown as AstNode).source.value), path: imported && imported !== 'default' ? [imported] : [] };
+  }
+  return null;
+}
+
+const aliasing = new Set<Variable>();
+
+/**
+ * `const { combine, printf } = winston.format`, `const Console = winston.transports.Console`: a member of a package
+ * another module binding requires (`const winston = require('winston')`) is that package's, as `require('winston')
+ * .format.combine` is. Not an app file's member, which is that file's memory (appFileAlias), nor one of an import.
+ */
+function packageMember(declarator: AstNode, id: AstNode, variable: Variable, scopes: Scopes): { specifier: string; path: string[] } | null {
+  let init: AstNode | null = declarator.init;
+  const path: string[] = [];
+  while (init?.type === 'MemberExpression') {
+    const name = propertyName(init);
+    if (name === null) return null;
+    path.unshift(name);
+    init = init.object;
+  }
+  if (init?.type !== 'Identifier') return null;
+  const base = scopes.referenceOf.get(init)?.resolved;
+  if (!base || base === variable || base.scope !== scopes.moduleScope || base.defs[0]?.type !== 'Variable' || aliasing.has(base)) return null;
+  aliasing.add(variable);
+  let from: { specifier: string; path: string[] } | null;
+  try {
+    from = moduleRequire(base, scopes);
+  } finally {
+    aliasing.delete(variable);
+  }
+  if (!from || isLocal(from.specifier) || from.specifier.startsWith('file:')) return null;
+  if (declarator.id.type === 'Identifier') return declarator.id === id ? { specifier: from.specifier, path: [...from.path, ...path] } : null;
+  if (declarator.id.type !== 'ObjectPattern') return null;
+  for (const prop of declarator.id.properties as AstNode[]) {
+    if (prop.type !== 'Property' || prop.computed) continue;
+    const target = prop.value.type === 'AssignmentPattern' ? prop.value.left : prop.value;
+    if (target === id) return { specifier: from.specifier, path: [...from.path, ...path, prop.key.type === 'Identifier' ? prop.key.name : String(prop.key.value)] };
   }
   return null;
 }
@@ -264,6 +304,8 @@ function allowedArgument(node: AstNode, scopes: Scopes, used: Array<[string, Var
       if (node.type === 'CallExpression' && node.callee.type === 'Identifier' && CONVERSIONS.has(node.callee.name) && !scopes.referenceOf.get(node.callee)?.resolved) {
         return (node.arguments as AstNode[]).every((a) => allowedArgument(a, scopes, used));
       }
+      // (a random value made again is another value: `new Hashids(crypto.randomBytes(8).toString('hex'))`)
+      if (RANDOM.test(calleePath(node.callee as AstNode, scopes, [])?.name ?? '')) return false;
       // what a required package makes (`winston.format.json()`, `new winston.transports.Console()`,
       // `z.string().min(2)`): not a file's
       const callee = calleePath(node.callee as AstNode, scopes, used);
@@ -310,28 +352,39 @@ function arrowThis(node: unknown): boolean {
   return Object.keys(n).some((k) => k !== 'loc' && k !== 'range' && typeof n[k] === 'object' && arrowThis(n[k]));
 }
 
+/** Package functions whose every call gives another value: what is made of them cannot be made again. */
+const RANDOM = /^(crypto\.(random\w*|generateKey\w*|getRandomValues|createECDH|createDiffieHellman\w*)|uuid(\.\w+)?|nanoid(\.\w+)?|@paralleldrive\/cuid2(\.\w+)?|cuid(\.\w+)?|ulid(\.\w+)?|crypto-random-string|node:crypto\..*)(\(\)\..*)?$/;
+
+/** Package functions that compute a value from their arguments (a module constant made by one is computed again). */
+const VALUE_CALLS = /^(node:)?(path\.\w+|url\.(fileURLToPath|pathToFileURL)|util\.format|os\.(hostname|platform|type|arch|homedir|tmpdir)|fs\.readFileSync)$/;
+
 /** Global functions of a value: `Number(process.env.PORT)`. */
 const CONVERSIONS = new Set(['Number', 'String', 'Boolean', 'parseInt', 'parseFloat']);
 
 /**
- * A module constant that a factory's arguments or a configuring statement read (`const level =
- * process.env.LOG_LEVEL || 'info'` in `pino({ level })`, `const dev = process.env.NODE_ENV !== 'production'`), made
- * of literals (objects and arrays of them too), `process.env`, what requires hold and other such constants, but no
- * call other than `Number(…)` and its kind at its top (`fs.readFileSync(…)`, `createClient()` are work, or a
- * connection): the worker computes it again with the object made of it (units.ts); the module bindings it reads, or
- * null for any other binding.
+ * A module constant that a factory's arguments or a configuring statement read, a value made of what such arguments
+ * may be (`const level = process.env.LOG_LEVEL || 'info'` in `pino({ level })`, `const dev = process.env.NODE_ENV !==
+ * 'production'`, `const file = path.join(__dirname, 'app.log')`): the worker computes it again with the object made
+ * of it (units.ts factoryInput); the module bindings it reads, or null for any other binding. A handler reading it
+ * directly gets the main loop's value, as any constant.
  */
 export function pureFrom(declarator: AstNode, scopes: Scopes): Array<[string, Variable]> | null {
   const init: AstNode | null | undefined = declarator.init;
   if (declarator.type !== 'VariableDeclarator' || declarator.id?.type !== 'Identifier' || !init) return null;
   // (another binding's name is that binding; a require is a module)
   if (init.type === 'Identifier' || requiredFrom(declarator, declarator.id) !== null) return null;
-  if ((init.type === 'CallExpression' && !(init.callee.type === 'Identifier' && CONVERSIONS.has(init.callee.name))) || init.type === 'NewExpression') return null;
   const variable = scopes.declarationOf.get(declarator.id);
   if (!variable || variable.scope !== scopes.moduleScope || variable.defs.length !== 1 || variable.references.some((r) => r.isWrite() && !r.init) || visiting.has(variable)) return null;
   visiting.add(variable);
   try {
     const used: Array<[string, Variable]> = [];
+    // a call at its top is a value's (`Number(…)`, `path.join(…)`), not what a package makes (`express()`,
+    // `createClient()`: an object whose copy would be another; a known factory's is derivedFrom's)
+    if (init.type === 'NewExpression') return null;
+    if (init.type === 'CallExpression') {
+      const callee = init.callee.type === 'Identifier' && !scopes.referenceOf.get(init.callee)?.resolved ? init.callee.name : calleePath(init.callee as AstNode, scopes, [])?.name;
+      if (!callee || !(CONVERSIONS.has(callee) || VALUE_CALLS.test(callee))) return null;
+    }
     return allowedArgument(init, scopes, used) ? used : null;
   } finally {
     visiting.delete(variable);
@@ -405,8 +458,9 @@ function configuringUse(chain: AstNode[], id: AstNode, scopes: Scopes): 'configu
     if ((parent.type === 'AssignmentExpression' && parent.left === node) || parent.type === 'UpdateExpression' || (parent.type === 'UnaryExpression' && parent.operator === 'delete')) return 'configures';
     return 'read';
   }
-  // handed to a package's function: `addFormats(ajv)`, `require('ajv-errors')(ajv)`
-  if (parent.type !== 'CallExpression' || !(parent.arguments as AstNode[]).includes(id)) return 'read';
+  // handed to a package's function, as a statement: `addFormats(ajv);`, `require('ajv-errors')(ajv);` (one whose
+  // result is used makes something of it: `combine(timestamp(), logFormat)`)
+  if (parent.type !== 'CallExpression' || !(parent.arguments as AstNode[]).includes(id) || chain[i - 1]?.type !== 'ExpressionStatement') return 'read';
   const path = memberPath(parent.callee as AstNode);
   if (!path) return 'read';
   if (requireSpecifier(path.root) !== null) return 'configures';

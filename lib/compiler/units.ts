@@ -8,7 +8,7 @@
  * - module memory written after start-up (scope/share), ES module imports, `module`/`exports`, `this`,
  *   `eval`, `with`, writes to globals, sockets (`req.socket`): blockers.
  */
-import { isFunction, isFunctionNamespace, memberPath, requireSpecifier, requiredFrom, propertyName, type AstNode, type FunctionNode } from './ast';
+import { isFunction, isFunctionNamespace, memberPath, requireSpecifier, propertyName, type AstNode, type FunctionNode } from './ast';
 import { appFileAlias, derivedFrom, moduleRequire, pureFrom, REPLAY_GLOBALS } from './factories';
 import type { Analysis } from './index';
 import { isMutation, memberUse, writesEnvVariable } from './pipeliner';
@@ -232,7 +232,7 @@ export function moduleState(analysis: Analysis): string[] {
   for (const variable of analysis.scopes.moduleScope.variables) {
     const def = variable.defs[0];
     if (!def) continue;
-    const required = def.type === 'Variable' ? requiredFrom(def.node as unknown as AstNode, def.name as unknown as AstNode) : null;
+    const required = def.type === 'Variable' ? moduleRequire(variable, analysis.scopes) : null;
     // (another app file's memory kept here, `const todos = data.todos`: a change is that file's, foreignWrites)
     if (!required && appFileAlias(variable, analysis.scopes)) continue;
     // (a logger or a wrapped function made at start-up is used as a module is: `log.info()` writes nothing here)
@@ -866,7 +866,7 @@ function moduleBinding(variable: Variable, name: string, analysis: Analysis, uni
   const { parentOf, ownerOf } = analysis.pipeline.ownership;
   const def = variable.defs[0];
   if (!def) return;
-  const required = def.type === 'Variable' ? requiredFrom(def.node as unknown as AstNode, def.name as unknown as AstNode) : null;
+  const required = def.type === 'Variable' ? moduleRequire(variable, analysis.scopes) : null;
   const derived = def.type === 'Variable' && declaratorOf(def).id.type === 'Identifier' ? derivedFrom(declaratorOf(def), analysis.scopes) : null;
   // calling a method of a module (`gif.textToGif()`), of what a factory made from modules (`log.info()`) or of a
   // namespace of functions does not write it; calling one of an object may

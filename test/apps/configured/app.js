@@ -58,6 +58,13 @@ app.get('/audit', (req, res) => {
   res.json({ ok: true, thread: threadId });
 });
 
+const fileLogger = require('./logger');
+app.get('/items/:id', (req, res) => {
+  fileLogger.debug(`item ${req.params.id}`);
+  fileLogger.stream.write(`GET /items/${req.params.id}\n`);
+  res.json({ id: Number(req.params.id), thread: threadId });
+});
+
 const server = app.listen(Number(process.env.PORT || 3000), '127.0.0.1', () => {
   console.log(`listening on http://127.0.0.1:${server.address().port}`);
 });
