@@ -491,6 +491,11 @@ t.test('objects packages make at start-up, configured by the top level after (wi
       await get('/md?src=Hi%20there!%20%60x%3Cy%60'),
       await get('/audit?name=bo'),
       await get('/items/7'),
+      await get('/seen-count'),
+      await get('/seen?name=ann'),
+      await get('/seen-count'),
+      await get('/seen?name=bo'),
+      await get('/seen-count'),
     ];
   };
   const plainApp = await startApp(file, { env: { NODE_ENV: 'development' } });
@@ -501,7 +506,8 @@ t.test('objects packages make at start-up, configured by the top level after (wi
   } finally {
     await plainApp.stop();
   }
-  const app = await startApp(file, { nodeArgs: HOOK, env: { NODE_ENV: 'development', FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1', FLUXION_THREADS: '1', DEBUG: 'fluxion:placement' } });
+  const report = path.join(tmp, 'configured.json');
+  const app = await startApp(file, { nodeArgs: HOOK, env: { NODE_ENV: 'development', FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1', FLUXION_THREADS: '1', DEBUG: 'fluxion:placement', FLUXION_REPORT: report } });
   try {
     const moved = await steps(app);
     t.same(moved.map((r) => ({ ...r, thread: 0 })), plain, 'the same answers');
@@ -517,6 +523,18 @@ t.test('objects packages make at start-up, configured by the top level after (wi
     t.match(out, /^\[audit\] seen bo$/m);
     t.match(out, /^debug> item 7$/m, "the logger file's format and level");
     t.match(out, /^http> GET \/items\/7$/m, 'and its stream');
+    t.same(moved.slice(6).map((r) => r.n ?? r.seen), [0, ['seen:ann'], 1, ['seen:ann', 'seen:bo'], 2], 'one list');
+    t.same(moved.slice(6).map((r) => r.thread !== 0), [true, false, true, false, true], "the reader moved with the list; the writer reading a closure stayed, and ran with the list's latest state");
+    await app.stop();
+    const seen = JSON.parse(fs.readFileSync(report, 'utf8')).fluxions.filter((f) => f.file.endsWith('app.js') && f.line >= 72 && f.line <= 76);
+    t.same(
+      seen.map((f) => [f.line, f.placement, f.messages, f.workerMessages]),
+      [
+        [72, 'main', 2, 0],
+        [76, 'worker:1', 3, 3],
+      ],
+      "the report: the writer's messages ran on the main loop (its file's state on worker 1), the reader's there",
+    );
     t.match(app.output().stderr, /anonymous_\d+ \(test\/apps\/configured\/app\.js:56\) stays on the main loop: its state cannot travel \(audit cannot travel to another event loop \(an instance of DerivedLogger\)\)/);
   } finally {
     await app.stop();

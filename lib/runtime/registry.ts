@@ -145,6 +145,12 @@ export interface FluxionRecord {
   weighed: [stateMs: number, workerMessages: number];
   /** Found by a probe at run time rather than by the compiler. */
   dynamic: boolean;
+  /**
+   * A stateful fluxion kept on the main loop for good while its file's state lives on a worker (what it reads
+   * cannot be copied there: stayForGood): its placement routes its messages after that worker's answers, and the
+   * report says `main`, where they run.
+   */
+  home?: boolean;
   module: ModuleRuntime;
   /** Index of its function in the module's description (-1 for main). */
   fn: number;
@@ -389,6 +395,7 @@ export class ModuleRuntime {
     this.stateful.set(ix, reason);
     const record = this.records[ix];
     if (record && !this.description.fns[ix].unit!.state.length) record.placement = 'main';
+    else if (record) record.home = true;
     debug('placement', `${this.nameOf(ix)} (${path.relative(process.cwd(), this.file)}:${this.description.fns[ix].line}) stays on the main loop: ${reason}`);
     return reason;
   }
@@ -616,6 +623,9 @@ export class ModuleRuntime {
       this.records[w.ix]!.deopts++;
       this.stateStale = true;
       const { runOnMainLoop, nextOf } = offloadModules();
+      // (a message of the fluxion, run here: counted; not timed — its time here is the state's coming and going
+      // too, which the JIT weighs apart, `stateMs`)
+      this.records[w.ix]!.messages++;
       let result: unknown;
       try {
         result = runOnMainLoop(w.resource, () => this.runHere(w.ix, w.thisArg, w.args, w.env, null, w.settle !== null), nextOf(w.args));

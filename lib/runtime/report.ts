@@ -36,7 +36,7 @@ export function buildReport(registry: Registry): Report {
       line: f.line,
       kind: f.kind,
       tags: f.tags,
-      placement: f.placement,
+      placement: f.home ? 'main' : f.placement,
       messages: f.messages,
       workerMessages: f.workerMessages,
       cpuMsPerMessage: f.timed > 0 ? Number((f.cpuMs / f.timed).toFixed(6)) : null,

@@ -65,6 +65,16 @@ app.get('/items/:id', (req, res) => {
   res.json({ id: Number(req.params.id), thread: threadId });
 });
 
+// module memory two routes share, one of them reading a closure made at start-up (it cannot travel): that one stays
+// on the main loop, the other moves with the memory
+const seenNames = [];
+const tag = ((prefix) => (s) => `${prefix}:${s}`)('seen');
+app.get('/seen', (req, res) => {
+  seenNames.push(tag(req.query.name));
+  res.json({ seen: seenNames, thread: threadId });
+});
+app.get('/seen-count', (req, res) => res.json({ n: seenNames.length, thread: threadId }));
+
 const server = app.listen(Number(process.env.PORT || 3000), '127.0.0.1', () => {
   console.log(`listening on http://127.0.0.1:${server.address().port}`);
 });
