@@ -19,7 +19,7 @@ function run(args, env = {}) {
 t.test('a thrown error has the same stack with and without fluxion, cold and warm cache', async (t) => {
   const cacheDir = path.join(tmp, 'stack-cache');
   fs.mkdirSync(cacheDir);
-  const requests = [{ path: '/sync' }, { path: '/async' }];
+  const requests = [{ path: '/sync' }, { path: '/async' }, { path: '/made' }];
   const plain = await serve('test/apps/stack/app.js', [], {}, requests);
   const env = { FLUXION_CACHE_DIR: cacheDir, DEBUG: 'fluxion:hook' };
   const cold = await serve('test/apps/stack/app.js', HOOK, env, requests);
@@ -29,7 +29,7 @@ t.test('a thrown error has the same stack with and without fluxion, cold and war
     const stack = r.body.toString();
     t.equal(r.status, 500);
     t.match(stack, /^Error: cannot parse \d+ bytes\n {4}at parse \(.*test\/apps\/stack\/app\.js:7:15\)\n/, 'plain stack names the throw');
-    t.match(stack, i === 0 ? /at syncRoute \(.*app\.js:13:3\)/ : /at onRead \(.*app\.js:19:7\)/);
+    t.match(stack, [/at syncRoute \(.*app\.js:13:3\)/, /at onRead \(.*app\.js:19:7\)/, /\n {4}at \/.*app\.js:56:3\n/][i]);
     t.equal(cold[i].body.toString(), stack, `${requests[i].path}: cold cache, same stack`);
     t.equal(warm[i].body.toString(), stack, `${requests[i].path}: warm cache, same stack`);
   }

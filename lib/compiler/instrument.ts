@@ -251,7 +251,10 @@ function environment(fn: AstNode, scopes: Analysis['scopes']): string {
     names.add(variable.name);
   }
   if (names.size === 0) return '';
-  return `, function () { return { ${[...names].map((n) => `${JSON.stringify(n)}: ${n}`).join(', ')} }; }`;
+  // names and values in an array, not an object literal: V8 names an anonymous function written among a call's
+  // arguments after the keys of an object literal that follows it there (a frame `at $flx$.fn.tag (…)` where plain
+  // node prints `at …`: Registry.fn makes the record)
+  return `, function () { return [${[...names].map((n) => `${JSON.stringify(n)}, ${n}`).join(', ')}]; }`;
 }
 
 /** How an escaping function expression is registered, or null when it does not escape. */

@@ -103,6 +103,15 @@ function writesData(target: string, [, , at, method]: ForeignWrite): boolean {
 
 export type Placement = 'main' | 'replicated' | `worker:${number}`;
 
+/** The variables an escaping function captured, by name, from its getter's `[name, value, …]` (instrument.ts environment). */
+function captured(env: (() => unknown[]) | null): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  if (!env) return out;
+  const pairs = env();
+  for (let i = 0; i < pairs.length; i += 2) out[pairs[i] as string] = pairs[i + 1];
+  return out;
+}
+
 export type StateSetter = (name: string, value: unknown, refill: (target: unknown, value: unknown) => void) => void;
 
 export interface FluxionRecord {
@@ -803,7 +812,7 @@ export class ModuleRuntime {
    * Registers an escaping function with its static index and the getter of its captured variables;
    * returns it unchanged.
    */
-  fn<F>(ix: number, fn: F, env?: () => Record<string, unknown>): F {
+  fn<F>(ix: number, fn: F, env?: () => unknown[]): F {
     if (typeof fn === 'function') this.registry.functions.set(fn, { module: this, ix, env: env ?? null });
     return fn;
   }
@@ -830,14 +839,15 @@ export class Registry {
   readonly modules: ModuleRuntime[] = [];
   readonly dynamicStreams: StreamRecord[] = [];
   /** Escaping functions of rewritten code → where they are defined. */
-  readonly functions = new WeakMap<object, { module: ModuleRuntime; ix: number; env: (() => Record<string, unknown>) | null }>();
+  /** Escaping functions of rewritten code: where each is defined, and the getter of its captured variables (`[name, value, …]`, `captured`). */
+  readonly functions = new WeakMap<object, { module: ModuleRuntime; ix: number; env: (() => unknown[]) | null }>();
 
   /** What the runtime knows of a function of rewritten code: where it is defined and what it captured. */
   closure(fn: object): { file: string; line: number; name: string; captured: Record<string, unknown> } | null {
     const where = this.functions.get(fn);
     if (!where) return null;
     const entry = where.module.description.fns[where.ix];
-    return { file: where.module.file, line: entry.line, name: entry.name, captured: where.env ? where.env() : {} };
+    return { file: where.module.file, line: entry.line, name: entry.name, captured: captured(where.env) };
   }
   /** Functions seen at dynamic sites that fluxion did not rewrite (node_modules): observed, never moved. */
   external = 0;
@@ -1336,7 +1346,7 @@ export class Registry {
       // the fluxion, offloaded when the wrapper calls it; the wrapper runs where it is called
       let inner: unknown;
       try {
-        inner = where.env()[wrapper.passes];
+        inner = captured(where.env)[wrapper.passes];
       } catch {
         inner = undefined; // (a binding not initialised yet)
       }

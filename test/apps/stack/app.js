@@ -50,6 +50,14 @@ app.get('/arrow', (req, res) => {
   checkArrow('arrow');
 });
 
+// a handler a function of the app makes, capturing its argument: anonymous, its frame `at …/app.js:L:C` as plain
+// node prints it (not named after what the rewrite's registration call around it reads)
+var failWith = (text) => (req, res) => {
+  parse(text);
+};
+
+app.get('/made', failWith('made'));
+
 app.use(function (err, req, res, next) {
   res.status(500).set('x-thread', String(err.thread)).type('text').send(err.stack);
 });
