@@ -226,6 +226,20 @@ t.test("objects a package makes at start-up and the top level then configures ar
   t.match(vars.d, { class: 'scope' }, 'configured in a loop: not made again');
   t.notMatch(vars.ids.reason, /known factory/, 'made of a random value: not made again (it would be another)');
   t.match(vars.strict, { class: 'read-only', holds: 'value' }, 'compiled by an instance configured with what the app holds: neither (a value, which cannot travel)');
+  const esm = compile(
+    [
+      "import express from 'express';",
+      "import winston from 'winston';",
+      'const { combine, printf } = winston.format;',
+      "const dev = process.env.NODE_ENV !== 'production';",
+      'const log = winston.createLogger({ format: combine(printf((i) => i.message)), transports: [] });',
+      'if (dev) log.add(new winston.transports.Console());',
+      'const app = express();',
+      "app.get('/', (req, res) => { log.info('x'); res.json(1); });",
+    ].join('\n'),
+    { filename: 'esm.mjs' },
+  );
+  t.match(esm.variables.find((v) => v.name === 'log'), { class: 'read-only', holds: 'module', reason: /known factory.*line 6/ }, "an ES module: a default import's members destructured, configured under an `if` without a block");
 });
 
 t.test("an app file's AsyncLocalStorage (`new AsyncLocalStorage()`, however required) is made again on a worker; cls-hooked's namespace is not", async (t) => {

@@ -477,7 +477,7 @@ for (const [version, alias] of [
   });
 }
 
-t.test('objects packages make at start-up, configured by the top level after (winston, ajv, markdown-it): made and configured again on a worker', async (t) => {
+t.test('objects packages make at start-up, configured by the top level after (winston, ajv, markdown-it): made and configured again on a worker; errors that cannot travel whole', async (t) => {
   const file = 'test/apps/configured/app.js';
   const steps = async (app) => {
     const get = async (p, body) => {
@@ -496,6 +496,11 @@ t.test('objects packages make at start-up, configured by the top level after (wi
       await get('/seen-count'),
       await get('/seen?name=bo'),
       await get('/seen-count'),
+      await get('/zod/parse?n=4'),
+      await get('/zod/parse?n=x'),
+      await get('/zod/parse?n=5'),
+      await get('/fail-stateful'),
+      await get('/fail-stateful'),
     ];
   };
   const plainApp = await startApp(file, { env: { NODE_ENV: 'development' } });
@@ -510,7 +515,9 @@ t.test('objects packages make at start-up, configured by the top level after (wi
   const app = await startApp(file, { nodeArgs: HOOK, env: { NODE_ENV: 'development', FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1', FLUXION_THREADS: '1', DEBUG: 'fluxion:placement', FLUXION_REPORT: report } });
   try {
     const moved = await steps(app);
-    t.same(moved.map((r) => ({ ...r, thread: 0 })), plain, 'the same answers');
+    t.same(moved.slice(0, 14).map((r) => ({ ...r, thread: 0 })), plain.slice(0, 14), 'the same answers');
+    t.same(plain.slice(14), [1, 2].map((n) => ({ message: `failure ${n}`, cause: 'the cause', causeHidden: true, retry: 'function' })));
+    t.same(moved.slice(14), [1, 2].map((n) => ({ message: `failure ${n}`, cause: 'the cause', causeHidden: true, retry: 'undefined' })), "a stateful handler's error: its cause came back, not its function (the message could not run again), and the process lives on");
     t.same(plain[3].html, '<p>Hi there!! <kbd>x&lt;y</kbd></p>\n', "markdown-it's plugin (a function of the file) and its renderer's rule, as the main loop has them");
     t.same(plain[2].errors, ['/email must match format "email"', '/name must NOT have fewer than 2 characters'], "ajv's formats (ajv-formats) and a schema added to it");
     t.ok(moved.slice(0, 4).every((r) => r.thread !== 0), 'the handlers using them moved');
@@ -523,8 +530,12 @@ t.test('objects packages make at start-up, configured by the top level after (wi
     t.match(out, /^\[audit\] seen bo$/m);
     t.match(out, /^debug> item 7$/m, "the logger file's format and level");
     t.match(out, /^http> GET \/items\/7$/m, 'and its stream');
-    t.same(moved.slice(6).map((r) => r.n ?? r.seen), [0, ['seen:ann'], 1, ['seen:ann', 'seen:bo'], 2], 'one list');
-    t.same(moved.slice(6).map((r) => r.thread !== 0), [true, false, true, false, true], "the reader moved with the list; the writer reading a closure stayed, and ran with the list's latest state");
+    t.same(moved.slice(6, 11).map((r) => r.n ?? r.seen), [0, ['seen:ann'], 1, ['seen:ann', 'seen:bo'], 2], 'one list');
+    t.same(plain[12], { name: 'ZodError', zod: true, issues: ['invalid_type'], fields: ['n'], thread: 0 }, "zod's error, read by an error handler");
+    t.ok(moved[11].thread !== 0 && moved[13].thread !== 0, 'the handler moved, and stays moved');
+    t.equal(moved[12].thread, 0, "zod's error cannot travel whole (functions its constructor puts on it, `flatten`): that request ran again on the main loop, and its error handler there");
+    t.match(app.output().stderr, /anonymous_\d+: this message runs on the main loop \(error\.\w+ cannot travel to another event loop/);
+    t.same(moved.slice(6, 11).map((r) => r.thread !== 0), [true, false, true, false, true], "the reader moved with the list; the writer reading a closure stayed, and ran with the list's latest state");
     await app.stop();
     const seen = JSON.parse(fs.readFileSync(report, 'utf8')).fluxions.filter((f) => f.file.endsWith('app.js') && f.line >= 72 && f.line <= 76);
     t.same(

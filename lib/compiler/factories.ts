@@ -207,7 +207,7 @@ export function appFileAlias(variable: Variable, scopes: Scopes): { specifier: s
  * A module-level binding of a `require` or an import: its specifier and the path into it (`import { a } from 'x'`
  * → `a`; a default or namespace import → the module itself); null for any other binding.
  */
-export function moduleRequire(variable: Variable, scopes: Scopes): { specifier: string; path: string[] } | null {
+export function moduleRequire(variable: Variable, scopes: Scopes): Required | null {
   const def = variable.defs[0];
   if (!def || variable.scope !== scopes.moduleScope) return null;
   if (def.type === 'Variable') return requiredFrom(def.node as unknown as AstNode, def.name as unknown as AstNode) ?? packageMember(def.node as unknown as AstNode, def.name as unknown as AstNode, variable, scopes);
@@ -219,6 +219,9 @@ export function moduleRequire(variable: Variable, scopes: Scopes): { specifier: 
   return null;
 }
 
+/** What a module binding requires: a specifier, the path into it, and `import: 'default'` for a member of a default import (`$flx$default(require(…))`). */
+type Required = { specifier: string; path: string[]; import?: 'default' };
+
 const aliasing = new Set<Variable>();
 
 /**
@@ -226,7 +229,7 @@ const aliasing = new Set<Variable>();
  * another module binding requires (`const winston = require('winston')`) is that package's, as `require('winston')
  * .format.combine` is. Not an app file's member, which is that file's memory (appFileAlias), nor one of an import.
  */
-function packageMember(declarator: AstNode, id: AstNode, variable: Variable, scopes: Scopes): { specifier: string; path: string[] } | null {
+function packageMember(declarator: AstNode, id: AstNode, variable: Variable, scopes: Scopes): Required | null {
   let init: AstNode | null = declarator.init;
   const path: string[] = [];
   while (init?.type === 'MemberExpression') {
@@ -237,21 +240,25 @@ function packageMember(declarator: AstNode, id: AstNode, variable: Variable, sco
   }
   if (init?.type !== 'Identifier') return null;
   const base = scopes.referenceOf.get(init)?.resolved;
-  if (!base || base === variable || base.scope !== scopes.moduleScope || base.defs[0]?.type !== 'Variable' || aliasing.has(base)) return null;
+  if (!base || base === variable || base.scope !== scopes.moduleScope || aliasing.has(base)) return null;
   aliasing.add(variable);
-  let from: { specifier: string; path: string[] } | null;
+  let from: Required | null;
   try {
     from = moduleRequire(base, scopes);
   } finally {
     aliasing.delete(variable);
   }
   if (!from || isLocal(from.specifier) || from.specifier.startsWith('file:')) return null;
-  if (declarator.id.type === 'Identifier') return declarator.id === id ? { specifier: from.specifier, path: [...from.path, ...path] } : null;
+  // (`import winston from 'winston'; const { format } = winston`: the default import's member)
+  const spec = base.defs[0]?.type === 'ImportBinding' ? (base.defs[0].node as unknown as AstNode) : null;
+  const viaDefault = from.import === 'default' || spec?.type === 'ImportDefaultSpecifier' || (spec?.type === 'ImportSpecifier' && from.path.length === 0);
+  const made = (member: string[]): Required => ({ specifier: from.specifier, path: [...from.path, ...path, ...member], ...(viaDefault ? { import: 'default' as const } : {}) });
+  if (declarator.id.type === 'Identifier') return declarator.id === id ? made([]) : null;
   if (declarator.id.type !== 'ObjectPattern') return null;
   for (const prop of declarator.id.properties as AstNode[]) {
     if (prop.type !== 'Property' || prop.computed) continue;
     const target = prop.value.type === 'AssignmentPattern' ? prop.value.left : prop.value;
-    if (target === id) return { specifier: from.specifier, path: [...from.path, ...path, prop.key.type === 'Identifier' ? prop.key.name : String(prop.key.value)] };
+    if (target === id) return made([prop.key.type === 'Identifier' ? prop.key.name : String(prop.key.value)]);
   }
   return null;
 }

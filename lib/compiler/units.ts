@@ -591,7 +591,7 @@ function replayScript(statement: AstNode, analysis: Analysis): string | null {
     if (!from || ref.isWrite()) return null;
     const module = `require(${JSON.stringify(from.specifier)})`;
     const kind = variable.defs[0]?.type === 'ImportBinding' ? (variable.defs[0].node as unknown as AstNode).type : null;
-    const value = kind === 'ImportDefaultSpecifier' || (kind === 'ImportSpecifier' && from.path.length === 0) ? `$flx$default(${module})` : module;
+    const value = kind === 'ImportDefaultSpecifier' || (kind === 'ImportSpecifier' && from.path.length === 0) || from.import === 'default' ? `$flx$default(${module})` : module;
     requires.set(variable.name, `var ${variable.name} = ${value}${from.path.map((p) => `[${JSON.stringify(p)}]`).join('')};`);
   }
   return [...requires.values(), analysis.text.slice(statement.start, statement.end)].join('\n');

@@ -1,8 +1,9 @@
 /**
  * Values that cross event loops. Structured clone (postMessage) already carries typed arrays, Maps, Sets,
  * Dates, RegExps; this layer adds what it loses: Buffers stay Buffers, Errors keep name, message, stack,
- * `code` and their own properties. A value that cannot travel (a function, a socket, a class instance whose
- * prototype would be lost) raises NotTransferable with its path, and the message runs on the main loop.
+ * `code` and their own properties (but those that cannot travel: a function its constructor put on it). A value that
+ * cannot travel (a function, a socket, a class instance whose prototype would be lost) raises NotTransferable with
+ * its path, and the message runs on the main loop.
  */
 
 export class NotTransferable extends Error {
@@ -55,20 +56,7 @@ export function encode(value: unknown, path: string, seen?: Map<object, unknown>
   if (Buffer.isBuffer(value)) return { $flx: 'buffer', bytes: bytesOf(value) } satisfies Tagged;
   if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof Date || value instanceof RegExp) return value;
   seen ??= new Map<object, unknown>();
-  if (value instanceof Error) {
-    const props: Record<string, unknown> = {};
-    for (const key of Object.keys(value)) props[key] = encode((value as unknown as Record<string, unknown>)[key], `${path}.${key}`, seen);
-    // and the data its class puts on its prototype (http-errors' `ForbiddenError.prototype.status = 403`)
-    for (const key in value) {
-      if (key in props) continue;
-      const field = (value as unknown as Record<string, unknown>)[key];
-      if (field === null || (typeof field !== 'function' && typeof field !== 'object')) props[key] = field;
-    }
-    const tagged: Tagged = { $flx: 'error', name: value.name, message: value.message, stack: value.stack, props };
-    const where = classLocation(value.constructor);
-    if (where) tagged.class = where;
-    return tagged;
-  }
+  if (value instanceof Error) return encodeError(value, path, seen, false);
   if (Array.isArray(value)) {
     const out: unknown[] = [];
     seen.set(value, out);
@@ -114,6 +102,58 @@ export function encodeInstance(value: object, path: string, omit: ReadonlySet<st
   const fields: Record<string, unknown> = {};
   for (const key of Object.keys(value)) if (!omit.has(key)) fields[key] = encode((value as Record<string, unknown>)[key], `${path}.${key}`);
   return { $flx: 'instance', class: where, fields } satisfies Tagged;
+}
+
+/**
+ * An Error: its name, message, stack, own properties — those it does not enumerate too (`cause`, zod 4's `issues`),
+ * marked so — and the data its class puts on its prototype (http-errors' `ForbiddenError.prototype.status = 403`).
+ * What its constructor put on it that cannot travel (a function of each instance: zod's `addIssue`, `flatten`; a
+ * getter) raises NotTransferable, or, `lossy`, is left out.
+ */
+function encodeError(value: Error, path: string, seen: Map<object, unknown>, lossy: boolean): Tagged {
+  const props: Record<string, unknown> = {};
+  const hidden: string[] = [];
+  for (const key of Object.getOwnPropertyNames(value)) {
+    if (key === 'stack') continue;
+    const field = Object.getOwnPropertyDescriptor(value, key)!;
+    if (!field.enumerable && (key === 'message' || key === 'name')) continue; // (the tagged error's own)
+    try {
+      if (!('value' in field)) throw new NotTransferable(`${path}.${key}`, 'a getter of the error');
+      props[key] = encode(field.value, `${path}.${key}`, seen);
+      if (!field.enumerable) hidden.push(key);
+    } catch (error) {
+      if (!lossy || !(error instanceof NotTransferable)) throw error;
+    }
+  }
+  for (const key in value) {
+    if (key in props) continue;
+    const field = (value as unknown as Record<string, unknown>)[key];
+    if (field === null || (typeof field !== 'function' && typeof field !== 'object')) props[key] = field;
+  }
+  const tagged: Tagged = { $flx: 'error', name: value.name, message: value.message, stack: value.stack, props };
+  if (hidden.length) tagged.hidden = hidden;
+  const where = classLocation(value.constructor);
+  if (where) tagged.class = where;
+  return tagged;
+}
+
+/**
+ * What code threw, as far as it can travel: an Error without what cannot (encodeError, `lossy`); anything else that
+ * cannot, as a TypeError saying so.
+ */
+export function encodeThrown(value: unknown, path: string): unknown {
+  if (value instanceof Error) {
+    try {
+      return encodeError(value, path, new Map(), true);
+    } catch {
+      // (below)
+    }
+  }
+  try {
+    return encode(value, path);
+  } catch (error) {
+    return encode(new TypeError(`the code threw what cannot travel to another event loop: ${(error as Error).message}`), path);
+  }
 }
 
 /**
@@ -271,7 +311,12 @@ export function decode(value: unknown, seen?: Map<object, unknown>): unknown {
     if (typeof tagged.stack === 'string') error.stack = tagged.stack;
     // (a name its constructor sets on the instance, which was not run here: http-errors' `ForbiddenError`)
     if (error.name !== tagged.name) Object.defineProperty(error, 'name', { value: tagged.name, writable: true, configurable: true, enumerable: false });
-    Object.assign(error, decode(tagged.props, seen));
+    const props = decode(tagged.props, seen) as Record<string, unknown>;
+    for (const key of (tagged.hidden as string[] | undefined) ?? []) {
+      Object.defineProperty(error, key, { value: props[key], writable: true, configurable: true, enumerable: false });
+      delete props[key];
+    }
+    Object.assign(error, props);
     return error;
   }
   const out: Record<string, unknown> = Object.getPrototypeOf(value) === null ? Object.create(null) : {};

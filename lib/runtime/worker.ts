@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { parentPort, workerData } from 'node:worker_threads';
 import type { CodeUnit } from '../internal-types';
-import { COPY_GETTERS, COPY_JSON, decode, encode, noteHelperClass, NotTransferable, PLAIN, refill, setUnitClasses } from './serialize';
+import { COPY_GETTERS, COPY_JSON, decode, encode, encodeThrown, noteHelperClass, NotTransferable, PLAIN, refill, setUnitClasses } from './serialize';
 import { buildFactory, original, resetState, stateOf, type Factory } from './units';
 import { AsyncClock, maySample, now, RESAMPLE_MESSAGES, RESAMPLE_MS, resampleAfter, startSample } from './clock';
 import { buildingUnit, contextsAtNext, enterContexts, internalStorage, lacksCopies, trackContexts, UnreadableContext, type CarriedContext, type NextContext } from './contexts';
@@ -1019,6 +1019,8 @@ function run(message: RunMessage): number {
   // a response call whose argument cannot travel back (`res.render(view, { user: instanceOfAModel })`): a
   // stateless fluxion's message runs again on the main loop, whatever the function did after the throw
   let again: string | null = null;
+  /** `again` is what the code threw: the main loop runs this message again, not the fluxion's next ones. */
+  let thrownAgain = false;
   let contexts: ReturnType<typeof enterContexts> | null = null;
   let flushLocals: (() => void) | null = null;
   // templates rendering here: the answer waits for them (an async handler's promise may settle first)
@@ -1064,7 +1066,7 @@ function run(message: RunMessage): number {
     lastMs.set(key, cpuMs);
     if (again !== null) {
       takeNested(message.file);
-      post({ type: 'done', id: message.id, cpuMs, ops: [], unavailable: again, again: true });
+      post({ type: 'done', id: message.id, cpuMs, ops: [], unavailable: again, again: true, ...(thrownAgain ? { transient: true as const } : {}) });
       return;
     }
     const done: DoneMessage = { type: 'done', id: message.id, cpuMs, ops };
@@ -1085,7 +1087,23 @@ function run(message: RunMessage): number {
   // what the code threw, or its promise rejected with (not encoded once answered: the stop of code that read a
   // stand-in, UnreadableContext, holds what cls-hooked put on it, its context, whose stand-ins encoding would read)
   const failed = (error: unknown): void => {
-    if (!answered) answer(encode(error, 'error'));
+    if (answered) return;
+    let encoded: unknown;
+    try {
+      encoded = encode(error, 'error');
+    } catch (problem) {
+      // an error that cannot travel back whole (functions its constructor put on it: zod's `flatten`, which an error
+      // handler calls): a stateless fluxion's message runs again on the main loop; a stateful one's error goes
+      // without them (its message cannot run twice)
+      if (problem instanceof NotTransferable && !message.returnState) {
+        // (this message only: an error is the odd request's, the fluxion's next message goes)
+        if (again === null) thrownAgain = true;
+        again ??= problem.message;
+        return answer(null);
+      }
+      encoded = encodeThrown(error, 'error');
+    }
+    answer(encoded);
   };
   // the code read the stand-in of a store that could not travel (contexts.ts Unreadable; the main loop sends them
   // with a stateless fluxion's messages only): the message runs again on the main loop, which keeps the fluxion

@@ -75,6 +75,32 @@ app.get('/seen', (req, res) => {
 });
 app.get('/seen-count', (req, res) => res.json({ n: seenNames.length, thread: threadId }));
 
+// a handler whose schema throws (zod 3's ZodError has functions of its own, `addIssue`), and an error handler reading it
+const { z } = require('zod');
+const Query = z.object({ n: z.coerce.number().int() });
+const zodApp = express.Router();
+zodApp.get('/parse', async (req, res) => {
+  res.json({ n: Query.parse(req.query).n, thread: threadId });
+});
+zodApp.use((err, req, res, next) => {
+  res.status(400).json({ name: err.name, zod: err instanceof z.ZodError, issues: err.issues.map((i) => i.code), fields: Object.keys(err.flatten().fieldErrors), thread: threadId });
+});
+app.use('/zod', zodApp);
+
+// a stateful handler's error with a function of its own (it cannot travel, and the message cannot run twice: the
+// error goes without it) and a cause (not enumerable: it goes too)
+let failures = 0;
+app.get('/fail-stateful', (req, res) => {
+  failures++;
+  const error = new Error(`failure ${failures}`, { cause: new Error('the cause') });
+  error.status = 409;
+  error.retry = () => failures;
+  throw error;
+});
+app.use((err, req, res, next) => {
+  res.status(err.status || 500).json({ message: err.message, cause: err.cause && err.cause.message, causeHidden: !Object.keys(err).includes('cause'), retry: typeof err.retry });
+});
+
 const server = app.listen(Number(process.env.PORT || 3000), '127.0.0.1', () => {
   console.log(`listening on http://127.0.0.1:${server.address().port}`);
 });
