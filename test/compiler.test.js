@@ -240,6 +240,25 @@ t.test("objects a package makes at start-up and the top level then configures ar
     { filename: 'esm.mjs' },
   );
   t.match(esm.variables.find((v) => v.name === 'log'), { class: 'read-only', holds: 'module', reason: /known factory.*line 6/ }, "an ES module: a default import's members destructured, configured under an `if` without a block");
+  const clients = Object.fromEntries(
+    compile(
+      [
+        "const express = require('express');",
+        "const createDOMPurify = require('dompurify');",
+        "const { JSDOM } = require('jsdom');",
+        "const axios = require('axios');",
+        "const window = new JSDOM('').window;",
+        'const DOMPurify = createDOMPurify(window);',
+        "DOMPurify.addHook('afterSanitizeAttributes', (node) => { if ('target' in node) node.setAttribute('rel', 'noopener'); });",
+        "const api = axios.create({ baseURL: process.env.API_URL, timeout: 2000 });",
+        "api.interceptors.request.use((config) => { config.headers['x-app'] = 'a'; return config; });",
+        'const app = express();',
+        "app.post('/clean', async (req, res) => res.json([DOMPurify.sanitize(req.body.html), (await api.get('/x')).data]));",
+      ].join('\n'),
+    ).variables.map((v) => [v.name, v]),
+  );
+  t.match(clients.DOMPurify, { class: 'read-only', holds: 'module', reason: /known factory.*line 7/ }, "DOMPurify on jsdom's window (a member of what a factory made), its hook added by the top level");
+  t.match(clients.api, { class: 'read-only', holds: 'module', reason: /known factory.*line 9/ }, 'an axios instance and its interceptor');
 });
 
 t.test("an app file's AsyncLocalStorage (`new AsyncLocalStorage()`, however required) is made again on a worker; cls-hooked's namespace is not", async (t) => {

@@ -34,6 +34,13 @@ const FACTORIES = new Set([
   'marked.Marked',
   'xml2js.Parser',
   'xml2js.Builder',
+  // HTTP clients of a base URL and headers (`axios.create({ baseURL })`), their interceptors set by the top level
+  'axios.create',
+  'got.extend',
+  // an HTML sanitizer on a window of its own (`createDOMPurify(new JSDOM('').window)`)
+  'dompurify',
+  'isomorphic-dompurify',
+  'jsdom.JSDOM',
   // (the request's context store of the app's: a worker's copy takes the store a message carries, contexts.ts)
   'async_hooks.AsyncLocalStorage',
 ]);
@@ -94,6 +101,8 @@ export interface Remade {
 
 /** The factory that makes `init` (see derivedFrom), or null. */
 function factoryOf(init: AstNode | null, scopes: Scopes, used: Array<[string, Variable]>): Callee | null {
+  // a member of what a factory makes: `new JSDOM('').window`
+  while (init?.type === 'MemberExpression' && propertyName(init) !== null && (init.object.type === 'CallExpression' || init.object.type === 'NewExpression' || init.object.type === 'MemberExpression')) init = init.object;
   if (!init || (init.type !== 'CallExpression' && init.type !== 'NewExpression')) return null;
   const factory = calleePath(init.callee as AstNode, scopes, used);
   if (factory === null) return null;
