@@ -477,6 +477,16 @@ for (const [version, alias] of [
   });
 }
 
+const CONFIGURED_STEPS = [
+  ['/log?name=ann'],
+  ['/signup', { email: 'ann@example.com', name: 'ann' }],
+  ['/signup', { email: 'nope', name: 'a' }],
+  ['/md?src=Hi%20there!%20%60x%3Cy%60'],
+  ['/audit?name=bo'],
+  ['/items/7'],
+  ...['/seen-count', '/seen?name=ann', '/seen-count', '/seen?name=bo', '/seen-count'].map((p) => [p]),
+  ...['/zod/parse?n=4', '/zod/parse?n=x', '/zod/parse?n=5', '/fail-stateful', '/fail-stateful'].map((p) => [p]),
+];
 t.test('objects packages make at start-up, configured by the top level after (winston, ajv, markdown-it): made and configured again on a worker; errors that cannot travel whole', async (t) => {
   const file = 'test/apps/configured/app.js';
   const steps = async (app) => {
@@ -484,24 +494,9 @@ t.test('objects packages make at start-up, configured by the top level after (wi
       const r = await request(app.port, body === undefined ? { path: p } : { method: 'POST', path: p, body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
       return JSON.parse(r.body.toString());
     };
-    return [
-      await get('/log?name=ann'),
-      await get('/signup', { email: 'ann@example.com', name: 'ann' }),
-      await get('/signup', { email: 'nope', name: 'a' }),
-      await get('/md?src=Hi%20there!%20%60x%3Cy%60'),
-      await get('/audit?name=bo'),
-      await get('/items/7'),
-      await get('/seen-count'),
-      await get('/seen?name=ann'),
-      await get('/seen-count'),
-      await get('/seen?name=bo'),
-      await get('/seen-count'),
-      await get('/zod/parse?n=4'),
-      await get('/zod/parse?n=x'),
-      await get('/zod/parse?n=5'),
-      await get('/fail-stateful'),
-      await get('/fail-stateful'),
-    ];
+    const out = [];
+    for (const [p, body] of CONFIGURED_STEPS) out.push(await get(p, body));
+    return out;
   };
   const plainApp = await startApp(file, { env: { NODE_ENV: 'development' } });
   let plain;
