@@ -77,11 +77,14 @@ const GLOBAL_FACTORIES = new Set([
 ]);
 
 /**
- * For a module constant's initialiser made by one of those factories (`const gzip = util.promisify(zlib.gzip)`,
- * `const log = winston.createLogger({ transports: [new winston.transports.Console()] })`): the module bindings it is
- * made of (required packages or files, the module's functions), with their variables, for the unit to bring along;
- * null for anything else. Arguments may be literals, object and array literals of them, `__dirname`, `process.env.X`,
- * and what required bindings hold or make (`winston.format.json()`, `path.join(__dirname, 'logs')`).
+ * For a module constant's declarator whose initialiser one of those factories makes (`const gzip =
+ * util.promisify(zlib.gzip)`, `const log = winston.createLogger({ transports: [new winston.transports.Console()] })`):
+ * the module bindings it and its start-up configuration are made of (required packages or files, the module's
+ * functions, other such constants, `pureFrom` values), with their variables, for the unit to bring along, and the
+ * statements of that configuration; null for anything else. Arguments may be literals, object and array literals of
+ * them, `__dirname`, `process.env.X`, expressions of those (`process.env.LEVEL || 'info'`, a ternary), what required
+ * bindings hold or make (`winston.format.json()`, `path.join(__dirname, 'logs')`) but a random value, and functions
+ * reading nothing else (`selfContained`).
  */
 export function derivedFrom(declarator: AstNode, scopes: Scopes): Remade | null {
   const used: Array<[string, Variable]> = [];
@@ -236,7 +239,8 @@ const aliasing = new Set<Variable>();
 /**
  * `const { combine, printf } = winston.format`, `const Console = winston.transports.Console`: a member of a package
  * another module binding requires (`const winston = require('winston')`) is that package's, as `require('winston')
- * .format.combine` is. Not an app file's member, which is that file's memory (appFileAlias), nor one of an import.
+ * .format.combine` is; an import's too (`import winston from 'winston'`: its default, `$flx$default` there). Not an
+ * app file's member, which is that file's memory (appFileAlias).
  */
 function packageMember(declarator: AstNode, id: AstNode, variable: Variable, scopes: Scopes): Required | null {
   let init: AstNode | null = declarator.init;
@@ -369,7 +373,7 @@ function arrowThis(node: unknown): boolean {
 }
 
 /** Package functions whose every call gives another value: what is made of them cannot be made again. */
-const RANDOM = /^(crypto\.(random\w*|generateKey\w*|getRandomValues|createECDH|createDiffieHellman\w*)|uuid(\.\w+)?|nanoid(\.\w+)?|@paralleldrive\/cuid2(\.\w+)?|cuid(\.\w+)?|ulid(\.\w+)?|crypto-random-string|node:crypto\..*)(\(\)\..*)?$/;
+const RANDOM = /^((node:)?crypto\.(random\w*|generateKey\w*|getRandomValues|createECDH|createDiffieHellman\w*)|uuid(\.\w+)?|nanoid(\.\w+)?|@paralleldrive\/cuid2(\.\w+)?|cuid(\.\w+)?|ulid(\.\w+)?|crypto-random-string)(\(\)\..*)?$/;
 
 /** Package functions that compute a value from their arguments (a module constant made by one is computed again). */
 const VALUE_CALLS = /^(node:)?(path\.\w+|url\.(fileURLToPath|pathToFileURL)|util\.format|os\.(hostname|platform|type|arch|homedir|tmpdir)|fs\.readFileSync)$/;
