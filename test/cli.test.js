@@ -81,6 +81,11 @@ t.test('explain: an object a package made, configured by the top level after, is
   t.match(r.stdout, /\n {4}logger: read-only module — made again from its text where anonymous_1000 runs, then configured as lines 15, 18 of the top level do\n/);
   t.match(r.stdout, /\n {4}md: read-only module — made again from its text where anonymous_1002 runs, then configured as line 35 of the top level does\n/);
   t.match(r.stdout, /\n {4}validateSignup: read-only module — made again from its text where anonymous_1001 runs\n/, "ajv's configuration (lines 21, 22) comes with ajv, which it is made of");
+  t.match(
+    r.stdout,
+    /\nflx anonymous_1003 [^\n]*\n(?: {2}[^\n]*\n)*? {2}placement: stays on the main loop: uses `audit`, made by winston\.createLogger\(\) at start-up, then configured at line 40 in a way a worker cannot do again/,
+    'a logger configured with a variable of the module: the handler using it stays, and explain says why (before: its calls were taken for writes of state, and the move failed at run time)',
+  );
 });
 
 t.test('explain: a fluxion that calls into an app file keeping state stays on the main loop', async (t) => {

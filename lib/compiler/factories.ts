@@ -429,7 +429,7 @@ const CONFIGURING = /^(add\w*|use|unuse|set\w*|configure|config|enable|disable|r
  * a variable of the module other than requires, the module's functions and such constants (pushed on `used`), or
  * is not made of calls and assignments only.
  */
-function startupConfiguration(variable: Variable, scopes: Scopes, used: Array<[string, Variable]>): AstNode[] | null {
+function startupConfiguration(variable: Variable, scopes: Scopes, used: Array<[string, Variable]>, failed?: (statement: AstNode) => void): AstNode[] | null {
   const program = scopes.moduleScope.block as unknown as AstNode;
   const out: AstNode[] = [];
   for (const ref of variable.references) {
@@ -439,10 +439,29 @@ function startupConfiguration(variable: Variable, scopes: Scopes, used: Array<[s
     if (!top || out.includes(top)) continue;
     const use = configuringUse(ancestors(top, id), id, scopes);
     if (use === 'read') continue;
-    if (use === 'unknown' || !replayable(top, variable, scopes, used)) return null;
+    if (use === 'unknown' || !replayable(top, variable, scopes, used)) {
+      failed?.(top);
+      return null;
+    }
     out.push(top);
   }
   return out;
+}
+
+/**
+ * Why a module constant a known factory makes is not made again on a worker, when that is because of what the top
+ * level does to it after (startupConfiguration): `made by winston.createLogger(), then configured at line 14 in a way
+ * a worker cannot do again (reading a variable of the module, in a loop)`; null otherwise. Code using it stays on the
+ * main loop, where the object is (units.ts): neither its copy nor its value could go.
+ */
+export function unremadeReason(declarator: AstNode, scopes: Scopes): string | null {
+  const variable = declarator.id?.type === 'Identifier' ? scopes.declarationOf.get(declarator.id) : undefined;
+  if (!variable || variable.defs.length !== 1) return null;
+  const factory = factoryOf(declarator.init, scopes, []);
+  if (!factory) return null;
+  let line = 0;
+  if (startupConfiguration(variable, scopes, [], (statement) => (line = statement.loc.start.line)) !== null) return null;
+  return `made by ${factory.name}() at start-up, then configured at line ${line} in a way a worker cannot do again (it reads what only the main loop has, or is more than calls and assignments)`;
 }
 
 /** The nodes from `top` down to `target`'s parent. */

@@ -9,7 +9,7 @@
  *   `eval`, `with`, writes to globals, sockets (`req.socket`): blockers.
  */
 import { isFunction, isFunctionNamespace, memberPath, requireSpecifier, propertyName, type AstNode, type FunctionNode } from './ast';
-import { appFileAlias, derivedFrom, moduleRequire, pureFrom, REPLAY_GLOBALS } from './factories';
+import { appFileAlias, derivedFrom, moduleRequire, pureFrom, REPLAY_GLOBALS, unremadeReason } from './factories';
 import type { Analysis } from './index';
 import { isMutation, memberUse, writesEnvVariable } from './pipeliner';
 import type { Variable } from './scopes';
@@ -926,6 +926,13 @@ function moduleBinding(variable: Variable, name: string, analysis: Analysis, uni
   const alias = required ? null : appFileAlias(variable, analysis.scopes);
   if (alias?.path) {
     if (!unit.requires.some((r) => r.name === name)) unit.requires.push({ name, specifier: alias.specifier, path: alias.path });
+    return;
+  }
+  // a logger or a validator a known factory made, but configured by the top level in a way a worker cannot do again:
+  // it is here only (its method calls are not the code's state, and the object cannot travel)
+  const unremade = !required && !alias && declarator.id.type === 'Identifier' ? unremadeReason(declarator, analysis.scopes) : null;
+  if (unremade !== null) {
+    unit.blockers.push(`uses \`${name}\`, ${unremade}`);
     return;
   }
   if (alias && written) {
