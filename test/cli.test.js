@@ -86,6 +86,7 @@ t.test('explain: an object a package made, configured by the top level after, is
     /\nflx anonymous_1003 [^\n]*\n(?: {2}[^\n]*\n)*? {2}placement: stays on the main loop: uses `audit`, made by winston\.createLogger\(\) at start-up, then configured at line 40 in a way a worker cannot do again/,
     'a logger configured with a variable of the module: the handler using it stays, and explain says why (before: its calls were taken for writes of state, and the move failed at run time)',
   );
+  t.match(r.stdout, /\n {4}audit: read-only module — made by winston\.createLogger\(\) at start-up, then configured at line 40 [^\n]*: it is here only\n/, 'not the handler\'s state: its calls do not write it');
 });
 
 t.test('explain: a fluxion that calls into an app file keeping state stays on the main loop', async (t) => {

@@ -1,7 +1,7 @@
 /** `fluxion explain`: per fluxion, its tags, each variable's class and why, and the placement verdict. */
 import { header, printedStreams } from './fluxional';
 import type { FluxionalProgram, VariableInfo } from '../types';
-import { MADE_AGAIN } from './pipeliner';
+import { MADE_AGAIN, NOT_MADE_AGAIN } from './pipeliner';
 
 function where(line: number, column: number): string {
   return `${line}:${column + 1}`;
@@ -16,6 +16,7 @@ function describe(v: VariableInfo, fluxion: string): string {
     case 'stream':
       return `${v.name}: stream from ${v.origin} — ${v.reason}${v.network ? ' (network)' : ''}`;
     case 'read-only':
+      if (v.holds === 'module' && v.reason.startsWith(NOT_MADE_AGAIN)) return `${v.name}: read-only module — ${v.reason.slice(NOT_MADE_AGAIN.length)}: it is here only`;
       return v.holds === 'module'
         ? `${v.name}: read-only module — ${v.reason.startsWith(MADE_AGAIN) ? 'made again from its text' : 'required again'} where ${fluxion} runs${v.reason.startsWith(MADE_AGAIN) ? v.reason.slice(MADE_AGAIN.length) : ''}`
         : `${v.name}: read-only ${v.holds} — ${v.reason}, copied with ${fluxion}`;

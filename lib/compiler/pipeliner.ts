@@ -18,7 +18,7 @@
  */
 import { isFunction, isFunctionNamespace, propertyName, type AstIndex, type AstNode, type FunctionNode } from './ast';
 import type { Callees } from './callees';
-import { derivedFrom } from './factories';
+import { derivedFrom, unremadeReason } from './factories';
 import { computeOwnership, type Owner, type Ownership } from './ownership';
 import type { Found, FoundRupturePoint } from './rupture-points';
 import type { Scopes, Variable } from './scopes';
@@ -244,7 +244,9 @@ export function pipeline(index: AstIndex, scopes: Scopes, callees: Callees, foun
         const def = v.defs[0];
         const made = holds === 'module' && def?.type === 'Variable' ? derivedFrom(def.node as unknown as AstNode, scopes) : null;
         const configured = made?.configures.length ? `, then configured as line${made.configures.length > 1 ? 's' : ''} ${made.configures.map((s) => s.loc.start.line).join(', ')} of the top level do${made.configures.length > 1 ? '' : 'es'}` : '';
-        return { ...base, class: 'read-only', holds, fluxions: others.map((f) => f.id), reason: made ? MADE_AGAIN + configured : `never written after initialisation (${holds})` };
+        const unremade = holds === 'module' && !made && def?.type === 'Variable' ? unremadeReason(def.node as unknown as AstNode, scopes) : null;
+        const reason = made ? MADE_AGAIN + configured : unremade !== null ? NOT_MADE_AGAIN + unremade : `never written after initialisation (${holds})`;
+        return { ...base, class: 'read-only', holds, fluxions: others.map((f) => f.id), reason };
       }
       if (writers.length === 1 && users.size === 1) {
         const owner = writers[0];
@@ -341,12 +343,16 @@ export function functionName(fn: FunctionNode, parentOf: Map<AstNode, AstNode>):
 /** What a module binding holds. */
 /** The reason of a read-only binding a known factory made (a logger, a schema): explain.ts words it so. */
 export const MADE_AGAIN = 'made by a known factory from modules and literals (factories.ts)';
+/** The reason's prefix of one a known factory made that a worker cannot make again (factories.ts unremadeReason follows). */
+export const NOT_MADE_AGAIN = 'not made again: ';
 
 export function holdsOf(v: Variable, callees: Callees, scopes: Scopes): VariableInfo['holds'] {
   const def = v.defs[0];
   if (def?.type === 'Variable' && isFunctionNamespace((def.node as unknown as AstNode).init)) return 'function';
   // a logger, a formatter, a wrapped function a factory made from modules (factories.ts): used as a module is
   if (def?.type === 'Variable' && v.defs.length === 1 && derivedFrom(def.node as unknown as AstNode, scopes) !== null) return 'module';
+  // (and one the top level configures in a way a worker cannot do again: its calls do not write it either; it stays)
+  if (def?.type === 'Variable' && v.defs.length === 1 && unremadeReason(def.node as unknown as AstNode, scopes) !== null) return 'module';
   const value = callees.variable(v, Infinity);
   switch (value.kind) {
     case 'module':
