@@ -100,6 +100,18 @@ t.test('Errors keep name, message, stack, code and their own properties', async 
   const http = travel(createError(404, 'no such page'));
   t.ok(http instanceof createError.HttpError, "a package's class too (http-errors' NotFound, exported as a property of its function)");
   t.equal(http.status, 404);
+  // own properties it does not enumerate: `cause`, a field a class defines so, a getter of its own
+  const caused = new Error('outer', { cause: new RangeError('inner') });
+  Object.defineProperty(caused, 'issues', { value: [{ code: 'too_small' }], enumerable: false, writable: true, configurable: true });
+  Object.defineProperty(caused, 'count', { get: () => caused.issues.length, enumerable: false, configurable: true });
+  const deep = travel(caused);
+  t.ok(deep.cause instanceof RangeError, 'its cause, an error of its own class');
+  t.equal(deep.cause.message, 'inner');
+  t.same(deep.issues, [{ code: 'too_small' }]);
+  t.equal(deep.count, 1, 'a getter of its own: the value it read');
+  t.same(Object.keys(deep), [], 'not enumerable on this side either');
+  const withFunction = Object.assign(new Error('zod-like'), { issues: [], flatten: () => ({}) });
+  t.throws(() => encode(withFunction, 'error'), { path: 'error.flatten', what: 'a function (flatten)' }, 'a function of its own cannot travel: the message runs again where it can');
 });
 
 t.test('what cannot travel is named by its path', async (t) => {

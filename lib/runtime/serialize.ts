@@ -1,9 +1,9 @@
 /**
  * Values that cross event loops. Structured clone (postMessage) already carries typed arrays, Maps, Sets,
  * Dates, RegExps; this layer adds what it loses: Buffers stay Buffers, Errors keep name, message, stack,
- * `code` and their own properties (but those that cannot travel: a function its constructor put on it). A value that
- * cannot travel (a function, a socket, a class instance whose prototype would be lost) raises NotTransferable with
- * its path, and the message runs on the main loop.
+ * `code` and their own properties, not enumerable ones too (encodeError). A value that cannot travel (a function, a
+ * socket, a class instance whose prototype would be lost) raises NotTransferable with its path, and the message runs
+ * on the main loop.
  */
 
 export class NotTransferable extends Error {
@@ -107,8 +107,8 @@ export function encodeInstance(value: object, path: string, omit: ReadonlySet<st
 /**
  * An Error: its name, message, stack, own properties — those it does not enumerate too (`cause`, zod 4's `issues`),
  * marked so — and the data its class puts on its prototype (http-errors' `ForbiddenError.prototype.status = 403`).
- * What its constructor put on it that cannot travel (a function of each instance: zod's `addIssue`, `flatten`; a
- * getter) raises NotTransferable, or, `lossy`, is left out.
+ * What its constructor put on it that cannot travel (a function of each instance: zod's `addIssue`, `flatten`)
+ * raises NotTransferable, or, `lossy`, is left out; a getter of its own goes as the value it reads.
  */
 function encodeError(value: Error, path: string, seen: Map<object, unknown>, lossy: boolean): Tagged {
   const props: Record<string, unknown> = {};
@@ -118,8 +118,8 @@ function encodeError(value: Error, path: string, seen: Map<object, unknown>, los
     const field = Object.getOwnPropertyDescriptor(value, key)!;
     if (!field.enumerable && (key === 'message' || key === 'name')) continue; // (the tagged error's own)
     try {
-      if (!('value' in field)) throw new NotTransferable(`${path}.${key}`, 'a getter of the error');
-      props[key] = encode(field.value, `${path}.${key}`, seen);
+      // (a getter of its own, Node's SystemError `info`, zod 4's `isEmpty`: what it reads now, as data)
+      props[key] = encode('value' in field ? field.value : field.get?.call(value), `${path}.${key}`, seen);
       if (!field.enumerable) hidden.push(key);
     } catch (error) {
       if (!lossy || !(error instanceof NotTransferable)) throw error;
