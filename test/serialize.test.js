@@ -112,6 +112,8 @@ t.test('Errors keep name, message, stack, code and their own properties', async 
   t.same(Object.keys(deep), [], 'not enumerable on this side either');
   const withFunction = Object.assign(new Error('zod-like'), { issues: [], flatten: () => ({}) });
   t.throws(() => encode(withFunction, 'error'), { path: 'error.flatten', what: 'a function (flatten)' }, 'a function of its own cannot travel: the message runs again where it can');
+  const throwing = Object.defineProperty(new Error('odd'), 'info', { get() { throw new Error('not here'); }, enumerable: false });
+  t.throws(() => encode(throwing, 'error'), { path: 'error.info', what: 'a getter that throws here' }, 'a getter of its own that throws: cannot travel (not a throw into the app)');
 });
 
 t.test('what cannot travel is named by its path', async (t) => {

@@ -87,11 +87,31 @@ const GLOBAL_FACTORIES = new Set([
  * reading nothing else (`selfContained`).
  */
 export function derivedFrom(declarator: AstNode, scopes: Scopes): Remade | null {
+  return remaking(declarator, scopes).remade;
+}
+
+/**
+ * Per declarator, once (the pipeliner, the file's state and every code unit ask about the same bindings): whether a
+ * known factory makes it and a worker can make it again (`remade`), or why not when only its start-up configuration
+ * stands in the way (`unremade`, unremadeReason).
+ */
+const remakings = new WeakMap<AstNode, { remade: Remade | null; unremade: string | null }>();
+function remaking(declarator: AstNode, scopes: Scopes): { remade: Remade | null; unremade: string | null } {
+  let known = remakings.get(declarator);
+  if (known) return known;
+  known = { remade: null, unremade: null };
+  remakings.set(declarator, known);
   const used: Array<[string, Variable]> = [];
   const variable = declarator.id?.type === 'Identifier' ? scopes.declarationOf.get(declarator.id) : undefined;
-  if (!variable || !factoryOf(declarator.init, scopes, used)) return null;
-  const configures = startupConfiguration(variable, scopes, used);
-  return configures === null ? null : { used, configures };
+  const factory = variable ? factoryOf(declarator.init, scopes, used) : null;
+  if (!variable || !factory) return known;
+  let line = 0;
+  const configures = startupConfiguration(variable, scopes, used, (statement) => (line = statement.loc.start.line));
+  if (configures !== null) known.remade = { used, configures };
+  else if (variable.defs.length === 1) {
+    known.unremade = `made by ${factory.name}() at start-up, then configured at line ${line} in a way a worker cannot do again (it reads what only the main loop has, or is more than calls and assignments)`;
+  }
+  return known;
 }
 
 /** A module constant a worker makes again (derivedFrom). */
@@ -455,13 +475,7 @@ function startupConfiguration(variable: Variable, scopes: Scopes, used: Array<[s
  * main loop, where the object is (units.ts): neither its copy nor its value could go.
  */
 export function unremadeReason(declarator: AstNode, scopes: Scopes): string | null {
-  const variable = declarator.id?.type === 'Identifier' ? scopes.declarationOf.get(declarator.id) : undefined;
-  if (!variable || variable.defs.length !== 1) return null;
-  const factory = factoryOf(declarator.init, scopes, []);
-  if (!factory) return null;
-  let line = 0;
-  if (startupConfiguration(variable, scopes, [], (statement) => (line = statement.loc.start.line)) !== null) return null;
-  return `made by ${factory.name}() at start-up, then configured at line ${line} in a way a worker cannot do again (it reads what only the main loop has, or is more than calls and assignments)`;
+  return remaking(declarator, scopes).unremade;
 }
 
 /** The nodes from `top` down to `target`'s parent. */

@@ -119,7 +119,7 @@ function encodeError(value: Error, path: string, seen: Map<object, unknown>, los
     if (!field.enumerable && (key === 'message' || key === 'name')) continue; // (the tagged error's own)
     try {
       // (a getter of its own, Node's SystemError `info`, zod 4's `isEmpty`: what it reads now, as data)
-      props[key] = encode('value' in field ? field.value : field.get?.call(value), `${path}.${key}`, seen);
+      props[key] = encode('value' in field ? field.value : readGetter(field, value, `${path}.${key}`), `${path}.${key}`, seen);
       if (!field.enumerable) hidden.push(key);
     } catch (error) {
       if (!lossy || !(error instanceof NotTransferable)) throw error;
@@ -135,6 +135,15 @@ function encodeError(value: Error, path: string, seen: Map<object, unknown>, los
   const where = classLocation(value.constructor);
   if (where) tagged.class = where;
   return tagged;
+}
+
+/** An error's own getter's value; one that throws cannot travel (its message runs where the getter works). */
+function readGetter(field: PropertyDescriptor, error: Error, path: string): unknown {
+  try {
+    return field.get?.call(error);
+  } catch {
+    throw new NotTransferable(path, 'a getter that throws here');
+  }
 }
 
 /**
