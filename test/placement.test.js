@@ -546,6 +546,59 @@ t.test('objects packages make at start-up, configured by the top level after (wi
   }
 });
 
+const GRAPHQL_STEPS = [
+  ['/graphql', { query: '{ books { id title words } }' }],
+  ['/graphql', { query: 'query($a: String) { books(author: $a) { title } }', variables: { a: 'Gibson' } }],
+  ['/graphql', { query: '{ book(id: "2") { title author } digest(rounds: 2000) thread }' }],
+  ['/graphql', { query: '{ nope }' }],
+  ['/tools', { query: '{ authors { name books } viewer thread }' }],
+  ['/votes', { query: 'mutation { vote(id: "a") }' }],
+  ['/votes', { query: 'mutation { vote(id: "a") }' }],
+  ['/votes', { query: '{ votes(id: "a") }' }],
+  ['/shelf', { title: 'Dune' }],
+  ['/shelf/graphql', { query: '{ shelf size }' }],
+  ['/shelf', { title: 'Emma' }],
+  ['/shelf/graphql', { query: '{ shelf size }' }],
+];
+t.test('GraphQL schemas made at start-up (buildSchema, makeExecutableSchema of gql and resolvers): made again on a worker, unless their resolvers use memory that changes', async (t) => {
+  const file = 'test/apps/graphql/app.js';
+  const steps = async (app) => {
+    const out = [];
+    for (const [p, body] of GRAPHQL_STEPS) {
+      const r = await request(app.port, { method: 'POST', path: p, body: JSON.stringify(body), headers: { 'content-type': 'application/json', 'x-user': 'ann' } });
+      out.push(JSON.parse(r.body.toString()));
+    }
+    return out;
+  };
+  const plainApp = await startApp(file);
+  let plain;
+  try {
+    plain = await steps(plainApp);
+  } finally {
+    await plainApp.stop();
+  }
+  t.same(plain[2].data, { book: { title: 'Neuromancer', author: 'Gibson' }, digest: plain[2].data.digest, thread: 0 });
+  t.same(plain[4].data, { authors: [{ name: 'Herbert', books: ['Dune'] }, { name: 'Gibson', books: ['Neuromancer', 'Count Zero'] }], viewer: 'ann', thread: 0 }, "graphql-tools' resolver map, its context");
+  t.same(plain.slice(5, 8).map((r) => r.data), [{ vote: 1 }, { vote: 2 }, { votes: 2 }]);
+  t.same([plain[9].data, plain[11].data], [{ shelf: ['Dune'], size: 1 }, { shelf: ['Dune', 'Emma'], size: 2 }]);
+  const app = await startApp(file, { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1' } });
+  try {
+    const moved = await steps(app);
+    const strip = (r) => JSON.parse(JSON.stringify(r, (k, v) => (k === 'thread' ? 0 : v)));
+    t.same(moved.map(strip), plain.map(strip), 'the same answers, errors of the query included');
+    t.ok(moved.slice(0, 5).every((r) => r.thread !== 0), 'the handlers running the two schemas moved');
+    t.ok(moved[2].data.thread !== 0 && moved[4].data.thread !== 0, 'and their resolvers ran there');
+    t.same(moved.slice(5, 8).map((r) => [r.thread, r.data]), [[0, { vote: 1 }], [0, { vote: 2 }], [0, { votes: 2 }]], 'resolvers changing a Map of the module: the schema stays on the main loop, one count');
+    t.same([moved[9], moved[11]].map((r) => [r.thread, r.data.size]), [[0, 1], [0, 2]], "resolvers reading an array a route changes: they see what it added (a worker's copy would not)");
+  } finally {
+    await app.stop();
+  }
+  const explained = fluxion(['explain', file]);
+  t.match(explained.stdout, /schema: read-only module — made again from its text where anonymous_\d+ runs/);
+  t.match(explained.stdout, /placement: stays on the main loop: uses `votingSchema`, made by @graphql-tools\/schema\.makeExecutableSchema\(\) at start-up from `votes`, which a worker cannot make again/);
+  t.match(explained.stdout, /uses `shelfSchema`, made by @graphql-tools\/schema\.makeExecutableSchema\(\) at start-up from `shelf`/);
+});
+
 t.test('graceful shutdown: a request in flight on a worker finishes, then the process exits on its own', async (t) => {
   for (const [name, nodeArgs, env] of [
     ['plain', [], {}],

@@ -13,6 +13,7 @@
 import { memberPath, propertyName, requireSpecifier, requiredFrom, type AstNode } from './ast';
 import type { Scopes, Variable } from './scopes';
 import { isLocal } from '../specifiers';
+import { isMutation } from './pipeliner';
 
 /** [package, path of the factory in it] ('' : the package itself is called). */
 const FACTORIES = new Set([
@@ -62,6 +63,15 @@ const SCHEMA_PACKAGES = new Set(['zod', 'joi', '@hapi/joi', 'yup', 'superstruct'
  */
 const CONFIGURED_PACKAGES = new Set(['ajv', 'ajv-formats', 'ajv-errors', 'ajv-keywords', 'markdown-it', 'fast-xml-parser', 'turndown', 'showdown', 'remarkable', 'hashids']);
 
+/**
+ * GraphQL's: a schema built from its SDL (`buildSchema(\`type Query {…}\`)`), from type objects (`new
+ * GraphQLSchema({ query: new GraphQLObjectType({…}) })`) or from type definitions and a map of resolvers
+ * (`makeExecutableSchema({ typeDefs, resolvers })`), a document parsed by `gql\`…\``: every call into them, chained,
+ * is a factory; their resolvers are functions of the file, made again with them when they read nothing a worker
+ * cannot make again (selfContained: one that changes the module's memory is not).
+ */
+const GRAPHQL_PACKAGES = new Set(['graphql', 'graphql-tag', '@graphql-tools/schema', '@graphql-tools/merge', '@graphql-tools/utils', '@graphql-tools/load-files', 'graphql-scalars']);
+
 /** Constructors of every thread whose objects hold their options only. */
 const GLOBAL_FACTORIES = new Set([
   'Intl.NumberFormat',
@@ -103,7 +113,14 @@ function remaking(declarator: AstNode, scopes: Scopes): { remade: Remade | null;
   remakings.set(declarator, known);
   const used: Array<[string, Variable]> = [];
   const variable = declarator.id?.type === 'Identifier' ? scopes.declarationOf.get(declarator.id) : undefined;
-  const factory = variable ? factoryOf(declarator.init, scopes, used) : null;
+  let refused: string | null = null;
+  const factory = variable ? factoryOf(declarator.init, scopes, used, (why) => (refused ??= why)) : null;
+  if (variable && !factory && refused !== null && variable.defs.length === 1) {
+    // a known factory's, of what a worker cannot make again (`makeExecutableSchema({ resolvers })` whose resolvers
+    // change a Map of the module): the object is here only
+    known.unremade = refused;
+    return known;
+  }
   if (!variable || !factory) return known;
   let line = 0;
   const configures = startupConfiguration(variable, scopes, used, (statement) => (line = statement.loc.start.line));
@@ -122,15 +139,33 @@ export interface Remade {
   configures: AstNode[];
 }
 
-/** The factory that makes `init` (see derivedFrom), or null. */
-function factoryOf(init: AstNode | null, scopes: Scopes, used: Array<[string, Variable]>): Callee | null {
+/**
+ * The factory that makes `init` (see derivedFrom), or null; `refuse` hears why, when a known factory makes it of
+ * what a worker cannot make again.
+ */
+function factoryOf(init: AstNode | null, scopes: Scopes, used: Array<[string, Variable]>, refuse?: (why: string) => void): Callee | null {
   // a member of what a factory makes: `new JSDOM('').window`
-  while (init?.type === 'MemberExpression' && propertyName(init) !== null && (init.object.type === 'CallExpression' || init.object.type === 'NewExpression' || init.object.type === 'MemberExpression')) init = init.object;
-  if (!init || (init.type !== 'CallExpression' && init.type !== 'NewExpression')) return null;
-  const factory = calleePath(init.callee as AstNode, scopes, used);
+  while (init?.type === 'MemberExpression' && propertyName(init) !== null && (init.object.type === 'CallExpression' || init.object.type === 'NewExpression' || init.object.type === 'TaggedTemplateExpression' || init.object.type === 'MemberExpression')) init = init.object;
+  if (!init || (init.type !== 'CallExpression' && init.type !== 'NewExpression' && init.type !== 'TaggedTemplateExpression')) return null;
+  const factory = calleePath(calledBy(init), scopes, used);
   if (factory === null) return null;
-  const known = factory.global ? GLOBAL_FACTORIES.has(factory.name) : FACTORIES.has(factory.name) || FACTORY_FAMILIES.test(factory.name) || SCHEMA_PACKAGES.has(packageName(factory.specifier)) || CONFIGURED_PACKAGES.has(packageName(factory.specifier));
-  return known && (init.arguments as AstNode[]).every((a) => allowedArgument(a, scopes, used)) ? factory : null;
+  const known = factory.global ? GLOBAL_FACTORIES.has(factory.name) : FACTORIES.has(factory.name) || FACTORY_FAMILIES.test(factory.name) || [SCHEMA_PACKAGES, CONFIGURED_PACKAGES, GRAPHQL_PACKAGES].some((set) => set.has(packageName(factory.specifier)));
+  if (!known) return null;
+  let blamed: string | null = null;
+  const blame = (name: string) => (blamed ??= name);
+  if (callArguments(init).every((a) => allowedArgument(a, scopes, used, blame))) return factory;
+  if (blamed !== null) refuse?.(`made by ${factory.name}() at start-up from \`${blamed}\`, which a worker cannot make again (module memory that code changes, or an object only the main loop has)`);
+  return null;
+}
+
+/** What a call, a `new` or a tagged template (`gql\`…\``) calls. */
+function calledBy(node: AstNode): AstNode {
+  return (node.type === 'TaggedTemplateExpression' ? node.tag : node.callee) as AstNode;
+}
+
+/** Its arguments: a tagged template's are its substitutions. */
+function callArguments(node: AstNode): AstNode[] {
+  return (node.type === 'TaggedTemplateExpression' ? node.quasi.expressions : node.arguments) as AstNode[];
 }
 
 /** The constants whose initialisers are being looked at (`const a = z.object({ b: a })` asks about itself). */
@@ -167,9 +202,9 @@ function calleePath(callee: AstNode, scopes: Scopes, used: Array<[string, Variab
   const { root, members } = path;
   const specifier = requireSpecifier(root);
   if (specifier !== null) return { name: [packageOf(specifier), ...members].join('.'), specifier, global: false };
-  if ((root.type === 'CallExpression' || root.type === 'NewExpression') && members.length > 0) {
-    const inner = calleePath(root.callee as AstNode, scopes, used);
-    if (inner === null || inner.global || !(root.arguments as AstNode[]).every((a) => allowedArgument(a, scopes, used))) return null;
+  if ((root.type === 'CallExpression' || root.type === 'NewExpression' || root.type === 'TaggedTemplateExpression') && members.length > 0) {
+    const inner = calleePath(calledBy(root), scopes, used);
+    if (inner === null || inner.global || !callArguments(root).every((a) => allowedArgument(a, scopes, used))) return null;
     return { name: [`${inner.name}()`, ...members].join('.'), specifier: inner.specifier, global: false };
   }
   if (root.type !== 'Identifier') return null;
@@ -296,27 +331,33 @@ function packageMember(declarator: AstNode, id: AstNode, variable: Variable, sco
   return null;
 }
 
-function allowedArgument(node: AstNode, scopes: Scopes, used: Array<[string, Variable]>): boolean {
+/**
+ * Whether a factory's argument can be made again on a worker (derivedFrom); `blame` hears the name of a module
+ * binding that makes it not (a Map its function changes, a client made at start-up).
+ */
+function allowedArgument(node: AstNode, scopes: Scopes, used: Array<[string, Variable]>, blame?: (name: string) => void): boolean {
+  const allowed = (n: AstNode) => allowedArgument(n, scopes, used, blame);
   switch (node.type) {
     case 'Literal':
       return true;
     case 'TemplateLiteral':
-      return (node.expressions as AstNode[]).every((e) => allowedArgument(e, scopes, used));
+      return (node.expressions as AstNode[]).every(allowed);
     // `process.env.LOG_LEVEL || 'info'`, `dev ? 'debug' : 'info'`, `!dev`
     case 'LogicalExpression':
     case 'BinaryExpression':
-      return allowedArgument(node.left, scopes, used) && allowedArgument(node.right, scopes, used);
+      return allowed(node.left) && allowed(node.right);
     case 'ConditionalExpression':
-      return allowedArgument(node.test, scopes, used) && allowedArgument(node.consequent, scopes, used) && allowedArgument(node.alternate, scopes, used);
+      return allowed(node.test) && allowed(node.consequent) && allowed(node.alternate);
     case 'UnaryExpression':
-      return node.operator !== 'delete' && allowedArgument(node.argument, scopes, used);
+      return node.operator !== 'delete' && allowed(node.argument);
     case 'ArrowFunctionExpression':
     case 'FunctionExpression':
-      return selfContained(node, scopes, used);
+      return selfContained(node, scopes, used, blame);
     case 'ArrayExpression':
-      return (node.elements as Array<AstNode | null>).every((e) => e !== null && e.type !== 'SpreadElement' && allowedArgument(e, scopes, used));
+      return (node.elements as Array<AstNode | null>).every((e) => e !== null && e.type !== 'SpreadElement' && allowed(e));
     case 'ObjectExpression':
-      return (node.properties as AstNode[]).every((p) => p.type === 'Property' && p.kind === 'init' && !p.method && !p.computed && allowedArgument(p.value, scopes, used));
+      // (a method, `authors() {…}` of a map of resolvers, is a function as a property's arrow is)
+      return (node.properties as AstNode[]).every((p) => p.type === 'Property' && p.kind === 'init' && !p.computed && allowed(p.value));
     case 'Identifier':
     case 'MemberExpression': {
       // `zlib.gzip`, `__dirname`, `process.env.LOG_LEVEL`, a function of the module
@@ -332,25 +373,29 @@ function allowedArgument(node: AstNode, scopes: Scopes, used: Array<[string, Var
       if ((root.name === '__dirname' || root.name === '__filename') && variable.defs.length === 0) return true;
       const def = variable.defs[0];
       if (variable.scope !== scopes.moduleScope || !def) return false;
-      if (def.type !== 'FunctionName' && !moduleRequire(variable, scopes) && !(members.length === 0 && derivedConstant(variable, scopes)) && pureFrom(def.node as unknown as AstNode, scopes) === null) return false;
+      if (def.type !== 'FunctionName' && !moduleRequire(variable, scopes) && !(members.length === 0 && derivedConstant(variable, scopes)) && pureFrom(def.node as unknown as AstNode, scopes) === null) {
+        blame?.(root.name);
+        return false;
+      }
       used.push([root.name, variable]);
       return true;
     }
     case 'CallExpression':
-    case 'NewExpression': {
+    case 'NewExpression':
+    case 'TaggedTemplateExpression': {
       // a package itself (`md.use(require('markdown-it-footnote'))`)
       if (requireSpecifier(node) !== null) return !isLocal(requireSpecifier(node)!);
       // `Number(process.env.PORT)`
       if (node.type === 'CallExpression' && node.callee.type === 'Identifier' && CONVERSIONS.has(node.callee.name) && !scopes.referenceOf.get(node.callee)?.resolved) {
-        return (node.arguments as AstNode[]).every((a) => allowedArgument(a, scopes, used));
+        return (node.arguments as AstNode[]).every(allowed);
       }
       // (a random value made again is another value: `new Hashids(crypto.randomBytes(8).toString('hex'))`)
-      if (RANDOM.test(calleePath(node.callee as AstNode, scopes, [])?.name ?? '')) return false;
+      if (RANDOM.test(calleePath(calledBy(node), scopes, [])?.name ?? '')) return false;
       // what a required package makes (`winston.format.json()`, `new winston.transports.Console()`,
-      // `z.string().min(2)`): not a file's
-      const callee = calleePath(node.callee as AstNode, scopes, used);
-      if (callee === null || callee.global || callee.specifier.startsWith('.') || callee.specifier.startsWith('/')) return false;
-      return (node.arguments as AstNode[]).every((a) => allowedArgument(a, scopes, used));
+      // `z.string().min(2)`, `gql\`type Query {…}\``): not a file's
+      const made = calleePath(calledBy(node), scopes, used);
+      if (made === null || made.global || made.specifier.startsWith('.') || made.specifier.startsWith('/')) return false;
+      return callArguments(node).every(allowed);
     }
     default:
       return false;
@@ -359,24 +404,31 @@ function allowedArgument(node: AstNode, scopes: Scopes, used: Array<[string, Var
 
 /**
  * A function written among a factory's arguments (`winston.format.printf((info) => \`${info.level} ${info.message}\`)`,
- * `z.number().refine((n) => n % 2 === 0)`) that reads nothing but its own variables, globals every thread has,
- * requires, the module's functions and constants made again (pushed on `used`): made again with the object, it does
- * there what it does here. One reading the module's memory (`(n) => seen.has(n)`) or an arrow's outer `this` is not.
+ * `z.number().refine((n) => n % 2 === 0)`, a resolver) that reads nothing but its own variables, globals every thread
+ * has, requires, the module's functions and constants made again (pushed on `used`), and changes none of them: made
+ * again with the object, it does there what it does here. One reading the module's memory (`(n) => seen.has(n)`),
+ * changing it (`votes.set(id, n)`: each worker would change its own) or reading an arrow's outer `this` is not.
  */
-function selfContained(fn: AstNode, scopes: Scopes, used: Array<[string, Variable]>): boolean {
+function selfContained(fn: AstNode, scopes: Scopes, used: Array<[string, Variable]>, blame?: (name: string) => void): boolean {
   const scope = scopes.manager.acquire(fn as never);
   if (!scope || (fn.type === 'ArrowFunctionExpression' && arrowThis(fn.body))) return false;
   const found: Array<[string, Variable]> = [];
   for (const ref of scope.through) {
     const variable = ref.resolved;
+    const name = ref.identifier.name;
     if (!variable) {
-      if (!REPLAY_GLOBALS.has(ref.identifier.name)) return false;
+      if (!REPLAY_GLOBALS.has(name)) return false;
       continue;
     }
     const def = variable.defs[0];
-    if (variable.scope !== scopes.moduleScope || ref.isWrite() || !def) return false;
-    if (!(def.type === 'FunctionName' || moduleRequire(variable, scopes) || derivedConstant(variable, scopes) || pureFrom(def.node as unknown as AstNode, scopes) !== null)) return false;
-    found.push([ref.identifier.name, variable]);
+    if (variable.scope !== scopes.moduleScope || !def) return false;
+    const module = moduleRequire(variable, scopes) !== null || derivedConstant(variable, scopes) !== null;
+    const known = def.type === 'FunctionName' || module || pureFrom(def.node as unknown as AstNode, scopes) !== null;
+    if (!known || ref.isWrite() || isMutation(ref.identifier as unknown as AstNode, scopes.parentOf, module ? 'module' : def.type === 'FunctionName' ? 'function' : undefined)) {
+      blame?.(name);
+      return false;
+    }
+    found.push([name, variable]);
   }
   for (const entry of found) if (!used.some(([, v]) => v === entry[1])) used.push(entry);
   return true;
@@ -414,7 +466,9 @@ export function pureFrom(declarator: AstNode, scopes: Scopes): Array<[string, Va
   // (another binding's name is that binding; a require is a module)
   if (init.type === 'Identifier' || requiredFrom(declarator, declarator.id) !== null) return null;
   const variable = scopes.declarationOf.get(declarator.id);
-  if (!variable || variable.scope !== scopes.moduleScope || variable.defs.length !== 1 || variable.references.some((r) => r.isWrite() && !r.init) || visiting.has(variable)) return null;
+  if (!variable || variable.scope !== scopes.moduleScope || variable.defs.length !== 1 || visiting.has(variable)) return null;
+  // (changed after it is made, by whatever code, `BOOKS.push(b)`: the worker's copy, made again, would not be)
+  if (variable.references.some((r) => (r.isWrite() && !r.init) || isMutation(r.identifier as unknown as AstNode, scopes.parentOf, undefined))) return null;
   visiting.add(variable);
   try {
     const used: Array<[string, Variable]> = [];
@@ -433,7 +487,7 @@ export function pureFrom(declarator: AstNode, scopes: Scopes): Array<[string, Va
 
 /** Globals a statement done again on a worker may read: the same on every thread. */
 export const REPLAY_GLOBALS = new Set(
-  'process __dirname __filename require JSON Math Object Array String Number Boolean Date RegExp Symbol Promise Buffer URL console undefined Intl parseInt parseFloat isNaN encodeURIComponent decodeURIComponent Error'.split(' '),
+  'process __dirname __filename require JSON Math Object Array String Number Boolean Date RegExp Symbol Promise Buffer URL URLSearchParams console undefined NaN Infinity Intl parseInt parseFloat isNaN isFinite encodeURIComponent decodeURIComponent encodeURI decodeURI Error TypeError RangeError Map Set WeakMap WeakSet Reflect BigInt'.split(' '),
 );
 
 /** Methods that configure the object they are called on (`logger.add(t)`, `md.use(p)`, `ajv.addSchema(s)`, `td.addRule(…)`). */

@@ -51,7 +51,7 @@ export function analyze(source: string, options: CompileOptions = {}): Analysis 
   if (fileIgnored) notes.push('`/* fluxion ignore */` at the top of the file: it is left as one `main` fluxion');
 
   const index = indexAst(ast);
-  const scopes = analyzeScopes(ast, parsed.sourceType);
+  const scopes = analyzeScopes(ast, parsed.sourceType, index.parentOf);
   const callees = new Callees(scopes);
   const catalogue = catalogueFor(options.rupturePoints);
   const found = fileIgnored ? { rupturePoints: [], networkCalls: [] } : findRupturePoints(index, text, callees, catalogue);

@@ -15,9 +15,11 @@ export interface Scopes {
   references: Reference[];
   /** The scope that holds the module's own bindings (CommonJS wrapper function or ES module scope). */
   moduleScope: Scope;
+  /** Node → its parent (ast.ts indexAst), to tell what a reference does (`x.push(…)` writes `x`'s object). */
+  parentOf: Map<AstNode, AstNode>;
 }
 
-export function analyzeScopes(ast: AstNode, sourceType: 'commonjs' | 'module'): Scopes {
+export function analyzeScopes(ast: AstNode, sourceType: 'commonjs' | 'module', parentOf: Map<AstNode, AstNode>): Scopes {
   const manager = analyze(ast as never, {
     ecmaVersion: 2025,
     sourceType: sourceType === 'module' ? 'module' : 'commonjs',
@@ -41,7 +43,7 @@ export function analyzeScopes(ast: AstNode, sourceType: 'commonjs' | 'module'): 
   const moduleScope = (globalScope.childScopes[0] && (globalScope.childScopes[0].block as unknown) === ast
     ? globalScope.childScopes[0]
     : globalScope) as Scope;
-  return { manager, referenceOf, declarationOf, references, moduleScope };
+  return { manager, referenceOf, declarationOf, references, moduleScope, parentOf };
 }
 
 /** Writes other than the declaration's own initialiser. */
