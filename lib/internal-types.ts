@@ -132,6 +132,14 @@ export interface SiteEntry {
   in: string;
   /** Innermost instrumented function around the call inside that fluxion (-1: the fluxion's own code). */
   enclosing: number;
+  /**
+   * A handler a known package makes there of what a worker can make again (`createHandler({ schema })`): the index
+   * in `fns` of its code unit, which makes it on a worker (compiler/units.ts madeHandlerUnit). The probe gives
+   * express a wrapper that sends its messages there once it is placed there (Registry.madeHandler).
+   */
+  made?: number;
+  /** What it needs of a request to run on a worker: `body`, read already (by a parser), unless a GET or HEAD. */
+  needs?: 'body';
 }
 
 export interface ModuleDescription {

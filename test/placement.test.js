@@ -559,14 +559,23 @@ const GRAPHQL_STEPS = [
   ['/shelf/graphql', { query: '{ shelf size }' }],
   ['/shelf', { title: 'Emma' }],
   ['/shelf/graphql', { query: '{ shelf size }' }],
+  // graphql-http's handler (createHandler): after express.json(), and before it, GET and a body it reads itself
+  ['/http', { query: '{ authors { name books } viewer thread }' }],
+  ['/http', { query: '{ nope }' }],
+  ['/http?query=%7B%20viewer%20thread%20%7D'],
+  ['/raw?query=%7B%20thread%20digest(rounds%3A%2010)%20%7D'],
+  ['/raw', { query: '{ book(id: "1") { title } thread }' }],
+  ['/raw?query=%7B%20thread%20%7D', undefined, 'PUT'],
+  ['/votes-http', { query: 'mutation { vote(id: "b") }' }],
+  ['/votes-http', { query: 'mutation { vote(id: "b") }' }],
 ];
-t.test('GraphQL schemas made at start-up (buildSchema, makeExecutableSchema of gql and resolvers): made again on a worker, unless their resolvers use memory that changes', async (t) => {
+t.test('GraphQL schemas made at start-up (buildSchema, makeExecutableSchema of gql and resolvers) and graphql-http handlers: made again on a worker, unless what they are made of changes', async (t) => {
   const file = 'test/apps/graphql/app.js';
   const steps = async (app) => {
     const out = [];
-    for (const [p, body] of GRAPHQL_STEPS) {
-      const r = await request(app.port, { method: 'POST', path: p, body: JSON.stringify(body), headers: { 'content-type': 'application/json', 'x-user': 'ann' } });
-      out.push(JSON.parse(r.body.toString()));
+    for (const [p, body, method] of GRAPHQL_STEPS) {
+      const r = await request(app.port, { method: method ?? (body ? 'POST' : 'GET'), path: p, body: body && JSON.stringify(body), headers: { 'content-type': 'application/json', 'x-user': 'ann' } });
+      out.push(r.status === 200 ? JSON.parse(r.body.toString()) : r.status);
     }
     return out;
   };
@@ -581,7 +590,9 @@ t.test('GraphQL schemas made at start-up (buildSchema, makeExecutableSchema of g
   t.same(plain[4].data, { authors: [{ name: 'Herbert', books: ['Dune'] }, { name: 'Gibson', books: ['Neuromancer', 'Count Zero'] }], viewer: 'ann', thread: 0 }, "graphql-tools' resolver map, its context");
   t.same(plain.slice(5, 8).map((r) => r.data), [{ vote: 1 }, { vote: 2 }, { votes: 2 }]);
   t.same([plain[9].data, plain[11].data], [{ shelf: ['Dune'], size: 1 }, { shelf: ['Dune', 'Emma'], size: 2 }]);
-  const app = await startApp(file, { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1' } });
+  t.same(plain.slice(12, 20), [{ data: { authors: plain[4].data.authors, viewer: 'ann', thread: 0 } }, { errors: plain[3].errors }, { data: { viewer: 'ann', thread: 0 } }, { data: { thread: 0, digest: plain[15].data.digest } }, { data: { book: { title: 'Dune' }, thread: 0 } }, 405, { data: { vote: 1 } }, { data: { vote: 2 } }], "graphql-http's answers");
+  const report = path.join(tmp, 'graphql.json');
+  const app = await startApp(file, { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1', FLUXION_REPORT: report, DEBUG: 'fluxion:placement' } });
   try {
     const moved = await steps(app);
     const strip = (r) => JSON.parse(JSON.stringify(r, (k, v) => (k === 'thread' ? 0 : v)));
@@ -590,13 +601,21 @@ t.test('GraphQL schemas made at start-up (buildSchema, makeExecutableSchema of g
     t.ok(moved[2].data.thread !== 0 && moved[4].data.thread !== 0, 'and their resolvers ran there');
     t.same(moved.slice(5, 8).map((r) => [r.thread, r.data]), [[0, { vote: 1 }], [0, { vote: 2 }], [0, { votes: 2 }]], 'resolvers changing a Map of the module: the schema stays on the main loop, one count');
     t.same([moved[9], moved[11]].map((r) => [r.thread, r.data.size]), [[0, 1], [0, 2]], "resolvers reading an array a route changes: they see what it added (a worker's copy would not)");
+    t.ok([12, 14, 15].every((i) => moved[i].data.thread !== 0), "graphql-http's handler, made again on a worker from the same schema, root and context function, ran there (GET too)");
+    t.equal(moved[16].data.thread, 0, 'a POST whose body no parser read ran on the main loop (the handler reads it from the socket)');
+    t.same(moved.slice(18, 20), [{ data: { vote: 1 } }, { data: { vote: 2 } }], "a handler made of a schema a worker cannot make again is observed only: one count");
+    t.match(app.output().stderr, /createHandler@\d+: a request whose body no parser read \(the handler reads it from the socket\) runs on the main loop/);
   } finally {
     await app.stop();
   }
+  const made = JSON.parse(fs.readFileSync(report, 'utf8')).fluxions.filter((f) => f.id.startsWith('createHandler@'));
+  t.same(made.map((f) => [f.placement, f.messages, f.workerMessages]), [['replicated', 3, 1], ['replicated', 3, 3]], 'the report: the two handlers graphql-http made, as fluxions of their own, with the messages that ran on a worker (not the POST and the PUT no parser read)');
   const explained = fluxion(['explain', file]);
   t.match(explained.stdout, /schema: read-only module — made again from its text where anonymous_\d+ runs/);
   t.match(explained.stdout, /placement: stays on the main loop: uses `votingSchema`, made by @graphql-tools\/schema\.makeExecutableSchema\(\) at start-up from `votes`, which a worker cannot make again/);
   t.match(explained.stdout, /uses `shelfSchema`, made by @graphql-tools\/schema\.makeExecutableSchema\(\) at start-up from `shelf`/);
+  t.match(explained.stdout, /`createHandler\(\{ schema, rootValue: root \}\)` — .*; a handler graphql-http\/lib\/use\/express\.createHandler\(\) makes, which a worker makes again from the same arguments: it can run on another event loop when hot \(a request whose body no parser read runs on the main loop/);
+  t.match(explained.stdout, /`createHandler\(\{ schema: votingSchema \}\)` — .*, not made again on a worker: it is made of `votingSchema`/);
 });
 
 t.test('graceful shutdown: a request in flight on a worker finishes, then the process exits on its own', async (t) => {

@@ -168,6 +168,34 @@ function callArguments(node: AstNode): AstNode[] {
   return (node.type === 'TaggedTemplateExpression' ? node.quasi.expressions : node.arguments) as AstNode[];
 }
 
+/**
+ * Request handlers packages make from what the app gives them, where a worker can make the same one from the same
+ * arguments and run it there: graphql-http's (`app.all('/graphql', createHandler({ schema, rootValue: root }))`, as
+ * graphql.org's guide writes it), which runs the query and answers with `res.writeHead(…).end(body)`. `needs: 'body'`:
+ * it reads the request's body itself when no parser did (`req.on('data')`), which a request on a worker cannot give:
+ * such a request runs on the main loop (GET requests, and bodies a parser read, `express.json()`, move).
+ */
+const HANDLER_FACTORIES = new Map<string, { needs: 'body' | null }>([
+  ['graphql-http/lib/use/express.createHandler', { needs: 'body' }],
+]);
+
+/**
+ * A dynamic site's call that a known package makes a handler with (HANDLER_FACTORIES), of arguments a worker can make
+ * again (as a factory's: derivedFrom): the package function's name, what the handler needs of a request, and the
+ * module bindings the arguments read (for the code unit); or why not, when it is such a call; null for anything else.
+ */
+export function madeHandler(call: AstNode, scopes: Scopes): { name: string; needs: 'body' | null; used: Array<[string, Variable]> } | { name: string; refused: string } | null {
+  if (call.type !== 'CallExpression') return null;
+  const used: Array<[string, Variable]> = [];
+  const made = calleePath(call.callee as AstNode, scopes, used);
+  const known = made && !made.global ? HANDLER_FACTORIES.get(made.name) : undefined;
+  if (!made || !known) return null;
+  let blamed: string | null = null;
+  const ok = (call.arguments as AstNode[]).every((a) => allowedArgument(a, scopes, used, (name) => (blamed ??= name)));
+  if (!ok) return { name: made.name, refused: blamed !== null ? `it is made of \`${blamed}\`, which a worker cannot make again (module memory that code changes, or an object only the main loop has)` : 'its arguments are more than literals, requires and what a worker can make again' };
+  return { name: made.name, needs: known.needs, used };
+}
+
 /** The constants whose initialisers are being looked at (`const a = z.object({ b: a })` asks about itself). */
 const visiting = new Set<Variable>();
 

@@ -5,8 +5,9 @@
 import { indexAst, span, type AstIndex, type AstNode, type FunctionNode } from './ast';
 import { exportsReach, loadTimeWork } from './exports';
 import { exportsRead } from './readers';
-import { appRequires, codeUnit, foreignWrites, laterGlobalWrites, moduleState, ownFunctions, packageRequires, startupConfigures, startupConnects } from './units';
+import { appRequires, codeUnit, foreignWrites, madeHandlerUnit, laterGlobalWrites, moduleState, ownFunctions, packageRequires, startupConfigures, startupConnects } from './units';
 import { isLocal } from '../specifiers';
+import { madeHandler } from './factories';
 import { Callees } from './callees';
 import { Catalogue } from './catalogue';
 import { fluxionCode } from './fluxional';
@@ -89,7 +90,7 @@ export function analyze(source: string, options: CompileOptions = {}): Analysis 
       argument: d.index,
       expression: text.slice(d.arg.start, d.arg.end),
       loc: span(d.arg),
-      reason: d.reason,
+      reason: d.reason + madeVerdict(rp.kind, d.arg, scopes, options.withCode !== false ? { ast, index, text, scopes, callees, pipeline: result } : null),
     })),
   );
   const fluxions: Fluxion[] = result.fluxions.map((f) => {
@@ -150,6 +151,23 @@ let lastCatalogue: { extra: CompileOptions['rupturePoints']; catalogue: Catalogu
 function catalogueFor(extra: CompileOptions['rupturePoints']): Catalogue {
   if (!lastCatalogue || lastCatalogue.extra !== extra) lastCatalogue = { extra, catalogue: new Catalogue(extra) };
   return lastCatalogue.catalogue;
+}
+
+/**
+ * What becomes of a handler a known package makes at a dynamic site (factories.ts madeHandler): made again on a
+ * worker, or why not; '' for any other site.
+ */
+function madeVerdict(kind: string, arg: AstNode, scopes: Scopes, analysis: Pick<Analysis, 'ast' | 'index' | 'text' | 'scopes' | 'callees' | 'pipeline'> | null): string {
+  if (kind !== 'start') return '';
+  const made = madeHandler(arg, scopes);
+  if (made === null) return '';
+  if ('refused' in made) return `; a handler ${made.name}() makes, not made again on a worker: ${made.refused}`;
+  if (analysis === null) return '';
+  const unit = madeHandlerUnit(arg, made.used, analysis as Analysis);
+  const blockers = [...unit.blockers, ...unit.state.map((n) => `it writes \`${n}\`, module memory`)];
+  if (blockers.length) return `; a handler ${made.name}() makes: it stays on the main loop: ${blockers.join('; ')}`;
+  const body = made.needs === 'body' ? ' (a request whose body no parser read runs on the main loop: the handler reads it from the socket; with a parser before it, `express.json()`, those move too)' : '';
+  return `; a handler ${made.name}() makes, which a worker makes again from the same arguments: it can run on another event loop when hot${body}`;
 }
 
 function offloadOf(node: AstNode, kind: Fluxion['kind'], analysis: Pick<Analysis, 'ast' | 'index' | 'text' | 'scopes' | 'callees' | 'pipeline'>): Fluxion['offload'] {

@@ -22,7 +22,8 @@ import type { Analysis } from './index';
 import { functionName } from './pipeliner';
 import { splice, type Insertion, type Spliced } from './splice';
 import { readersOf } from './readers';
-import { codeUnit, isFileSpecifier, packageRequires } from './units';
+import { codeUnit, isFileSpecifier, madeHandlerUnit, packageRequires } from './units';
+import { madeHandler } from './factories';
 import type { CodeUnit, FunctionEntry, ModuleDescription, SiteEntry, StaticFluxion } from '../internal-types';
 
 export interface Instrumented {
@@ -140,7 +141,20 @@ export function instrument(analysis: Analysis, runtimePath: string, sourceName: 
         in: idOfNode.get(owner?.flx ?? ast) ?? 'main',
         enclosing: around(rp.call, owner?.flx ?? null),
       });
-      insertions.push({ at: d.arg.start, text: `$flx$().probe(${site}, `, order: opening(d.arg, 0) }, { at: d.arg.end, text: ')', order: closing(d.arg, 0) });
+      // a handler a known package makes of what a worker can make again (`createHandler({ schema, rootValue })`):
+      // a code unit of its own, which makes it there; the probe hands express a wrapper that sends its messages
+      const made = rp.kind === 'start' ? madeHandler(d.arg, scopes) : null;
+      let getter = '';
+      if (made && 'used' in made) {
+        const unit = madeHandlerUnit(d.arg, made.used, analysis);
+        if (unit.blockers.length === 0 && unit.state.length === 0) {
+          sites[site]!.made = fns.length;
+          if (made.needs) sites[site]!.needs = made.needs;
+          fns.push({ name: made.name.slice(made.name.lastIndexOf('.') + 1), line: d.arg.loc.start.line, column: d.arg.loc.start.column, fluxion: -1, enclosing: sites[site]!.enclosing, async: false, unit });
+          if (unit.captured.length) getter = `, function () { return { ${unit.captured.map((n) => `${JSON.stringify(n)}: ${n}`).join(', ')} }; }`;
+        }
+      }
+      insertions.push({ at: d.arg.start, text: `$flx$().probe(${site}, `, order: opening(d.arg, 0) }, { at: d.arg.end, text: `${getter})`, order: closing(d.arg, 0) });
     }
   }
 

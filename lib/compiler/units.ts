@@ -100,7 +100,7 @@ type Partial = Omit<CodeUnit, 'range' | 'prefix' | 'helpers'> & { helpers: Array
 /** Per analysis: each function's own free variables, computed once (helpers are shared by many units). */
 const memo = new WeakMap<object, { partials: Map<AstNode, Partial>; written: Map<Variable, boolean> }>();
 
-export function codeUnit(fn: FunctionNode, analysis: Analysis): CodeUnit | null {
+export function codeUnit(fn: FunctionNode, analysis: Analysis, made?: Partial): CodeUnit | null {
   if (fn.generator) return null;
   let cache = memo.get(analysis.pipeline);
   if (!cache) memo.set(analysis.pipeline, (cache = { partials: new Map(), written: new Map() }));
@@ -120,7 +120,7 @@ export function codeUnit(fn: FunctionNode, analysis: Analysis): CodeUnit | null 
   const closureCaptured: string[] = [];
   while (queue.length) {
     const current = queue.shift()!;
-    let partial = cache.partials.get(current);
+    let partial = current === fn && made ? made : cache.partials.get(current);
     if (!partial) cache.partials.set(current, (partial = collect(current, analysis, cache.written)));
     for (const name of partial.captured) {
       add(unit.captured, name);
@@ -180,7 +180,34 @@ export function codeUnit(fn: FunctionNode, analysis: Analysis): CodeUnit | null 
   if (shared.length) unit.constants = shared;
   if (listensToProcess(fn, analysis)) unit.blockers.push("listens to `process` ('exit', a signal, 'uncaughtException'…): the main thread's events, run as they happen");
   unit.blockers = [...new Set(unit.blockers)];
-  unit.uses = usesOf(fn, unit.captured, analysis);
+  if (!made) unit.uses = usesOf(fn, unit.captured, analysis);
+  return unit;
+}
+
+/** The name a handler a package makes (madeHandlerUnit) has in its code unit. */
+const MADE = '$flx$made';
+
+/**
+ * The code unit of a handler a known package makes at a dynamic site (factories.ts madeHandler:
+ * `createHandler({ schema, rootValue: root })`): on a worker, the call is made once, where the file makes it, after
+ * what its arguments read (the schema made again, the resolvers, the constants and functions they use), and each
+ * message runs what it made. Its `uses` are unknown (the package's code reads the request): the whole request goes.
+ */
+export function madeHandlerUnit(call: AstNode, used: Array<[string, Variable]>, analysis: Analysis): CodeUnit {
+  let cache = memo.get(analysis.pipeline);
+  if (!cache) memo.set(analysis.pipeline, (cache = { partials: new Map(), written: new Map() }));
+  const start: Partial = { captured: [], requires: [], helpers: [], state: [], shared: [], blockers: [], globals: [] };
+  const seen = new Set<Variable>();
+  for (const [name, variable] of used) {
+    if (seen.has(variable)) continue;
+    seen.add(variable);
+    factoryInput(variable, name, analysis, start, cache.written, call as unknown as FunctionNode);
+  }
+  const unit = codeUnit(call as unknown as FunctionNode, analysis, start)!;
+  unit.range = [call.start, call.start];
+  unit.prefix = MADE;
+  delete unit.leaf;
+  unit.helpers.push({ name: MADE, range: [call.start, call.end], prefix: `var ${MADE} = ` });
   return unit;
 }
 

@@ -180,6 +180,9 @@ export interface StreamRecord {
  */
 const FIRST_SAMPLE = 1;
 
+/** A handler a package made (ModuleRuntime.madeHandler): its first sample is of this message. */
+const MADE_FIRST_SAMPLE = 64;
+
 /** Whether a message of the fluxion entering on the main loop at `t` is sampled (clock.ts): its second, then as spaced. */
 function sampleDue(record: FluxionRecord, t: number): boolean {
   return t >= record.sampleAt && record.messages >= record.sampleAfter && maySample(t, record.sampleAt === 0);
@@ -240,6 +243,11 @@ export class ModuleRuntime {
     const record = this.records[ix];
     if (record === null) return -1;
     if (record.placement !== 'main' && !(record.placement === 'replicated' && this.registry.mainTakes())) return -2;
+    return this.startHere(record);
+  }
+
+  /** A message of the fluxion runs on this loop: its start time. */
+  private startHere(record: FluxionRecord): number {
     const t = now();
     if (sampleDue(record, t)) startSyncSample(t, this.sampled(record, t));
     else if (sampling()) enterOther(t);
@@ -260,6 +268,11 @@ export class ModuleRuntime {
     const record = this.records[ix];
     if (record === null) return -1;
     if (record.placement !== 'main' && !(record.placement === 'replicated' && this.registry.mainTakes())) return -2;
+    return this.clockHere(record);
+  }
+
+  /** An async message of the fluxion runs on this loop: its clock. */
+  clockHere(record: FluxionRecord): AsyncClock {
     const clock = new AsyncClock();
     const t = now();
     if (sampleDue(record, t)) clock.sample = startSample(t, this.sampled(record, t));
@@ -817,11 +830,45 @@ export class ModuleRuntime {
     return fn;
   }
 
-  /** A dynamic site: look at the real argument (paper §4.3), return it unchanged. */
-  probe<V>(site: number, value: V): V {
-    this.registry.observe(this, this.description.sites[site], value);
+  /**
+   * A dynamic site: look at the real argument (paper §4.3), return it unchanged; a handler a known package made
+   * there of what a worker can make again (SiteEntry.made), in a wrapper that can send its messages there.
+   */
+  probe<V>(site: number, value: V, env?: () => Record<string, unknown>): V {
+    const entry = this.description.sites[site];
+    if (entry.made !== undefined && typeof value === 'function' && !this.registry.functions.has(value)) return this.madeHandler(entry, value as unknown as (...args: unknown[]) => unknown, env) as unknown as V;
+    this.registry.observe(this, entry, value);
     return value;
   }
+
+  /**
+   * The handler a package made at a dynamic site (`createHandler({ schema, rootValue: root })`, graphql-http's), as
+   * express gets it: a function of the same `length`, name and own properties, which is the fluxion: while it is
+   * placed on the main loop it calls the handler (timed as the rewritten functions are), and once placed on workers
+   * its messages go there, where its code unit made the same handler (compiler/units.ts madeHandlerUnit). A
+   * request without what the handler needs there (`needs: 'body'`: a body no parser read, which the handler would
+   * read from the socket) runs here.
+   */
+  private madeHandler(site: SiteEntry, handler: (...args: unknown[]) => unknown, env: (() => Record<string, unknown>) | undefined): (...args: unknown[]) => unknown {
+    const ix = site.made!;
+    let record = this.records[ix];
+    if (record === null) {
+      const entry = this.description.fns[ix];
+      record = this.registry.add({ id: `${entry.name || 'handler'}@${entry.line}`, file: this.file, line: entry.line, kind: site.kind, tags: [], context: [], dynamic: true, module: this, fn: ix });
+      // (its first sample, of the package's work after its awaits, once that code is warm: a sample of one of its
+      // first messages reads V8 compiling graphql's execution, ~8 ms a message for a query that takes 0.3 ms)
+      record.sampleAfter = MADE_FIRST_SAMPLE;
+      this.records[ix] = record;
+      this.registry.placeNew(record);
+      debug('probe', `${path.relative(process.cwd(), this.file)}:${site.line} ${site.callee}: ${record.id}, a handler ${entry.name}() made, is a ${site.kind} fluxion (a worker makes it again)`);
+    }
+    const from = this.fluxionAt(site.enclosing, site.in);
+    if (!this.registry.dynamicStreams.some((s) => s.from === from && s.to === record)) this.registry.dynamicStreams.push({ from, to: record, type: site.kind, vars: [] });
+    return madeWrapper(this, ix, record, handler, env, site.needs === 'body');
+  }
+
+  /** Made handlers (madeHandler) that got a request whose body no parser read: said once. */
+  readonly unread = new Set<number>();
 
   /** The fluxion whose code runs at `enclosing` (an instrumented function index) in static fluxion `inId`. */
   fluxionAt(enclosing: number, inId: string): FluxionRecord {
@@ -1400,6 +1447,54 @@ export class Registry {
     }
     return [...out, ...this.dynamicStreams];
   }
+}
+
+/**
+ * The wrapper of a handler a package made (ModuleRuntime.madeHandler), timed as an async function's message: the
+ * handler's own run and, when sampled, what its promises' reactions (the package's work after its awaits) take;
+ * once placed on workers, its promise settles with the worker's answer.
+ */
+function madeWrapper(module: ModuleRuntime, ix: number, record: FluxionRecord, handler: (...args: unknown[]) => unknown, env: (() => Record<string, unknown>) | undefined, needsBody: boolean): (...args: unknown[]) => unknown {
+  const made = function (this: unknown, ...args: unknown[]): unknown {
+    let clock = module.enterAsync(ix);
+    if (clock === -2) {
+      const req = args[0] as { method?: string; body?: unknown } | undefined;
+      if (needsBody && !req?.body && req?.method !== 'GET' && req?.method !== 'HEAD') {
+        clock = module.clockHere(record);
+        record.deopts++;
+        if (!module.unread.has(ix)) {
+          module.unread.add(ix);
+          debug('placement', `${record.id}: a request whose body no parser read (the handler reads it from the socket) runs on the main loop; with a parser before it, \`express.json()\`, it moves`);
+        }
+      } else {
+        const sent = module.offloadAsync(ix, this, args, env);
+        if (sent instanceof Promise) return sent;
+        clock = sent;
+      }
+    }
+    let result: unknown;
+    try {
+      result = handler.apply(this, args);
+    } catch (error) {
+      module.exitAsync(ix, clock);
+      throw error;
+    }
+    if (!(clock instanceof AsyncClock) || typeof (result as PromiseLike<unknown> | null)?.then !== 'function') {
+      module.exitAsync(ix, clock);
+      return result;
+    }
+    clock.pause();
+    const done = () => module.exitAsync(ix, clock);
+    (result as PromiseLike<unknown>).then(done, done);
+    return result;
+  };
+  Object.defineProperty(made, 'length', { value: handler.length });
+  Object.defineProperty(made, 'name', { value: handler.name });
+  for (const key of Reflect.ownKeys(handler)) {
+    if (key === 'length' || key === 'name' || key === 'prototype') continue;
+    Object.defineProperty(made, key, Object.getOwnPropertyDescriptor(handler, key)!);
+  }
+  return made;
 }
 
 function median16(samples: Float64Array): number {

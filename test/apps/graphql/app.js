@@ -6,6 +6,7 @@
 const express = require('express');
 const { buildSchema, graphql } = require('graphql');
 const { makeExecutableSchema } = require('@graphql-tools/schema');
+const { createHandler } = require('graphql-http/lib/use/express');
 const gql = require('graphql-tag');
 const { threadId } = require('node:worker_threads');
 
@@ -71,7 +72,13 @@ const shelfSchema = makeExecutableSchema({
 });
 
 const app = express();
+// graphql-http's handler, as graphql.org's guide mounts it: a worker makes it again from the same schema and root;
+// before any body parser, it reads a POST's body itself (that request runs on the main loop)
+app.all('/raw', createHandler({ schema, rootValue: root }));
 app.use(express.json());
+app.all('/http', createHandler({ schema: toolsSchema, context: (req) => ({ user: req.headers['x-user'] }) }));
+// (a schema a worker cannot make again: this one stays on the main loop, one count)
+app.all('/votes-http', createHandler({ schema: votingSchema }));
 
 app.post('/graphql', async (req, res) => {
   const { query, variables } = req.body;
