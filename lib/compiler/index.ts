@@ -166,7 +166,7 @@ function madeVerdict(kind: string, arg: AstNode, scopes: Scopes, analysis: Pick<
   const unit = madeHandlerUnit(arg, made.used, analysis as Analysis);
   const blockers = [...unit.blockers, ...unit.state.map((n) => `it writes \`${n}\`, module memory`)];
   if (blockers.length) return `; a handler ${made.name}() makes: it stays on the main loop: ${blockers.join('; ')}`;
-  const body = made.needs === 'body' ? ' (a request whose body no parser read runs on the main loop: the handler reads it from the socket; with a parser before it, `express.json()`, those move too)' : '';
+  const body = made.needs === 'body' ? ' (a request whose body no parser read has it read on the main loop first: it goes with the message)' : '';
   return `; a handler ${made.name}() makes, which a worker makes again from the same arguments: it can run on another event loop when hot${body}`;
 }
 

@@ -3,6 +3,7 @@
  * probes promoted at run time, and their live statistics (messages, CPU time per message).
  */
 import { readFileSync } from 'node:fs';
+import type { Readable } from 'node:stream';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import type { ModuleDescription, SiteEntry } from '../internal-types';
@@ -867,9 +868,6 @@ export class ModuleRuntime {
     return madeWrapper(this, ix, record, handler, env, site.needs === 'body');
   }
 
-  /** Made handlers (madeHandler) that got a request whose body no parser read: said once. */
-  readonly unread = new Set<number>();
-
   /** The fluxion whose code runs at `enclosing` (an instrumented function index) in static fluxion `inId`. */
   fluxionAt(enclosing: number, inId: string): FluxionRecord {
     for (let ix = enclosing; ix >= 0; ix = this.description.fns[ix].enclosing) {
@@ -1452,29 +1450,16 @@ export class Registry {
 /**
  * The wrapper of a handler a package made (ModuleRuntime.madeHandler), timed as an async function's message: the
  * handler's own run and, when sampled, what its promises' reactions (the package's work after its awaits) take;
- * once placed on workers, its promise settles with the worker's answer.
+ * once placed on workers, its promise settles with the worker's answer. `needsBody`: a request whose body no parser
+ * read (the handler would read it from the socket, `req.on('data')`) has it read here first, then goes with it as
+ * `req.body`, the text, which graphql-http reads as it reads what the socket gave; where it cannot go after all, or
+ * there is nothing to send, the handler runs here on a request that gives the text read (readBack).
  */
 function madeWrapper(module: ModuleRuntime, ix: number, record: FluxionRecord, handler: (...args: unknown[]) => unknown, env: (() => Record<string, unknown>) | undefined, needsBody: boolean): (...args: unknown[]) => unknown {
-  const made = function (this: unknown, ...args: unknown[]): unknown {
-    let clock = module.enterAsync(ix);
-    if (clock === -2) {
-      const req = args[0] as { method?: string; body?: unknown } | undefined;
-      if (needsBody && !req?.body && req?.method !== 'GET' && req?.method !== 'HEAD') {
-        clock = module.clockHere(record);
-        record.deopts++;
-        if (!module.unread.has(ix)) {
-          module.unread.add(ix);
-          debug('placement', `${record.id}: a request whose body no parser read (the handler reads it from the socket) runs on the main loop; with a parser before it, \`express.json()\`, it moves`);
-        }
-      } else {
-        const sent = module.offloadAsync(ix, this, args, env);
-        if (sent instanceof Promise) return sent;
-        clock = sent;
-      }
-    }
+  const run = (clock: number | AsyncClock, self: unknown, args: unknown[]): unknown => {
     let result: unknown;
     try {
-      result = handler.apply(this, args);
+      result = handler.apply(self, args);
     } catch (error) {
       module.exitAsync(ix, clock);
       throw error;
@@ -1488,6 +1473,48 @@ function madeWrapper(module: ModuleRuntime, ix: number, record: FluxionRecord, h
     (result as PromiseLike<unknown>).then(done, done);
     return result;
   };
+  const made = function (this: unknown, ...args: unknown[]): unknown {
+    const clock = module.enterAsync(ix);
+    if (clock !== -2) return run(clock, this, args);
+    const req = args[0] as (Readable & { method?: string; body?: unknown; headers?: Record<string, string | undefined> }) | undefined;
+    if (!needsBody || req?.body || req?.method === 'GET' || req?.method === 'HEAD') {
+      const sent = module.offloadAsync(ix, this, args, env);
+      return sent instanceof Promise ? sent : run(sent, this, args);
+    }
+    // (a body the socket still has, none of it read: a parser before the handler would have set req.body)
+    const unread = !!req && typeof req.on === 'function' && !req.readableDidRead && !req.readableEnded && (Number(req.headers?.['content-length']) > 0 || req.headers?.['transfer-encoding'] !== undefined);
+    if (!unread) return run(module.clockHere(record), this, args);
+    return new Promise<unknown>((resolve, reject) => {
+      const chunks: Buffer[] = [];
+      // (in the request's async context, as express called the handler: its AsyncLocalStorage stores go with it)
+      const go = offloadModules().AsyncResource.bind(() => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        try {
+          if (text !== '') {
+            const hadBody = 'body' in req;
+            const before = req.body;
+            req.body = text;
+            let sent: Promise<unknown> | AsyncClock;
+            try {
+              sent = module.offloadAsync(ix, this, args, env);
+            } finally {
+              if (hadBody) req.body = before;
+              else delete req.body;
+            }
+            if (sent instanceof Promise) return resolve(sent);
+            return resolve(run(sent, this, [readBack(req, text), ...args.slice(1)]));
+          }
+          resolve(run(module.clockHere(record), this, [readBack(req, text), ...args.slice(1)]));
+        } catch (error) {
+          reject(error);
+        }
+      });
+      req.on('data', (chunk: Buffer | string) => chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk));
+      req.on('end', go);
+      // (a client that went away: the handler would have waited for an end that never comes, as it does here)
+      req.on('error', () => {});
+    });
+  };
   Object.defineProperty(made, 'length', { value: handler.length });
   Object.defineProperty(made, 'name', { value: handler.name });
   for (const key of Reflect.ownKeys(handler)) {
@@ -1495,6 +1522,23 @@ function madeWrapper(module: ModuleRuntime, ix: number, record: FluxionRecord, h
     Object.defineProperty(made, key, Object.getOwnPropertyDescriptor(handler, key)!);
   }
   return made;
+}
+
+/**
+ * The request as a handler that reads its body sees it once the body was read here (madeWrapper): the request
+ * itself for all else, and a stream of the text read for its body (`setEncoding`, `on('data')`, `on('end')`).
+ */
+function readBack(req: Readable, text: string): Readable {
+  // (required here: the runtime loads nothing it may not need at start-up)
+  const { PassThrough } = require('node:stream') as typeof import('node:stream');
+  const replay = new PassThrough();
+  replay.end(text);
+  const view = Object.create(req) as Readable;
+  for (const key of ['setEncoding', 'on', 'once', 'addListener', 'prependListener', 'off', 'removeListener', 'removeAllListeners', 'pipe', 'unpipe', 'read', 'resume', 'pause', 'isPaused', Symbol.asyncIterator] as const) {
+    const method = (replay as unknown as Record<string | symbol, (...a: unknown[]) => unknown>)[key];
+    Object.defineProperty(view, key, { value: (...a: unknown[]) => { const out = method.apply(replay, a); return out === replay ? view : out; }, writable: true, configurable: true });
+  }
+  return view;
 }
 
 function median16(samples: Float64Array): number {
