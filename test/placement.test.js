@@ -156,7 +156,11 @@ t.test('a header call after the response is sent throws on a worker as on the ma
     try {
       const r = await request(app.port, { path: '/double' });
       t.equal(r.status, 400);
-      outputs.push({ body: r.body.toString(), ...(await settled(app, /late header/)) });
+      await settled(app, /late header/);
+      // (express's final handler prints the second send's error on the main loop after the worker's answer came; the
+      // worker's console line may come first)
+      for (let i = 0; i < 50 && !/ERR_HTTP_HEADERS_SENT/.test(app.output().stderr); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+      outputs.push({ body: r.body.toString(), ...app.output() });
     } finally {
       await app.stop();
     }
@@ -528,8 +532,8 @@ t.test('objects packages make at start-up, configured by the top level after (wi
     t.same(moved.slice(6, 11).map((r) => r.n ?? r.seen), [0, ['seen:ann'], 1, ['seen:ann', 'seen:bo'], 2], 'one list');
     t.same(plain[12], { name: 'ZodError', zod: true, issues: ['invalid_type'], fields: ['n'], thread: 0 }, "zod's error, read by an error handler");
     t.ok(moved[11].thread !== 0 && moved[13].thread !== 0, 'the handler moved, and stays moved');
-    t.equal(moved[12].thread, 0, "zod's error cannot travel whole (functions its constructor puts on it, `flatten`): that request ran again on the main loop, and its error handler there");
-    t.match(app.output().stderr, /anonymous_\d+: this message runs on the main loop \(error\.\w+ cannot travel to another event loop/);
+    t.not(moved[12].thread, 0, "zod's error (functions its constructor puts on it, `flatten`, and what its `instanceof` reads) is made again by zod's constructor where it arrives: the error handler reading it ran on a worker too");
+    t.notMatch(app.output().stderr, /this message runs on the main loop \(error\.\w+ cannot travel to another event loop/, 'and the request did not run again on the main loop');
     t.same(moved.slice(6, 11).map((r) => r.thread !== 0), [true, false, true, false, true], "the reader moved with the list; the writer reading a closure stayed, and ran with the list's latest state");
     await app.stop();
     const seen = JSON.parse(fs.readFileSync(report, 'utf8')).fluxions.filter((f) => f.file.endsWith('app.js') && f.line >= 72 && f.line <= 76);

@@ -116,6 +116,28 @@ t.test('Errors keep name, message, stack, code and their own properties', async 
   t.throws(() => encode(throwing, 'error'), { path: 'error.info', what: 'a getter that throws here' }, 'a getter of its own that throws: cannot travel (not a throw into the app)');
 });
 
+t.test("zod's error, whose constructor puts functions on it, is made again by zod's constructor on the other side", async (t) => {
+  const { z } = require('zod');
+  const Query = z.object({ n: z.coerce.number().int(), name: z.string().min(2) });
+  let error;
+  try {
+    Query.parse({ n: 'x', name: 'a' });
+  } catch (e) {
+    error = e;
+  }
+  error.status = 400;
+  t.ok(Object.getOwnPropertyNames(error).some((k) => typeof Object.getOwnPropertyDescriptor(error, k).value === 'function' || k === '_zod'), 'it holds what cannot travel (zod 4: `_zod`, made with its constructor)');
+  const back = travel(error);
+  t.ok(back instanceof z.ZodError, '`instanceof z.ZodError` holds (zod 4 reads `_zod`, which its constructor made again)');
+  t.equal(Object.getPrototypeOf(back), Object.getPrototypeOf(error), 'the same class');
+  t.same(back.flatten(), error.flatten(), "its functions, made again: `flatten()` gives what the original's does");
+  t.same(back.issues, error.issues);
+  t.equal(back.message, error.message);
+  t.equal(back.stack, error.stack, 'the stack of where it was thrown');
+  t.equal(back.status, 400, 'a field the code added after');
+  t.notOk(Object.keys(back).includes('stack'), 'its stack is not enumerated, as it is not on the original');
+});
+
 t.test('what cannot travel is named by its path', async (t) => {
   t.throws(() => encode({ options: { describe() {} } }, 'env'), new NotTransferable('env.options.describe', 'a function (describe)'));
   t.throws(() => encode([1, new (class Model {})()], 'argument 2'), { path: 'argument 2[1]', message: /an instance of Model/ });

@@ -113,6 +113,10 @@ export function encodeInstance(value: object, path: string, omit: ReadonlySet<st
 function encodeError(value: Error, path: string, seen: Map<object, unknown>, lossy: boolean): Tagged {
   const props: Record<string, unknown> = {};
   const hidden: string[] = [];
+  // (made again by its constructor on the other side, which puts back what it put on it here: REVIVERS)
+  const reviving = revivable(value);
+  const where = reviving?.where ?? classLocation(value.constructor);
+  const revive = reviving?.args ?? null;
   for (const key of Object.getOwnPropertyNames(value)) {
     if (key === 'stack') continue;
     const field = Object.getOwnPropertyDescriptor(value, key)!;
@@ -122,7 +126,7 @@ function encodeError(value: Error, path: string, seen: Map<object, unknown>, los
       props[key] = encode('value' in field ? field.value : readGetter(field, value, `${path}.${key}`), `${path}.${key}`, seen);
       if (!field.enumerable) hidden.push(key);
     } catch (error) {
-      if (!lossy || !(error instanceof NotTransferable)) throw error;
+      if (!(lossy || revive) || !(error instanceof NotTransferable)) throw error;
     }
   }
   for (const key in value) {
@@ -132,9 +136,39 @@ function encodeError(value: Error, path: string, seen: Map<object, unknown>, los
   }
   const tagged: Tagged = { $flx: 'error', name: value.name, message: value.message, stack: value.stack, props };
   if (hidden.length) tagged.hidden = hidden;
-  const where = classLocation(value.constructor);
   if (where) tagged.class = where;
+  if (revive) tagged.revive = encode(revive, `${path} (its constructor's arguments)`, seen);
   return tagged;
+}
+
+/**
+ * Errors whose constructor puts functions on each instance (zod's `ZodError`: `flatten`, `format`, `addIssue`, and
+ * zod 4's `_zod` its `instanceof` reads), which cannot travel: the other side makes the error again with that
+ * constructor, of the package as that side loaded it (classLocation), from these arguments, and gives it the stack
+ * and the other fields it had. Before, such an error could not travel: a moved handler's request ran again on the
+ * main loop (what the handler logged before throwing was logged twice), and an error handler reading it stayed there.
+ */
+const REVIVERS: Array<{ name: string; module: RegExp; made(error: Record<string, unknown>): unknown; args(error: Record<string, unknown>): unknown[] | null }> = [
+  {
+    name: 'ZodError',
+    module: /[\\/]node_modules[\\/]zod[\\/]/,
+    // (zod 4's `parse` throws a ZodRealError, whose instances' class is one zod does not export: `_zod.constr` is the
+    // function that made it, exported; zod 3's is the class)
+    made: (e) => (e._zod as { constr?: unknown } | undefined)?.constr ?? e.constructor,
+    args: (e) => (Array.isArray(e.issues) ? [e.issues] : null),
+  },
+];
+
+/** Where the function that makes an error again is (REVIVERS), and the arguments it takes; or null. */
+function revivable(error: Error): { where: [string, string | null]; args: unknown[] } | null {
+  for (const reviver of REVIVERS) {
+    if (error.name !== reviver.name) continue;
+    const where = classLocation(reviver.made(error as unknown as Record<string, unknown>));
+    if (!where || (where[1] ?? '').startsWith('#') || !reviver.module.test(where[0])) continue;
+    const args = reviver.args(error as unknown as Record<string, unknown>);
+    if (args) return { where, args };
+  }
+  return null;
 }
 
 /** An error's own getter's value; one that throws cannot travel (its message runs where the getter works). */
@@ -235,10 +269,20 @@ function registry(): { classOf?(file: string, name: string): unknown; locateClas
   return (globalThis as Record<symbol, ReturnType<typeof registry>>)[Symbol.for('fluxion.registry')];
 }
 
-/** The class `classLocation` named, as this thread loaded that module, or null. */
-function exportedClass(where: unknown): (new (...args: unknown[]) => Error) | null {
+/**
+ * The class `classLocation` named, as this thread loaded that module, or null; `revive`: the function that makes
+ * such an error again (REVIVERS), the module loaded now if it is not yet.
+ */
+function exportedClass(where: unknown, revive = false): (new (...args: unknown[]) => Error) | null {
   if (!Array.isArray(where) || typeof where[0] !== 'string') return null;
-  const exported: unknown = require.cache[where[0]]?.exports;
+  let exported: unknown = require.cache[where[0]]?.exports;
+  if (exported === undefined && revive && !String(where[1] ?? '').startsWith('#')) {
+    try {
+      exported = require(where[0]);
+    } catch {
+      return null;
+    }
+  }
   let value: unknown = exported;
   if (typeof where[1] === 'string' && where[1].startsWith('#')) {
     // the main thread's module holds it; a worker has the copy its code unit carries
@@ -247,7 +291,7 @@ function exportedClass(where: unknown): (new (...args: unknown[]) => Error) | nu
     const d = exported && (typeof exported === 'object' || typeof exported === 'function') ? Object.getOwnPropertyDescriptor(exported, String(where[1])) : undefined;
     value = d && 'value' in d ? d.value : undefined;
   }
-  return typeof value === 'function' && value.prototype instanceof Error ? (value as new (...args: unknown[]) => Error) : null;
+  return typeof value === 'function' && (revive || value.prototype instanceof Error) ? (value as new (...args: unknown[]) => Error) : null;
 }
 
 const BUILTIN_ERRORS = new Map<string, ErrorConstructor>([Error, TypeError, RangeError, SyntaxError, ReferenceError, EvalError, URIError].map((c) => [c.name, c]));
@@ -314,14 +358,19 @@ export function decode(value: unknown, seen?: Map<object, unknown>): unknown {
     return out;
   }
   if (tagged.$flx === 'error') {
-    const own = exportedClass(tagged.class);
-    // (the app's own class, as loaded here: made as an Error of that class, its constructor not run again)
-    const error = own ? (Reflect.construct(Error, [String(tagged.message)], own) as Error) : new (errorClass(String(tagged.name)))(String(tagged.message));
-    if (typeof tagged.stack === 'string') error.stack = tagged.stack;
+    const own = tagged.revive ? exportedClass(tagged.class, true) : exportedClass(tagged.class);
+    // (the app's own class, as loaded here: made as an Error of that class, its constructor not run again; one whose
+    // constructor puts what cannot travel on it, REVIVERS, made by its constructor)
+    const revived = own && Array.isArray(tagged.revive);
+    const error = revived ? new own(...(decode(tagged.revive, seen) as unknown[])) : own ? (Reflect.construct(Error, [String(tagged.message)], own) as Error) : new (errorClass(String(tagged.name)))(String(tagged.message));
+    if (typeof tagged.stack === 'string') Object.defineProperty(error, 'stack', { value: tagged.stack, writable: true, configurable: true, enumerable: false });
     // (a name its constructor sets on the instance, which was not run here: http-errors' `ForbiddenError`)
     if (error.name !== tagged.name) Object.defineProperty(error, 'name', { value: tagged.name, writable: true, configurable: true, enumerable: false });
     const props = decode(tagged.props, seen) as Record<string, unknown>;
+    // (what its constructor made again is its own: a field the code added after, `err.status = 400`, is not)
+    if (revived) for (const key of Object.getOwnPropertyNames(error)) delete props[key];
     for (const key of (tagged.hidden as string[] | undefined) ?? []) {
+      if (!(key in props)) continue;
       Object.defineProperty(error, key, { value: props[key], writable: true, configurable: true, enumerable: false });
       delete props[key];
     }
