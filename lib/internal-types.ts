@@ -5,6 +5,9 @@
  */
 import type { ForeignWrite, RuptureKind } from './types';
 
+/** The name a handler a package made has in its code unit (compiler/units.ts madeHandlerUnit): its unit's `prefix`. */
+export const MADE_HANDLER = '$flx$made';
+
 export interface FunctionEntry {
   /** Function name or inferred name ('' when anonymous). */
   name: string;

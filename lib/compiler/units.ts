@@ -13,7 +13,7 @@ import { appFileAlias, derivedFrom, moduleRequire, pureFrom, REPLAY_GLOBALS, unr
 import type { Analysis } from './index';
 import { isMutation, memberUse, writesEnvVariable } from './pipeliner';
 import type { Variable } from './scopes';
-import type { CodeUnit } from '../internal-types';
+import { MADE_HANDLER, type CodeUnit } from '../internal-types';
 import type { ForeignWrite } from '../types';
 import { isBuiltin } from 'node:module';
 import { CONNECT_METHODS, isLocal } from '../specifiers';
@@ -184,9 +184,6 @@ export function codeUnit(fn: FunctionNode, analysis: Analysis, made?: Partial): 
   return unit;
 }
 
-/** The name a handler a package makes (madeHandlerUnit) has in its code unit. */
-const MADE = '$flx$made';
-
 /**
  * The code unit of a handler a known package makes at a dynamic site (factories.ts madeHandler:
  * `createHandler({ schema, rootValue: root })`): on a worker, the call is made once, where the file makes it, after
@@ -205,9 +202,9 @@ export function madeHandlerUnit(call: AstNode, used: Array<[string, Variable]>, 
   }
   const unit = codeUnit(call as unknown as FunctionNode, analysis, start)!;
   unit.range = [call.start, call.start];
-  unit.prefix = MADE;
+  unit.prefix = MADE_HANDLER;
   delete unit.leaf;
-  unit.helpers.push({ name: MADE, range: [call.start, call.end], prefix: `var ${MADE} = ` });
+  unit.helpers.push({ name: MADE_HANDLER, range: [call.start, call.end], prefix: `var ${MADE_HANDLER} = ` });
   return unit;
 }
 

@@ -8,7 +8,7 @@ import Module = require('node:module');
 import * as path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { parentPort, workerData } from 'node:worker_threads';
-import type { CodeUnit } from '../internal-types';
+import { MADE_HANDLER, type CodeUnit } from '../internal-types';
 import { COPY_GETTERS, COPY_JSON, decode, encode, encodeThrown, noteHelperClass, NotTransferable, PLAIN, refill, setUnitClasses } from './serialize';
 import { buildFactory, original, resetState, stateOf, type Factory } from './units';
 import { AsyncClock, maySample, now, RESAMPLE_MESSAGES, RESAMPLE_MS, resampleAfter, startSample } from './clock';
@@ -226,6 +226,13 @@ function answerState(request: StateRequest): void {
 
 /** The code units (`file#index`) nothing of which runs after they return (CodeUnit.leaf). */
 const leaves = new Set<string>();
+/**
+ * Units of handlers a package made (compiler/units.ts madeHandlerUnit, graphql-http's): the package's awaits have no
+ * clock pauses, so their time is their synchronous run and, sampled, their promises' reactions (the main loop's
+ * ModuleRuntime.madeHandler does the same), first sampled at their 64th message here, once V8 compiled their code.
+ */
+const madeUnits = new Set<string>();
+const MADE_FIRST_SAMPLE = 64;
 
 /** Per code unit (`file#index`): its module constants, as they came with the unit (RunMessage.constants). */
 const constantsOf = new Map<string, Record<string, unknown>>();
@@ -1004,6 +1011,10 @@ function run(message: RunMessage): number {
   // an async function answers when its promise settles (its value or rejection is part of the answer);
   // its CPU time is its synchronous segments (the clock pauses at each of its own awaits: units.ts)
   const settleOnly = message.async === true;
+  if (message.unit?.prefix === MADE_HANDLER && !madeUnits.has(key)) {
+    madeUnits.add(key);
+    sampleAt.set(key, [0, MADE_FIRST_SAMPLE, RESAMPLE_MS]);
+  }
   const clock = settleOnly ? new AsyncClock() : null;
   // (now and then one is sampled: what it starts in packages' callbacks, reported with a later answer of its fluxion)
   const due = clock ? sampleAt.get(key) : undefined;
@@ -1258,6 +1269,7 @@ function run(message: RunMessage): number {
     contexts = message.contexts ? enterContexts({ encode, decode, refill }, message.contexts, readUnreadable) : null;
     const call = contexts ? () => contexts!.run(() => fn(...args)) : () => fn(...args);
     result = clock ? clocks.run(clock, call) : call();
+    if (clock && madeUnits.has(key)) clock.pause();
   } catch (error) {
     running = false;
     failed(error);
