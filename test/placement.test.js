@@ -622,6 +622,19 @@ t.test('GraphQL schemas made at start-up (buildSchema, makeExecutableSchema of g
   t.match(explained.stdout, /uses `shelfSchema`, made by @graphql-tools\/schema\.makeExecutableSchema\(\) at start-up from `shelf`/);
   t.match(explained.stdout, /`createHandler\(\{ schema, rootValue: root \}\)` — .*; a handler graphql-http\/lib\/use\/express\.createHandler\(\) makes, which a worker makes again from the same arguments: it can run on another event loop when hot \(a request whose body no parser read has it read on the main loop first/);
   t.match(explained.stdout, /`createHandler\(\{ schema: votingSchema \}\)` — .*, not made again on a worker: it is made of `votingSchema`/);
+  // a worker that dies under a package-made handler's message: that request fails through express's error path, the
+  // next goes to a new worker
+  const crashing = await startApp(file, { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1', FLUXION_THREADS: '1' } });
+  try {
+    const post = (query) => request(crashing.port, { method: 'POST', path: '/raw', body: JSON.stringify({ query }), headers: { 'content-type': 'application/json' } });
+    const died = await post('{ crash }');
+    t.equal(died.status, 500);
+    t.match(died.body.toString(), /fluxion: the worker running this request stopped/);
+    const next = JSON.parse((await post('{ thread }')).body.toString());
+    t.not(next.data.thread, 0, 'the next request: a new worker');
+  } finally {
+    await crashing.stop();
+  }
 });
 
 t.test('graceful shutdown: a request in flight on a worker finishes, then the process exits on its own', async (t) => {

@@ -540,10 +540,10 @@ export class ModuleRuntime {
    * it would, and Express 4 leaves it unhandled as it would. When the message cannot travel: the clock, and
    * the body runs here.
    */
-  offloadAsync(ix: number, thisArg: unknown, args: ArrayLike<unknown>, env?: () => Record<string, unknown>, rest?: unknown[]): Promise<unknown> | AsyncClock {
+  offloadAsync(ix: number, thisArg: unknown, args: ArrayLike<unknown>, env?: () => Record<string, unknown>, rest?: unknown[], here?: unknown[]): Promise<unknown> | AsyncClock {
     let settle: Settle | null = null;
     const promise = new Promise<unknown>((resolve, reject) => (settle = { resolve, reject }));
-    return this.send(ix, thisArg, rest?.length ? withNext(args, rest) : args, env, settle) ? promise : new AsyncClock();
+    return this.send(ix, thisArg, rest?.length ? withNext(args, rest) : args, env, settle, here) ? promise : new AsyncClock();
   }
 
   /**
@@ -555,7 +555,8 @@ export class ModuleRuntime {
    */
   readonly waiting: Waiting[] = [];
 
-  private send(ix: number, thisArg: unknown, args: ArrayLike<unknown>, env: (() => Record<string, unknown>) | undefined, settle: Settle | null): boolean {
+  /** `here`: the arguments the message runs with on the main loop if its worker fails (a made handler's: madeWrapper). */
+  private send(ix: number, thisArg: unknown, args: ArrayLike<unknown>, env: (() => Record<string, unknown>) | undefined, settle: Settle | null, here?: unknown[]): boolean {
     const record = this.records[ix]!;
     const stateful = this.description.fns[ix].unit!.state.length > 0;
     const resource = new (offloadModules().AsyncResource)('fluxion.message');
@@ -565,7 +566,7 @@ export class ModuleRuntime {
       this.wait({ ix, thisArg, args: Array.from(args), env, settle, resource, here: this.returning !== null });
       return true;
     }
-    const outcome = this.trySend(ix, thisArg, args, env, settle, resource);
+    const outcome = this.trySend(ix, thisArg, args, env, settle, resource, here);
     if (outcome === 'sent') {
       this.refusals.delete(ix);
       return true;
@@ -691,7 +692,7 @@ export class ModuleRuntime {
   }
 
   /** The message goes to a worker ('sent'), finds every queue full, or cannot travel (why). */
-  private trySend(ix: number, thisArg: unknown, args: ArrayLike<unknown>, env: (() => Record<string, unknown>) | undefined, settle: Settle | null, resource: AsyncResource): 'sent' | 'full' | Error {
+  private trySend(ix: number, thisArg: unknown, args: ArrayLike<unknown>, env: (() => Record<string, unknown>) | undefined, settle: Settle | null, resource: AsyncResource, here?: unknown[]): 'sent' | 'full' | Error {
     const record = this.records[ix]!;
     const stays = this.startupFor(ix);
     if (stays !== null) return new Error(stays);
@@ -745,7 +746,7 @@ export class ModuleRuntime {
       if (!(error instanceof NotTransferable)) throw error;
       return error;
     }
-    const realArgs = Array.from(args);
+    const realArgs = here ?? Array.from(args);
     const message: RunMessage = { type: 'run', id: 0, file: this.file, ix, args: prepared.args };
     if (prepared.env) message.env = prepared.env;
     if (contexts) message.contexts = contexts.carried;
@@ -1495,14 +1496,16 @@ function madeWrapper(module: ModuleRuntime, ix: number, record: FluxionRecord, h
             const before = req.body;
             req.body = text;
             let sent: Promise<unknown> | AsyncClock;
+            // (where its worker fails, the message runs here again: on the request that gives the text again)
+            const again = [readBack(req, text), ...args.slice(1)];
             try {
-              sent = module.offloadAsync(ix, this, args, env);
+              sent = module.offloadAsync(ix, this, args, env, undefined, again);
             } finally {
               if (hadBody) req.body = before;
               else delete req.body;
             }
             if (sent instanceof Promise) return resolve(sent);
-            return resolve(run(sent, this, [readBack(req, text), ...args.slice(1)]));
+            return resolve(run(sent, this, again));
           }
           resolve(run(module.clockHere(record), this, [readBack(req, text), ...args.slice(1)]));
         } catch (error) {
@@ -1529,14 +1532,29 @@ function madeWrapper(module: ModuleRuntime, ix: number, record: FluxionRecord, h
  * itself for all else, and a stream of the text read for its body (`setEncoding`, `on('data')`, `on('end')`).
  */
 function readBack(req: Readable, text: string): Readable {
-  // (required here: the runtime loads nothing it may not need at start-up)
-  const { PassThrough } = require('node:stream') as typeof import('node:stream');
-  const replay = new PassThrough();
-  replay.end(text);
+  // (made on the first read: most such views are never read, the message having gone)
+  let replay: Readable | null = null;
+  const stream = (): Readable => {
+    if (!replay) {
+      // (required here: the runtime loads nothing it may not need at start-up)
+      const { PassThrough } = require('node:stream') as typeof import('node:stream');
+      const made = new PassThrough();
+      made.end(text);
+      replay = made;
+    }
+    return replay;
+  };
   const view = Object.create(req) as Readable;
   for (const key of ['setEncoding', 'on', 'once', 'addListener', 'prependListener', 'off', 'removeListener', 'removeAllListeners', 'pipe', 'unpipe', 'read', 'resume', 'pause', 'isPaused', Symbol.asyncIterator] as const) {
-    const method = (replay as unknown as Record<string | symbol, (...a: unknown[]) => unknown>)[key];
-    Object.defineProperty(view, key, { value: (...a: unknown[]) => { const out = method.apply(replay, a); return out === replay ? view : out; }, writable: true, configurable: true });
+    Object.defineProperty(view, key, {
+      value: (...a: unknown[]) => {
+        const target = stream();
+        const out = (target as unknown as Record<string | symbol, (...b: unknown[]) => unknown>)[key]!.apply(target, a);
+        return out === target ? view : out;
+      },
+      writable: true,
+      configurable: true,
+    });
   }
   return view;
 }

@@ -12,7 +12,7 @@ const { threadId } = require('node:worker_threads');
 
 const schema = buildSchema(`
   type Book { id: ID!, title: String!, author: String!, words: Int! }
-  type Query { books(author: String): [Book!]!, book(id: ID!): Book, digest(rounds: Int!): String!, thread: Int! }
+  type Query { books(author: String): [Book!]!, book(id: ID!): Book, digest(rounds: Int!): String!, thread: Int!, crash: String }
 `);
 
 const BOOKS = [
@@ -33,6 +33,8 @@ const root = {
   book: ({ id }) => BOOKS.find((b) => b.id === id),
   digest: ({ rounds }) => digest(BOOKS.map((b) => b.title).join(), rounds),
   thread: () => threadId,
+  // (a worker that dies under a query: process.reallyExit ends a worker thread alone)
+  crash: () => (threadId !== 0 ? process.reallyExit(3) : 'alive'),
 };
 
 const typeDefs = gql`
