@@ -1,10 +1,10 @@
 'use strict';
-// `npm run bench [compiler|hello|startup|cpu …]`: every scenario, or the ones named, one after the other.
+// `npm run bench [compiler|hello|startup|cpu|scaling|graphql …]`: every scenario, or the ones named, one after the other.
 // `messages` (instructions per moved request, under valgrind: minutes) runs only when named.
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
 
-const all = ['compiler', 'hello', 'startup', 'cpu', 'scaling'];
+const all = ['compiler', 'hello', 'startup', 'cpu', 'scaling', 'graphql'];
 const onDemand = ['messages'];
 const chosen = process.argv.slice(2).length ? process.argv.slice(2) : all;
 let failed = 0;

@@ -160,10 +160,14 @@ t.test('validation schemas made at start-up are made again from their text; one 
     'const Even = z.number().refine((n) => n % 2 === 0);',
     'const seen = new Set();',
     'const Fresh = z.number().refine((n) => !seen.has(n));',
+    'const known = new Set();',
+    'known.add(1);',
+    'const Known = z.number().refine((n) => known.has(n));',
     "const Local = require('./schemas').make();",
     "app.get('/a', function a(req, res) { res.json([Signup.parse(req.query), Item.validate(req.query)]); });",
     "app.get('/b', function b(req, res) { res.json([Even.parse(Number(req.query.n)), Fresh.parse(1)]); });",
     "app.get('/c', function c(req, res) { res.json(Local.parse(req.query)); });",
+    "app.get('/d', function d(req, res) { seen.add(Number(req.query.n)); res.json(Known.parse(1)); });",
   ].join('\n');
   const vars = Object.fromEntries(compile(src).variables.map((v) => [v.name, v]));
   t.match(vars.Signup, { class: 'read-only', holds: 'module', reason: /known factory/ }, 'chained calls, and a schema made of another');
@@ -171,6 +175,7 @@ t.test('validation schemas made at start-up are made again from their text; one 
   t.match(vars.Even, { class: 'read-only', holds: 'module', reason: /known factory/ }, 'a function in it that reads nothing of the module: made again with it');
   t.match(vars.Fresh, { class: 'read-only', holds: 'module', reason: /^not made again: made by zod\.z\.number\(\)\.refine\(\) at start-up from `seen`, which a worker cannot make again/ }, "a function in it reading the module's memory: not made again, and code using it stays where it is");
   t.match(vars.Local, { class: 'scope' }, "what an app file's function makes is not a known factory's");
+  t.match(vars.Known, { class: 'read-only', holds: 'module', reason: /known factory/ }, 'a function in it reading module memory the top level filled and nothing changes after: made again with it (that memory goes as a value)');
   const esm = compile("import { z } from 'zod/v4';\nimport express from 'express';\nconst app = express();\nconst S = z.string().email();\napp.get('/', (req, res) => res.json(S.parse(req.query.e)));\n");
   t.match(esm.variables.find((v) => v.name === 'S'), { class: 'read-only', holds: 'module' }, 'a subpath of the package, imported');
 });

@@ -555,7 +555,7 @@ const GRAPHQL_STEPS = [
   ['/graphql', { query: 'query($a: String) { books(author: $a) { title } }', variables: { a: 'Gibson' } }],
   ['/graphql', { query: '{ book(id: "2") { title author } digest(rounds: 2000) thread }' }],
   ['/graphql', { query: '{ nope }' }],
-  ['/tools', { query: '{ authors { name books } viewer thread }' }],
+  ['/tools', { query: '{ authors { name books } viewer thread title(id: "3") }' }],
   ['/votes', { query: 'mutation { vote(id: "a") }' }],
   ['/votes', { query: 'mutation { vote(id: "a") }' }],
   ['/votes', { query: '{ votes(id: "a") }' }],
@@ -593,7 +593,7 @@ t.test('GraphQL schemas made at start-up (buildSchema, makeExecutableSchema of g
     await plainApp.stop();
   }
   t.same(plain[2].data, { book: { title: 'Neuromancer', author: 'Gibson' }, digest: plain[2].data.digest, thread: 0 });
-  t.same(plain[4].data, { authors: [{ name: 'Herbert', books: ['Dune'] }, { name: 'Gibson', books: ['Neuromancer', 'Count Zero'] }], viewer: 'ann', thread: 0 }, "graphql-tools' resolver map, its context");
+  t.same(plain[4].data, { authors: [{ name: 'Herbert', books: ['Dune'] }, { name: 'Gibson', books: ['Neuromancer', 'Count Zero'] }], viewer: 'ann', thread: 0, title: 'Count Zero' }, "graphql-tools' resolver map, its context, an index the top level filled");
   t.same(plain.slice(5, 8).map((r) => r.data), [{ vote: 1 }, { vote: 2 }, { votes: 2 }]);
   t.same([plain[9].data, plain[11].data], [{ shelf: ['Dune'], size: 1 }, { shelf: ['Dune', 'Emma'], size: 2 }]);
   t.same(plain.slice(12, 20), [{ data: { authors: plain[4].data.authors, viewer: 'ann', thread: 0 } }, { errors: plain[3].errors }, { data: { viewer: 'ann', thread: 0 } }, { data: { thread: 0, digest: plain[15].data.digest } }, { data: { book: { title: 'Dune' }, thread: 0 } }, 405, { data: { vote: 1 } }, { data: { vote: 2 } }], "graphql-http's answers");

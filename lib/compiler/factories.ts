@@ -451,7 +451,9 @@ function selfContained(fn: AstNode, scopes: Scopes, used: Array<[string, Variabl
     const def = variable.defs[0];
     if (variable.scope !== scopes.moduleScope || !def) return false;
     const module = moduleRequire(variable, scopes) !== null || derivedConstant(variable, scopes) !== null;
-    const known = def.type === 'FunctionName' || module || pureFrom(def.node as unknown as AstNode, scopes) !== null;
+    // (a table the top level fills, `for (…) CATALOGUE.push(…)`, read when the function runs: the unit's constant,
+    // its value sent to each worker once, units.ts)
+    const known = def.type === 'FunctionName' || module || pureFrom(def.node as unknown as AstNode, scopes) !== null || readOnlyAfterStartUp(variable, scopes);
     if (!known || ref.isWrite() || isMutation(ref.identifier as unknown as AstNode, scopes.parentOf, module ? 'module' : def.type === 'FunctionName' ? 'function' : undefined)) {
       blame?.(name);
       return false;
@@ -460,6 +462,16 @@ function selfContained(fn: AstNode, scopes: Scopes, used: Array<[string, Variabl
   }
   for (const entry of found) if (!used.some(([, v]) => v === entry[1])) used.push(entry);
   return true;
+}
+
+/**
+ * A module variable whose every write and change is in the top level's own code (not in a function: `const
+ * CATALOGUE = []; for (…) CATALOGUE.push(…)`): once start-up is over, nothing changes it. A function reading it when it
+ * runs reads what start-up left, which can go to a worker as a value (not made again: its initialiser alone is not it).
+ */
+function readOnlyAfterStartUp(variable: Variable, scopes: Scopes): boolean {
+  if (variable.defs[0]?.type !== 'Variable' || variable.scope !== scopes.moduleScope) return false;
+  return variable.references.every((r) => r.init || r.from.variableScope === scopes.moduleScope || !((r.isWrite()) || isMutation(r.identifier as unknown as AstNode, scopes.parentOf, undefined)));
 }
 
 /** `this` in an arrow's body, outside the functions of its own it holds (they have their own `this`). */
