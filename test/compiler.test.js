@@ -148,6 +148,21 @@ t.test('ES module syntax in a .js file is detected, as Node does', async (t) => 
   t.same(p.fluxions.map((f) => f.id), ['main', 'done']);
 });
 
+t.test("servers of sockets (socket.io's, ws's) are network objects: code using them stays on the main loop", async (t) => {
+  for (const [make, name] of [
+    ["const { Server } = require('socket.io');\nconst io = new Server(server);", 'io'],
+    ["const io = require('socket.io')(server);", 'io'],
+    ["const WebSocket = require('ws');\nconst io = new WebSocket.Server({ server });", 'io'],
+    ["const { WebSocketServer } = require('ws');\nconst io = new WebSocketServer({ server });", 'io'],
+  ]) {
+    const src = ["const http = require('http');", "const express = require('express');", 'const app = express();', 'const server = http.createServer(app);', make, "io.on('connection', (socket) => {", "  socket.on('chat', (m) => { io.emit('chat', m); });", '});', 'server.listen(3000);'].join('\n');
+    const program = compile(src, { filename: 'sockets.js' });
+    t.match(program.variables.find((v) => v.name === name), { holds: 'network', class: 'read-only' }, `${make.split('\n').pop()}: a network object, not state (its emit() writes nothing of the module)`);
+    const chat = program.fluxions.find((f) => f.kind === 'start' && f.params.includes('m'));
+    t.same(chat.offload.blockers, ['uses `io`, a network object (server, app, socket)'], 'the listener using it stays on the main loop');
+  }
+});
+
 t.test('validation schemas made at start-up are made again from their text; one with a function reading module memory in it is not', async (t) => {
   const src = [
     "const express = require('express');",

@@ -24,6 +24,9 @@ export type Value =
 const UNKNOWN: Value = { kind: 'unknown' };
 const LITERAL: Value = { kind: 'literal' };
 
+/** Packages whose objects are servers or sockets of their own (socket.io's `Server`, ws's `WebSocketServer`, `WebSocket`). */
+const SOCKET_PACKAGES = /^(socket\.io|ws|engine\.io|sockjs|faye-websocket)$/;
+
 export class Callees {
   private readonly cache = new Map<AstNode, Value>();
   private readonly active = new Set<AstNode>();
@@ -65,6 +68,8 @@ export class Callees {
         return this.member(node);
       case 'CallExpression':
         return this.call(node);
+      case 'NewExpression':
+        return this.construct(node);
       case 'AwaitExpression':
         return this.valueOf(node.argument, at);
       case 'AssignmentExpression':
@@ -180,11 +185,22 @@ export class Callees {
     return UNKNOWN;
   }
 
+  /**
+   * `new Server(httpServer)` of socket.io, `new WebSocketServer({ server })` of ws: a server of sockets, held by the
+   * main loop as an http server is (SOCKET_PACKAGES); any other `new` is unknown.
+   */
+  private construct(node: AstNode): Value {
+    const callee = this.valueOf(node.callee);
+    return (callee.kind === 'module' || callee.kind === 'export') && SOCKET_PACKAGES.test(callee.module) ? { kind: 'server' } : UNKNOWN;
+  }
+
   private call(node: AstNode): Value {
     const specifier = requireSpecifier(node);
     if (specifier !== null) return { kind: 'module', module: specifier };
     const callee = node.callee.type === 'MemberExpression' ? null : this.valueOf(node.callee);
     if (callee) {
+      // `require('socket.io')(server)`: socket.io's server
+      if ((callee.kind === 'module' || callee.kind === 'export') && SOCKET_PACKAGES.test(callee.module)) return { kind: 'server' };
       if (callee.kind === 'module' && callee.module === 'express') return { kind: 'express-app' };
       if (callee.kind === 'module' && callee.module === 'router') return { kind: 'express-router' };
       if (callee.kind === 'export' && callee.module === 'express' && callee.name === 'Router') return { kind: 'express-router' };
