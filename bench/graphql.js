@@ -6,7 +6,7 @@
 // BENCH_ROUNDS rounds of BENCH_SECONDS seconds, 16 connections, loopback only. On a machine of few cores the load
 // generator takes one of them: read the ratio with the cores the server had (BENCH_SERVER_CPUS, bench/lib.js).
 const autocannon = require('autocannon');
-const { median, machine, table, startServer, serverCpuCount } = require('./lib');
+const { machine, ratesTable, startServer, serverCpuCount } = require('./lib');
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
 const SECONDS = Number(process.env.BENCH_SECONDS || 5);
@@ -47,17 +47,8 @@ async function main() {
     for (let round = 0; round < ROUNDS; round++) {
       for (const [name, args, env] of variants) results.get(name).push(await measure(args, env, query));
     }
-    const base = median(results.get('plain node').map((r) => r.requests.average));
     console.log(`\nGraphQL \`${label}\` query: ${ROUNDS} rounds × ${SECONDS} s, 16 connections, ${serverCpuCount()} server cores (${machine()})`);
-    console.log(
-      table(
-        ['variant', 'req/s (median)', 'p50 ms', 'p99 ms', 'vs plain'],
-        [...results].map(([name, runs]) => {
-          const rps = median(runs.map((r) => r.requests.average));
-          return [name, rps.toFixed(0), median(runs.map((r) => r.latency.p50)).toFixed(2), median(runs.map((r) => r.latency.p99)).toFixed(2), `${(rps / base).toFixed(3)}×`];
-        }),
-      ),
-    );
+    console.log(ratesTable(results));
   }
 }
 

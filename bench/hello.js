@@ -3,7 +3,7 @@
 // Rounds alternate (plain, fluxion, plain, …) so that the machine's noise hits both alike; the ratio is the
 // figure to read. Bounded: BENCH_ROUNDS rounds of BENCH_SECONDS seconds, 50 connections, loopback only.
 const autocannon = require('autocannon');
-const { median, machine, table, startServer } = require('./lib');
+const { machine, ratesTable, startServer } = require('./lib');
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 3);
 const SECONDS = Number(process.env.BENCH_SECONDS || 5);
@@ -33,17 +33,8 @@ async function main() {
   for (let round = 0; round < ROUNDS; round++) {
     for (const [name, args, env] of variants) results.get(name).push(await measure(args, env));
   }
-  const base = median(results.get('plain node').map((r) => r.requests.average));
   console.log(`\nExpress 5 hello-world: ${ROUNDS} rounds × ${SECONDS} s, 50 connections, autocannon on the same machine (${machine()})`);
-  console.log(
-    table(
-      ['variant', 'req/s (median)', 'p50 ms', 'p99 ms', 'vs plain'],
-      [...results].map(([name, runs]) => {
-        const rps = median(runs.map((r) => r.requests.average));
-        return [name, rps.toFixed(0), median(runs.map((r) => r.latency.p50)).toFixed(2), median(runs.map((r) => r.latency.p99)).toFixed(2), `${(rps / base).toFixed(3)}×`];
-      }),
-    ),
-  );
+  console.log(ratesTable(results));
 }
 
 main().catch((e) => {

@@ -100,4 +100,17 @@ function startServer(file, args = [], env = {}) {
   });
 }
 
-module.exports = { ROOT, SERVER_CPUS, allowedCpus, cores, splitCpus, serverCpuCount, median, machine, table, startServer };
+/**
+ * The table of an autocannon scenario's variants (`results`: name → the results of its rounds): median req/s, p50 and
+ * p99 latency, and the ratio to the first variant's req/s (plain node's).
+ */
+function ratesTable(results) {
+  const rates = (runs) => median(runs.map((r) => r.requests.average));
+  const base = rates([...results.values()][0]);
+  return table(
+    ['variant', 'req/s (median)', 'p50 ms', 'p99 ms', 'vs plain'],
+    [...results].map(([name, runs]) => [name, rates(runs).toFixed(0), median(runs.map((r) => r.latency.p50)).toFixed(2), median(runs.map((r) => r.latency.p99)).toFixed(2), `${(rates(runs) / base).toFixed(3)}×`]),
+  );
+}
+
+module.exports = { ROOT, SERVER_CPUS, allowedCpus, cores, splitCpus, serverCpuCount, median, machine, table, ratesTable, startServer };
