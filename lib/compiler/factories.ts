@@ -173,7 +173,8 @@ function callArguments(node: AstNode): AstNode[] {
  * arguments and run it there: graphql-http's (`app.all('/graphql', createHandler({ schema, rootValue: root }))`, as
  * graphql.org's guide writes it), which runs the query and answers with `res.writeHead(…).end(body)`. `needs: 'body'`:
  * it reads the request's body itself when no parser did (`req.on('data')`), which a request on a worker cannot give:
- * such a request runs on the main loop (GET requests, and bodies a parser read, `express.json()`, move).
+ * the main loop reads it first and sends it as `req.body`, the text, which graphql-http takes as it takes what the
+ * socket gives (runtime: registry.ts madeWrapper).
  */
 const HANDLER_FACTORIES = new Map<string, { needs: 'body' | null }>([
   ['graphql-http/lib/use/express.createHandler', { needs: 'body' }],

@@ -1470,9 +1470,18 @@ function madeWrapper(module: ModuleRuntime, ix: number, record: FluxionRecord, h
       return result;
     }
     clock.pause();
-    const done = () => module.exitAsync(ix, clock);
-    (result as PromiseLike<unknown>).then(done, done);
-    return result;
+    // (what the caller gets settles as the handler's promise did, after the clock stops: a rejection no one handles
+    // is reported as it would be, one express 5 handles is handled)
+    return (result as PromiseLike<unknown>).then(
+      (value) => {
+        module.exitAsync(ix, clock);
+        return value;
+      },
+      (error: unknown) => {
+        module.exitAsync(ix, clock);
+        throw error;
+      },
+    );
   };
   const made = function (this: unknown, ...args: unknown[]): unknown {
     const clock = module.enterAsync(ix);
