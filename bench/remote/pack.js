@@ -10,7 +10,7 @@ const { execFileSync } = require('node:child_process');
 const ROOT = path.join(__dirname, '..', '..');
 const OUT = path.join(ROOT, '.bench-remote');
 // what bench/*.js, bench/apps, samples/cpu, the startup app and @babel/register load
-const ROOTS = ['express', 'express4', 'express3', 'autocannon', 'piscina', 'pirates', 'meriyah', 'eslint-scope', 'eslint-visitor-keys', 'cls-hooked', 'cookie-parser', 'express-session', 'raw-body', '@babel/register', '@babel/core'];
+const ROOTS = ['express', 'express4', 'express3', 'autocannon', 'piscina', 'pirates', 'meriyah', 'eslint-scope', 'eslint-visitor-keys', 'cls-hooked', 'cookie-parser', 'express-session', 'raw-body', '@babel/register', '@babel/core', 'graphql', 'graphql-http'];
 
 /** Installed package folders of `names` and of everything they depend on, resolved as Node would. */
 function closure(names) {

@@ -5,7 +5,8 @@
 #   ONLY=hello     the hello-world overhead, server on 2 CPUs
 #   ONLY=scaling   the scaling curve (SIZES, default 1,2,4,8,14)
 #   ONLY=startup   start-up times
-#   ONLY=all       all of them (default); ONLY=cpu2+startup: those two
+#   ONLY=graphql   the GraphQL scenario, server on GN CPUs (default 4), load on the others (only when named)
+#   ONLY=all       all of them but graphql (default); ONLY=cpu2+startup: those two
 set -u
 OUT=${OUT:-/tmp/bench-remote-out}
 mkdir -p /tmp/bench-remote-node "$OUT"
@@ -34,6 +35,12 @@ fi
 if want scaling; then
   echo "== scaling"
   BENCH_SCALING_CPUS=${SIZES:-1,2,4,8,14} BENCH_ROUNDS=1 BENCH_SECONDS=4 timeout 260 node bench/scaling.js 2>&1 | tee "$OUT/scaling.txt"
+fi
+if [[ "+$ONLY+" == *"+graphql+"* ]]; then
+  S=$(node -e "console.log(require('./bench/lib').splitCpus(${GN:-4}).server.join(','))")
+  L=$(node -e "console.log(require('./bench/lib').splitCpus(${GN:-4}).load.join(','))")
+  echo "== graphql, server on $S, load on $L"
+  BENCH_SERVER_CPUS=$S BENCH_ROUNDS=${RG:-2} BENCH_SECONDS=${SG:-4} timeout ${TG:-200} taskset -c "$L" node bench/graphql.js 2>&1 | tee "$OUT/graphql.txt"
 fi
 if want startup; then
   # every start on the same CPU: this kind of machine's CPUs differ in speed by up to 1.6x
