@@ -244,11 +244,6 @@ export class ModuleRuntime {
     const record = this.records[ix];
     if (record === null) return -1;
     if (record.placement !== 'main' && !(record.placement === 'replicated' && this.registry.mainTakes())) return -2;
-    return this.startHere(record);
-  }
-
-  /** A message of the fluxion runs on this loop: its start time. */
-  private startHere(record: FluxionRecord): number {
     const t = now();
     if (sampleDue(record, t)) startSyncSample(t, this.sampled(record, t));
     else if (sampling()) enterOther(t);
@@ -540,7 +535,7 @@ export class ModuleRuntime {
    * it would, and Express 4 leaves it unhandled as it would. When the message cannot travel: the clock, and
    * the body runs here.
    */
-  offloadAsync(ix: number, thisArg: unknown, args: ArrayLike<unknown>, env?: () => Record<string, unknown>, rest?: unknown[], here?: unknown[]): Promise<unknown> | AsyncClock {
+  offloadAsync(ix: number, thisArg: unknown, args: ArrayLike<unknown>, env?: () => Record<string, unknown>, rest?: unknown[], here?: () => unknown[]): Promise<unknown> | AsyncClock {
     let settle: Settle | null = null;
     const promise = new Promise<unknown>((resolve, reject) => (settle = { resolve, reject }));
     return this.send(ix, thisArg, rest?.length ? withNext(args, rest) : args, env, settle, here) ? promise : new AsyncClock();
@@ -555,8 +550,8 @@ export class ModuleRuntime {
    */
   readonly waiting: Waiting[] = [];
 
-  /** `here`: the arguments the message runs with on the main loop if its worker fails (a made handler's: madeWrapper). */
-  private send(ix: number, thisArg: unknown, args: ArrayLike<unknown>, env: (() => Record<string, unknown>) | undefined, settle: Settle | null, here?: unknown[]): boolean {
+  /** `here`: the arguments the message runs with on the main loop if its worker fails, made then (a made handler's: madeWrapper). */
+  private send(ix: number, thisArg: unknown, args: ArrayLike<unknown>, env: (() => Record<string, unknown>) | undefined, settle: Settle | null, here?: () => unknown[]): boolean {
     const record = this.records[ix]!;
     const stateful = this.description.fns[ix].unit!.state.length > 0;
     const resource = new (offloadModules().AsyncResource)('fluxion.message');
@@ -692,7 +687,7 @@ export class ModuleRuntime {
   }
 
   /** The message goes to a worker ('sent'), finds every queue full, or cannot travel (why). */
-  private trySend(ix: number, thisArg: unknown, args: ArrayLike<unknown>, env: (() => Record<string, unknown>) | undefined, settle: Settle | null, resource: AsyncResource, here?: unknown[]): 'sent' | 'full' | Error {
+  private trySend(ix: number, thisArg: unknown, args: ArrayLike<unknown>, env: (() => Record<string, unknown>) | undefined, settle: Settle | null, resource: AsyncResource, here?: () => unknown[]): 'sent' | 'full' | Error {
     const record = this.records[ix]!;
     const stays = this.startupFor(ix);
     if (stays !== null) return new Error(stays);
@@ -746,7 +741,7 @@ export class ModuleRuntime {
       if (!(error instanceof NotTransferable)) throw error;
       return error;
     }
-    const realArgs = here ?? Array.from(args);
+    const realArgs = Array.from(args);
     const message: RunMessage = { type: 'run', id: 0, file: this.file, ix, args: prepared.args };
     if (prepared.env) message.env = prepared.env;
     if (contexts) message.contexts = contexts.carried;
@@ -768,7 +763,7 @@ export class ModuleRuntime {
         held: prepared.held,
         contexts,
         resource,
-        runHere: () => this.runHere(ix, thisArg, realArgs, env, values, settle !== null),
+        runHere: () => this.runHere(ix, thisArg, here ? here() : realArgs, env, values, settle !== null),
         onDone: (ownMs, extraMs) => {
           // (an async message: with what it starts in packages' callbacks, as last sampled; a synchronous one's time
           // there runs to its answer, which the work it started came before)
@@ -1506,7 +1501,7 @@ function madeWrapper(module: ModuleRuntime, ix: number, record: FluxionRecord, h
             req.body = text;
             let sent: Promise<unknown> | AsyncClock;
             // (where its worker fails, the message runs here again: on the request that gives the text again)
-            const again = [readBack(req, text), ...args.slice(1)];
+            const again = () => [readBack(req, text), ...args.slice(1)];
             try {
               sent = module.offloadAsync(ix, this, args, env, undefined, again);
             } finally {
@@ -1514,7 +1509,7 @@ function madeWrapper(module: ModuleRuntime, ix: number, record: FluxionRecord, h
               else delete req.body;
             }
             if (sent instanceof Promise) return resolve(sent);
-            return resolve(run(sent, this, again));
+            return resolve(run(sent, this, again()));
           }
           resolve(run(module.clockHere(record), this, [readBack(req, text), ...args.slice(1)]));
         } catch (error) {
@@ -1541,7 +1536,6 @@ function madeWrapper(module: ModuleRuntime, ix: number, record: FluxionRecord, h
  * itself for all else, and a stream of the text read for its body (`setEncoding`, `on('data')`, `on('end')`).
  */
 function readBack(req: Readable, text: string): Readable {
-  // (made on the first read: most such views are never read, the message having gone)
   let replay: Readable | null = null;
   const stream = (): Readable => {
     if (!replay) {
