@@ -136,6 +136,8 @@ t.test("zod's error, whose constructor puts functions on it, is made again by zo
   t.equal(back.stack, error.stack, 'the stack of where it was thrown');
   t.equal(back.status, 400, 'a field the code added after');
   t.notOk(Object.keys(back).includes('stack'), 'its stack is not enumerated, as it is not on the original');
+  error.context = new (class Context {})();
+  t.throws(() => encode(error, 'error'), { path: 'error.context', what: 'an instance of Context' }, "a field the code added that cannot travel still cannot (zod's constructor would not put it back)");
 });
 
 t.test('what cannot travel is named by its path', async (t) => {

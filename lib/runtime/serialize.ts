@@ -126,7 +126,10 @@ function encodeError(value: Error, path: string, seen: Map<object, unknown>, los
       props[key] = encode('value' in field ? field.value : readGetter(field, value, `${path}.${key}`), `${path}.${key}`, seen);
       if (!field.enumerable) hidden.push(key);
     } catch (error) {
-      if (!(lossy || revive) || !(error instanceof NotTransferable)) throw error;
+      // (what the reviving constructor puts back: its functions, what it defines without enumerating; a field the
+      // code added that cannot travel still cannot)
+      const remade = revive !== null && (!field.enumerable || typeof field.value === 'function');
+      if (!(lossy || remade) || !(error instanceof NotTransferable)) throw error;
     }
   }
   for (const key in value) {
