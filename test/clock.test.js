@@ -1,8 +1,9 @@
 'use strict';
-// The runtime's clock as data: a message's own time (sections nest, each less what closed inside it) and how often
-// a fluxion is sampled again (clock.ts). The sampler itself is tested on real processes (workers.test.js, chunked).
+// The runtime's clock as data: a message's own time (sections nest, each less what closed inside it), how often
+// a fluxion is sampled again and what its samples charge it (clock.ts), and what one sample leaves out (the
+// sampler's own hooks). The sampler on real servers is tested on real processes (workers.test.js, chunked).
 const t = require('tap');
-const { openSection, closeSection, resampleAfter, RESAMPLE_MS } = require('../dist/runtime/clock.js');
+const { AsyncClock, charged, closeSection, confirmAfter, now, openSection, resampleAfter, RESAMPLE_MS, startSample } = require('../dist/runtime/clock.js');
 
 t.test("a section's own time leaves out the sections closed inside it, and adds its whole length to its parent's", async (t) => {
   // a middleware (0..10) whose next() runs a route (2..8), which runs a callback fluxion (3..4)
@@ -36,4 +37,37 @@ t.test('resampling backs off while samples find nothing, and comes back to once 
   t.same(waits, [2000, 4000, 8000, 16000, 32000, 64000, 64000, 64000, 64000], 'doubling, to once a minute');
   t.equal(resampleAfter(64000, 0.04), 64000, 'a few microseconds is nothing');
   t.equal(resampleAfter(64000, 3.5), RESAMPLE_MS, 'work found: once a second again');
+});
+
+t.test('a fluxion is charged the lesser of its last two samples, and a first sample that found work is confirmed soon', async (t) => {
+  t.equal(charged(-1, 1.2), 0, 'a first sample alone: nothing charged yet (V8 compiling the package may be most of it)');
+  t.equal(charged(1.2, 0.4), 0.4, 'a second, warm, reading less: the lesser');
+  t.equal(charged(0.4, 3.7), 0.4, 'one reading a GC pause: the lesser');
+  t.equal(charged(25, 24), 24, 'real work read twice: charged');
+  t.equal(confirmAfter(25, 1), 16, "a first sample of a fluxion's second message that found work: the next 16 messages later");
+  t.equal(confirmAfter(1.1, 64), 64, "a made handler's, of its 64th: 64 messages later");
+  t.equal(confirmAfter(0.01, 1), null, 'nothing found: resampled as usual');
+});
+
+t.test("a sample leaves out the sampler's own cost: the hooks' work for each promise a package's callbacks make", async (t) => {
+  // a package's async work after the message's return: 3000 awaits, ~0.3–0.6 ms of JavaScript without the hooks,
+  // ~100 ms with them (Node's async ids and destroy tracking, the stack read for each resource made): a sample that
+  // charged the hooks read ~95% of that wall time
+  async function chain(n) {
+    let x = 0;
+    for (let i = 0; i < n; i++) x += await Promise.resolve(i);
+    return x;
+  }
+  let read = -1;
+  const clock = new AsyncClock();
+  clock.sample = startSample(now(), (ms) => (read = ms));
+  const work = chain(3000);
+  clock.pause();
+  const started = now();
+  await work;
+  const wall = now() - started;
+  clock.end();
+  await new Promise((resolve) => setImmediate(resolve));
+  t.ok(read > 0, `the reactions are charged (${read.toFixed(3)} ms)`);
+  t.ok(read < wall / 2, `but not the hooks' work: ${read.toFixed(3)} ms of the ${wall.toFixed(3)} ms they ran, hooks on`);
 });

@@ -11,7 +11,7 @@ import { appGlobalReason, configuresByLoading, CONNECT_METHODS, globalsReason, s
 import type { ForeignWrite, RuptureKind } from '../types';
 import { debug, warnOnce } from '../debug';
 import type * as DispatcherModule from './dispatcher';
-import { AsyncClock, closeSection, enterOther, exitMessage, maySample, now, openSection, RESAMPLE_MESSAGES, RESAMPLE_MS, resampleAfter, sampling, startSample, startSyncSample } from './clock';
+import { AsyncClock, charged, closeSection, confirmAfter, enterOther, exitMessage, maySample, now, openSection, RESAMPLE_MESSAGES, RESAMPLE_MS, resampleAfter, sampling, startSample, startSyncSample } from './clock';
 import { activeContexts, buildingUnit } from './contexts';
 import type { Pending, Pool, Settle } from './pool';
 import type { Replay, RunMessage, StartupValue } from './worker';
@@ -137,10 +137,12 @@ export interface FluxionRecord {
   timed: number;
   cpuMs: number;
   /**
-   * What its message starts in packages' own callbacks (clock.ts samples), as last sampled, on either loop (a
-   * worker samples async messages); added to each of its messages' time.
+   * What its message starts in packages' own callbacks (clock.ts samples, on either loop: a worker samples async
+   * messages), the lesser of its last two samples (clock.ts `charged`); added to each of its messages' time.
    */
   extraMs: number;
+  /** Its last sample's figure (-1: none yet). */
+  lastSampleMs: number;
   /** Its next message on the main loop is sampled from then on (`now()`), and once it has this many messages. */
   sampleAt: number;
   sampleAfter: number;
@@ -183,6 +185,13 @@ const FIRST_SAMPLE = 1;
 
 /** A handler a package made (ModuleRuntime.madeHandler): its first sample is of this message. */
 const MADE_FIRST_SAMPLE = 64;
+
+/** A sample of the fluxion's messages read `extraMs`, on either loop. */
+function sampleRead(record: FluxionRecord, extraMs: number): void {
+  record.extraMs = charged(record.lastSampleMs, extraMs);
+  record.lastSampleMs = extraMs;
+  debug('sample', `${record.id}: a sample of message ${record.messages} read ${extraMs.toFixed(3)} ms in packages' callbacks; each message is charged ${record.extraMs.toFixed(3)} ms`);
+}
 
 /** Whether a message of the fluxion entering on the main loop at `t` is sampled (clock.ts): its second, then as spaced. */
 function sampleDue(record: FluxionRecord, t: number): boolean {
@@ -277,11 +286,18 @@ export class ModuleRuntime {
 
   /** This message of the fluxion is sampled (clock.ts): what it starts in packages' callbacks becomes its `extraMs`. */
   private sampled(record: FluxionRecord, t: number): (extraMs: number) => void {
+    const firstAt = record.lastSampleMs < 0 ? record.sampleAfter : -1;
     record.sampleAt = t + record.sampleEvery;
     record.sampleAfter = record.messages + RESAMPLE_MESSAGES;
     return (extraMs) => {
-      record.extraMs = extraMs;
+      sampleRead(record, extraMs);
       record.sampleEvery = resampleAfter(record.sampleEvery, extraMs);
+      // (a first sample that found work: the next, to confirm it, comes soon, as a first one may: beside others)
+      const confirm = firstAt < 0 ? null : confirmAfter(extraMs, firstAt);
+      if (confirm !== null) {
+        record.sampleAt = 0;
+        record.sampleAfter = record.messages + confirm;
+      }
     };
   }
 
@@ -767,7 +783,7 @@ export class ModuleRuntime {
         onDone: (ownMs, extraMs) => {
           // (an async message: with what it starts in packages' callbacks, as last sampled; a synchronous one's time
           // there runs to its answer, which the work it started came before)
-          if (extraMs !== undefined) record.extraMs = extraMs;
+          if (extraMs !== undefined) sampleRead(record, extraMs);
           const cpuMs = ownMs + (settle ? record.extraMs : 0);
           record.messages++;
           record.workerMessages++;
@@ -1358,12 +1374,12 @@ export class Registry {
     return module;
   }
 
-  add(fields: Omit<FluxionRecord, 'placement' | 'messages' | 'workerMessages' | 'deopts' | 'timed' | 'cpuMs' | 'extraMs' | 'sampleAt' | 'sampleAfter' | 'sampleEvery' | 'stateMs' | 'weighed' | 'samples' | 'hotMs'>): FluxionRecord {
+  add(fields: Omit<FluxionRecord, 'placement' | 'messages' | 'workerMessages' | 'deopts' | 'timed' | 'cpuMs' | 'extraMs' | 'lastSampleMs' | 'sampleAt' | 'sampleAfter' | 'sampleEvery' | 'stateMs' | 'weighed' | 'samples' | 'hotMs'>): FluxionRecord {
     let id = fields.id;
     if (this.ids.has(id)) id = `${fields.id}@${this.relative(fields.file)}`;
     for (let n = 2; this.ids.has(id); n++) id = `${fields.id}@${this.relative(fields.file)}#${n}`;
     this.ids.add(id);
-    const record: FluxionRecord = { ...fields, id, placement: 'main', messages: 0, workerMessages: 0, deopts: 0, timed: 0, cpuMs: 0, extraMs: 0, sampleAt: 0, sampleAfter: FIRST_SAMPLE, sampleEvery: RESAMPLE_MS, stateMs: 0, weighed: [0, 0], samples: new Float64Array(16), hotMs: this.hotMs };
+    const record: FluxionRecord = { ...fields, id, placement: 'main', messages: 0, workerMessages: 0, deopts: 0, timed: 0, cpuMs: 0, extraMs: 0, lastSampleMs: -1, sampleAt: 0, sampleAfter: FIRST_SAMPLE, sampleEvery: RESAMPLE_MS, stateMs: 0, weighed: [0, 0], samples: new Float64Array(16), hotMs: this.hotMs };
     this.fluxions.push(record);
     return record;
   }

@@ -19,8 +19,10 @@ export interface Report {
     workerMessages: number;
     /** Mean CPU time per message (its own code — an async function's segments between awaits — and `callbackMs`), null for main. */
     cpuMsPerMessage: number | null;
-    /** The work a message starts in packages' own callbacks, as last sampled (clock.ts); absent: none. */
+    /** The work each message is charged for what it starts in packages' own callbacks: the lesser of its last two samples (clock.ts `charged`); absent: none. */
     callbackMs?: number;
+    /** What its last sample read there; absent: none, or nothing found. */
+    sampledMs?: number;
   }>;
   streams: Array<{ from: string; to: string; type: 'start' | 'post'; vars: string[]; messages: number }>;
 }
@@ -41,6 +43,7 @@ export function buildReport(registry: Registry): Report {
       workerMessages: f.workerMessages,
       cpuMsPerMessage: f.timed > 0 ? Number((f.cpuMs / f.timed).toFixed(6)) : null,
       ...(f.extraMs > 0 ? { callbackMs: Number(f.extraMs.toFixed(6)) } : {}),
+      ...(f.lastSampleMs > 0 ? { sampledMs: Number(f.lastSampleMs.toFixed(6)) } : {}),
     })),
     // A stream's messages are its destination's when it is the only stream into it; a fluxion fed by
     // several streams (one callback passed at several rupture points) splits them evenly.

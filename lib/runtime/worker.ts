@@ -11,7 +11,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { MADE_HANDLER, type CodeUnit } from '../internal-types';
 import { COPY_GETTERS, COPY_JSON, decode, encode, encodeThrown, noteHelperClass, NotTransferable, PLAIN, refill, setUnitClasses } from './serialize';
 import { buildFactory, original, resetState, stateOf, type Factory } from './units';
-import { AsyncClock, maySample, now, RESAMPLE_MESSAGES, RESAMPLE_MS, resampleAfter, startSample } from './clock';
+import { AsyncClock, confirmAfter, maySample, now, RESAMPLE_MESSAGES, RESAMPLE_MS, resampleAfter, startSample } from './clock';
 import { buildingUnit, contextsAtNext, enterContexts, internalStorage, lacksCopies, trackContexts, UnreadableContext, type CarriedContext, type NextContext } from './contexts';
 import type { Ops, RequestMarker, ResponseMarker, ViewConfig } from './dispatcher';
 import { debug, warnOnce } from '../debug';
@@ -1013,18 +1013,27 @@ function run(message: RunMessage): number {
   const settleOnly = message.async === true;
   if (message.unit?.prefix === MADE_HANDLER && !madeUnits.has(key)) {
     madeUnits.add(key);
-    sampleAt.set(key, [0, MADE_FIRST_SAMPLE, RESAMPLE_MS]);
+    sampleAt.set(key, [-1, MADE_FIRST_SAMPLE, RESAMPLE_MS]);
   }
   const clock = settleOnly ? new AsyncClock() : null;
   // (now and then one is sampled: what it starts in packages' callbacks, reported with a later answer of its fluxion)
   const due = clock ? sampleAt.get(key) : undefined;
-  if (clock && (due === undefined || (--due[1] <= 0 && started >= due[0])) && maySample(started, due === undefined)) {
+  if (clock && (due === undefined || (--due[1] <= 0 && started >= due[0])) && maySample(started, due === undefined || due[0] <= 0)) {
     const every = due?.[2] ?? RESAMPLE_MS;
+    // (its first here: of its first message, or of a made handler's 64th)
+    const firstAt = due === undefined ? 1 : due[0] === -1 ? MADE_FIRST_SAMPLE : -1;
     const entry: [number, number, number] = [started + every, RESAMPLE_MESSAGES, every];
     sampleAt.set(key, entry);
     clock.sample = startSample(started, (extraMs) => {
       sampled.set(key, extraMs);
       entry[2] = resampleAfter(every, extraMs);
+      // (a first sample that found work: the next, to confirm it — the registry charges the lesser —, comes soon,
+      // as a first one may: beside others)
+      const confirm = firstAt < 0 ? null : confirmAfter(extraMs, firstAt);
+      if (confirm !== null) {
+        entry[0] = 0;
+        entry[1] = confirm;
+      }
     });
   }
   // a response call whose argument cannot travel back (`res.render(view, { user: instanceOfAModel })`): a
@@ -1319,7 +1328,10 @@ function run(message: RunMessage): number {
  * waits behind a slow message.
  */
 const lastMs = new Map<string, number>();
-/** Per fluxion (`file#ix`): when its next async message here is sampled (clock.ts), and a sample's figure not yet sent. */
+/**
+ * Per fluxion (`file#ix`): when its next async message here is sampled (clock.ts; `at` -1: a made handler's first,
+ * 0: the one confirming a first that found work), and a sample's figure not yet sent.
+ */
 const sampleAt = new Map<string, [at: number, messages: number, every: number]>();
 const sampled = new Map<string, number>();
 let answers: DoneMessage[] | null = null;
