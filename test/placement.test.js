@@ -632,6 +632,19 @@ t.test('GraphQL schemas made at start-up (buildSchema, makeExecutableSchema of g
     t.match(died.body.toString(), /fluxion: the worker running this request stopped/);
     const next = JSON.parse((await post('{ thread }')).body.toString());
     t.not(next.data.thread, 0, 'the next request: a new worker');
+    // queries its worker had not started when it died (their bodies read here): they run here, on the text read
+    const slow = post('{ crash(after: 600) }');
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const queued = await Promise.all(['{ book(id: "2") { title } thread }', '{ thread }'].map(post));
+    t.equal((await slow).status, 500);
+    t.same(
+      queued.map((r) => [r.status, r.status === 200 ? JSON.parse(r.body.toString()).data : r.body.toString()]),
+      [
+        [200, { book: { title: 'Neuromancer' }, thread: 0 }],
+        [200, { thread: 0 }],
+      ],
+      'the queries queued behind it ran on the main loop, on the bodies read there',
+    );
   } finally {
     await crashing.stop();
   }

@@ -62,6 +62,43 @@ t.test('a worker killed mid-request: the request fails through the error path, t
   t.equal(out[3].status, 200);
 });
 
+t.test("a worker killed with requests in its queue: the one it ran fails, those it had not started run on the main loop as if they had never left", async (t) => {
+  const app = await startApp('test/apps/threads/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '1', FLUXION_DISABLE_CACHE: '1', DEBUG: 'fluxion:pool' } });
+  try {
+    // (its worker up, and the unit there)
+    t.equal((await request(app.port, { path: '/work/1' })).status, 200);
+    const crash = request(app.port, { path: '/crash-after/600' });
+    // (the crash is running on the worker when the others go: they wait behind it)
+    for (let i = 0; i < 50 && !/started worker/.test(app.output().stderr); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const queued = await Promise.all([1, 2, 3].map((n) => request(app.port, { path: `/work/${n}` })));
+    const died = await crash;
+    t.equal(died.status, 500, 'the request the worker was running fails through the error path');
+    // (each request's message in that queue was its body parser's callback: that ran here, and what follows it, the
+    // route, went to the new worker)
+    t.same(
+      queued.map((r) => [r.status, JSON.parse(r.body).parsedOn]),
+      [
+        [200, 0],
+        [200, 0],
+        [200, 0],
+      ],
+      'the three it had not started ran on the main loop',
+    );
+    t.ok(queued.every((r) => JSON.parse(r.body).thread !== 0), 'and their routes on the new worker');
+    const work = (n) => {
+      let h = 0;
+      for (let i = 0; i < n * 1000; i++) h = (h * 31 + i) | 0;
+      return h;
+    };
+    t.same(queued.map((r) => JSON.parse(r.body).result), [work(1), work(2), work(3)], 'with their answers');
+    t.match(app.output().stderr, /worker 1 exited \(3\); 4 message\(s\) in flight, 3 of them not started/);
+    t.not(JSON.parse((await request(app.port, { path: '/work/4' })).body).thread, 0, 'and a new worker serves the next request');
+  } finally {
+    await app.stop();
+  }
+});
+
 t.test('a worker killed while it runs a plain callback: the callback runs again on the main loop', async (t) => {
   const app = await startApp('test/apps/threads/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '1', FLUXION_DISABLE_CACHE: '1' } });
   try {

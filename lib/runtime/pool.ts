@@ -2,7 +2,8 @@
  * The pool of isolated event loops (worker threads), and the messages in flight between them and the main
  * loop. Started lazily on the first message, sized by `threads` (default: the machine's parallelism), named,
  * `unref`'d so they never keep the process alive. A worker that dies is replaced; the messages it held are
- * re-run on the main loop (a plain callback) or fail through Express's error path (a request): none hangs.
+ * re-run on the main loop (a plain callback, or any message of a stateless fluxion it had not started) or fail
+ * through Express's error path (a request it had started, or a stateful fluxion's): none hangs.
  * Queues are bounded: past `maxInFlight` per worker, a message runs on the main loop.
  */
 import * as os from 'node:os';
@@ -54,6 +55,8 @@ export interface Pending {
   onNested: (nested: Array<[number, number, number, number]>) => void;
   /** The worker could not run it (`again`: it ran until a response call could not travel back): it runs here. */
   onUnavailable: (reason: string, again: boolean, transient: boolean) => void;
+  /** Its place among the messages posted to its worker (unset: not posted yet): the worker has started it once its count passed it. */
+  seq?: number;
 }
 
 /** Where a message's code unit comes from, for a worker that does not have it yet. */
@@ -362,7 +365,7 @@ export class Pool {
     if (messages.length === 0) return;
     try {
       slot.worker.postMessage(messages.length === 1 ? messages[0] : { type: 'batch', messages });
-      for (const message of messages) if (message.type === 'run') slot.posted++;
+      for (const message of messages) if (message.type === 'run') this.posted(slot, message);
       if (messages.length > 1 && debugging('pool')) debug('pool', `${messages.length} messages to worker ${slot.index} in one postMessage`);
       return;
     } catch {
@@ -375,7 +378,7 @@ export class Pool {
       }
       try {
         slot.worker.postMessage(message);
-        slot.posted++;
+        this.posted(slot, message);
       } catch (error) {
         const pending = this.release(slot, message.id);
         if (!pending) continue;
@@ -388,6 +391,13 @@ export class Pool {
         pending.settle?.resolve(result);
       }
     }
+  }
+
+  /** A message went to the worker: its place in the worker's queue. */
+  private posted(slot: Slot, message: RunMessage): void {
+    const pending = slot.inFlight.get(message.id);
+    if (pending) pending.seq = slot.posted;
+    slot.posted++;
   }
 
   private at(position: number): Slot | null {
@@ -554,10 +564,20 @@ export class Pool {
     const fetched = slot.fetched;
     slot.fetched = undefined;
     fetched?.();
-    debug('pool', `worker ${slot.index} exited (${code}); ${slot.inFlight.size} message(s) in flight`);
+    // (the messages it had not started yet: it started them in the order they were posted, counting each)
+    const started = Atomics.load(slot.started, 0);
+    debug('pool', `worker ${slot.index} exited (${code}); ${slot.inFlight.size} message(s) in flight, ${[...slot.inFlight.values()].filter((p) => p.seq === undefined || p.seq >= started).length} of them not started`);
     for (const pending of slot.inFlight.values()) {
       pending.resource.runInAsyncScope(() => {
         const { held, settle } = pending;
+        // one it never started, of a stateless fluxion, runs here as if it had never left: nothing of it ran (a
+        // stateful one's state died with the worker, and its request fails below)
+        if ((pending.seq === undefined || pending.seq >= started) && !pending.message.returnState && !pending.state) {
+          // (not `settle?.resolve(this.runHere(…))`: without a promise to settle, that would not run it at all)
+          const result = this.runHere(pending);
+          settle?.resolve(result);
+          return;
+        }
         if (held.next) held.next(Object.assign(new Error('fluxion: the worker running this request stopped'), { status: 500 }));
         else if (held.res) {
           held.res.statusCode = 500;

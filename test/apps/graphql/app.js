@@ -12,7 +12,7 @@ const { threadId } = require('node:worker_threads');
 
 const schema = buildSchema(`
   type Book { id: ID!, title: String!, author: String!, words: Int! }
-  type Query { books(author: String): [Book!]!, book(id: ID!): Book, digest(rounds: Int!): String!, thread: Int!, crash: String }
+  type Query { books(author: String): [Book!]!, book(id: ID!): Book, digest(rounds: Int!): String!, thread: Int!, crash(after: Int): String }
 `);
 
 const BOOKS = [
@@ -37,8 +37,12 @@ const root = {
   book: ({ id }) => BOOKS.find((b) => b.id === id),
   digest: ({ rounds }) => digest(BOOKS.map((b) => b.title).join(), rounds),
   thread: () => threadId,
-  // (a worker that dies under a query: process.reallyExit ends a worker thread alone)
-  crash: () => (threadId !== 0 ? process.reallyExit(3) : 'alive'),
+  // (a worker that dies under a query, `after` ms of work into it: process.reallyExit ends a worker thread alone)
+  crash: ({ after }) => {
+    const until = Date.now() + (after || 0);
+    while (Date.now() < until);
+    return threadId !== 0 ? process.reallyExit(3) : 'alive';
+  },
 };
 
 const typeDefs = gql`

@@ -224,6 +224,14 @@ app.get('/crash', function crash(req, res) {
   res.send('no crash on the main thread');
 });
 
+// the same after `ms` of work: the requests sent meanwhile wait in its worker's queue
+app.get('/crash-after/:ms', function crashAfter(req, res) {
+  var until = Date.now() + Number(req.params.ms);
+  while (Date.now() < until);
+  if (threadId !== 0) crashThisThread();
+  res.send('no crash on the main thread');
+});
+
 // what the app does to the process from a worker happens to the process: an exception thrown in a timer after the
 // answer, a rejection nothing handles, process.exit()
 if (process.env.CATCH_UNCAUGHT) {
