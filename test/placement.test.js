@@ -650,6 +650,47 @@ t.test('GraphQL schemas made at start-up (buildSchema, makeExecutableSchema of g
   }
 });
 
+t.test("graphql-http's plain-http handler (`http.createServer(createHandler(…))`): made again on a worker, where its request gives the body the main loop read as a stream", async (t) => {
+  const file = 'test/apps/graphql/http.js';
+  const long = 'word '.repeat(20000);
+  const steps = [
+    ['POST', { query: '{ hello(name: "ann") thread }' }],
+    ['GET', null, '?query=%7B%20hello%20thread%20%7D'],
+    ['POST', { query: 'query ($t: String!) { words(text: $t) thread }', variables: { t: long } }],
+    ['POST', { query: '{ nope }' }],
+    ['POST', '{ not json'],
+    ['POST', { query: '{ thread }' }, '', { 'transfer-encoding': 'chunked' }],
+  ];
+  const run = async (app) => {
+    const out = [];
+    for (const [method, body, query = '', headers = {}] of steps) {
+      const r = await request(app.port, { method, path: `/graphql${query}`, body: body === null ? undefined : typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json', ...headers } });
+      out.push([r.status, r.body.toString()]);
+    }
+    return out;
+  };
+  const plainApp = await startApp(file);
+  let plain;
+  try {
+    plain = await run(plainApp);
+  } finally {
+    await plainApp.stop();
+  }
+  t.same(JSON.parse(plain[0][1]), { data: { hello: 'hello ann', thread: 0 } });
+  t.same(JSON.parse(plain[2][1]), { data: { words: 20000, thread: 0 } });
+  t.equal(plain[4][0], 400, 'a body that is not JSON: 400');
+  const app = await startApp(file, { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1' } });
+  let moved;
+  try {
+    moved = await run(app);
+  } finally {
+    await app.stop();
+  }
+  const strip = ([status, body]) => [status, body.replace(/"thread":\d+/g, '"thread":0')];
+  t.same(moved.map(strip), plain.map(strip), 'the same answers, errors and a 400 included');
+  t.ok([0, 1, 2, 5].every((i) => JSON.parse(moved[i][1]).data.thread !== 0), 'the queries ran on a worker, the POSTs reading their bodies there (a long one, a chunked one)');
+});
+
 t.test('graceful shutdown: a request in flight on a worker finishes, then the process exits on its own', async (t) => {
   for (const [name, nodeArgs, env] of [
     ['plain', [], {}],

@@ -178,6 +178,9 @@ function callArguments(node: AstNode): AstNode[] {
  */
 const HANDLER_FACTORIES = new Map<string, { needs: 'body' | null }>([
   ['graphql-http/lib/use/express.createHandler', { needs: 'body' }],
+  // (`http.createServer(createHandler({ schema }))`: it always reads the body from the request's stream, which the
+  // worker's request gives from the text the main loop read)
+  ['graphql-http/lib/use/http.createHandler', { needs: 'body' }],
 ]);
 
 /**

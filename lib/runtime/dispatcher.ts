@@ -57,6 +57,8 @@ export function prepare(args: ArrayLike<unknown>, env: Record<string, unknown> |
       held.req = value;
       held.snapshot ??= snapshotRequest(value, fields, held, stateful);
       const marker: RequestMarker = { $flx: 'req', data: held.snapshot };
+      const body = readBodies.get(value);
+      if (body !== undefined) marker.stream = body;
       if (held.methods) marker.methods = held.methods;
       if (app) marker.app = appOf(value, app, path);
       return marker;
@@ -117,6 +119,8 @@ export function prepare(args: ArrayLike<unknown>, env: Record<string, unknown> |
 export interface RequestMarker {
   $flx: 'req';
   data: Record<string, unknown>;
+  /** Its body as the main loop read it, which the worker's request gives as a stream (body.ts streamsText). */
+  stream?: string;
   methods?: string;
   app?: { settings: Record<string, unknown>; locals: Record<string, unknown> };
 }
@@ -133,6 +137,12 @@ function appOf(req: IncomingMessage | ServerResponse, reads: NonNullable<CodeUni
   for (const name of reads.locals) out.locals[name] = encode(app?.locals?.[name], `${path}.app.locals.${name}`);
   return out;
 }
+
+/**
+ * Requests whose body the main loop read for a handler a known package made (registry.ts madeWrapper), while their
+ * message is prepared: the text goes with the request marker (`stream`).
+ */
+export const readBodies = new WeakMap<object, string>();
 
 /** Express's `next` among the arguments, by the rule `prepare` follows; null when there is none. */
 export function nextOf(args: ArrayLike<unknown>): Held['next'] {

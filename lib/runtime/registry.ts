@@ -11,6 +11,7 @@ import { appGlobalReason, configuresByLoading, CONNECT_METHODS, globalsReason, s
 import type { ForeignWrite, RuptureKind } from '../types';
 import { debug, warnOnce } from '../debug';
 import type * as DispatcherModule from './dispatcher';
+import type * as BodyModule from './body';
 import { AsyncClock, charged, closeSection, confirmAfter, enterOther, exitMessage, maySample, now, openSection, RESAMPLE_MESSAGES, RESAMPLE_MS, resampleAfter, sampling, startSample, startSyncSample } from './clock';
 import { activeContexts, buildingUnit } from './contexts';
 import type { Pending, Pool, Settle } from './pool';
@@ -30,6 +31,8 @@ const REFUSALS = 16;
 let offloading: {
   prepare: typeof DispatcherModule.prepare;
   nextOf: typeof DispatcherModule.nextOf;
+  readBodies: typeof DispatcherModule.readBodies;
+  streamsText: typeof BodyModule.streamsText;
   NotTransferable: typeof SerializeModule.NotTransferable;
   encode: typeof SerializeModule.encode;
   decode: typeof SerializeModule.decode;
@@ -49,6 +52,8 @@ function offloadModules(): NonNullable<typeof offloading> {
     offloading = {
       prepare: dispatcher.prepare,
       nextOf: dispatcher.nextOf,
+      readBodies: dispatcher.readBodies,
+      streamsText: (require(path.join(here, 'body.js')) as typeof BodyModule).streamsText,
       NotTransferable: serialize.NotTransferable,
       encode: serialize.encode,
       decode: serialize.decode,
@@ -1515,12 +1520,15 @@ function madeWrapper(module: ModuleRuntime, ix: number, record: FluxionRecord, h
             const hadBody = 'body' in req;
             const before = req.body;
             req.body = text;
+            const { readBodies } = offloadModules();
+            readBodies.set(req, text);
             let sent: Promise<unknown> | AsyncClock;
             // (where its worker fails, the message runs here again: on the request that gives the text again)
             const again = () => [readBack(req, text), ...args.slice(1)];
             try {
               sent = module.offloadAsync(ix, this, args, env, undefined, again);
             } finally {
+              readBodies.delete(req);
               if (hadBody) req.body = before;
               else delete req.body;
             }
@@ -1552,29 +1560,8 @@ function madeWrapper(module: ModuleRuntime, ix: number, record: FluxionRecord, h
  * itself for all else, and a stream of the text read for its body (`setEncoding`, `on('data')`, `on('end')`).
  */
 function readBack(req: Readable, text: string): Readable {
-  let replay: Readable | null = null;
-  const stream = (): Readable => {
-    if (!replay) {
-      // (required here: the runtime loads nothing it may not need at start-up)
-      const { PassThrough } = require('node:stream') as typeof import('node:stream');
-      const made = new PassThrough();
-      made.end(text);
-      replay = made;
-    }
-    return replay;
-  };
   const view = Object.create(req) as Readable;
-  for (const key of ['setEncoding', 'on', 'once', 'addListener', 'prependListener', 'off', 'removeListener', 'removeAllListeners', 'pipe', 'unpipe', 'read', 'resume', 'pause', 'isPaused', Symbol.asyncIterator] as const) {
-    Object.defineProperty(view, key, {
-      value: (...a: unknown[]) => {
-        const target = stream();
-        const out = (target as unknown as Record<string | symbol, (...b: unknown[]) => unknown>)[key]!.apply(target, a);
-        return out === target ? view : out;
-      },
-      writable: true,
-      configurable: true,
-    });
-  }
+  offloadModules().streamsText(view, text);
   return view;
 }
 

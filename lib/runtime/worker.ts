@@ -16,6 +16,7 @@ import { buildingUnit, contextsAtNext, enterContexts, internalStorage, lacksCopi
 import type { Ops, RequestMarker, ResponseMarker, ViewConfig } from './dispatcher';
 import { debug, warnOnce } from '../debug';
 import { Scavenger } from './scavenge';
+import { streamsText } from './body';
 
 /**
  * A message to a fluxion placed on a worker. Every property a structured clone carries costs on both sides
@@ -1158,6 +1159,8 @@ function run(message: RunMessage): number {
         }
         // (not enumerable: it is no field of the request's to merge back)
         if (marker.app) Object.defineProperty(req, 'app', { value: appView(marker.app), writable: true, configurable: true });
+        // (the body the main loop read, for a handler that reads it from the request as from the socket)
+        if (typeof marker.stream === 'string') streamsText(req, marker.stream);
       }
       return req;
     }
