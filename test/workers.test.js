@@ -63,7 +63,7 @@ t.test('a worker killed mid-request: the request fails through the error path, t
 });
 
 t.test("a worker killed with requests in its queue: the one it ran fails, those it had not started run on the main loop as if they had never left", async (t) => {
-  const app = await startApp('test/apps/threads/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '1', FLUXION_DISABLE_CACHE: '1', DEBUG: 'fluxion:pool' } });
+  const app = await startApp('test/apps/threads/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '1', FLUXION_DISABLE_CACHE: '1', DEBUG: 'fluxion:pool,fluxion:placement' } });
   try {
     // (its worker up, and the unit there)
     t.equal((await request(app.port, { path: '/work/1' })).status, 200);
@@ -93,6 +93,7 @@ t.test("a worker killed with requests in its queue: the one it ran fails, those 
     };
     t.same(queued.map((r) => JSON.parse(r.body).result), [work(1), work(2), work(3)], 'with their answers');
     t.match(app.output().stderr, /worker 1 exited \(3\); 4 message\(s\) in flight, 3 of them not started/);
+    t.equal(app.output().stderr.match(/this message runs on the main loop \(its worker 1 stopped before it started it\)/g)?.length, 3, 'each counted as a message that ran here (the report: deopts)');
     t.not(JSON.parse((await request(app.port, { path: '/work/4' })).body).thread, 0, 'and a new worker serves the next request');
   } finally {
     await app.stop();

@@ -573,6 +573,8 @@ export class Pool {
         // one it never started, of a stateless fluxion, runs here as if it had never left: nothing of it ran (a
         // stateful one's state died with the worker, and its request fails below)
         if ((pending.seq === undefined || pending.seq >= started) && !pending.message.returnState && !pending.state) {
+          // (counted as a message that could not go: this one only, not the fluxion's next ones)
+          pending.onUnavailable(`its worker ${slot.index} stopped before it started it`, false, true);
           // (not `settle?.resolve(this.runHere(…))`: without a promise to settle, that would not run it at all)
           const result = this.runHere(pending);
           settle?.resolve(result);
