@@ -44,9 +44,12 @@ t.test('a fluxion is charged the lesser of its last two samples, and a first sam
   t.equal(charged(1.2, 0.4), 0.4, 'a second, warm, reading less: the lesser');
   t.equal(charged(0.4, 3.7), 0.4, 'one reading a GC pause: the lesser');
   t.equal(charged(25, 24), 24, 'real work read twice: charged');
-  t.equal(confirmAfter(25, 1), 16, "a first sample of a fluxion's second message that found work: the next 16 messages later");
-  t.equal(confirmAfter(1.1, 64), 64, "a made handler's, of its 64th: 64 messages later");
-  t.equal(confirmAfter(0.01, 1), null, 'nothing found: resampled as usual');
+  t.equal(confirmAfter(25, 0, 1), 16, "a first sample of a fluxion's second message that found work: the next 16 messages later");
+  t.equal(confirmAfter(1.1, 0, 64), 64, "a made handler's, of its 64th: 64 messages later");
+  t.equal(confirmAfter(0.01, 0, 1), null, 'nothing found: resampled as usual');
+  t.equal(confirmAfter(20, 0.01), 16, 'work found after samples that found none: confirmed soon (the lesser would hide it until the next resample)');
+  t.equal(confirmAfter(0.45, 0.4), null, 'a reading a little above what is charged: resampled as usual');
+  t.equal(confirmAfter(0.3, 0.4), null, 'one below it: charged at once (the lesser), nothing to confirm');
 });
 
 t.test("a sample leaves out the sampler's own cost: the hooks' work for each promise a package's callbacks make", async (t) => {

@@ -103,21 +103,25 @@ export function resampleAfter(lastWait: number, extraMs: number): number {
  * What a fluxion's messages are charged for the work they start in packages' callbacks: the lesser of its last two
  * samples (`previous` < 0: none before `latest`, nothing charged yet). One sample can read what is not the
  * message's: V8 compiling the package's code (graphql-http's handler read 0.9–1.3 ms at its 64th message and
- * 0.35 ms from then on), a GC pause, a busy machine. A first sample that found work is confirmed soon
- * (`confirmAfter`), so that a fluxion doing real work there (bcryptjs: 25 ms) is charged it within a few dozen
- * messages, before the JIT's first look at message 32; one that does such work only now and then is charged the
- * lesser figure, and stays where it is: moving a cheap fluxion costs more than leaving a hot one home.
+ * 0.35 ms from then on), a GC pause, a busy machine. A sample that found more work than is charged (a first one)
+ * is confirmed soon (`confirmAfter`), so that a fluxion doing real work there (bcryptjs: 25 ms) is charged it within
+ * a few dozen messages, before the JIT's first look at message 32; less work is charged at once; one that does such
+ * work only now and then is charged the lesser figure, and stays where it is: moving a cheap fluxion costs more than
+ * leaving a hot one home.
  */
 export function charged(previous: number, latest: number): number {
   return previous < 0 ? 0 : Math.min(previous, latest);
 }
 
 /**
- * After a fluxion's first sample (of its message `firstAt`) found work: the messages until the next one, which
- * comes without waiting for the resample's second (null: it found nothing, the next comes as usual).
+ * After a sample that read `extraMs` where its fluxion is now charged `chargedMs` (`charged`): the messages until the
+ * next sample, which then comes without waiting for the resample's second, when this one found work well above what
+ * is charged (its first that found work, or a jump: the lesser of the two would hide it until the next resample, a
+ * second away, or a minute after samples that found nothing); null: the next comes as usual. `firstAt`: the message a
+ * first sample was of (a made handler's 64th: the next as many messages later, V8 still compiling), else -1.
  */
-export function confirmAfter(extraMs: number, firstAt: number): number | null {
-  return extraMs < FOUND_MS ? null : Math.max(16, firstAt);
+export function confirmAfter(extraMs: number, chargedMs: number, firstAt = -1): number | null {
+  return extraMs < FOUND_MS || extraMs <= chargedMs * 1.5 ? null : Math.max(16, firstAt);
 }
 /** Samples in flight at once, at most. */
 const MAX_SAMPLES = 8;
@@ -377,8 +381,9 @@ function hooks(): import('node:async_hooks').AsyncHook {
 /**
  * The sampler's own cost is not the message's: with the hooks on, each promise made costs Node's async_hooks
  * bookkeeping (an async id, and a weak handle to emit its `destroy`: ~1–2 µs, several times what making the promise
- * costs) and this file's `init` (its stack capture, `throughResponse`: ~5–10 µs). graphql-http's `{ ping }` makes
- * some hundred promises, and its samples read 0.6–1.7 ms for ~0.2 ms of work. While a callback is charged, the
+ * costs) and this file's `init` (its stack read, `throughResponse`: 8–14 µs). A sampled chain of 3000 awaits read
+ * 95–99% of its wall time with the hooks on, ~200 times what it costs without them; graphql-http's `{ ping }` read
+ * 0.6–1.7 ms for ~0.3 ms of work. While a callback is charged, the
  * time from `init`'s start to the end of Node's sequence for that resource is left out of its charge: for a promise,
  * until this file's V8 init hook runs (registered after Node's, it runs once Node's init and destroy tracking are
  * done); for other resources, to the end of `init`.

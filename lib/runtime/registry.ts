@@ -297,8 +297,9 @@ export class ModuleRuntime {
     return (extraMs) => {
       sampleRead(record, extraMs);
       record.sampleEvery = resampleAfter(record.sampleEvery, extraMs);
-      // (a first sample that found work: the next, to confirm it, comes soon, as a first one may: beside others)
-      const confirm = firstAt < 0 ? null : confirmAfter(extraMs, firstAt);
+      // (a sample that found more work than is charged: the next, to confirm it, comes soon, as a first one may:
+      // beside others)
+      const confirm = confirmAfter(extraMs, record.extraMs, firstAt);
       if (confirm !== null) {
         record.sampleAt = 0;
         record.sampleAfter = record.messages + confirm;

@@ -1030,7 +1030,7 @@ function run(message: RunMessage): number {
       entry[2] = resampleAfter(every, extraMs);
       // (a first sample that found work: the next, to confirm it — the registry charges the lesser —, comes soon,
       // as a first one may: beside others)
-      const confirm = firstAt < 0 ? null : confirmAfter(extraMs, firstAt);
+      const confirm = firstAt < 0 ? null : confirmAfter(extraMs, 0, firstAt);
       if (confirm !== null) {
         entry[0] = 0;
         entry[1] = confirm;
