@@ -633,8 +633,8 @@ t.test('GraphQL schemas made at start-up (buildSchema, makeExecutableSchema of g
     const next = JSON.parse((await post('{ thread }')).body.toString());
     t.not(next.data.thread, 0, 'the next request: a new worker');
     // queries its worker had not started when it died (their bodies read here): they run here, on the text read
-    const slow = post('{ crash(after: 600) }');
-    await new Promise((resolve) => setTimeout(resolve, 250));
+    const slow = post('{ crash(after: 800) }');
+    for (let i = 0; i < 250 && !/crash running on [1-9]/.test(crashing.output().stdout); i++) await new Promise((resolve) => setTimeout(resolve, 20));
     const queued = await Promise.all(['{ book(id: "2") { title } thread }', '{ thread }'].map(post));
     t.equal((await slow).status, 500);
     t.same(

@@ -67,10 +67,9 @@ t.test("a worker killed with requests in its queue: the one it ran fails, those 
   try {
     // (its worker up, and the unit there)
     t.equal((await request(app.port, { path: '/work/1' })).status, 200);
-    const crash = request(app.port, { path: '/crash-after/600' });
+    const crash = request(app.port, { path: '/crash-after/800' });
     // (the crash is running on the worker when the others go: they wait behind it)
-    for (let i = 0; i < 50 && !/started worker/.test(app.output().stderr); i++) await new Promise((resolve) => setTimeout(resolve, 20));
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    for (let i = 0; i < 250 && !/crash-after running on [1-9]/.test(app.output().stdout); i++) await new Promise((resolve) => setTimeout(resolve, 20));
     const queued = await Promise.all([1, 2, 3].map((n) => request(app.port, { path: `/work/${n}` })));
     const died = await crash;
     t.equal(died.status, 500, 'the request the worker was running fails through the error path');

@@ -39,6 +39,7 @@ const root = {
   thread: () => threadId,
   // (a worker that dies under a query, `after` ms of work into it: process.reallyExit ends a worker thread alone)
   crash: ({ after }) => {
+    if (after) console.log(`crash running on ${threadId}`);
     const until = Date.now() + (after || 0);
     while (Date.now() < until);
     return threadId !== 0 ? process.reallyExit(3) : 'alive';

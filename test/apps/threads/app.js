@@ -226,6 +226,7 @@ app.get('/crash', function crash(req, res) {
 
 // the same after `ms` of work: the requests sent meanwhile wait in its worker's queue
 app.get('/crash-after/:ms', function crashAfter(req, res) {
+  console.log('crash-after running on ' + threadId);
   var until = Date.now() + Number(req.params.ms);
   while (Date.now() < until);
   if (threadId !== 0) crashThisThread();
