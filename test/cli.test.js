@@ -238,3 +238,20 @@ t.test("explain: a handler handing `res` to a stream (`readable.pipe(res.type('t
   t.match(verdict('piped'), /^stays on the main loop: hands `res` to other code \(`res\.type\(…\)` is `res`\), which needs the real one/);
   t.match(verdict('pipedLate'), /^can run on another event loop when hot/, 'through a variable: found at run time');
 });
+
+t.test("report: a fluxion's time per message says how much of it its packages' callbacks take, as sampled", async (t) => {
+  const file = write(
+    'sampled-report.json',
+    JSON.stringify({
+      fluxions: [
+        { id: 'hashRoute', file: 'app.js', line: 3, kind: 'start', tags: ['network'], placement: 'replicated', messages: 40, workerMessages: 30, cpuMsPerMessage: 24.5, callbackMs: 24.1, sampledMs: 25.3 },
+        { id: 'hello', file: 'app.js', line: 9, kind: 'start', tags: ['network'], placement: 'main', messages: 5, workerMessages: 0, cpuMsPerMessage: 0.02 },
+      ],
+      streams: [],
+    }),
+  );
+  const r = fluxion(['report', file]);
+  t.equal(r.status, 0, r.stderr);
+  t.match(r.stdout, /flx hashRoute & network {4}# start app\.js:3, replicated, 40 messages \(30 on workers\), 24\.500 ms\/message \(24\.100 of it in packages' callbacks, last sampled 25\.300\)\n/);
+  t.match(r.stdout, /flx hello & network {4}# start app\.js:9, main, 5 messages, 0\.020 ms\/message\n/, 'none: nothing said');
+});

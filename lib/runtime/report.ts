@@ -68,7 +68,9 @@ export function writeReport(registry: Registry, file: string): void {
 export function formatReport(report: Report): string {
   const out: string[] = [];
   for (const f of report.fluxions) {
-    const cpu = f.cpuMsPerMessage === null ? '' : `, ${f.cpuMsPerMessage.toFixed(3)} ms/message`;
+    // (of which what its messages start in packages' callbacks, sampled: clock.ts)
+    const callbacks = f.callbackMs ? ` (${f.callbackMs.toFixed(3)} of it in packages' callbacks${f.sampledMs ? `, last sampled ${f.sampledMs.toFixed(3)}` : ''})` : '';
+    const cpu = f.cpuMsPerMessage === null ? '' : `, ${f.cpuMsPerMessage.toFixed(3)} ms/message${callbacks}`;
     const workers = f.workerMessages ? ` (${f.workerMessages} on workers)` : '';
     out.push(`flx ${f.id}${f.tags.length ? ` & ${f.tags.join(', ')}` : ''}    # ${f.kind} ${f.file}:${f.line}, ${f.placement}, ${f.messages} message${f.messages === 1 ? '' : 's'}${workers}${cpu}`);
     const streams = report.streams.filter((s) => s.from === f.id);
