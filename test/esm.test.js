@@ -124,6 +124,25 @@ t.test('under isolate, ES module fluxions move to the workers like their CommonJ
   t.same(placements['samples/gifsockets/app.mjs'], placements['samples/gifsockets/app.js']);
 });
 
+t.test("graphql-http's handler in an ES module app: made again on a worker, as in CommonJS", async (t) => {
+  const steps = [
+    { method: 'POST', path: '/graphql', body: JSON.stringify({ query: '{ hello(name: "ann") thread }' }), headers: { 'content-type': 'application/json' } },
+    { method: 'GET', path: '/graphql?query=%7B%20hello%20thread%20%7D' },
+  ];
+  const answers = async (args, env) => (await serve('test/apps/graphql/app.mjs', args, { FLUXION_DISABLE_CACHE: '1', ...env }, steps)).map((r) => [r.status, JSON.parse(r.body.toString()).data]);
+  const plain = await answers([], {});
+  t.same(plain, [
+    [200, { hello: 'hello ann', thread: 0 }],
+    [200, { hello: 'hello world', thread: 0 }],
+  ]);
+  const moved = await answers(IMPORT, { FLUXION_PLACEMENT: 'isolate' });
+  t.same(
+    moved.map(([status, data]) => [status, data.hello]),
+    plain.map(([status, data]) => [status, data.hello]),
+  );
+  t.ok(moved.every(([, data]) => data.thread !== 0), 'both ran on a worker, the POST with the body the main loop read');
+});
+
 t.test('an ES module in a .js file ("type": "module"): its throw on a worker names the module by its URL; another module\'s exports written at start-up keep their readers', async (t) => {
   const steps = [{ path: '/throw' }, { path: '/config' }];
   const plain = await serve('test/apps/esm-type/server.js', [], {}, steps);
