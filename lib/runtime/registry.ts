@@ -1469,9 +1469,9 @@ export class Registry {
  * The wrapper of a handler a package made (ModuleRuntime.madeHandler), timed as an async function's message: the
  * handler's own run and, when sampled, what its promises' reactions (the package's work after its awaits) take;
  * once placed on workers, its promise settles with the worker's answer. `needsBody`: a request whose body no parser
- * read (the handler would read it from the socket, `req.on('data')`) has it read here first, then goes with it as
- * `req.body`, the text, which graphql-http reads as it reads what the socket gave; where it cannot go after all, or
- * there is nothing to send, the handler runs here on a request that gives the text read (readBack).
+ * read (the handler would read it from the socket, `req.on('data')`) has it read here first, then goes with the text,
+ * which the worker's request gives as its stream (body.ts), as the socket would have; where it cannot go after all,
+ * or there is nothing to send, the handler runs here on a request that gives the text read (readBack).
  */
 function madeWrapper(module: ModuleRuntime, ix: number, record: FluxionRecord, handler: (...args: unknown[]) => unknown, env: (() => Record<string, unknown>) | undefined, needsBody: boolean): (...args: unknown[]) => unknown {
   const run = (clock: number | AsyncClock, self: unknown, args: unknown[]): unknown => {
@@ -1518,9 +1518,7 @@ function madeWrapper(module: ModuleRuntime, ix: number, record: FluxionRecord, h
         const text = Buffer.concat(chunks).toString('utf8');
         try {
           if (text !== '') {
-            const hadBody = 'body' in req;
-            const before = req.body;
-            req.body = text;
+            // (the text goes with the request, whose stream gives it there: `readBodies`)
             const { readBodies } = offloadModules();
             readBodies.set(req, text);
             let sent: Promise<unknown> | AsyncClock;
@@ -1530,8 +1528,6 @@ function madeWrapper(module: ModuleRuntime, ix: number, record: FluxionRecord, h
               sent = module.offloadAsync(ix, this, args, env, undefined, again);
             } finally {
               readBodies.delete(req);
-              if (hadBody) req.body = before;
-              else delete req.body;
             }
             if (sent instanceof Promise) return resolve(sent);
             return resolve(run(sent, this, again()));
