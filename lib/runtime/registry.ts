@@ -12,7 +12,7 @@ import type { ForeignWrite, RuptureKind } from '../types';
 import { debug, warnOnce } from '../debug';
 import type * as DispatcherModule from './dispatcher';
 import type * as BodyModule from './body';
-import { AsyncClock, charged, closeSection, confirmAfter, enterOther, exitMessage, maySample, now, openSection, RESAMPLE_MESSAGES, RESAMPLE_MS, resampleAfter, sampling, startSample, startSyncSample } from './clock';
+import { AsyncClock, charged, closeSection, confirmAfter, enterOther, exitMessage, MADE_FIRST_SAMPLE, maySample, now, openSection, RESAMPLE_MESSAGES, RESAMPLE_MS, resampleAfter, sampling, startSample, startSyncSample } from './clock';
 import { activeContexts, buildingUnit } from './contexts';
 import type { Pending, Pool, Settle } from './pool';
 import type { Replay, RunMessage, StartupValue } from './worker';
@@ -187,9 +187,6 @@ export interface StreamRecord {
  * meanwhile (~1.5 M instructions of a Node 22 start for the listen callback alone).
  */
 const FIRST_SAMPLE = 1;
-
-/** A handler a package made (ModuleRuntime.madeHandler): its first sample is of this message. */
-const MADE_FIRST_SAMPLE = 64;
 
 /** A sample of the fluxion's messages read `extraMs`, on either loop. */
 function sampleRead(record: FluxionRecord, extraMs: number): void {

@@ -11,7 +11,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { MADE_HANDLER, type CodeUnit } from '../internal-types';
 import { COPY_GETTERS, COPY_JSON, decode, encode, encodeThrown, noteHelperClass, NotTransferable, PLAIN, refill, setUnitClasses } from './serialize';
 import { buildFactory, original, resetState, stateOf, type Factory } from './units';
-import { AsyncClock, confirmAfter, maySample, now, RESAMPLE_MESSAGES, RESAMPLE_MS, resampleAfter, startSample } from './clock';
+import { AsyncClock, confirmAfter, MADE_FIRST_SAMPLE, maySample, now, RESAMPLE_MESSAGES, RESAMPLE_MS, resampleAfter, startSample } from './clock';
 import { buildingUnit, contextsAtNext, enterContexts, internalStorage, lacksCopies, trackContexts, UnreadableContext, type CarriedContext, type NextContext } from './contexts';
 import type { Ops, RequestMarker, ResponseMarker, ViewConfig } from './dispatcher';
 import { debug, warnOnce } from '../debug';
@@ -233,7 +233,6 @@ const leaves = new Set<string>();
  * ModuleRuntime.madeHandler does the same), first sampled at their 64th message here, once V8 compiled their code.
  */
 const madeUnits = new Set<string>();
-const MADE_FIRST_SAMPLE = 64;
 
 /** Per code unit (`file#index`): its module constants, as they came with the unit (RunMessage.constants). */
 const constantsOf = new Map<string, Record<string, unknown>>();
