@@ -99,6 +99,27 @@ t.test("a worker killed with requests in its queue: the one it ran fails, those 
   }
 });
 
+t.test("a worker killed with plain callbacks in its queue that throw: each runs on the main loop, its throw the process's, and the ones after it run too", async (t) => {
+  const app = await startApp('test/apps/threads/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '1', FLUXION_DISABLE_CACHE: '1', CATCH_UNCAUGHT: '1', DEBUG: 'fluxion:pool' } });
+  try {
+    t.equal((await request(app.port, { path: '/work/1' })).status, 200);
+    const crash = request(app.port, { path: '/crash-after/800' });
+    for (let i = 0; i < 250 && !/crash-after running on [1-9]/.test(app.output().stdout); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    // (the routes stay here, res.socket; their readFile callbacks go to the busy worker and wait)
+    for (const k of [1, 2, 3]) t.equal((await request(app.port, { path: `/throw-callback/${k}` })).body.toString(), 'started on 0');
+    t.equal((await crash).status, 500);
+    for (let i = 0; i < 100 && (app.output().stdout.match(/caught on 0: Error thrower/g) ?? []).length < 3; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    t.match(app.output().stderr, /worker 1 exited \(3\); 4 message\(s\) in flight, 3 of them not started/);
+    const lines = app.output().stdout.split('\n').filter((l) => /^(thrower|caught)/.test(l));
+    // (each throw is raised in a tick of its own once the dead worker's queue is handed out: the app's handler sees
+    // them after the three ran, not between them as it would without fluxion)
+    t.same(lines, ['thrower 1 ran on 0', 'thrower 2 ran on 0', 'thrower 3 ran on 0', 'caught on 0: Error thrower 1 false undefined', 'caught on 0: Error thrower 2 false undefined', 'caught on 0: Error thrower 3 false undefined'], 'each ran here in order, and its throw reached the app');
+    t.equal((await request(app.port, { path: '/work/2' })).status, 200, 'a new worker serves the next request');
+  } finally {
+    await app.stop();
+  }
+});
+
 t.test('a worker killed while it runs a plain callback: the callback runs again on the main loop', async (t) => {
   const app = await startApp('test/apps/threads/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '1', FLUXION_DISABLE_CACHE: '1' } });
   try {

@@ -387,8 +387,7 @@ export class Pool {
         // it was to give the worker the main loop's state: the file's next message to this worker does
         if (message.resetState) slot.resetState.add(message.file);
         debug('pool', `a message to worker ${slot.index} could not be sent (${(error as Error).message}): it runs on the main loop`);
-        const result = this.runHere(pending);
-        pending.settle?.resolve(result);
+        this.rerun(pending);
       }
     }
   }
@@ -483,9 +482,7 @@ export class Pool {
         pending.onState(state, now() - started);
       }
       pending.onUnavailable(done.unavailable, done.again === true, done.transient === true);
-      // (not `settle?.resolve(this.runHere(…))`: without a promise to settle, that would not run it at all)
-      const result = this.runHere(pending);
-      pending.settle?.resolve(result);
+      this.rerun(pending);
       return;
     }
     pending.onDone(done.cpuMs, done.extraMs);
@@ -525,6 +522,25 @@ export class Pool {
       }
       if (done.next) resumeNext(held, done);
     });
+  }
+
+  /**
+   * Runs a message on the main loop and settles its promise. What it throws (a plain callback's: no `next` takes
+   * it) is thrown again in a tick of its own, the process's uncaught exception as where the function was called;
+   * the loop handing out the other messages of a batch, or of a dead worker's queue, goes on (registry.ts `pump`
+   * does the same).
+   */
+  private rerun(pending: Pending): void {
+    let result: unknown;
+    try {
+      result = this.runHere(pending);
+    } catch (error) {
+      process.nextTick(() => {
+        throw error;
+      });
+    }
+    // (not `settle?.resolve(this.runHere(…))`: without a promise to settle, that would not run it at all)
+    pending.settle?.resolve(result);
   }
 
   private runHere(pending: Pending): unknown {
@@ -575,9 +591,7 @@ export class Pool {
         if ((pending.seq === undefined || pending.seq >= started) && !pending.message.returnState && !pending.state) {
           // (counted as a message that could not go: this one only, not the fluxion's next ones)
           pending.onUnavailable(`its worker ${slot.index} stopped before it started it`, false, true);
-          // (not `settle?.resolve(this.runHere(…))`: without a promise to settle, that would not run it at all)
-          const result = this.runHere(pending);
-          settle?.resolve(result);
+          this.rerun(pending);
           return;
         }
         if (held.next) held.next(Object.assign(new Error('fluxion: the worker running this request stopped'), { status: 500 }));
@@ -586,8 +600,7 @@ export class Pool {
           held.res.end();
         } else {
           // a plain callback: run it here, as if it had never left
-          const result = this.runHere(pending);
-          settle?.resolve(result);
+          this.rerun(pending);
           return;
         }
         settle?.resolve(undefined);

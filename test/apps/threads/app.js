@@ -27,6 +27,18 @@ app.post('/echo-iter', async function echoIter(req, res) {
   res.json({ body: body.toUpperCase(), thread: threadId });
 });
 
+// plain callbacks that throw, posted to a worker busy with /crash-after: where it dies before starting them, each
+// runs on the main loop and its throw is the process's uncaught exception, as without fluxion — the ones after it
+// run too (before the body parser below: its callback would wait in that queue, and this route's after it)
+app.get('/throw-callback/:k', function throwCallback(req, res) {
+  var k = req.params.k;
+  fs.readFile(__filename, function thrower() {
+    console.log('thrower ' + k + ' ran on ' + threadId);
+    throw new Error('thrower ' + k);
+  });
+  res.send('started on ' + (res.socket ? threadId : -1));
+});
+
 app.use(function parseBody(req, res, next) {
   getRawBody(req, { limit: '1mb', encoding: 'utf8' }, function (err, text) {
     if (err) return next(err);
