@@ -17,7 +17,7 @@ import type * as Compiler from './compiler/bundle';
 import type * as Register from './register';
 import { TransformCache } from './cache';
 import type { Options } from './config';
-import { debug, warnOnce } from './debug';
+import { debug, debugging, warnOnce } from './debug';
 import { FluxionError } from './errors';
 import { readSourceFile } from './files';
 import { globToRegExp, matchesAny } from './glob';
@@ -126,7 +126,7 @@ export function createTransformer(options: Options, version: string, { warnings 
     const hit = cache?.get(key);
     if (hit != null) {
       stats.cached++;
-      debug('hook', `${rel(filename)}: from the cache`);
+      if (debugging('hook')) debug('hook', `${rel(filename)}: from the cache`);
       return hit;
     }
     const started = process.hrtime.bigint(); // not performance.now(): it loads perf_hooks (runtime/clock.ts)

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { ModuleDescription, SiteEntry } from '../internal-types';
 import { appGlobalReason, configuresByLoading, CONNECT_METHODS, globalsReason, stateReason, writtenElsewhere, type Configuration, type Required, type StartupWrite, type StateFacts } from '../specifiers';
 import type { ForeignWrite, RuptureKind } from '../types';
-import { debug, warnOnce } from '../debug';
+import { debug, debugging, warnOnce } from '../debug';
 import type * as DispatcherModule from './dispatcher';
 import type * as BodyModule from './body';
 import { AsyncClock, charged, closeSection, confirmAfter, enterOther, exitMessage, MADE_FIRST_SAMPLE, maySample, now, openSection, RESAMPLE_MESSAGES, RESAMPLE_MS, resampleAfter, sampling, startSample, startSyncSample } from './clock';
@@ -876,7 +876,7 @@ export class ModuleRuntime {
       record.sampleAfter = MADE_FIRST_SAMPLE;
       this.records[ix] = record;
       this.registry.placeNew(record);
-      debug('probe', `${path.relative(process.cwd(), this.file)}:${site.line} ${site.callee}: ${record.id}, a handler ${entry.name}() made, is a ${site.kind} fluxion (a worker makes it again)`);
+      if (debugging('probe')) debug('probe', `${path.relative(process.cwd(), this.file)}:${site.line} ${site.callee}: ${record.id}, a handler ${entry.name}() made, is a ${site.kind} fluxion (a worker makes it again)`);
     }
     const from = this.fluxionAt(site.enclosing, site.in);
     if (!this.registry.dynamicStreams.some((s) => s.from === from && s.to === record)) this.registry.dynamicStreams.push({ from, to: record, type: site.kind, vars: [] });
@@ -1397,7 +1397,7 @@ export class Registry {
     const where = this.functions.get(value);
     if (!where) {
       this.external++;
-      debug('probe', `${path.relative(process.cwd(), module.file)}:${site.line} ${site.callee}: ${value.name || 'a function'} is not rewritten code (observed, stays where it is)`);
+      if (debugging('probe')) debug('probe', `${path.relative(process.cwd(), module.file)}:${site.line} ${site.callee}: ${value.name || 'a function'} is not rewritten code (observed, stays where it is)`);
       return;
     }
     const wrapper = where.module.description.fns[where.ix];
@@ -1414,7 +1414,7 @@ export class Registry {
       // one moved would return nothing to a wrapper that uses what it returns)
       const wrapped = typeof inner === 'function' ? this.functions.get(inner) : undefined;
       if (wrapped && inner !== value && wrapped.module.description.fns[wrapped.ix]!.async) {
-        debug('probe', `${path.relative(process.cwd(), module.file)}:${site.line} ${site.callee}: ${wrapper.name || `anonymous@${wrapper.line}`} (${path.relative(process.cwd(), where.module.file)}:${wrapper.line}) hands its arguments to the function it wraps`);
+        if (debugging('probe')) debug('probe', `${path.relative(process.cwd(), module.file)}:${site.line} ${site.callee}: ${wrapper.name || `anonymous@${wrapper.line}`} (${path.relative(process.cwd(), where.module.file)}:${wrapper.line}) hands its arguments to the function it wraps`);
         this.observe(module, site, inner);
         return;
       }
@@ -1435,7 +1435,7 @@ export class Registry {
       });
       where.module.records[where.ix] = to;
       this.placeNew(to);
-      debug('probe', `${path.relative(process.cwd(), module.file)}:${site.line} ${site.callee}: ${to.id} (${path.relative(process.cwd(), to.file)}:${to.line}) is a ${site.kind} fluxion`);
+      if (debugging('probe')) debug('probe', `${path.relative(process.cwd(), module.file)}:${site.line} ${site.callee}: ${to.id} (${path.relative(process.cwd(), to.file)}:${to.line}) is a ${site.kind} fluxion`);
     }
     if (!this.dynamicStreams.some((s) => s.from === from && s.to === to)) {
       this.dynamicStreams.push({ from, to, type: site.kind, vars: [] });
