@@ -122,6 +122,29 @@ export function runOnMainLoop(resource: AsyncResource, run: () => unknown, next:
   }
 }
 
+/**
+ * A message run on the main loop instead of on its worker, inside a loop handing out others (a dead worker's queue,
+ * a batch of answers, the messages that waited): its promise settles with what `run` gives. What it throws goes
+ * where the function's throw would have gone: an async function's promise rejects; a plain callback's error (no
+ * `next` took it, runOnMainLoop) is the process's uncaught exception, in a tick of its own, and the loop goes on.
+ */
+export function settleRun(run: () => unknown, settle: Settle | null): void {
+  let result: unknown;
+  try {
+    result = run();
+  } catch (error) {
+    if (settle) settle.reject(error);
+    else {
+      process.nextTick(() => {
+        throw error;
+      });
+    }
+    return;
+  }
+  // (not `settle?.resolve(run())`: without a promise to settle, that would not run it at all)
+  settle?.resolve(result);
+}
+
 /** The request's `next`, called as the worker's code called it: with its arguments, inside its stores (contexts.ts). */
 function resumeNext(held: Held, done: DoneMessage): void {
   if (!held.next) return;
@@ -524,23 +547,9 @@ export class Pool {
     });
   }
 
-  /**
-   * Runs a message on the main loop and settles its promise. What it throws (a plain callback's: no `next` takes
-   * it) is thrown again in a tick of its own, the process's uncaught exception as where the function was called;
-   * the loop handing out the other messages of a batch, or of a dead worker's queue, goes on (registry.ts `pump`
-   * does the same).
-   */
+  /** Runs a message on the main loop and settles its promise (settleRun). */
   private rerun(pending: Pending): void {
-    let result: unknown;
-    try {
-      result = this.runHere(pending);
-    } catch (error) {
-      process.nextTick(() => {
-        throw error;
-      });
-    }
-    // (not `settle?.resolve(this.runHere(…))`: without a promise to settle, that would not run it at all)
-    pending.settle?.resolve(result);
+    settleRun(() => this.runHere(pending), pending.settle);
   }
 
   private runHere(pending: Pending): unknown {

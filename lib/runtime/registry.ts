@@ -39,6 +39,7 @@ let offloading: {
   refill: typeof SerializeModule.refill;
   Pool: typeof PoolModule.Pool;
   runOnMainLoop: typeof PoolModule.runOnMainLoop;
+  settleRun: typeof PoolModule.settleRun;
   units: typeof UnitsModule;
   AsyncResource: typeof import('node:async_hooks').AsyncResource;
 } | null = null;
@@ -60,6 +61,7 @@ function offloadModules(): NonNullable<typeof offloading> {
       refill: serialize.refill,
       Pool: pool.Pool,
       runOnMainLoop: pool.runOnMainLoop,
+      settleRun: pool.settleRun,
       units: require(path.join(here, 'units.js')) as typeof UnitsModule,
       AsyncResource: (require('node:async_hooks') as typeof import('node:async_hooks')).AsyncResource,
     };
@@ -660,20 +662,12 @@ export class ModuleRuntime {
       this.waiting.shift();
       this.records[w.ix]!.deopts++;
       this.stateStale = true;
-      const { runOnMainLoop, nextOf } = offloadModules();
+      const { runOnMainLoop, nextOf, settleRun } = offloadModules();
       // (a message of the fluxion, run here: counted; not timed — its time here is the state's coming and going
       // too, which the JIT weighs apart, `stateMs`)
       this.records[w.ix]!.messages++;
-      let result: unknown;
-      try {
-        result = runOnMainLoop(w.resource, () => this.runHere(w.ix, w.thisArg, w.args, w.env, null, w.settle !== null), nextOf(w.args));
-      } catch (error) {
-        // what the function's throw would have done where it was called (the messages behind it still go)
-        process.nextTick(() => {
-          throw error;
-        });
-      }
-      w.settle?.resolve(result);
+      // (what it throws goes where the function's throw would have gone; the messages behind it still go)
+      settleRun(() => runOnMainLoop(w.resource, () => this.runHere(w.ix, w.thisArg, w.args, w.env, null, w.settle !== null), nextOf(w.args)), w.settle);
     }
   }
 
