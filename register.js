@@ -27,7 +27,7 @@ function load() {
     const local = path.join(process.env.FLUXION_CACHE_DIR || path.join(process.cwd(), 'node_modules', '.cache', 'fluxion'), 'v8');
     // (the bundle and the files of dist/ it loads: the runtime, and debug/errors, which the runtime shares)
     const dist = path.join(__dirname, 'dist') + path.sep;
-    return withCodeCache({ shipped: off ? null : SHIPPED_DIR, local: off ? null : local }, (file) => file.startsWith(dist), () => require(bundle), { what: 'require hook', logCached: false }).register;
+    return withCodeCache({ shipped: off ? null : SHIPPED_DIR, local: off ? null : local }, (file) => file.startsWith(dist), () => require(bundle), { what: 'require hook', logCached: false, extend: true }).register;
   } catch (error) {
     // a build without the bundle (tsc alone): the same code, file by file
     if (error && error.code === 'MODULE_NOT_FOUND') return require('./dist/register.js').register;

@@ -7,8 +7,12 @@
  *   (`postinstall`, or `fluxion precompile` where install scripts are off) after running the compiler over
  *   a sample app, so the cache holds the functions a real rewrite compiles too. Only read at run time.
  * - **local**: `<transform cache>/v8`, written at exit by a process that found no usable shipped entry
- *   (no install script, another Node, V8 flags that make V8 reject the shipped data). The require hook, loaded
- *   before the options are read, takes `FLUXION_CACHE_DIR`'s or the default transform cache's (register.js).
+ *   (no install script, another Node, V8 flags that make V8 reject the shipped data), and for the require hook
+ *   (`extend`) by the first start that found none there: the install only loads the hook, while a start also runs
+ *   its transform and the runtime's registration of each app file, whose functions V8 would otherwise compile
+ *   again at every start (Node 22: 4 M instructions of a 466 M start, bench/RESULTS.md). A local entry is read
+ *   first. The require hook, loaded before the options are read, takes `FLUXION_CACHE_DIR`'s or the default
+ *   transform cache's (register.js).
  * Only the listed files are affected, only while the compiler is being loaded; any problem falls back to
  * Node's own loading. Entries are named by a hash of Node's version, the file's path, length and modification
  * time (`entryName`), so a rebuilt or moved fluxion simply misses.
@@ -92,8 +96,11 @@ function cyrb53(text: string): string {
   return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(16).padStart(14, '0');
 }
 
-/** Loads `load()` with the code caches of `dirs` applied to the CommonJS files `own` accepts. */
-export function withCodeCache<T>(dirs: CodeCacheDirs, own: (filename: string) => boolean, load: () => T, { saveAtExit = true, what = 'compiler', logCached = true } = {}): T {
+/**
+ * Loads `load()` with the code caches of `dirs` applied to the CommonJS files `own` accepts. `extend`: a file
+ * found in the shipped cache only gets a local entry too, written after the process ran a while (above).
+ */
+export function withCodeCache<T>(dirs: CodeCacheDirs, own: (filename: string) => boolean, load: () => T, { saveAtExit = true, what = 'compiler', logCached = true, extend = false } = {}): T {
   if (!dirs.shipped && !dirs.local) return load();
   const proto = Module.prototype as unknown as Internal;
   const previous = proto._compile;
@@ -108,7 +115,8 @@ export function withCodeCache<T>(dirs: CodeCacheDirs, own: (filename: string) =>
     const wrapped = Module.wrap(content);
     let script: vm.Script | undefined;
     let rejected: vm.Script | undefined; // compiled all the same: V8 compiles normally when it rejects data
-    for (const where of ['shipped', 'local'] as const) {
+    // (local first: where both exist, it holds more, or the shipped one was rejected when it was written)
+    for (const where of ['local', 'shipped'] as const) {
       const cachedData = read(dirs[where], name);
       if (!cachedData) continue;
       const candidate = new vm.Script(wrapped, { filename, cachedData });
@@ -118,6 +126,8 @@ export function withCodeCache<T>(dirs: CodeCacheDirs, own: (filename: string) =>
       }
       script = candidate;
       counts[where]++;
+      // (V8's data of a script includes the functions compiled since it was made: those this process runs)
+      if (where === 'shipped' && extend) produced.push({ name, script, dir: dirs.local });
       break;
     }
     if (!script) {
@@ -136,7 +146,7 @@ export function withCodeCache<T>(dirs: CodeCacheDirs, own: (filename: string) =>
     // logCached false (the require hook, loaded on every start, also where fluxion is off): only when it compiled
     if (logCached || counts.compiled > 0) debug('cache', `${what} loaded in ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)} ms: ${counts.shipped} files from the install-time code cache, ${counts.local} from ${dirs.local ?? '(none)'}, ${counts.compiled} compiled`);
     const local = dirs.local;
-    if (saveAtExit && local && counts.compiled > 0 && !saveScheduled.has(local)) {
+    if (saveAtExit && local && (counts.compiled > 0 || (extend && counts.shipped > 0)) && !saveScheduled.has(local)) {
       saveScheduled.add(local);
       // after the first rewrites, so that the functions they compiled lazily are in the cache too: a second
       // later (a server stopped by a signal never sees 'exit'; the timer keeps no process alive), or at exit
@@ -144,6 +154,7 @@ export function withCodeCache<T>(dirs: CodeCacheDirs, own: (filename: string) =>
       const save = (): void => {
         if (saved) return;
         saved = true;
+        saveScheduled.delete(local); // (a file loaded later, the compiler on a first miss, schedules its own)
         saveCodeCache(local, true);
       };
       setTimeout(save, 1000).unref();
@@ -172,20 +183,22 @@ function pruneCodeCache(dir: string, written: string[]): void {
 }
 
 /**
- * Writes the code cache of every file loaded here without one (`scheduled`, after a load or at exit: those whose load named `dir`, and only
+ * Writes the code cache of every file loaded here without one, or from the shipped cache only where its load
+ * `extend`s it, not written yet (`scheduled`, after a load or at exit: those whose load named `dir`, and only
  * where the directory above it exists: the transform cache's, made by the hook; fluxion makes no directory in a
  * project it does not cache); returns how many.
  */
 export function saveCodeCache(dir: string, scheduled = false): number {
-  const entries = scheduled ? produced.filter((p) => p.dir === dir) : produced;
+  const entries = scheduled ? produced.filter((p) => p.dir === dir) : produced.slice();
   try {
     if (scheduled && !fs.existsSync(path.dirname(dir))) return 0;
     fs.mkdirSync(dir, { recursive: true });
-    for (const { name, script } of entries) {
-      const file = path.join(dir, name);
+    for (const entry of entries) {
+      const file = path.join(dir, entry.name);
       const tmp = `${file}.${process.pid}.tmp`;
-      fs.writeFileSync(tmp, script.createCachedData());
+      fs.writeFileSync(tmp, entry.script.createCachedData());
       fs.renameSync(tmp, file);
+      produced.splice(produced.indexOf(entry), 1); // written once
     }
     pruneCodeCache(dir, entries.map((e) => e.name));
     debug('cache', `wrote the code cache of ${entries.length} files to ${dir}`);
