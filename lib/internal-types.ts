@@ -69,7 +69,11 @@ export interface CodeUnit {
     /** The exports of it the code reaches, where it reaches them by name only (`todos.score(…)`, `{ score }`). */
     members?: string[];
   }>;
-  helpers: Array<{ name: string; range: [number, number]; prefix: string }>;
+  /**
+   * `once`: a module constant a known factory made (factories.ts), made again on a worker once for every unit of
+   * its file there (`make`), and the top-level statements configuring it, done with that one making (`configure`).
+   */
+  helpers: Array<{ name: string; range: [number, number]; prefix: string; once?: 'make' | 'configure' }>;
   /**
    * Module memory that only this function's text reads and writes (after start-up): its context, paper §3.2's
    * scope. The fluxion moves with it to one worker (every stateful fluxion of a file to the same one), which

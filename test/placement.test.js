@@ -550,6 +550,45 @@ t.test('objects packages make at start-up, configured by the top level after (wi
   }
 });
 
+t.test('an object a known factory makes at start-up is made once per worker, for every handler of its file there: one logger, one file handle', async (t) => {
+  const file = 'test/apps/configured/app.js';
+  const handles = (pid, log) =>
+    fs.readdirSync(`/proc/${pid}/fd`).filter((fd) => {
+      try {
+        return fs.readlinkSync(`/proc/${pid}/fd/${fd}`) === log;
+      } catch {
+        return false; // (closed meanwhile)
+      }
+    }).length;
+  const run = async (name, env) => {
+    const log = path.join(tmp, `${name}.log`);
+    const app = await startApp(file, { ...(env ? { nodeArgs: HOOK } : {}), env: { NODE_ENV: 'production', FILE_LOG: log, ...env } });
+    try {
+      const threads = [];
+      for (const [route, n] of [['a', 1], ['b', 2], ['a', 3], ['b', 4]]) threads.push(JSON.parse((await request(app.port, { path: `/file-log/${route}?n=${n}` })).body.toString()).thread);
+      // (winston's File transport opens its file after a stat: each handle is there once the answers came)
+      let open = 0;
+      for (let i = 0; i < 40 && open < (env ? 2 : 1); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        open = handles(app.child.pid, log);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      return { threads, open: handles(app.child.pid, log), log };
+    } finally {
+      await app.stop();
+    }
+  };
+  const plain = await run('file-log-plain', null);
+  t.same(plain.threads, [0, 0, 0, 0]);
+  t.equal(plain.open, 1, 'plain node: one handle');
+  const moved = await run('file-log-isolate', { FLUXION_PLACEMENT: 'isolate', FLUXION_DISABLE_CACHE: '1', FLUXION_THREADS: '1' });
+  t.ok(moved.threads.every((n) => n !== 0 && n === moved.threads[0]), `both handlers ran on the worker (${moved.threads})`);
+  t.equal(moved.open, 2, "the main thread's logger and the worker's one: the two handlers' code units share it (before: one per unit)");
+  const lines = (log) => fs.readFileSync(log, 'utf8').trim().split('\n').sort();
+  t.same(lines(moved.log), ['a 1', 'a 3', 'b 2', 'b 4'], 'every line written once');
+  t.same(lines(moved.log), lines(plain.log), 'as plain node writes them');
+});
+
 const GRAPHQL_STEPS = [
   ['/graphql', { query: '{ books { id title words } }' }],
   ['/graphql', { query: 'query($a: String) { books(author: $a) { title } }', variables: { a: 'Gibson' } }],

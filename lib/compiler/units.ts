@@ -147,7 +147,7 @@ export function codeUnit(fn: FunctionNode, analysis: Analysis, made?: Partial): 
     for (const h of partial.helpers) {
       if (seen.has(h.fn)) continue;
       seen.add(h.fn);
-      unit.helpers.push({ name: h.name, range: h.range, prefix: h.prefix });
+      unit.helpers.push(h.once ? { name: h.name, range: h.range, prefix: h.prefix, once: h.once } : { name: h.name, range: h.range, prefix: h.prefix });
       // (a constant made again from its text — a factory's call, `promisify(fs.readFile)`, a constant it reads,
       // `process.env.LOG_LEVEL || 'info'` —, or a statement configuring it, factories.ts startupConfiguration: what
       // they read is in the unit already)
@@ -994,11 +994,12 @@ function moduleBinding(variable: Variable, name: string, analysis: Analysis, uni
   if (derived && !variable.references.some((r) => r.isWrite() && !r.init)) {
     // made again on the worker from what it is made of (a function does not travel as a value)
     for (const [dependency, variableOf] of derived.used) factoryInput(variableOf, dependency, analysis, unit, writtenMemo, fn);
-    unit.helpers.push({ name, range: [init!.start, init!.end], prefix: `var ${name} = `, fn: init as FunctionNode });
+    // (once per worker, whatever units of the file use it there: runtime/units.ts)
+    unit.helpers.push({ name, range: [init!.start, init!.end], prefix: `var ${name} = `, fn: init as FunctionNode, once: 'make' });
     // and configured as the file's top level did once it was made (`logger.add(…)` under an `if`): those statements
     // at their lines, after it
     for (const statement of derived.configures) {
-      if (!unit.helpers.some((h) => h.fn === (statement as unknown as FunctionNode))) unit.helpers.push({ name, range: [statement.start, statement.end], prefix: '', fn: statement as unknown as FunctionNode });
+      if (!unit.helpers.some((h) => h.fn === (statement as unknown as FunctionNode))) unit.helpers.push({ name, range: [statement.start, statement.end], prefix: '', fn: statement as unknown as FunctionNode, once: 'configure' });
     }
     return;
   }

@@ -66,6 +66,7 @@ var $flx$g = globalThis[Symbol.for('fluxion.worker')];
 function $flx$pause(v) { return $flx$g ? $flx$g.pause(v) : v; }
 function $flx$resume(v) { return $flx$g ? $flx$g.resume(v) : v; }
 function $flx$wk(ix, t) { return $flx$g ? $flx$g.nested(__filename, ix, t) : 0; }
+function $flx$once(k, make) { return $flx$g ? $flx$g.once(k, make) : make(); }
 var $flx$url = require('node:url').pathToFileURL(__filename).href;
 function $flx$spec(s) { return new URL(s, $flx$url).href; }
 return function ($flx$source) { return eval($flx$source); };`;
@@ -105,7 +106,7 @@ export function buildFactory(file: string, hash: string, unit: CodeUnit, stateNa
   const bind = unit.captured.map((n) => `var ${n} = $flx$env[${JSON.stringify(n)}];`).join(' ');
   // the state comes once, with the first message this worker gets: from then on it lives here
   const init = unit.state.map((n) => `if (!$flx$ready[${JSON.stringify(n)}]) { $flx$ready[${JSON.stringify(n)}] = true; ${n} = $flx$env[${JSON.stringify(n)}]; }`).join(' ');
-  const pieces: Piece[] = unit.helpers.map((h) => ({ range: h.range, before: h.prefix, text: text.slice(h.range[0], h.range[1]), after: h.prefix.startsWith('var ') ? ';' : '' }));
+  const pieces: Piece[] = unit.helpers.map((h) => ({ range: h.range, before: h.prefix, text: text.slice(h.range[0], h.range[1]), after: h.prefix.startsWith('var ') ? ';' : '', ...madeOnce(file, hash, unit, h) }));
   // the module's functions the fluxion calls (helpers) read the module's constants it was given, as it does: they
   // see them in the scope around them, set with each message (the fluxion's own bindings stay its own, as an
   // async function's of one message must stay while another's message runs)
@@ -116,13 +117,14 @@ export function buildFactory(file: string, hash: string, unit: CodeUnit, stateNa
   // the file's classes it carries, noted as that file's (serialize.ts: an error of one goes back as the original's)
   const classes = unit.helpers.filter((h) => /^class\b/.test(text.slice(h.range[0], h.range[0] + 6))).map((h) => h.name);
   const note = classes.length ? ` var $flx$k = globalThis[Symbol.for('fluxion.worker')]; if ($flx$k && $flx$k.noteClass) { ${classes.map((c) => `$flx$k.noteClass(${JSON.stringify(file)}, ${JSON.stringify(c)}, ${c});`).join(' ')} }` : '';
-  const source = layout(text, pieces, `(function () { ${unit.strict ? "'use strict'; " : ''}${requires.join(' ')}${around}`, `${note} return $flx$f; })()`, name);
+  const once = unit.helpers.some((h) => h.once) ? ' var $flx$new = Object.create(null);' : '';
+  const source = layout(text, pieces, `(function () { ${unit.strict ? "'use strict'; " : ''}${requires.join(' ')}${around}${once}`, `${note} return $flx$f; })()`, name);
   // (`import()` works in evaluated code, not in a compiled function without a loader of its own)
   if (unit.state.length || DYNAMIC_IMPORT.test(source)) return stateScope(file, [...new Set([...stateNames, ...unit.state])])(source) as Factory;
   // a fluxion without module state needs no shared scope: a script (not an eval, whose anonymous functions V8
   // calls `eval`) names its frames as plain node does (`at /app.js:6:9`)
   const g = (globalThis as Record<symbol, WorkerKit | undefined>)[Symbol.for('fluxion.worker')];
-  const run = compileFunction(`return ${source}`, ['require', '__filename', '__dirname', '$flx$default', '$flx$pause', '$flx$resume', '$flx$wk'], { filename: name });
+  const run = compileFunction(`return ${source}`, ['require', '__filename', '__dirname', '$flx$default', '$flx$pause', '$flx$resume', '$flx$wk', '$flx$once'], { filename: name });
   return run(
     createRequire(file),
     file,
@@ -131,7 +133,22 @@ export function buildFactory(file: string, hash: string, unit: CodeUnit, stateNa
     (v: unknown) => (g ? g.pause(v) : v),
     (v: unknown) => (g ? g.resume(v) : v),
     (ix: number, t?: number) => (g ? g.nested(file, ix, t) : 0),
+    (key: string, make: () => unknown) => (g ? g.once(key, make) : make()),
   ) as Factory;
+}
+
+/**
+ * A module constant a known factory made, and the statements configuring it (CodeUnit helpers' `once`): a worker
+ * makes it once, with the first unit of its file that uses it, and gives that one to the others (one winston logger,
+ * one File transport's file handle, one compiled schema per worker, as the main thread has one), which skip its
+ * configuration. Where no worker asks (the main loop running a unit after a crash), each unit makes its own.
+ */
+function madeOnce(file: string, hash: string, unit: CodeUnit, helper: CodeUnit['helpers'][number]): Partial<Piece> {
+  const made = helper.once === 'make' ? helper : unit.helpers.find((h) => h.once === 'make' && h.name === helper.name);
+  if (!helper.once || !made) return {};
+  const key = JSON.stringify(`${file}#${hash}:${made.range[0]}`);
+  if (helper.once === 'configure') return { before: `if ($flx$new[${key}]) { `, after: ' }' };
+  return { before: `${helper.prefix}$flx$once(${key}, function () { $flx$new[${key}] = true; return (`, after: '); });' };
 }
 
 /** What a worker gives its code units (worker.ts): the clock of an async function, the count of nested ones. */
@@ -139,6 +156,7 @@ interface WorkerKit {
   pause(value: unknown): unknown;
   resume(value: unknown): unknown;
   nested(file: string, ix: number, t?: number): number;
+  once(key: string, make: () => unknown): unknown;
 }
 
 interface Piece {

@@ -342,6 +342,10 @@ const clocks = internalStorage<AsyncClock>();
 /** The classes of the file each code unit carries (`file#Name` → its copy), noted while it is built. */
 const unitClasses = new WeakMap<object, Map<string, unknown>>();
 let building: Map<string, unknown> | null = null;
+/** The module constants known factories made here, one per file and line for all its units (units.ts madeOnce). */
+const madeOnce = new Map<string, unknown>();
+/** Those the unit being built made: forgotten if its build fails (their configuration may not have run). */
+let madeByBuild: string[] | null = null;
 
 /** Per file, per nested function: messages, CPU ms and timed messages not yet sent back. */
 const nestedCounts = new Map<string, Map<number, [number, number, number]>>();
@@ -358,6 +362,14 @@ const nestedCounts = new Map<string, Map<number, [number, number, number]>>();
   noteClass: (file: string, name: string, ctor: unknown): void => {
     noteHelperClass(file, name, ctor);
     building?.set(`${file}#${name}`, ctor);
+  },
+  /** A module constant a known factory makes: the one this worker made for another unit of the file, or made now. */
+  once: (key: string, make: () => unknown): unknown => {
+    if (madeOnce.has(key)) return madeOnce.get(key);
+    const value = make();
+    madeOnce.set(key, value);
+    madeByBuild?.push(key);
+    return value;
   },
   /** A nested function starts (`start` undefined: returns the time; -1: an async one, counted only) or ends. */
   nested: (file: string, ix: number, start?: number): number => {
@@ -1230,11 +1242,16 @@ function run(message: RunMessage): number {
       if (message.replays) replay(message.replays);
       if (message.startup) applyStartup(message.startup);
       building = new Map();
+      madeByBuild = [];
       try {
         factory = buildingUnit(message.file, () => buildFactory(message.file, message.hash!, message.unit!, message.fileState));
+      } catch (error) {
+        for (const made of madeByBuild) madeOnce.delete(made);
+        throw error;
       } finally {
-        if (building.size) unitClasses.set(factory!, building);
+        if (building.size && factory) unitClasses.set(factory, building);
         building = null;
+        madeByBuild = null;
       }
       factories.set(key, factory);
       if (message.unit.leaf) leaves.add(key);

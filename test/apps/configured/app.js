@@ -101,6 +101,18 @@ app.use((err, req, res, next) => {
   res.status(err.status || 500).json({ message: err.message, cause: err.cause && err.cause.message, causeHidden: !Object.keys(err).includes('cause'), retry: typeof err.retry });
 });
 
+// a logger writing to a file, used by two handlers: on a worker, one logger and one file handle for both, as here
+const fileLogPath = process.env.FILE_LOG || 'configured-app.log';
+const fileLog = winston.createLogger({ format: winston.format.printf((info) => info.message), transports: [new winston.transports.File({ filename: fileLogPath })] });
+app.get('/file-log/a', (req, res) => {
+  fileLog.info(`a ${req.query.n}`);
+  res.json({ thread: threadId });
+});
+app.get('/file-log/b', (req, res) => {
+  fileLog.info(`b ${req.query.n}`);
+  res.json({ thread: threadId });
+});
+
 const server = app.listen(Number(process.env.PORT || 3000), '127.0.0.1', () => {
   console.log(`listening on http://127.0.0.1:${server.address().port}`);
 });
