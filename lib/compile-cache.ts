@@ -126,8 +126,10 @@ export function withCodeCache<T>(dirs: CodeCacheDirs, own: (filename: string) =>
       }
       script = candidate;
       counts[where]++;
-      // (V8's data of a script includes the functions compiled since it was made: those this process runs)
-      if (where === 'shipped' && extend) produced.push({ name, script, dir: dirs.local });
+      // (V8's data of a script includes the functions compiled since it was made: those this process runs; not where
+      // a local entry is there but V8 rejected it: written under other V8 flags, it stays for the processes that
+      // have them, rather than two kinds of starts sharing a folder replacing each other's at every start)
+      if (where === 'shipped' && extend && !rejected) produced.push({ name, script, dir: dirs.local });
       break;
     }
     if (!script) {
@@ -146,7 +148,7 @@ export function withCodeCache<T>(dirs: CodeCacheDirs, own: (filename: string) =>
     // logCached false (the require hook, loaded on every start, also where fluxion is off): only when it compiled
     if (logCached || counts.compiled > 0) debug('cache', `${what} loaded in ${(Number(process.hrtime.bigint() - started) / 1e6).toFixed(1)} ms: ${counts.shipped} files from the install-time code cache, ${counts.local} from ${dirs.local ?? '(none)'}, ${counts.compiled} compiled`);
     const local = dirs.local;
-    if (saveAtExit && local && (counts.compiled > 0 || (extend && counts.shipped > 0)) && !saveScheduled.has(local)) {
+    if (saveAtExit && local && produced.some((p) => p.dir === local) && !saveScheduled.has(local)) {
       saveScheduled.add(local);
       // after the first rewrites, so that the functions they compiled lazily are in the cache too: a second
       // later (a server stopped by a signal never sees 'exit'; the timer keeps no process alive), or at exit

@@ -253,8 +253,8 @@ t.test('where the install-time code cache does not fit (other V8 flags, another 
   const script = path.join(tmp, 'hook-v8.js');
   // a server, stopped by a signal: no 'exit' event, the cache is written a second after the start
   fs.writeFileSync(script, "require('http').createServer(function (req, res) { res.end('ok'); }).listen(0, '127.0.0.1', function () { console.log('listening on http://127.0.0.1:' + this.address().port); });\n");
-  const start = async () => {
-    const app = await startApp(script, { nodeArgs: ['--no-opt', ...HOOK], env: { FLUXION_CACHE_DIR: cacheDir, DEBUG: 'fluxion:cache' } });
+  const start = async (flags = ['--no-opt']) => {
+    const app = await startApp(script, { nodeArgs: [...flags, ...HOOK], env: { FLUXION_CACHE_DIR: cacheDir, DEBUG: 'fluxion:cache' } });
     await new Promise((resolve) => setTimeout(resolve, 1500));
     await app.stop();
     return app.output().stderr;
@@ -264,6 +264,13 @@ t.test('where the install-time code cache does not fit (other V8 flags, another 
   t.match(first, /wrote the code cache of [1-9]\d* files to .*v8/);
   const second = await start();
   t.notMatch(second, /require hook loaded/, 'the next start compiles nothing');
+  // a start without those flags: V8 rejects the local entries, takes the install-time ones, and leaves the local
+  // ones to the starts they fit (no two kinds of starts replacing each other's entries at every start)
+  const entries = () => fs.readdirSync(path.join(cacheDir, 'v8')).map((name) => [name, fs.statSync(path.join(cacheDir, 'v8', name)).mtimeMs]);
+  const kept = entries();
+  const other = await start([]);
+  t.notMatch(other, /require hook loaded|wrote the code cache/, 'another kind of start: from the install-time cache, nothing written');
+  t.same(entries(), kept);
   // a later build of fluxion (or another file's mtime) writes new entries: they replace the file's earlier ones
   const v8dir = path.join(cacheDir, 'v8');
   const written = fs.readdirSync(v8dir);
