@@ -78,9 +78,9 @@ t.test('explain: the request fields a handler only calls, as statements, are nam
 t.test('explain: an object a package made, configured by the top level after, is made and configured again where the fluxion runs', async (t) => {
   const r = fluxion(['explain', 'test/apps/configured/app.js']);
   t.equal(r.status, 0, r.stderr);
-  t.match(r.stdout, /\n {4}logger: read-only module — made again from its text where anonymous_1000 runs, then configured as lines 15, 18 of the top level do\n/);
-  t.match(r.stdout, /\n {4}md: read-only module — made again from its text where anonymous_1002 runs, then configured as line 35 of the top level does\n/);
-  t.match(r.stdout, /\n {4}validateSignup: read-only module — made again from its text where anonymous_1001 runs\n/, "ajv's configuration (lines 21, 22) comes with ajv, which it is made of");
+  t.match(r.stdout, /\n {4}logger: read-only module — made again from its text where anonymous_1000 runs \(once per worker, for every fluxion of the file there\), then configured as lines 15, 18 of the top level do\n/);
+  t.match(r.stdout, /\n {4}md: read-only module — made again from its text where anonymous_1002 runs \(once per worker, for every fluxion of the file there\), then configured as line 35 of the top level does\n/);
+  t.match(r.stdout, /\n {4}validateSignup: read-only module — made again from its text where anonymous_1001 runs \(once per worker, for every fluxion of the file there\)\n/, "ajv's configuration (lines 21, 22) comes with ajv, which it is made of");
   t.match(
     r.stdout,
     /\nflx anonymous_1003 [^\n]*\n(?: {2}[^\n]*\n)*? {2}placement: stays on the main loop: uses `audit`, made by winston\.createLogger\(\) at start-up, then configured at line 40 in a way a worker cannot do again/,

@@ -18,7 +18,7 @@ function describe(v: VariableInfo, fluxion: string): string {
     case 'read-only':
       if (v.holds === 'module' && v.reason.startsWith(NOT_MADE_AGAIN)) return `${v.name}: read-only module — ${v.reason.slice(NOT_MADE_AGAIN.length)}: it is here only`;
       return v.holds === 'module'
-        ? `${v.name}: read-only module — ${v.reason.startsWith(MADE_AGAIN) ? 'made again from its text' : 'required again'} where ${fluxion} runs${v.reason.startsWith(MADE_AGAIN) ? v.reason.slice(MADE_AGAIN.length) : ''}`
+        ? `${v.name}: read-only module — ${v.reason.startsWith(MADE_AGAIN) ? 'made again from its text' : 'required again'} where ${fluxion} runs${v.reason.startsWith(MADE_AGAIN) ? ' (once per worker, for every fluxion of the file there)' : ''}${v.reason.startsWith(MADE_AGAIN) ? v.reason.slice(MADE_AGAIN.length) : ''}`
         : `${v.name}: read-only ${v.holds} — ${v.reason}, copied with ${fluxion}`;
   }
 }
