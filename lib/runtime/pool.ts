@@ -582,7 +582,7 @@ export class Pool {
     if (slot.retired) return;
     if (this.slots[slot.position] === slot) this.slots[slot.position] = undefined; // restarted on the next message
     // the states it held: the main loop's copies (its last request's answers) are what is left
-    if (slot.newer.size) debug('pool', `worker ${slot.index} lost the state of ${[...slot.newer].map((f) => path.relative(process.cwd(), f)).join(', ')} since the main loop last asked for it`);
+    if (slot.newer.size && debugging('pool')) debug('pool', `worker ${slot.index} lost the state of ${[...slot.newer].map((f) => path.relative(process.cwd(), f)).join(', ')} since the main loop last asked for it`);
     if (slot.backup) clearTimeout(slot.backup);
     slot.newer.clear();
     slot.asked.clear();
@@ -591,7 +591,7 @@ export class Pool {
     fetched?.();
     // (the messages it had not started yet: it started them in the order they were posted, counting each)
     const started = Atomics.load(slot.started, 0);
-    debug('pool', `worker ${slot.index} exited (${code}); ${slot.inFlight.size} message(s) in flight, ${[...slot.inFlight.values()].filter((p) => p.seq === undefined || p.seq >= started).length} of them not started`);
+    if (debugging('pool')) debug('pool', `worker ${slot.index} exited (${code}); ${slot.inFlight.size} message(s) in flight, ${[...slot.inFlight.values()].filter((p) => p.seq === undefined || p.seq >= started).length} of them not started`);
     for (const pending of slot.inFlight.values()) {
       pending.resource.runInAsyncScope(() => {
         const { held, settle } = pending;
