@@ -91,7 +91,7 @@ async function main() {
   const wantsPrecompiled = variants.some(([, , env]) => env === precompiled);
   if (process.env.BENCH_STARTUP_INSTRUCTIONS) {
     if (wantsPrecompiled) precompile();
-    await once(['-r', 'fluxion/register'], { FLUXION_CACHE_DIR: warmFluxion });
+    await once(['-r', 'fluxion/register'], { FLUXION_CACHE_DIR: warmFluxion, STARTUP_LINGER_MS: '1500' });
     await once(['-r', babelHook], { BABEL_CACHE_PATH: warmBabel });
     const counts = variants.map(([name, args, env]) => [name, instructions(args, typeof env === 'function' ? env() : env)]);
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -101,7 +101,7 @@ async function main() {
   }
   if (wantsPrecompiled) for (let i = 0; i < RUNS; i++) precompile();
   // fill the warm caches
-  await once(['-r', 'fluxion/register'], { FLUXION_CACHE_DIR: warmFluxion });
+  await once(['-r', 'fluxion/register'], { FLUXION_CACHE_DIR: warmFluxion, STARTUP_LINGER_MS: '1500' });
   await once(['-r', babelHook], { BABEL_CACHE_PATH: warmBabel });
   const times = new Map(variants.map(([name]) => [name, []]));
   // each round in another order (a fixed seed): a start can be slowed by the one before it (seen on one pinned CPU

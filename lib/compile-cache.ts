@@ -160,7 +160,10 @@ export function withCodeCache<T>(dirs: CodeCacheDirs, own: (filename: string) =>
         saveCodeCache(local, true);
       };
       setTimeout(save, 1000).unref();
-      process.once('exit', save);
+      // (at exit only what was compiled from source, for which a process that lives less than a second has no
+      // other chance; the installed entry's extension waits for a process that lives a second, a server: a command
+      // ending at once is not made slower to end, nor a measured start dearer, for what it would add)
+      if (counts.compiled > 0) process.once('exit', save);
     }
   }
 }

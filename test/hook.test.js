@@ -230,8 +230,15 @@ t.test('a cold start loads the compiler from the code cache written at install (
   t.equal(first.stdout, 'true\n', first.stderr);
   t.match(first.stderr, /precompiled\.js: rewritten/, 'the transform cache was cold');
   t.match(first.stderr, /compiler loaded in [\d.]+ ms: [1-9]\d* files from the install-time code cache, 0 from .*, 0 compiled/);
+  t.notOk(fs.existsSync(path.join(cacheDir, 'v8')), 'a command that ends at once: nothing more written at its exit');
   // the install loaded the require hook only; a start also runs its transform and the runtime's registration of
-  // each file: the hook's entry, with what this start compiled, goes to the transform cache (the compiler's does not)
+  // each file: a process that lives a second (a server) writes the hook's entry, with what it compiled, to the
+  // transform cache (the compiler's is not written)
+  const server = path.join(tmp, 'precompiled-server.js');
+  fs.writeFileSync(server, "require('fs').readFile(__filename, function done(e, d) { console.log(d.length > 0); setTimeout(function () {}, 1300); });\n");
+  const served = run([...HOOK, server], { FLUXION_CACHE_DIR: cacheDir, DEBUG: 'fluxion:cache' });
+  t.equal(served.stdout, 'true\n', served.stderr);
+  t.match(served.stderr, /wrote the code cache of 1 files to .*v8/);
   const shipped = fs.readdirSync(path.join(ROOT, 'dist', '.code-cache'));
   const local = fs.readdirSync(path.join(cacheDir, 'v8'));
   t.equal(local.length, 1, `one entry (${local.join(', ')})`);
@@ -239,7 +246,7 @@ t.test('a cold start loads the compiler from the code cache written at install (
   const size = (dir) => fs.statSync(path.join(dir, local[0])).size;
   t.ok(size(path.join(cacheDir, 'v8')) > size(path.join(ROOT, 'dist', '.code-cache')), 'holding more functions than the install-time one');
   const written = fs.statSync(path.join(cacheDir, 'v8', local[0])).mtimeMs;
-  const second = run([...HOOK, script], { FLUXION_CACHE_DIR: cacheDir, DEBUG: 'fluxion:cache,fluxion:hook' });
+  const second = run([...HOOK, server], { FLUXION_CACHE_DIR: cacheDir, DEBUG: 'fluxion:cache,fluxion:hook' });
   t.equal(second.stdout, 'true\n', second.stderr);
   t.notMatch(second.stderr, /wrote the code cache/, 'read, not written again');
   t.equal(fs.statSync(path.join(cacheDir, 'v8', local[0])).mtimeMs, written);
