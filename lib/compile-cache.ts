@@ -8,7 +8,8 @@
  *   a sample app, so the cache holds the functions a real rewrite compiles too. Only read at run time.
  * - **local**: `<transform cache>/v8`, written at exit by a process that found no usable shipped entry
  *   (no install script, another Node, V8 flags that make V8 reject the shipped data), and for the require hook
- *   (`extend`) by the first start that found none there: the install only loads the hook, while a start also runs
+ *   (`extend`) a second after the first start that found none there (a server; a command that ends sooner writes
+ *   nothing more): the install only loads the hook, while a start also runs
  *   its transform and the runtime's registration of each app file, whose functions V8 would otherwise compile
  *   again at every start (Node 22: 4 M instructions of a 466 M start, bench/RESULTS.md). A local entry is read
  *   first. The require hook, loaded before the options are read, takes `FLUXION_CACHE_DIR`'s or the default
