@@ -120,6 +120,96 @@ t.test("a worker killed with plain callbacks in its queue that throw: each runs 
   }
 });
 
+t.test("a worker killed with an async handler's message in its queue, whose code unit cannot be built on the main loop: the error goes to express's error handler", async (t) => {
+  // (an app edited on disk once its worker holds the message: the main loop cannot build the handler's code unit
+  // from the file any more, and the message's run here throws before the handler starts)
+  const file = path.join(fs.mkdtempSync(path.join(tmp, 'edited-')), 'app.js');
+  fs.writeFileSync(
+    file,
+    `const express = require('express');
+const { threadId } = require('worker_threads');
+const app = express();
+app.get('/work/:n', async function asyncWork(req, res) {
+  await null;
+  let x = 0;
+  for (let i = 0; i < 1e5; i++) x += i % 7;
+  res.json({ x, n: Number(req.params.n), thread: threadId });
+});
+app.get('/crash-after/:ms', function crashAfter(req, res) {
+  console.log('crash-after running on ' + threadId);
+  const until = Date.now() + Number(req.params.ms);
+  while (Date.now() < until);
+  if (threadId !== 0) process.reallyExit(3);
+  res.send('no crash on the main thread');
+});
+process.on('uncaughtException', (error) => console.log('uncaught: ' + error.message));
+// (it reads res.socket: it stays on the main loop, and answers whatever the worker's file has become)
+app.use(function onError(err, req, res, next) {
+  res.status(500).json({ error: err.message, home: !!res.socket, thread: threadId });
+});
+app.listen(0, '127.0.0.1', function () { console.log('listening on http://127.0.0.1:' + this.address().port); });
+`,
+  );
+  const app = await startApp(file, { nodeArgs: HOOK, env: { NODE_PATH: path.join(__dirname, '..', 'node_modules'), FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '1', FLUXION_DISABLE_CACHE: '1' } });
+  try {
+    t.not(JSON.parse((await request(app.port, { path: '/work/1' })).body.toString()).thread, 0, 'the async handler runs on the worker');
+    const crash = request(app.port, { path: '/crash-after/800' });
+    for (let i = 0; i < 250 && !/crash-after running on [1-9]/.test(app.output().stdout); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    const queued = request(app.port, { path: '/work/2' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    fs.appendFileSync(file, '\n// edited while the app runs\n');
+    t.equal((await crash).status, 500);
+    const answer = await queued;
+    t.same(JSON.parse(answer.body.toString()), { error: `${file} changed on disk since it was loaded`, home: true, thread: 0 }, "answered through express's error path: next(error), with the build's error");
+    t.match(app.output().stderr, /app\.js:4: a message could not be run again on the main loop \(.*changed on disk since it was loaded\); it fails through the error path/);
+    t.notMatch(app.output().stdout, /uncaught/, 'no uncaught exception');
+  } finally {
+    await app.stop();
+  }
+});
+
+t.test("the same on a plain http server, whose async listener has no next: its promise rejects, an unhandled rejection as without fluxion", async (t) => {
+  const file = path.join(fs.mkdtempSync(path.join(tmp, 'edited-http-')), 'app.js');
+  fs.writeFileSync(
+    file,
+    `const http = require('http');
+const { threadId } = require('worker_threads');
+process.on('unhandledRejection', (error) => console.log('unhandled: ' + error.message));
+process.on('uncaughtException', (error) => console.log('uncaught: ' + error.message));
+const server = http.createServer(async function handler(req, res) {
+  await null;
+  if (req.url.startsWith('/crash-after/')) {
+    console.log('crash-after running on ' + threadId);
+    const until = Date.now() + Number(req.url.slice(13));
+    while (Date.now() < until);
+    if (threadId !== 0) process.reallyExit(3);
+  }
+  let x = 0;
+  for (let i = 0; i < 1e5; i++) x += i % 7;
+  res.setHeader('content-type', 'application/json');
+  res.end(JSON.stringify({ x, thread: threadId }));
+});
+server.listen(0, '127.0.0.1', function () { console.log('listening on http://127.0.0.1:' + this.address().port); });
+`,
+  );
+  const app = await startApp(file, { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '1', FLUXION_DISABLE_CACHE: '1' } });
+  try {
+    t.not(JSON.parse((await request(app.port, { path: '/work/1' })).body.toString()).thread, 0, 'the listener runs on the worker');
+    const crash = request(app.port, { path: '/crash-after/800' });
+    for (let i = 0; i < 250 && !/crash-after running on [1-9]/.test(app.output().stdout); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    // (left unanswered, as plain node leaves a request whose async listener rejects: ended with the app)
+    request(app.port, { path: '/work/2' }).catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    fs.appendFileSync(file, '\n// edited while the app runs\n');
+    t.equal((await crash).status, 500);
+    for (let i = 0; i < 100 && !/unhandled:/.test(app.output().stdout); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    t.match(app.output().stdout, /^unhandled: .*app\.js changed on disk since it was loaded$/m, "the listener's promise rejected with the build's error");
+    t.notMatch(app.output().stdout, /uncaught/, 'not an uncaught exception (before: its promise resolved, the error thrown in a tick of its own)');
+  } finally {
+    await app.stop();
+  }
+});
+
 t.test('a worker killed while it runs a plain callback: the callback runs again on the main loop', async (t) => {
   const app = await startApp('test/apps/threads/app.js', { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '1', FLUXION_DISABLE_CACHE: '1' } });
   try {
