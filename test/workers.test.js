@@ -120,13 +120,39 @@ t.test("a worker killed with plain callbacks in its queue that throw: each runs 
   }
 });
 
+/**
+ * An app (`source`, written to a file of its own; its `/crash-after/<ms>` keeps its one worker busy, then kills it)
+ * edited on disk while `queued` waits in that worker's queue: the main loop, running the message once the worker
+ * died, cannot build its code unit from the file any more, and the run throws before the function starts.
+ */
+async function editedWhileQueued(t, name, source, queued, env = {}) {
+  const file = path.join(fs.mkdtempSync(path.join(tmp, `${name}-`)), 'app.js');
+  fs.writeFileSync(file, source);
+  const app = await startApp(file, { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '1', FLUXION_DISABLE_CACHE: '1', ...env } });
+  try {
+    t.not(JSON.parse((await request(app.port, { path: '/work/1' })).body.toString()).thread, 0, 'the function runs on the worker');
+    const crash = request(app.port, { path: '/crash-after/800' });
+    for (let i = 0; i < 250 && !/crash-after running on [1-9]/.test(app.output().stdout); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    const answer = request(app.port, { path: queued });
+    answer.catch(() => undefined); // (awaited, or left unanswered and ended with the app)
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    fs.appendFileSync(file, '\n// edited while the app runs\n');
+    t.equal((await crash).status, 500);
+    return { app, file, answer };
+  } catch (error) {
+    await app.stop();
+    throw error;
+  }
+}
+
+// what `/crash-after/<ms>` does with `ms` (a worker's death: process.reallyExit ends its thread only)
+const CRASH_AFTER = `console.log('crash-after running on ' + threadId);
+  const until = Date.now() + ms;
+  while (Date.now() < until);
+  if (threadId !== 0) process.reallyExit(3);`;
+
 t.test("a worker killed with an async handler's message in its queue, whose code unit cannot be built on the main loop: the error goes to express's error handler", async (t) => {
-  // (an app edited on disk once its worker holds the message: the main loop cannot build the handler's code unit
-  // from the file any more, and the message's run here throws before the handler starts)
-  const file = path.join(fs.mkdtempSync(path.join(tmp, 'edited-')), 'app.js');
-  fs.writeFileSync(
-    file,
-    `const express = require('express');
+  const source = `const express = require('express');
 const { threadId } = require('worker_threads');
 const app = express();
 app.get('/work/:n', async function asyncWork(req, res) {
@@ -136,10 +162,8 @@ app.get('/work/:n', async function asyncWork(req, res) {
   res.json({ x, n: Number(req.params.n), thread: threadId });
 });
 app.get('/crash-after/:ms', function crashAfter(req, res) {
-  console.log('crash-after running on ' + threadId);
-  const until = Date.now() + Number(req.params.ms);
-  while (Date.now() < until);
-  if (threadId !== 0) process.reallyExit(3);
+  const ms = Number(req.params.ms);
+  ${CRASH_AFTER}
   res.send('no crash on the main thread');
 });
 process.on('uncaughtException', (error) => console.log('uncaught: ' + error.message));
@@ -148,19 +172,10 @@ app.use(function onError(err, req, res, next) {
   res.status(500).json({ error: err.message, home: !!res.socket, thread: threadId });
 });
 app.listen(0, '127.0.0.1', function () { console.log('listening on http://127.0.0.1:' + this.address().port); });
-`,
-  );
-  const app = await startApp(file, { nodeArgs: HOOK, env: { NODE_PATH: path.join(__dirname, '..', 'node_modules'), FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '1', FLUXION_DISABLE_CACHE: '1' } });
+`;
+  const { app, file, answer } = await editedWhileQueued(t, 'edited', source, '/work/2', { NODE_PATH: path.join(__dirname, '..', 'node_modules') });
   try {
-    t.not(JSON.parse((await request(app.port, { path: '/work/1' })).body.toString()).thread, 0, 'the async handler runs on the worker');
-    const crash = request(app.port, { path: '/crash-after/800' });
-    for (let i = 0; i < 250 && !/crash-after running on [1-9]/.test(app.output().stdout); i++) await new Promise((resolve) => setTimeout(resolve, 20));
-    const queued = request(app.port, { path: '/work/2' });
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    fs.appendFileSync(file, '\n// edited while the app runs\n');
-    t.equal((await crash).status, 500);
-    const answer = await queued;
-    t.same(JSON.parse(answer.body.toString()), { error: `${file} changed on disk since it was loaded`, home: true, thread: 0 }, "answered through express's error path: next(error), with the build's error");
+    t.same(JSON.parse((await answer).body.toString()), { error: `${file} changed on disk since it was loaded`, home: true, thread: 0 }, "answered through express's error path: next(error), with the build's error");
     t.match(app.output().stderr, /app\.js:4: a message could not be run again on the main loop \(.*changed on disk since it was loaded\); it fails through the error path/);
     t.notMatch(app.output().stdout, /uncaught/, 'no uncaught exception');
   } finally {
@@ -169,20 +184,15 @@ app.listen(0, '127.0.0.1', function () { console.log('listening on http://127.0.
 });
 
 t.test("the same on a plain http server, whose async listener has no next: its promise rejects, an unhandled rejection as without fluxion", async (t) => {
-  const file = path.join(fs.mkdtempSync(path.join(tmp, 'edited-http-')), 'app.js');
-  fs.writeFileSync(
-    file,
-    `const http = require('http');
+  const source = `const http = require('http');
 const { threadId } = require('worker_threads');
 process.on('unhandledRejection', (error) => console.log('unhandled: ' + error.message));
 process.on('uncaughtException', (error) => console.log('uncaught: ' + error.message));
 const server = http.createServer(async function handler(req, res) {
   await null;
   if (req.url.startsWith('/crash-after/')) {
-    console.log('crash-after running on ' + threadId);
-    const until = Date.now() + Number(req.url.slice(13));
-    while (Date.now() < until);
-    if (threadId !== 0) process.reallyExit(3);
+    const ms = Number(req.url.slice(13));
+    ${CRASH_AFTER}
   }
   let x = 0;
   for (let i = 0; i < 1e5; i++) x += i % 7;
@@ -190,18 +200,10 @@ const server = http.createServer(async function handler(req, res) {
   res.end(JSON.stringify({ x, thread: threadId }));
 });
 server.listen(0, '127.0.0.1', function () { console.log('listening on http://127.0.0.1:' + this.address().port); });
-`,
-  );
-  const app = await startApp(file, { nodeArgs: HOOK, env: { FLUXION_PLACEMENT: 'isolate', FLUXION_THREADS: '1', FLUXION_DISABLE_CACHE: '1' } });
+`;
+  // (its request is left unanswered, as plain node leaves one whose async listener rejects)
+  const { app } = await editedWhileQueued(t, 'edited-http', source, '/work/2');
   try {
-    t.not(JSON.parse((await request(app.port, { path: '/work/1' })).body.toString()).thread, 0, 'the listener runs on the worker');
-    const crash = request(app.port, { path: '/crash-after/800' });
-    for (let i = 0; i < 250 && !/crash-after running on [1-9]/.test(app.output().stdout); i++) await new Promise((resolve) => setTimeout(resolve, 20));
-    // (left unanswered, as plain node leaves a request whose async listener rejects: ended with the app)
-    request(app.port, { path: '/work/2' }).catch(() => undefined);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    fs.appendFileSync(file, '\n// edited while the app runs\n');
-    t.equal((await crash).status, 500);
     for (let i = 0; i < 100 && !/unhandled:/.test(app.output().stdout); i++) await new Promise((resolve) => setTimeout(resolve, 20));
     t.match(app.output().stdout, /^unhandled: .*app\.js changed on disk since it was loaded$/m, "the listener's promise rejected with the build's error");
     t.notMatch(app.output().stdout, /uncaught/, 'not an uncaught exception (before: its promise resolved, the error thrown in a tick of its own)');
