@@ -343,7 +343,7 @@ const clocks = internalStorage<AsyncClock>();
 const unitClasses = new WeakMap<object, Map<string, unknown>>();
 let building: Map<string, unknown> | null = null;
 /** The module constants known factories made here, one per file and line for all its units (units.ts madeOnce). */
-const madeOnce = new Map<string, unknown>();
+const sharedConstants = new Map<string, unknown>();
 /** Those the unit being built made: forgotten if its build fails (their configuration may not have run). */
 let madeByBuild: string[] | null = null;
 
@@ -365,9 +365,9 @@ const nestedCounts = new Map<string, Map<number, [number, number, number]>>();
   },
   /** A module constant a known factory makes: the one this worker made for another unit of the file, or made now. */
   once: (key: string, make: () => unknown): unknown => {
-    if (madeOnce.has(key)) return madeOnce.get(key);
+    if (sharedConstants.has(key)) return sharedConstants.get(key);
     const value = make();
-    madeOnce.set(key, value);
+    sharedConstants.set(key, value);
     madeByBuild?.push(key);
     return value;
   },
@@ -1246,7 +1246,7 @@ function run(message: RunMessage): number {
       try {
         factory = buildingUnit(message.file, () => buildFactory(message.file, message.hash!, message.unit!, message.fileState));
       } catch (error) {
-        for (const made of madeByBuild) madeOnce.delete(made);
+        for (const made of madeByBuild) sharedConstants.delete(made);
         throw error;
       } finally {
         if (building.size && factory) unitClasses.set(factory, building);
